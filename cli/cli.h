@@ -1,0 +1,46 @@
+/*
+ * cli.h — shared bits of the four command-line mains: exit codes and the subcommand table.
+ */
+#ifndef CLI_H
+#define CLI_H
+
+#include <stdio.h>
+
+/* Exit codes of every teecert binary (documented in docs/cli.md). */
+enum cli_exit {
+	CLI_EXIT_OK = 0,       /* success; for verify/admit: accepted */
+	CLI_EXIT_USAGE = 1,    /* bad flags or arguments */
+	CLI_EXIT_REJECTED = 2, /* the evidence/certificate was appraised and rejected */
+	CLI_EXIT_INTERNAL = 3, /* could not complete (I/O, database, internal error) */
+};
+
+/* A subcommand: NAME, the function, and a one-line summary for --help. */
+struct cli_command {
+	const char *name;
+	int (*run)(int argc, char **argv); /* argv[0] is the subcommand name */
+	const char *summary;
+};
+
+/*
+ * Dispatch argv[1] over COMMANDS (terminated by a NULL name). Handles --help/-h/help, --version, and
+ * unknown commands (clear message, exit CLI_EXIT_USAGE).
+ */
+int cli_dispatch(const char *prog, const char *about, const struct cli_command *commands, int argc,
+		 char **argv);
+/* Print "PROG: message" to stderr, return CLI_EXIT_USAGE. */
+int cli_usage_error(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* True when ARG is -h or --help. */
+int cli_is_help(const char *arg);
+
+/* teecert subcommands (cli/cmd_*.c) */
+int cli_cmd_verify(int argc, char **argv);
+int cli_cmd_appraise(int argc, char **argv);
+int cli_cmd_conformance(int argc, char **argv);
+int cli_cmd_bench(int argc, char **argv);
+
+/* teecert bench <tee> (cli/bench_<tee>.c) */
+int cli_bench_tdx(int argc, char **argv);
+int cli_bench_snp(int argc, char **argv);
+int cli_bench_nvidia(int argc, char **argv);
+
+#endif /* CLI_H */

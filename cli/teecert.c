@@ -1,0 +1,19 @@
+/*
+ * teecert — the CLI for nodes, developers and auditors (DESIGN.md "Processes"). Thin: each subcommand
+ * parses its flags and calls the libraries.
+ */
+#include "cli.h"
+
+static const struct cli_command commands[] = {
+	{ "verify", cli_cmd_verify, "appraise evidence against collateral and policy, print the appraisal JSON" },
+	{ "appraise", cli_cmd_appraise, "appraise one conformance case manifest, print the appraisal JSON" },
+	{ "conformance", cli_cmd_conformance, "run conformance case files or folders, print PASS/FAIL per case" },
+	{ "bench", cli_cmd_bench, "benchmarks: bench tdx|snp|nvidia" },
+	{ NULL, NULL, NULL },
+};
+
+int main(int argc, char **argv)
+{
+	return cli_dispatch("teecert", "teecert: attestation-backed certificates for confidential computing.",
+			    commands, argc, argv);
+}

@@ -1,0 +1,195 @@
+/*
+ * vf.h — the public door of verifier/ (libtc_verifier): evidence appraisal (DESIGN.md "Appraisal").
+ *
+ * vf_appraise(input, policy, now) -> appraisal. The appraisal is the one result model used by the CLI, the
+ * REST API, the database and the certificate extension. Appraisal is a pure function of its inputs: no
+ * clock, no network, no database. A failed appraisal (verdict rejected) is not an error: the function
+ * returns TC_OK and the reason is in the appraisal; an error result means the appraisal could not be made
+ * at all (out of memory, internal failure).
+ */
+#ifndef VF_H
+#define VF_H
+
+#include "tc.h"
+
+enum vf_tee { VF_TEE_TDX, VF_TEE_SNP, VF_TEE_NVIDIA };
+
+/* "tdx", "snp", "nvidia" */
+const char *vf_tee_name(enum vf_tee tee);
+TC_RESULT vf_tee_parse(const char *s, enum vf_tee *out);
+
+/* ----------------------------------------------------------------------------------------------- input */
+
+/*
+ * One named input item (borrowed bytes). Role names are those of ../shared/evidence/cases/README.md:
+ * evidence "tdx_quote", "snp_report", "vcek", "vlek", and per GPU "gpu<N>.spdm", "gpu<N>.cert_chain";
+ * collateral "tcb_info", "tcb_info_issuer_chain", "qe_identity", "qe_identity_issuer_chain", "pck_crl",
+ * "pck_crl_issuer_chain", "root_ca_crl", "ark_ask_chain", "amd_crl", "driver_rim", "vbios_rim",
+ * "ocsp.<...>"; trust anchors "intel_root", "amd_ark", "nvidia_device_root", "nvidia_rim_root".
+ */
+struct vf_item {
+	const char *role;
+	const uint8_t *data;
+	size_t len;
+};
+
+#define VF_MAX_ITEMS 64
+
+struct vf_input {
+	enum vf_tee tee;
+	struct vf_item evidence[VF_MAX_ITEMS];
+	size_t n_evidence;
+	struct vf_item collateral[VF_MAX_ITEMS];
+	size_t n_collateral;
+	struct vf_item anchors[VF_MAX_ITEMS];
+	size_t n_anchors;
+};
+
+/* First item with ROLE in a list, or NULL. */
+const struct vf_item *vf_item_find(const struct vf_item *items, size_t n, const char *role);
+
+/* ---------------------------------------------------------------------------------------------- policy */
+
+/* TCB statuses (Intel's strings; SNP/NVIDIA derive UpToDate / OutOfDate). Bit positions in a status set. */
+enum vf_tcb_status {
+	VF_TCB_UP_TO_DATE,
+	VF_TCB_SW_HARDENING_NEEDED,
+	VF_TCB_CONFIGURATION_NEEDED,
+	VF_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED,
+	VF_TCB_OUT_OF_DATE,
+	VF_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED,
+	VF_TCB_TD_RELAUNCH_ADVISED,
+	VF_TCB_TD_RELAUNCH_ADVISED_CONFIGURATION_NEEDED,
+	VF_TCB_REVOKED,
+	VF_TCB_UNKNOWN,
+	VF_TCB__COUNT
+};
+
+const char *vf_tcb_status_name(enum vf_tcb_status s);
+TC_RESULT vf_tcb_status_parse(const char *s, enum vf_tcb_status *out);
+
+enum vf_tristate { VF_REQUIRED, VF_IF_PRESENT, VF_OFF };
+
+#define VF_REPORT_DATA_LEN 64
+#define VF_GPU_NONCE_LEN 32
+
+/* SNP TCB_VERSION components (AMD SEV-SNP ABI; Turin adds FMC). */
+struct vf_snp_tcb {
+	uint8_t bootloader, tee, snp, microcode, fmc;
+};
+
+/*
+ * The appraisal policy. Defaults (vf_policy_init): TCB status in {UpToDate, SWHardeningNeeded}; debug
+ * rejected; collateral required; revocation checked; GPU RIMs required; OCSP if present.
+ * Reference-value allow-lists are JSON objects { claim_name: [ "hex", ... ] } (owned by the policy).
+ */
+struct vf_policy {
+	uint32_t accepted_tcb_statuses; /* bit set of 1u << enum vf_tcb_status */
+	bool allow_debug;
+	bool require_collateral;
+	bool check_revocation;
+	enum vf_tristate gpu_rims;
+	enum vf_tristate ocsp;
+	bool allow_ocsp_on_hold;
+	bool has_expected_nonce;
+	uint8_t expected_nonce[VF_GPU_NONCE_LEN];
+	bool has_expected_report_data;
+	uint8_t expected_report_data[VF_REPORT_DATA_LEN];
+	bool has_min_snp_tcb;
+	struct vf_snp_tcb min_snp_tcb;
+	char snp_product[16]; /* "" = any; "Milan", "Genoa", "Turin" */
+	bool allow_simulated; /* trust sim roots (never in a trusted network) */
+	json_t *reference_values; /* NULL or { "mrtd": ["hex", ...], ... } */
+	json_t *extra;            /* other TEE-specific knobs as given (owned), NULL when none */
+};
+
+void vf_policy_init(struct vf_policy *p);
+void vf_policy_cleanup(struct vf_policy *p);
+/* Apply overrides from a JSON object (the case manifest's "policy" or a policy file). Unknown keys fail. */
+TC_RESULT vf_policy_from_json(struct vf_policy *p, const json_t *obj);
+/* The policy as canonical JSON (every knob, defaults included) and its SHA-256. */
+TC_RESULT vf_policy_to_json(const struct vf_policy *p, json_t **out);
+TC_RESULT vf_policy_digest(const struct vf_policy *p, uint8_t out[32]);
+
+/* ------------------------------------------------------------------------------------------- appraisal */
+
+#define VF_MAX_DEVICES 16
+#define VF_DEVICE_ID_LEN 8
+
+struct vf_device {
+	char id[VF_DEVICE_ID_LEN]; /* "cpu0", "gpu0".."gpu15" */
+	enum vf_tee tee;
+	bool simulated;
+	enum vf_tcb_status tcb_status; /* VF_TCB_UNKNOWN when not evaluated */
+	bool has_tcb_status;           /* false: reported as null (not reached / not applicable) */
+	json_t *advisory_ids;          /* array of strings (owned) */
+	json_t *claims;                /* object of claim name -> lowercase hex / number / string (owned) */
+};
+
+struct vf_digest {
+	char role[48];
+	uint8_t sha256[32];
+};
+
+struct vf_appraisal {
+	bool accepted;
+	enum tc_code failure; /* TC_OK when accepted */
+	char detail[TC_DETAIL_MAX];
+	char remediation[256];
+	struct vf_device devices[VF_MAX_DEVICES];
+	size_t n_devices;
+	uint8_t evidence_digest[32]; /* SHA-256 over the evidence items, in input order */
+	uint8_t policy_digest[32];
+	struct vf_digest collateral[VF_MAX_ITEMS]; /* every collateral item and anchor used */
+	size_t n_collateral;
+	int64_t appraised_at; /* the "now" the appraisal used */
+	json_t *extra;        /* TEE-specific extra facts (tcb_date, tcb_evaluation_data_number, ...), owned */
+};
+
+void vf_appraisal_init(struct vf_appraisal *a);
+void vf_appraisal_cleanup(struct vf_appraisal *a);
+/* Add a device entry (claims/advisories initialised to empty); NULL when VF_MAX_DEVICES is reached. */
+struct vf_device *vf_appraisal_add_device(struct vf_appraisal *a, const char *id, enum vf_tee tee);
+/* Record the SHA-256 of a collateral item or anchor used. */
+TC_RESULT vf_appraisal_add_digest(struct vf_appraisal *a, const char *role, const void *data, size_t len);
+/* Mark the appraisal rejected with FAILURE and a detail; the first rejection wins (later calls ignored). */
+void vf_reject(struct vf_appraisal *a, enum tc_code failure, const char *fmt, ...) TC_PRINTF(3, 4);
+/* The appraisal as JSON (docs/appraisal.md): verdict, failure, detail, remediation, devices[], digests. */
+TC_RESULT vf_appraisal_to_json(const struct vf_appraisal *a, json_t **out);
+
+/*
+ * Appraise INPUT under POLICY at time NOW (Unix seconds). Fills OUT (initialised by the callee). Returns an
+ * error only when no appraisal could be made; a rejection is reported inside OUT with TC_OK.
+ */
+TC_RESULT vf_appraise(const struct vf_input *input, const struct vf_policy *policy, int64_t now,
+		      struct vf_appraisal *out);
+
+/* Per-TEE appraisers (verifier/tdx, verifier/snp, verifier/nvidia), called by vf_appraise. */
+TC_RESULT vf_tdx_appraise(const struct vf_input *input, const struct vf_policy *policy, int64_t now,
+			  struct vf_appraisal *out);
+TC_RESULT vf_snp_appraise(const struct vf_input *input, const struct vf_policy *policy, int64_t now,
+			  struct vf_appraisal *out);
+TC_RESULT vf_nvidia_appraise(const struct vf_input *input, const struct vf_policy *policy, int64_t now,
+			     struct vf_appraisal *out);
+
+/* ------------------------------------------------------------------------------------ conformance cases */
+
+/* A loaded case manifest (../shared/evidence/cases/SCHEMA.md) with its files read into memory. */
+struct vf_case {
+	char name[128];
+	struct vf_input input;
+	struct vf_policy policy;
+	int64_t verify_at;
+	json_t *manifest; /* owned */
+	json_t *expect;   /* borrowed from manifest */
+	struct tc_buf files[3 * VF_MAX_ITEMS];
+	size_t n_files;
+};
+
+/* Load PATH; relative file paths are resolved against the folder above the case's folder. */
+TC_RESULT vf_case_load(const char *path, struct vf_case *out);
+void vf_case_cleanup(struct vf_case *c);
+/* Compare an appraisal with the case's expect block; on mismatch DIFF gets a one-line description. */
+bool vf_case_check(const struct vf_case *c, const struct vf_appraisal *a, char *diff, size_t diff_size);
+
+#endif /* VF_H */
