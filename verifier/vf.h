@@ -45,6 +45,12 @@ struct vf_input {
 	size_t n_anchors;
 };
 
+/*
+ * The vendor root pinned by default for NAME: "intel_root", "amd_ark_milan", "amd_ark_genoa",
+ * "amd_ark_turin", "nvidia_device_root", "nvidia_rim_root" (PEM text, static), or NULL.
+ */
+const char *vf_default_anchor(const char *name);
+
 /* First item with ROLE in a list, or NULL. */
 const struct vf_item *vf_item_find(const struct vf_item *items, size_t n, const char *role);
 
@@ -184,6 +190,7 @@ struct vf_case {
 	json_t *expect;   /* borrowed from manifest */
 	struct tc_buf files[3 * VF_MAX_ITEMS];
 	size_t n_files;
+	struct vf_case_roles *roles; /* storage of the item role strings (private) */
 };
 
 /* Load PATH; relative file paths are resolved against the folder above the case's folder. */
