@@ -199,4 +199,29 @@ void vf_case_cleanup(struct vf_case *c);
 /* Compare an appraisal with the case's expect block; on mismatch DIFF gets a one-line description. */
 bool vf_case_check(const struct vf_case *c, const struct vf_appraisal *a, char *diff, size_t diff_size);
 
+/* ------------------------------------------------------------------------- NVIDIA serialized evidence */
+
+/*
+ * NVIDIA's serialized GPU evidence JSON (attestation SDK / nvtrust collectors): one object or a list of
+ * objects {"arch": "HOPPER", "nonce": "<hex, 32 bytes>", "evidence": "<base64 SPDM request || response>",
+ * "certificate": "<base64 of the PEM chain, leaf first>"} (verifier/nvidia/vf_nvidia_evidence.c).
+ */
+struct vf_nvidia_gpu_evidence {
+	char arch[16];
+	uint8_t nonce[VF_GPU_NONCE_LEN];
+	struct tc_buf spdm;       /* GET_MEASUREMENTS request || MEASUREMENTS response */
+	struct tc_buf cert_chain; /* PEM text */
+};
+
+struct vf_nvidia_evidence {
+	struct vf_nvidia_gpu_evidence gpus[VF_MAX_DEVICES];
+	size_t n_gpus;
+};
+
+/* Parse the JSON text (TC_ERR_EVIDENCE_MALFORMED with the field named on failure). OUT is initialised here. */
+TC_RESULT vf_nvidia_evidence_parse(const char *json, size_t len, struct vf_nvidia_evidence *out);
+void vf_nvidia_evidence_cleanup(struct vf_nvidia_evidence *ev);
+/* Append "gpu<i>.spdm" / "gpu<i>.cert_chain" items borrowing EV's bytes to INPUT->evidence (tee nvidia). */
+TC_RESULT vf_nvidia_evidence_to_input(const struct vf_nvidia_evidence *ev, struct vf_input *input);
+
 #endif /* VF_H */

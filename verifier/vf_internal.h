@@ -44,6 +44,8 @@ TC_RESULT vf_x509_parse_pem_chain(const uint8_t *pem, size_t len, enum tc_code f
 /* Chain verification options. */
 #define VF_CHAIN_LEAF_SIGNER 0x1u /* the leaf must not be a CA and, when keyUsage is present, must have
 				     digitalSignature */
+#define VF_CHAIN_NOT_STRICT 0x2u /* no X509_V_FLAG_X509_STRICT: AMD VCEKs/VLEKs carry no AKI (and go-sev-guest's
+				    sample has serial 0), which OpenSSL's strict mode refuses */
 
 /*
  * Verify LEAF through UNTRUSTED intermediates (may be NULL; extra certs are ignored; a copy of the anchor

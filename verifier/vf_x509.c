@@ -198,7 +198,8 @@ TC_RESULT vf_x509_verify_chain(X509 *leaf, STACK_OF(X509) *untrusted, X509 *anch
 		goto out;
 	}
 	/* Step 1: structure and signatures; time is checked separately below (README check order). */
-	X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_NO_CHECK_TIME | X509_V_FLAG_X509_STRICT);
+	X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_NO_CHECK_TIME |
+					      ((flags & VF_CHAIN_NOT_STRICT) ? 0 : X509_V_FLAG_X509_STRICT));
 	if (X509_verify_cert(ctx) != 1) {
 		int err = X509_STORE_CTX_get_error(ctx), depth = X509_STORE_CTX_get_error_depth(ctx);
 		X509 *bad = X509_STORE_CTX_get_current_cert(ctx);

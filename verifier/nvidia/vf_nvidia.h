@@ -188,9 +188,8 @@ void vf_rim_doc_free(struct vf_rim_doc **doc);
 STACK_OF(X509) *vf_rim_doc_certs(const struct vf_rim_doc *doc);
 /* Verify the enveloped XML-DSig of DOC with the signer's key (W3C XML-DSig core validation, §3.2). */
 TC_RESULT vf_rim_verify_signature(struct vf_rim_doc *doc);
-/* Parse the SWID/TCG RIM content of DOC into OUT. Malformed content -> TC_ERR_RIM_SIGNATURE_INVALID? no:
- * TC_ERR_MEASUREMENT_MISMATCH is wrong too; content errors are TC_ERR_EVIDENCE_MALFORMED-free: we use
- * TC_ERR_RIM_SIGNATURE_INVALID only for signature problems and TC_ERR_COLLATERAL_MISSING... see .c. */
+/* Parse the SWID/TCG RIM content of DOC (only after its signature verified) into OUT. Content the
+ * appraiser cannot use (no version, bad index, bad hash) -> TC_ERR_MEASUREMENT_MISMATCH. */
 TC_RESULT vf_rim_content(const struct vf_rim_doc *doc, struct vf_rim *out);
 
 /* ---------------------------------------------------------------------------------------- OCSP */

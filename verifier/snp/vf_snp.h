@@ -181,7 +181,9 @@ uint64_t vf_snp_chain_cache_hits(void);
 
 /* ------------------------------------------------------------------------------------- TCB status table */
 
-/* The built-in table (verifier/snp/snp_tcb_table.json, embedded at build time). */
+/* The built-in table: verifier/snp/snp_tcb_table.json as a NUL-terminated string, generated at build time
+ * by vf_snp_embed.cmake into the library. */
+extern const char vf_snp_tcb_table_data[];
 const char *vf_snp_tcb_table_json(void);
 
 struct vf_snp_tcb_verdict {

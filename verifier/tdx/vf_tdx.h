@@ -247,10 +247,13 @@ struct vf_tdx_anchor {
 	uint8_t sha256[VF_TDX_SHA256_LEN];
 };
 
-/* A verified chain: its path built to the anchor, leaf-first (anchor included). */
+#define VF_TDX_CHAIN_MAX 8
+
+/* A verified chain: its path built to the anchor, leaf-first (anchor included), with each validity window. */
 struct vf_tdx_chain {
 	struct vf_tdx_memo memo;
 	STACK_OF(X509) *path;
+	int64_t not_before[VF_TDX_CHAIN_MAX], not_after[VF_TDX_CHAIN_MAX];
 	EVP_PKEY *leaf_key; /* borrowed from the leaf */
 	uint8_t key[VF_TDX_SHA256_LEN];
 	bool has_sgx_ext;
@@ -287,8 +290,10 @@ TC_RESULT vf_tdx_chain_get(const uint8_t *pem, size_t len, const struct vf_tdx_a
 /* notBefore <= NOW <= notAfter for every certificate of the path -> TC_ERR_CERT_EXPIRED. */
 TC_RESULT vf_tdx_chain_check_time(const struct vf_tdx_chain *chain, int64_t now, const char *what);
 
-/* Verify a DER CRL's signature by ISSUER (memoized). -> TC_ERR_COLLATERAL_SIGNATURE_INVALID. */
-TC_RESULT vf_tdx_crl_get(const uint8_t *der, size_t len, X509 *issuer, const char *what, struct vf_tdx_crl **out);
+/* Verify a DER CRL's issuer name and signature by ISSUER (memoized under ISSUER_KEY, the key of the chain or
+ * anchor ISSUER comes from). -> TC_ERR_COLLATERAL_SIGNATURE_INVALID. */
+TC_RESULT vf_tdx_crl_get(const uint8_t *der, size_t len, X509 *issuer, const uint8_t issuer_key[VF_TDX_SHA256_LEN],
+			 const char *what, struct vf_tdx_crl **out);
 /* thisUpdate <= NOW < nextUpdate -> TC_ERR_COLLATERAL_EXPIRED. */
 TC_RESULT vf_tdx_crl_check_time(const struct vf_tdx_crl *crl, int64_t now, const char *what);
 /* CERT (issued by the CRL's issuer) listed -> TC_ERR_CERT_REVOKED. */
@@ -299,6 +304,9 @@ TC_RESULT vf_tdx_doc_get_tcb_info(const uint8_t *body, size_t len, const struct 
 				  struct vf_tdx_doc **out);
 TC_RESULT vf_tdx_doc_get_qe_identity(const uint8_t *body, size_t len, const struct vf_tdx_chain *signer,
 				     struct vf_tdx_doc **out);
+
+/* RFC 3339 text of T for details (never fails: falls back to "@<seconds>"). */
+void vf_tdx_time_text(int64_t t, char out[TC_TIME_RFC3339_LEN]);
 
 /* ---------------------------------------------------------------------------------- TCB evaluation */
 

@@ -1,0 +1,280 @@
+/*
+ * api_cli.c — the `serve` and `migrate` subcommands shared by teecert-ca and teecert-verifier, so that the
+ * two mains stay thin (DESIGN.md "Processes"). Exit codes are those of cli/cli.h (0 ok, 1 usage,
+ * 3 could not complete).
+ *
+ * serve refuses to start when the database cannot be reached or its schema is not the one this binary
+ * knows, and prints `listening on http://HOST:PORT` (flushed) once it accepts connections: scripts and
+ * tests read that line to learn an ephemeral port.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_internal.h"
+
+#define API_CLI_DEFAULT_LISTEN "127.0.0.1:8080"
+#define API_CLI_MAX_POOL 1024
+#define API_CLI_MAX_THREADS 1024
+#define API_CLI_MAX_CONNECTIONS 65536
+#define API_CLI_MAX_LIFETIME_S 86400
+
+struct serve_opts {
+	const char *listen;
+	const char *dsn;
+	const char *log_level;
+	unsigned pool;
+	unsigned threads;
+	unsigned max_connections;
+	unsigned challenge_lifetime_s;
+};
+
+static void serve_usage(FILE *f, const char *prog)
+{
+	fprintf(f,
+		"usage: %s serve [--listen HOST:PORT] [--db DSN] [--pool N] [--threads N]\n"
+		"       [--max-connections N] [--challenge-lifetime SECONDS] [--log-level debug|info|warn|error]\n\n"
+		"Serve the REST API until SIGTERM/SIGINT (then finish in-flight requests and exit 0).\n\n"
+		"  --listen HOST:PORT          address to bind (default %s; port 0 picks a free port;\n"
+		"                              IPv6 as [ADDR]:PORT). Prints 'listening on http://HOST:PORT'.\n"
+		"  --db DSN                    PostgreSQL conninfo or URI (default: $TEECERT_DB_DSN)\n"
+		"  --pool N                    database connections (default %d)\n"
+		"  --threads N                 HTTP worker threads (default %d)\n"
+		"  --max-connections N         concurrent HTTP connections (default %d)\n"
+		"  --challenge-lifetime S      lifetime of challenge nonces in seconds (default %d)\n"
+		"  --log-level L               minimum log level (default info)\n",
+		prog, API_CLI_DEFAULT_LISTEN, API_DEFAULT_POOL_SIZE, API_DEFAULT_THREADS, API_DEFAULT_MAX_CONNECTIONS,
+		API_DEFAULT_CHALLENGE_LIFETIME_S);
+}
+
+static void migrate_usage(FILE *f, const char *prog)
+{
+	fprintf(f,
+		"usage: %s migrate [--db DSN]\n\n"
+		"Apply the missing schema migrations, each in its own transaction, and print how many ran and the\n"
+		"resulting schema version.\n\n"
+		"  --db DSN    PostgreSQL conninfo or URI (default: $TEECERT_DB_DSN)\n",
+		prog);
+}
+
+TC_PRINTF(3, 4) static int usage_error(const char *prog, const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s %s: ", prog, cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see '%s %s --help')\n", prog, cmd);
+	return API_CLI_EXIT_USAGE;
+}
+
+/*
+ * Option at ARGV[*I] named NAME ("--db"): true when it is, with its value in *VALUE ("--db X" or "--db=X").
+ * *MISSING is set when the value is absent.
+ */
+static bool take_opt(int argc, char **argv, int *i, const char *name, const char **value, bool *missing)
+{
+	size_t n = strlen(name);
+	const char *arg = argv[*i];
+
+	if (strncmp(arg, name, n) != 0)
+		return false;
+	if (arg[n] == '=') {
+		*value = arg + n + 1;
+		return true;
+	}
+	if (arg[n] != '\0')
+		return false;
+	if (*i + 1 >= argc) {
+		*missing = true;
+		return true;
+	}
+	*value = argv[++*i];
+	return true;
+}
+
+static bool parse_unsigned(const char *s, unsigned min, unsigned max, unsigned *out)
+{
+	char *end = NULL;
+
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+
+	if (errno != 0 || end == s || *end != '\0' || s[0] == '-' || v < min || v > max)
+		return false;
+	*out = (unsigned)v;
+	return true;
+}
+
+static int parse_serve(const char *prog, int argc, char **argv, struct serve_opts *o, bool *help)
+{
+	static const struct {
+		const char *name;
+		unsigned min, max;
+		size_t offset;
+	} nums[] = {
+		{ "--pool", 1, API_CLI_MAX_POOL, offsetof(struct serve_opts, pool) },
+		{ "--threads", 1, API_CLI_MAX_THREADS, offsetof(struct serve_opts, threads) },
+		{ "--max-connections", 1, API_CLI_MAX_CONNECTIONS, offsetof(struct serve_opts, max_connections) },
+		{ "--challenge-lifetime", 1, API_CLI_MAX_LIFETIME_S,
+		  offsetof(struct serve_opts, challenge_lifetime_s) },
+	};
+
+	for (int i = 1; i < argc; i++) {
+		const char *v = NULL;
+		bool missing = false;
+		bool known = false;
+
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			*help = true;
+			return API_CLI_EXIT_OK;
+		}
+		if (take_opt(argc, argv, &i, "--listen", &v, &missing)) {
+			o->listen = v;
+			known = true;
+		} else if (take_opt(argc, argv, &i, "--db", &v, &missing)) {
+			o->dsn = v;
+			known = true;
+		} else if (take_opt(argc, argv, &i, "--log-level", &v, &missing)) {
+			o->log_level = v;
+			known = true;
+		}
+		for (size_t k = 0; !known && k < sizeof(nums) / sizeof(nums[0]); k++) {
+			if (!take_opt(argc, argv, &i, nums[k].name, &v, &missing))
+				continue;
+			known = true;
+			if (!missing &&
+			    !parse_unsigned(v, nums[k].min, nums[k].max, (unsigned *)((char *)o + nums[k].offset)))
+				return usage_error(prog, "serve", "bad value for %s", nums[k].name);
+		}
+		if (!known)
+			return usage_error(prog, "serve", "unknown option '%s'", argv[i]);
+		if (missing)
+			return usage_error(prog, "serve", "option %s needs a value", argv[i]);
+	}
+	return API_CLI_EXIT_OK;
+}
+
+/* Refuse to serve a database we cannot use: unreachable, or a schema other than ours. */
+static int preflight(const char *prog, const char *dsn)
+{
+	struct db_conn *conn = NULL;
+	struct tc_result r = db_conn_open(dsn, &conn);
+
+	if (!tc_is_ok(r)) {
+		fprintf(stderr, "%s: cannot reach the database: %s\n", prog, tc_error_detail());
+		return API_CLI_EXIT_INTERNAL;
+	}
+	r = db_schema_check(conn);
+	db_conn_free(&conn);
+	if (!tc_is_ok(r)) {
+		fprintf(stderr, "%s: the database schema is not usable (%s: %s).\n", prog, tc_error_info(r.code)->code,
+			tc_error_detail());
+		if (r.code == TC_ERR_DB_SCHEMA_UNKNOWN)
+			fprintf(stderr, "%s: the database is newer than this binary; upgrade %s.\n", prog, prog);
+		else
+			fprintf(stderr, "%s: run '%s migrate --db DSN' first.\n", prog, prog);
+		return API_CLI_EXIT_INTERNAL;
+	}
+	return API_CLI_EXIT_OK;
+}
+
+int api_cli_serve(const char *prog, const char *service, int argc, char **argv)
+{
+	struct serve_opts o = { .listen = API_CLI_DEFAULT_LISTEN,
+				.dsn = getenv("TEECERT_DB_DSN"),
+				.pool = API_DEFAULT_POOL_SIZE,
+				.threads = API_DEFAULT_THREADS,
+				.max_connections = API_DEFAULT_MAX_CONNECTIONS,
+				.challenge_lifetime_s = API_DEFAULT_CHALLENGE_LIFETIME_S };
+	struct api_config cfg;
+	struct api_server *server = NULL;
+	char host[API_HOST_MAX];
+	uint16_t port = 0;
+	bool help = false;
+	enum tc_log_level level = TC_LOG_INFO;
+	int rc = parse_serve(prog, argc, argv, &o, &help);
+
+	if (rc != API_CLI_EXIT_OK || help) {
+		if (help)
+			serve_usage(stdout, prog);
+		return rc;
+	}
+	if (o.log_level && !tc_is_ok(tc_log_level_parse(o.log_level, &level)))
+		return usage_error(prog, "serve", "bad --log-level '%s' (debug, info, warn or error)", o.log_level);
+	tc_log_set_level(level);
+	if (!tc_is_ok(api_listen_parse(o.listen, host, sizeof(host), &port)))
+		return usage_error(prog, "serve", "%s", tc_error_detail());
+	if (!o.dsn || !o.dsn[0])
+		return usage_error(prog, "serve", "%s", "no database: pass --db DSN or set TEECERT_DB_DSN");
+	rc = preflight(prog, o.dsn);
+	if (rc != API_CLI_EXIT_OK)
+		return rc;
+
+	api_config_init(&cfg);
+	cfg.service = service;
+	cfg.listen_host = host;
+	cfg.port = port;
+	cfg.dsn = o.dsn;
+	cfg.pool_size = o.pool;
+	cfg.threads = o.threads;
+	cfg.max_connections = o.max_connections;
+	cfg.challenge_lifetime_s = (int)o.challenge_lifetime_s;
+	cfg.handle_signals = true;
+	if (!tc_is_ok(api_server_start(&cfg, &server))) {
+		fprintf(stderr, "%s: cannot start the server: %s\n", prog, tc_error_detail());
+		return API_CLI_EXIT_INTERNAL;
+	}
+	bool v6 = strchr(host, ':') != NULL;
+
+	printf("listening on http://%s%s%s:%u\n", v6 ? "[" : "", host, v6 ? "]" : "",
+	       (unsigned)api_server_port(server));
+	fflush(stdout);
+	api_server_wait(server);
+	unsigned left = api_server_stop(server);
+
+	api_server_free(&server);
+	return left == 0 ? API_CLI_EXIT_OK : API_CLI_EXIT_INTERNAL;
+}
+
+int api_cli_migrate(const char *prog, int argc, char **argv)
+{
+	const char *dsn = getenv("TEECERT_DB_DSN");
+	struct db_conn *conn = NULL;
+	int applied = 0;
+
+	for (int i = 1; i < argc; i++) {
+		const char *v = NULL;
+		bool missing = false;
+
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			migrate_usage(stdout, prog);
+			return API_CLI_EXIT_OK;
+		}
+		if (!take_opt(argc, argv, &i, "--db", &v, &missing))
+			return usage_error(prog, "migrate", "unknown option '%s'", argv[i]);
+		if (missing)
+			return usage_error(prog, "migrate", "option %s needs a value", argv[i]);
+		dsn = v;
+	}
+	if (!dsn || !dsn[0])
+		return usage_error(prog, "migrate", "%s", "no database: pass --db DSN or set TEECERT_DB_DSN");
+	if (!tc_is_ok(db_conn_open(dsn, &conn))) {
+		fprintf(stderr, "%s: cannot reach the database: %s\n", prog, tc_error_detail());
+		return API_CLI_EXIT_INTERNAL;
+	}
+	struct tc_result r = db_migrate(conn, &applied);
+
+	db_conn_free(&conn);
+	if (!tc_is_ok(r)) {
+		fprintf(stderr, "%s: migration failed (%s): %s\n", prog, tc_error_info(r.code)->code,
+			tc_error_detail());
+		return API_CLI_EXIT_INTERNAL;
+	}
+	printf("applied %d migration%s; schema version %d\n", applied, applied == 1 ? "" : "s", db_schema_latest());
+	fflush(stdout);
+	return API_CLI_EXIT_OK;
+}

@@ -1,0 +1,152 @@
+/*
+ * api_routes.c — the static route tables of the two services and the matcher (STYLE.md point 8).
+ *
+ * A table row is {method, pattern, handler, body kind, max body bytes, auth class}; patterns are literal
+ * segments and {name} segments. Matching is exact: no trailing slash, no empty segments, methods are
+ * case-sensitive (RFC 9110 §9.1). A path that some pattern matches but not with this method is a 405 with
+ * the Allow header listing that path's methods; GET routes also answer HEAD (RFC 9110 §9.3.2).
+ */
+#include <string.h>
+
+#include "api_internal.h"
+
+#define API_CHALLENGE_MAX_BODY 4096
+
+/* clang-format off */
+/* One row per endpoint: method, pattern, handler, body, max body bytes, auth, summary (as in openapi.json). */
+static const struct api_route verifier_routes[] = {
+	{ "GET",  "/healthz",       api_healthz,         API_BODY_NONE, 0, API_AUTH_PUBLIC, "Liveness: the process serves" },
+	{ "GET",  "/readyz",        api_readyz,          API_BODY_NONE, 0, API_AUTH_PUBLIC, "Readiness: the database is reachable and its schema is current" },
+	{ "GET",  "/metrics",       api_metrics_handler, API_BODY_NONE, 0, API_AUTH_PUBLIC, "Prometheus metrics (text format 0.0.4)" },
+	{ "GET",  "/openapi.json",  api_openapi,         API_BODY_NONE, 0, API_AUTH_PUBLIC, "This API's OpenAPI 3.1 document" },
+	{ "POST", "/v1/challenges", api_challenges_post, API_BODY_JSON, API_CHALLENGE_MAX_BODY, API_AUTH_PUBLIC, "Create a single-use challenge nonce for evidence binding" },
+};
+
+/* The CA serves the same endpoints for now; issuance, CRL and OCSP rows arrive with the CA work. */
+static const struct api_route ca_routes[] = {
+	{ "GET",  "/healthz",       api_healthz,         API_BODY_NONE, 0, API_AUTH_PUBLIC, "Liveness: the process serves" },
+	{ "GET",  "/readyz",        api_readyz,          API_BODY_NONE, 0, API_AUTH_PUBLIC, "Readiness: the database is reachable and its schema is current" },
+	{ "GET",  "/metrics",       api_metrics_handler, API_BODY_NONE, 0, API_AUTH_PUBLIC, "Prometheus metrics (text format 0.0.4)" },
+	{ "GET",  "/openapi.json",  api_openapi,         API_BODY_NONE, 0, API_AUTH_PUBLIC, "This API's OpenAPI 3.1 document" },
+	{ "POST", "/v1/challenges", api_challenges_post, API_BODY_JSON, API_CHALLENGE_MAX_BODY, API_AUTH_PUBLIC, "Create a single-use challenge nonce for evidence binding" },
+};
+/* clang-format on */
+
+const struct api_route *api_routes_for_service(const char *service, size_t *n_routes)
+{
+	if (service && strcmp(service, "verifier") == 0) {
+		*n_routes = sizeof(verifier_routes) / sizeof(verifier_routes[0]);
+		return verifier_routes;
+	}
+	if (service && strcmp(service, "ca") == 0) {
+		*n_routes = sizeof(ca_routes) / sizeof(ca_routes[0]);
+		return ca_routes;
+	}
+	return NULL;
+}
+
+/* Length of the segment starting at S (up to '/' or the end). */
+static size_t segment_len(const char *s)
+{
+	return strcspn(s, "/");
+}
+
+/*
+ * Match PATH against PATTERN; on success store the parameters in M (values copied into m->storage).
+ * Both start with '/'.
+ */
+static bool pattern_match(const char *pattern, const char *path, struct api_match *m)
+{
+	size_t used = 0;
+
+	m->n_params = 0;
+	while (*pattern == '/' && *path == '/') {
+		pattern++;
+		path++;
+		size_t plen = segment_len(pattern);
+		size_t slen = segment_len(path);
+
+		if (slen == 0 || plen == 0)
+			return false;
+		if (pattern[0] == '{' && pattern[plen - 1] == '}') {
+			if (m->n_params == API_ROUTE_MAX_PARAMS || used + slen + 1 > sizeof(m->storage))
+				return false;
+			struct api_param *p = &m->params[m->n_params++];
+
+			p->name = pattern + 1;
+			p->name_len = plen - 2;
+			memcpy(m->storage + used, path, slen);
+			m->storage[used + slen] = '\0';
+			p->value = m->storage + used;
+			used += slen + 1;
+		} else if (plen != slen || memcmp(pattern, path, plen) != 0) {
+			return false;
+		}
+		pattern += plen;
+		path += slen;
+	}
+	return *pattern == '\0' && *path == '\0';
+}
+
+static bool method_matches(const char *route_method, const char *method)
+{
+	if (strcmp(route_method, method) == 0)
+		return true;
+	return strcmp(method, "HEAD") == 0 && strcmp(route_method, "GET") == 0;
+}
+
+/* Append METHOD to the comma-separated ALLOW list unless it is already there. */
+static void allow_add(char *allow, const char *method)
+{
+	size_t n = strlen(allow);
+	size_t mlen = strlen(method);
+
+	for (const char *p = allow; *p;) {
+		size_t len = strcspn(p, ",");
+
+		if (len == mlen && memcmp(p, method, mlen) == 0)
+			return;
+		p += len;
+		while (*p == ',' || *p == ' ')
+			p++;
+	}
+	if (n + mlen + 3 > API_ALLOW_MAX)
+		return;
+	snprintf(allow + n, API_ALLOW_MAX - n, "%s%s", n ? ", " : "", method);
+}
+
+TC_RESULT api_route_match(const struct api_route *routes, size_t n_routes, const char *method, const char *path,
+			  struct api_match *out)
+{
+	bool path_known = false;
+
+	TC_ENSURE(routes && method && path && out, TC_ERR_INVALID_ARGUMENT, "route match without input");
+	memset(out, 0, sizeof(*out));
+	TC_ENSURE(path[0] == '/' && strlen(path) < API_PATH_MAX, TC_ERR_NOT_FOUND, "no route for this path");
+	for (size_t i = 0; i < n_routes; i++) {
+		if (!pattern_match(routes[i].pattern, path, out))
+			continue;
+		if (method_matches(routes[i].method, method)) {
+			out->route = &routes[i];
+			out->route_index = i;
+			return tc_ok();
+		}
+		path_known = true;
+		allow_add(out->allow, routes[i].method);
+		if (strcmp(routes[i].method, "GET") == 0)
+			allow_add(out->allow, "HEAD");
+	}
+	out->n_params = 0;
+	TC_ENSURE(!path_known, TC_ERR_METHOD_NOT_ALLOWED, "%.32s is not allowed here; allowed: %s", method, out->allow);
+	return tc_fail(TC_ERR_NOT_FOUND, "no route for this path");
+}
+
+const char *api_match_param(const struct api_match *m, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (size_t i = 0; i < m->n_params; i++)
+		if (m->params[i].name_len == len && memcmp(m->params[i].name, name, len) == 0)
+			return m->params[i].value;
+	return NULL;
+}
