@@ -149,8 +149,8 @@ TC_RESULT chain_anchored_decode(const uint8_t (*topics)[CHAIN_HASH_LEN], size_t 
 	chain_abi_event_topic(CHAIN_ANCHORED_EVENT_SIG, topic0);
 	TC_ENSURE(n_topics == CHAIN_ANCHORED_TOPICS, CHAIN_ERR_MALFORMED, "Anchored log with %zu topics, not %d",
 		  n_topics, CHAIN_ANCHORED_TOPICS);
-	TC_ENSURE(memcmp(topics[0], topic0, CHAIN_HASH_LEN) == 0, CHAIN_ERR_MALFORMED,
-		  "log topic 0 is not %s", CHAIN_ANCHORED_EVENT_SIG);
+	TC_ENSURE(memcmp(topics[0], topic0, CHAIN_HASH_LEN) == 0, CHAIN_ERR_MALFORMED, "log topic 0 is not %s",
+		  CHAIN_ANCHORED_EVENT_SIG);
 	TC_ENSURE(data_len == CHAIN_ANCHORED_DATA_LEN, CHAIN_ERR_MALFORMED, "Anchored log data of %zu bytes, not %d",
 		  data_len, CHAIN_ANCHORED_DATA_LEN);
 	/* Indexed static arguments are stored as their ABI word in the topic. */

@@ -25,38 +25,87 @@ static const uint64_t keccak_rc[KECCAK_ROUNDS] = {
 	0x8000000080008081ULL, 0x8000000000008080ULL, 0x0000000080000001ULL, 0x8000000080008008ULL,
 };
 
-/* ρ step offsets for lane x + 5y (FIPS 202 §3.2.2, Table 2, mod 64). */
-static const unsigned keccak_rho[CHAIN_KECCAK_LANES] = {
-	0, 1, 62, 28, 27, 36, 44, 6, 55, 20, 3, 10, 43, 25, 39, 41, 45, 15, 21, 8, 18, 2, 61, 56, 14,
-};
+/* The ρ offsets of FIPS 202 §3.2.2 Table 2 appear as the rotation counts in keccak_f1600 below. */
 
 static inline uint64_t rotl64(uint64_t v, unsigned n)
 {
 	return n == 0 ? v : (v << n) | (v >> (64 - n));
 }
 
-/* Keccak-f[1600] = 24 rounds of θ, ρ, π, χ, ι (FIPS 202 §3.3, Algorithm 7). */
+/*
+ * Keccak-f[1600] = 24 rounds of θ, ρ, π, χ, ι (FIPS 202 §3.3, Algorithm 7), written out lane by lane so the
+ * compiler keeps the state in registers (the loop form with % 5 indexing runs several times slower).
+ */
 static void keccak_f1600(uint64_t a[CHAIN_KECCAK_LANES])
 {
-	uint64_t b[CHAIN_KECCAK_LANES];
-	uint64_t c[5], d[5];
+	uint64_t b0, b1, b2, b3, b4, b5, b6, b7, b8, b9, b10, b11, b12, b13, b14, b15, b16, b17, b18, b19, b20, b21,
+		b22, b23, b24;
+	uint64_t c0, c1, c2, c3, c4, d0, d1, d2, d3, d4;
 
 	for (unsigned round = 0; round < KECCAK_ROUNDS; round++) {
 		/* θ (§3.2.1): xor each column's parity into its neighbours. */
-		for (unsigned x = 0; x < 5; x++)
-			c[x] = a[x] ^ a[x + 5] ^ a[x + 10] ^ a[x + 15] ^ a[x + 20];
-		for (unsigned x = 0; x < 5; x++)
-			d[x] = c[(x + 4) % 5] ^ rotl64(c[(x + 1) % 5], 1);
-		for (unsigned i = 0; i < CHAIN_KECCAK_LANES; i++)
-			a[i] ^= d[i % 5];
-		/* ρ and π (§3.2.2, §3.2.3): lane (x, y) rotates and moves to (y, 2x + 3y). */
-		for (unsigned x = 0; x < 5; x++)
-			for (unsigned y = 0; y < 5; y++)
-				b[y + 5 * ((2 * x + 3 * y) % 5)] = rotl64(a[x + 5 * y], keccak_rho[x + 5 * y]);
+		c0 = a[0] ^ a[5] ^ a[10] ^ a[15] ^ a[20];
+		c1 = a[1] ^ a[6] ^ a[11] ^ a[16] ^ a[21];
+		c2 = a[2] ^ a[7] ^ a[12] ^ a[17] ^ a[22];
+		c3 = a[3] ^ a[8] ^ a[13] ^ a[18] ^ a[23];
+		c4 = a[4] ^ a[9] ^ a[14] ^ a[19] ^ a[24];
+		d0 = c4 ^ rotl64(c1, 1);
+		d1 = c0 ^ rotl64(c2, 1);
+		d2 = c1 ^ rotl64(c3, 1);
+		d3 = c2 ^ rotl64(c4, 1);
+		d4 = c3 ^ rotl64(c0, 1);
+		/* ρ and π (§3.2.2, §3.2.3): lane (x, y) rotates by its offset and moves to (y, 2x + 3y). */
+		b0 = rotl64(a[0] ^ d0, 0);
+		b16 = rotl64(a[5] ^ d0, 36);
+		b7 = rotl64(a[10] ^ d0, 3);
+		b23 = rotl64(a[15] ^ d0, 41);
+		b14 = rotl64(a[20] ^ d0, 18);
+		b10 = rotl64(a[1] ^ d1, 1);
+		b1 = rotl64(a[6] ^ d1, 44);
+		b17 = rotl64(a[11] ^ d1, 10);
+		b8 = rotl64(a[16] ^ d1, 45);
+		b24 = rotl64(a[21] ^ d1, 2);
+		b20 = rotl64(a[2] ^ d2, 62);
+		b11 = rotl64(a[7] ^ d2, 6);
+		b2 = rotl64(a[12] ^ d2, 43);
+		b18 = rotl64(a[17] ^ d2, 15);
+		b9 = rotl64(a[22] ^ d2, 61);
+		b5 = rotl64(a[3] ^ d3, 28);
+		b21 = rotl64(a[8] ^ d3, 55);
+		b12 = rotl64(a[13] ^ d3, 25);
+		b3 = rotl64(a[18] ^ d3, 21);
+		b19 = rotl64(a[23] ^ d3, 56);
+		b15 = rotl64(a[4] ^ d4, 27);
+		b6 = rotl64(a[9] ^ d4, 20);
+		b22 = rotl64(a[14] ^ d4, 39);
+		b13 = rotl64(a[19] ^ d4, 8);
+		b4 = rotl64(a[24] ^ d4, 14);
 		/* χ (§3.2.4). */
-		for (unsigned y = 0; y < 25; y += 5)
-			for (unsigned x = 0; x < 5; x++)
-				a[y + x] = b[y + x] ^ (~b[y + (x + 1) % 5] & b[y + (x + 2) % 5]);
+		a[0] = b0 ^ (~b1 & b2);
+		a[1] = b1 ^ (~b2 & b3);
+		a[2] = b2 ^ (~b3 & b4);
+		a[3] = b3 ^ (~b4 & b0);
+		a[4] = b4 ^ (~b0 & b1);
+		a[5] = b5 ^ (~b6 & b7);
+		a[6] = b6 ^ (~b7 & b8);
+		a[7] = b7 ^ (~b8 & b9);
+		a[8] = b8 ^ (~b9 & b5);
+		a[9] = b9 ^ (~b5 & b6);
+		a[10] = b10 ^ (~b11 & b12);
+		a[11] = b11 ^ (~b12 & b13);
+		a[12] = b12 ^ (~b13 & b14);
+		a[13] = b13 ^ (~b14 & b10);
+		a[14] = b14 ^ (~b10 & b11);
+		a[15] = b15 ^ (~b16 & b17);
+		a[16] = b16 ^ (~b17 & b18);
+		a[17] = b17 ^ (~b18 & b19);
+		a[18] = b18 ^ (~b19 & b15);
+		a[19] = b19 ^ (~b15 & b16);
+		a[20] = b20 ^ (~b21 & b22);
+		a[21] = b21 ^ (~b22 & b23);
+		a[22] = b22 ^ (~b23 & b24);
+		a[23] = b23 ^ (~b24 & b20);
+		a[24] = b24 ^ (~b20 & b21);
 		/* ι (§3.2.5). */
 		a[0] ^= keccak_rc[round];
 	}

@@ -71,8 +71,8 @@ TC_RESULT chain_key_from_bytes(struct chain_key *key, const uint8_t secret[CHAIN
 		       "private key is zero or not below the secp256k1 group order");
 	TC_ENSURE_GOTO(r, secp256k1_ec_pubkey_create(ctx, &pub, k.secret), out, TC_ERR_CRYPTO,
 		       "cannot derive the public key");
-	TC_ENSURE_GOTO(r, secp256k1_ec_pubkey_serialize(ctx, k.pubkey, &publen, &pub, SECP256K1_EC_UNCOMPRESSED),
-		       out, TC_ERR_CRYPTO, "cannot serialize the public key");
+	TC_ENSURE_GOTO(r, secp256k1_ec_pubkey_serialize(ctx, k.pubkey, &publen, &pub, SECP256K1_EC_UNCOMPRESSED), out,
+		       TC_ERR_CRYPTO, "cannot serialize the public key");
 	TC_GUARD_GOTO(r, chain_address_from_pubkey(k.pubkey, k.address), out);
 	*key = k;
 out:
@@ -87,8 +87,8 @@ static void hex_trim(const char **s, size_t *len)
 		(*s)++;
 		(*len)--;
 	}
-	while (*len > 0 && ((*s)[*len - 1] == ' ' || (*s)[*len - 1] == '\t' || (*s)[*len - 1] == '\n' ||
-			    (*s)[*len - 1] == '\r'))
+	while (*len > 0 &&
+	       ((*s)[*len - 1] == ' ' || (*s)[*len - 1] == '\t' || (*s)[*len - 1] == '\n' || (*s)[*len - 1] == '\r'))
 		(*len)--;
 	if (*len >= HEX_PREFIX_LEN && (*s)[0] == '0' && ((*s)[1] == 'x' || (*s)[1] == 'X')) {
 		*s += HEX_PREFIX_LEN;

@@ -155,8 +155,8 @@ static void proof_reverse(struct chain_merkle_proof *p)
 	}
 }
 
-static TC_RESULT proof_push_range(struct chain_merkle_proof *p, const struct chain_merkle_source *src,
-				  uint64_t start, uint64_t n)
+static TC_RESULT proof_push_range(struct chain_merkle_proof *p, const struct chain_merkle_source *src, uint64_t start,
+				  uint64_t n)
 {
 	TC_ENSURE(p->len < CHAIN_MERKLE_PROOF_MAX, TC_ERR_INTERNAL, "merkle: proof too long");
 	TC_GUARD(range_hash(src, start, n, p->hash[p->len]));
@@ -206,7 +206,8 @@ TC_RESULT chain_merkle_consistency_proof(const struct chain_merkle_source *src, 
 		uint64_t k = split_point(n);
 
 		if (m <= k) {
-			TC_GUARD(proof_push_range(&p, src, start + k, n - k)); /* SUBPROOF(m, D[0:k], b) : MTH(D[k:n]) */
+			TC_GUARD(
+				proof_push_range(&p, src, start + k, n - k)); /* SUBPROOF(m, D[0:k], b) : MTH(D[k:n]) */
 			n = k;
 		} else {
 			TC_GUARD(proof_push_range(&p, src, start, k)); /* SUBPROOF(m-k, D[k:n], false) : MTH(D[0:k]) */

@@ -200,8 +200,7 @@ TC_RESULT chain_recover_address(const uint8_t hash[CHAIN_HASH_LEN], const struct
 	static const uint8_t zero[CHAIN_SIG_SCALAR_LEN];
 
 	TC_GUARD(chain_secp_context(&ctx));
-	TC_ENSURE(sig->recid == 0 || sig->recid == 1, CHAIN_ERR_MALFORMED, "recovery id %d is not 0 or 1",
-		  sig->recid);
+	TC_ENSURE(sig->recid == 0 || sig->recid == 1, CHAIN_ERR_MALFORMED, "recovery id %d is not 0 or 1", sig->recid);
 	TC_ENSURE(memcmp(sig->r, zero, sizeof(zero)) != 0 && memcmp(sig->s, zero, sizeof(zero)) != 0,
 		  CHAIN_ERR_MALFORMED, "signature with r or s zero");
 	TC_ENSURE(memcmp(sig->s, secp256k1_half_order, CHAIN_SIG_SCALAR_LEN) <= 0, CHAIN_ERR_MALFORMED,
@@ -308,8 +307,7 @@ TC_RESULT chain_tx_decode(const uint8_t *raw, size_t len, struct chain_tx *tx_ou
 	memset(&sig, 0, sizeof(sig));
 	/* EIP-2718: a first byte in [0x00, 0x7f] is a type; a legacy transaction starts with a list prefix. */
 	typed = raw[0] < 0x80;
-	TC_ENSURE(!typed || raw[0] == CHAIN_TX_TYPE_EIP1559, TC_ERR_UNSUPPORTED, "transaction type 0x%02x",
-		  raw[0]);
+	TC_ENSURE(!typed || raw[0] == CHAIN_TX_TYPE_EIP1559, TC_ERR_UNSUPPORTED, "transaction type 0x%02x", raw[0]);
 	TC_GUARD(chain_rlp_decode(raw + (typed ? 1 : 0), len - (typed ? 1 : 0), &list));
 	TC_GUARD(chain_rlp_enter(&list, &fields));
 	if (typed)

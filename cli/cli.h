@@ -43,4 +43,11 @@ int cli_bench_tdx(int argc, char **argv);
 int cli_bench_snp(int argc, char **argv);
 int cli_bench_nvidia(int argc, char **argv);
 
+/* teecert sim (cli/cmd_sim.c dispatches; cli/sim_<tee>.c) and teecert collect (cli/cmd_collect.c) */
+int cli_cmd_sim(int argc, char **argv);
+int cli_sim_tdx(int argc, char **argv);
+int cli_sim_snp(int argc, char **argv);
+int cli_sim_nvidia(int argc, char **argv);
+int cli_cmd_collect(int argc, char **argv);
+
 #endif /* CLI_H */

@@ -9,6 +9,8 @@ static const struct cli_command commands[] = {
 	{ "appraise", cli_cmd_appraise, "appraise one conformance case manifest, print the appraisal JSON" },
 	{ "conformance", cli_cmd_conformance, "run conformance case files or folders, print PASS/FAIL per case" },
 	{ "bench", cli_cmd_bench, "benchmarks: bench tdx|snp|nvidia" },
+	{ "sim", cli_cmd_sim, "simulated TEEs: sim init DIR, sim tdx|snp|nvidia --pki DIR ..." },
+	{ "collect", cli_cmd_collect, "collect evidence from this machine's TEE (configfs-tsm, /dev, NVML)" },
 	{ NULL, NULL, NULL },
 };
 

@@ -33,7 +33,7 @@ static TC_RESULT tc_cursor_take(struct tc_cursor *c, size_t n, const uint8_t **o
 
 TC_RESULT tc_cursor_u8(struct tc_cursor *c, uint8_t *out)
 {
-	const uint8_t *p;
+	const uint8_t *p = NULL;
 
 	TC_GUARD(tc_cursor_take(c, 1, &p));
 	*out = p[0];
@@ -42,7 +42,7 @@ TC_RESULT tc_cursor_u8(struct tc_cursor *c, uint8_t *out)
 
 TC_RESULT tc_cursor_u16le(struct tc_cursor *c, uint16_t *out)
 {
-	const uint8_t *p;
+	const uint8_t *p = NULL;
 
 	TC_GUARD(tc_cursor_take(c, 2, &p));
 	*out = (uint16_t)(p[0] | (uint16_t)p[1] << 8);
@@ -51,7 +51,7 @@ TC_RESULT tc_cursor_u16le(struct tc_cursor *c, uint16_t *out)
 
 TC_RESULT tc_cursor_u16be(struct tc_cursor *c, uint16_t *out)
 {
-	const uint8_t *p;
+	const uint8_t *p = NULL;
 
 	TC_GUARD(tc_cursor_take(c, 2, &p));
 	*out = (uint16_t)((uint16_t)p[0] << 8 | p[1]);
@@ -61,7 +61,7 @@ TC_RESULT tc_cursor_u16be(struct tc_cursor *c, uint16_t *out)
 /* 24-bit little-endian integers appear in SPDM (DMTF DSP0274 length fields). */
 TC_RESULT tc_cursor_u24le(struct tc_cursor *c, uint32_t *out)
 {
-	const uint8_t *p;
+	const uint8_t *p = NULL;
 
 	TC_GUARD(tc_cursor_take(c, 3, &p));
 	*out = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16;
@@ -70,7 +70,7 @@ TC_RESULT tc_cursor_u24le(struct tc_cursor *c, uint32_t *out)
 
 TC_RESULT tc_cursor_u32le(struct tc_cursor *c, uint32_t *out)
 {
-	const uint8_t *p;
+	const uint8_t *p = NULL;
 
 	TC_GUARD(tc_cursor_take(c, 4, &p));
 	*out = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -79,7 +79,7 @@ TC_RESULT tc_cursor_u32le(struct tc_cursor *c, uint32_t *out)
 
 TC_RESULT tc_cursor_u32be(struct tc_cursor *c, uint32_t *out)
 {
-	const uint8_t *p;
+	const uint8_t *p = NULL;
 
 	TC_GUARD(tc_cursor_take(c, 4, &p));
 	*out = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
@@ -88,7 +88,7 @@ TC_RESULT tc_cursor_u32be(struct tc_cursor *c, uint32_t *out)
 
 TC_RESULT tc_cursor_u64le(struct tc_cursor *c, uint64_t *out)
 {
-	const uint8_t *p;
+	const uint8_t *p = NULL;
 	uint64_t v = 0;
 
 	TC_GUARD(tc_cursor_take(c, 8, &p));
@@ -100,7 +100,7 @@ TC_RESULT tc_cursor_u64le(struct tc_cursor *c, uint64_t *out)
 
 TC_RESULT tc_cursor_copy(struct tc_cursor *c, void *out, size_t n)
 {
-	const uint8_t *p;
+	const uint8_t *p = NULL;
 
 	TC_GUARD(tc_cursor_take(c, n, &p));
 	if (n > 0)
@@ -115,14 +115,14 @@ TC_RESULT tc_cursor_view(struct tc_cursor *c, size_t n, const uint8_t **out)
 
 TC_RESULT tc_cursor_skip(struct tc_cursor *c, size_t n)
 {
-	const uint8_t *p;
+	const uint8_t *p = NULL;
 
 	return tc_cursor_take(c, n, &p);
 }
 
 TC_RESULT tc_cursor_sub(struct tc_cursor *c, size_t n, struct tc_cursor *out)
 {
-	const uint8_t *p;
+	const uint8_t *p = NULL;
 
 	TC_GUARD(tc_cursor_take(c, n, &p));
 	tc_cursor_init(out, p, n);

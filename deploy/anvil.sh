@@ -81,10 +81,10 @@ cmd_stop() {
 		rm -f "$DIR/anvil.pid" "$DIR/rpc_url"
 		return 0
 	fi
-	local pid i
+	local pid
 	pid="$(cat "$DIR/anvil.pid")"
 	kill -TERM "$pid" 2>/dev/null || true
-	for i in $(seq 1 100); do # up to 10 s for it to dump its state and exit
+	for _ in $(seq 1 100); do # up to 10 s for it to dump its state and exit
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done

@@ -230,8 +230,9 @@ cmd_dsn() {
 }
 
 # One pg.sh at a time per DIR (ctest fixtures and a developer's shell may overlap).
+LOCK_WAIT_S=120
 exec 9>"$DIR/.lock"
-flock 9
+flock -w $LOCK_WAIT_S 9 || die "another process holds $DIR/.lock (a postmaster started by an older pg.sh? stop it)"
 
 case "$CMD" in
 start) cmd_start ;;

@@ -113,9 +113,9 @@ say "building $BUILD/"
 if [ ! -f "$BUILD/CMakeCache.txt" ]; then
 	gen=()
 	command -v ninja >/dev/null 2>&1 && gen=(-G Ninja)
-	cmake -S "$ROOT" -B "$BUILD" "${gen[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$BUILD.configure.log" 2>&1 ||
-		{ cat "$BUILD.configure.log" >&2; die "cmake configure failed"; }
-	rm -f "$BUILD.configure.log"
+	mkdir -p "$STATE"
+	cmake -S "$ROOT" -B "$BUILD" "${gen[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$STATE/configure.log" 2>&1 ||
+		{ cat "$STATE/configure.log" >&2; die "cmake configure failed (log: $STATE/configure.log)"; }
 fi
 cmake --build "$BUILD" -j 2 --target teecert-ca teecert-verifier
 CA_BIN="$BUILD/cli/teecert-ca"

@@ -224,4 +224,15 @@ void vf_nvidia_evidence_cleanup(struct vf_nvidia_evidence *ev);
 /* Append "gpu<i>.spdm" / "gpu<i>.cert_chain" items borrowing EV's bytes to INPUT->evidence (tee nvidia). */
 TC_RESULT vf_nvidia_evidence_to_input(const struct vf_nvidia_evidence *ev, struct vf_input *input);
 
+/* ---------------------------------------------------------------------------------- simulated TEEs */
+
+/*
+ * `teecert sim init DIR`: generate a complete test vendor PKI and collateral for one TEE in DIR (created;
+ * private keys 0600 under DIR/keys/). Layout per TEE in docs/sim.md. Sim roots carry the simulated-root
+ * marker, so appraisers trust them only with policy.allow_simulated.
+ */
+TC_RESULT vf_tdx_sim_init(const char *dir);
+TC_RESULT vf_snp_sim_init(const char *dir);
+TC_RESULT vf_nvidia_sim_init(const char *dir);
+
 #endif /* VF_H */

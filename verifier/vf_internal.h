@@ -77,4 +77,15 @@ TC_RESULT vf_asn1_time_to_unix(const ASN1_TIME *t, int64_t *out);
 bool vf_ecdsa_verify_raw(EVP_PKEY *pkey, const uint8_t *digest, size_t digest_len, const uint8_t *sig,
 			 size_t coord_len);
 
+/*
+ * Simulated TEEs (teecert sim): every root of a generated test vendor PKI carries the extension
+ * VF_SIM_ROOT_OID (our arc .99, DER NULL value, non-critical). An appraiser whose chain ends at such an
+ * anchor marks its devices simulated and rejects with cert_chain_invalid unless policy->allow_simulated.
+ */
+#define VF_SIM_ROOT_OID "2.25.294202798840466547262940463723324836766.99"
+
+bool vf_x509_is_simulated(X509 *anchor);
+/* Add the simulated-root marker extension to X (used by the sim PKI generators). */
+TC_RESULT vf_x509_mark_simulated(X509 *x);
+
 #endif /* VF_INTERNAL_H */

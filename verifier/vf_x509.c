@@ -10,6 +10,7 @@
 #include <openssl/bio.h>
 #include <openssl/ecdsa.h>
 #include <openssl/err.h>
+#include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
@@ -79,6 +80,22 @@ static bool is_space(uint8_t c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+static bool is_base64(uint8_t c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' ||
+	       c == '=';
+}
+
+/* Between the BEGIN and END lines (RFC 7468 §3) only base64 text and line breaks may appear; anything else
+ * (a damaged END line, a stray BEGIN) would let the PEM reader silently swallow the next block. */
+static bool pem_body_clean(const uint8_t *body, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!is_base64(body[i]) && !is_space(body[i]))
+			return false;
+	return true;
+}
+
 /* Skip whitespace; a run of NUL bytes is accepted only as padding at the very end. */
 static TC_RESULT skip_space(struct tc_cursor *c, bool *at_end)
 {
@@ -134,6 +151,8 @@ TC_RESULT vf_x509_parse_pem_chain(const uint8_t *pem, size_t len, enum tc_code f
 		end = memmem(start, remaining, VF_PEM_END, end_len);
 		TC_ENSURE_GOTO(r, end != NULL, fail, fail_code, "certificate %d: no '%s' line", block, VF_PEM_END);
 		block_len = (size_t)(end - start) + end_len;
+		TC_ENSURE_GOTO(r, pem_body_clean(start + begin_len, (size_t)(end - start) - begin_len), fail, fail_code,
+			       "certificate %d: the PEM block holds text other than base64", block);
 		TC_ENSURE_GOTO(r, block < VF_PEM_MAX_CERTS, fail, fail_code, "more than %d certificates",
 			       VF_PEM_MAX_CERTS);
 		bio = BIO_new_mem_buf(start, (int)block_len);
@@ -222,7 +241,7 @@ TC_RESULT vf_x509_verify_chain(X509 *leaf, STACK_OF(X509) *untrusted, X509 *anch
 	/* Step 2: validity windows of every certificate in the built path. */
 	for (int i = 0; i < sk_X509_num(chain); i++) {
 		X509 *x = sk_X509_value(chain, i);
-		int64_t nb, na;
+		int64_t nb = 0, na = 0;
 		char t0[TC_TIME_RFC3339_LEN] = "?", t1[TC_TIME_RFC3339_LEN] = "?", tn[TC_TIME_RFC3339_LEN] = "?";
 
 		TC_GUARD_GOTO(r, vf_asn1_time_to_unix(X509_get0_notBefore(x), &nb), out);
@@ -254,7 +273,7 @@ TC_RESULT vf_x509_check_crl(const uint8_t *der, size_t len, X509 *issuer, int64_
 	const unsigned char *p = der;
 	X509_CRL *crl = NULL;
 	EVP_PKEY *key;
-	int64_t this_update, next_update;
+	int64_t this_update = 0, next_update = 0;
 	struct tc_result r = tc_ok();
 
 	TC_ENSURE(der && len > 0 && len <= INT32_MAX, TC_ERR_COLLATERAL_MISSING, "%s is empty", role);
@@ -324,4 +343,36 @@ out:
 	BN_free(ss);
 	ECDSA_SIG_free(s);
 	return ok;
+}
+
+/* The marker OID as an ASN1_OBJECT (created on each call; cheap next to a chain verification). */
+static ASN1_OBJECT *sim_oid(void)
+{
+	return OBJ_txt2obj(VF_SIM_ROOT_OID, 1);
+}
+
+bool vf_x509_is_simulated(X509 *anchor)
+{
+	ASN1_OBJECT *oid = sim_oid();
+	bool sim = oid && anchor && X509_get_ext_by_OBJ(anchor, oid, -1) >= 0;
+
+	ASN1_OBJECT_free(oid);
+	return sim;
+}
+
+TC_RESULT vf_x509_mark_simulated(X509 *x)
+{
+	static const unsigned char der_null[] = { 0x05, 0x00 };
+	ASN1_OBJECT *oid = sim_oid();
+	ASN1_OCTET_STRING *value = ASN1_OCTET_STRING_new();
+	X509_EXTENSION *ext = NULL;
+	struct tc_result r = tc_ok();
+
+	if (!oid || !value || ASN1_OCTET_STRING_set(value, der_null, sizeof(der_null)) != 1 ||
+	    !(ext = X509_EXTENSION_create_by_OBJ(NULL, oid, 0, value)) || X509_add_ext(x, ext, -1) != 1)
+		r = tc_fail_openssl(TC_ERR_CRYPTO, "adding the simulated-root marker");
+	X509_EXTENSION_free(ext);
+	ASN1_OCTET_STRING_free(value);
+	ASN1_OBJECT_free(oid);
+	return r;
 }

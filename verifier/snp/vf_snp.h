@@ -136,9 +136,9 @@ enum vf_snp_tcb_layout vf_snp_tcb_layout_of(const struct vf_snp_report *r, const
 /* [KDS] extension OIDs under 1.3.6.1.4.1.3704.1 */
 struct vf_snp_vcek_ext {
 	bool has_struct_version;
-	long struct_version;                  /* .1 */
+	long struct_version;                   /* .1 */
 	char product_name[VF_SNP_PRODUCT_MAX]; /* .2 IA5String, e.g. "Milan-B0", "Genoa", "Turin" */
-	char product[16];                     /* product line: the part before '-' ("Milan") */
+	char product[16];                      /* product line: the part before '-' ("Milan") */
 	bool has_bl, has_tee, has_snp, has_ucode, has_fmc;
 	struct vf_snp_tcb tcb; /* .3.1 blSPL .3.2 teeSPL .3.3 snpSPL .3.8 ucodeSPL .3.9 fmcSPL */
 	size_t hwid_len;       /* .4 hwID (0 when absent: VLEK); raw or OCTET-STRING-wrapped content */
@@ -188,8 +188,8 @@ const char *vf_snp_tcb_table_json(void);
 
 struct vf_snp_tcb_verdict {
 	enum vf_tcb_status status; /* UpToDate or OutOfDate */
-	bool below_minimum;         /* reported TCB under the row's minimum: rejected whatever the policy */
-	char bulletin[64];          /* the row used ("baseline" when no bulletin applies yet) */
+	bool below_minimum;        /* reported TCB under the row's minimum: rejected whatever the policy */
+	char bulletin[64];         /* the row used ("baseline" when no bulletin applies yet) */
 	struct vf_snp_tcb latest, minimum;
 };
 
@@ -201,5 +201,8 @@ struct vf_snp_tcb_verdict {
 TC_RESULT vf_snp_tcb_evaluate(const char *table_json, const char *product, int cpuid_model,
 			      const struct vf_snp_tcb *tcb, enum vf_snp_tcb_layout layout, int64_t now,
 			      struct vf_snp_tcb_verdict *out);
+
+/* Tests only: evaluate with TABLE_JSON instead of the built-in table (NULL restores it). Not thread-safe. */
+void vf_snp_tcb_table_override(const char *table_json);
 
 #endif /* VF_SNP_H */

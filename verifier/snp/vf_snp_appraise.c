@@ -100,8 +100,8 @@ static TC_RESULT parse_hex_list_knob(const char *key, const json_t *v, size_t le
 	json_array_foreach(v, i, e) {
 		const char *s = json_string_value(e);
 
-		TC_ENSURE(s && strlen(s) == 2 * len, TC_ERR_JSON_FIELD_INVALID, "policy.%s[%zu] must be %zu bytes of hex",
-			  key, i, len);
+		TC_ENSURE(s && strlen(s) == 2 * len, TC_ERR_JSON_FIELD_INVALID,
+			  "policy.%s[%zu] must be %zu bytes of hex", key, i, len);
 	}
 	return tc_ok();
 }
@@ -147,7 +147,8 @@ static TC_RESULT snp_policy_parse(const json_t *extra, struct snp_policy *sp)
 			TC_GUARD(parse_hex_list_knob(k, v, VF_SNP_HOST_DATA_LEN));
 			sp->allowed_host_data = v;
 		} else {
-			return tc_fail(TC_ERR_JSON_FIELD_UNKNOWN, "policy.%s is not an SNP policy knob (docs/snp.md)", k);
+			return tc_fail(TC_ERR_JSON_FIELD_UNKNOWN, "policy.%s is not an SNP policy knob (docs/snp.md)",
+				       k);
 		}
 	}
 	return tc_ok();
@@ -157,8 +158,7 @@ static TC_RESULT snp_policy_parse(const json_t *extra, struct snp_policy *sp)
 
 static TC_RESULT claim_set(struct snp_ctx *x, const char *name, json_t *value)
 {
-	TC_ENSURE(value && json_object_set_new(x->dev->claims, name, value) == 0, TC_ERR_NO_MEMORY, "claim %s",
-		  name);
+	TC_ENSURE(value && json_object_set_new(x->dev->claims, name, value) == 0, TC_ERR_NO_MEMORY, "claim %s", name);
 	return tc_ok();
 }
 
@@ -299,11 +299,11 @@ static bool stop(struct snp_ctx *x, struct tc_result check, struct tc_result *in
 	return vf_check(x->out, check, internal);
 }
 
-#define SNP_STEP(x, expr)                                                                                  \
-	do {                                                                                               \
-		struct tc_result snp__r;                                                                   \
-		if (stop((x), (expr), &snp__r))                                                            \
-			return snp__r;                                                                     \
+#define SNP_STEP(x, expr)                                                                                              \
+	do {                                                                                                           \
+		struct tc_result snp__r;                                                                               \
+		if (stop((x), (expr), &snp__r))                                                                        \
+			return snp__r;                                                                                 \
 	} while (0)
 
 static TC_RESULT step_parse(struct snp_ctx *x)
@@ -379,7 +379,9 @@ static TC_RESULT step_signature(struct snp_ctx *x)
 
 	TC_ENSURE(key == (x->is_vlek ? VF_SNP_KEY_VLEK : VF_SNP_KEY_VCEK), TC_ERR_EVIDENCE_SIGNATURE_INVALID,
 		  "the report's SIGNING_KEY is %u (%s) but evidence.%s was given", (unsigned)key,
-		  key == VF_SNP_KEY_VCEK ? "VCEK" : key == VF_SNP_KEY_VLEK ? "VLEK" : "none",
+		  key == VF_SNP_KEY_VCEK ? "VCEK" :
+		  key == VF_SNP_KEY_VLEK ? "VLEK" :
+					   "none",
 		  x->is_vlek ? "vlek" : "vcek");
 	TC_GUARD(vf_snp_report_sig_be(r, sig));
 	TC_GUARD(vf_sha384(r->signed_bytes, VF_SNP_SIGNED_LEN, digest));
@@ -434,8 +436,8 @@ static const char *product_of_cpuid(const struct vf_snp_report *r)
 		return "Turin";
 	if (r->cpuid_family == 0x19 && r->cpuid_model <= 0x0F)
 		return "Milan";
-	if (r->cpuid_family == 0x19 && ((r->cpuid_model >= 0x10 && r->cpuid_model <= 0x1F) ||
-					(r->cpuid_model >= 0xA0 && r->cpuid_model <= 0xAF)))
+	if (r->cpuid_family == 0x19 &&
+	    ((r->cpuid_model >= 0x10 && r->cpuid_model <= 0x1F) || (r->cpuid_model >= 0xA0 && r->cpuid_model <= 0xAF)))
 		return "Genoa";
 	return NULL;
 }
@@ -479,9 +481,9 @@ static TC_RESULT check_tcb_binding(struct snp_ctx *x)
 		TC_GUARD(tc_hex_encode(ext->hwid, ext->hwid_len, want, sizeof(want)));
 		TC_GUARD(tc_hex_encode(r->chip_id, ext->hwid_len, got, sizeof(got)));
 		return tc_fail(TC_ERR_TCB_MISMATCH, "CHIP_ID %.16s... is not the VCEK's hwID %.16s...%s", got, want,
-			       tc_ct_equal(r->chip_id, (uint8_t[VF_SNP_CHIP_ID_LEN]){ 0 }, VF_SNP_CHIP_ID_LEN)
-				       ? " (CHIP_ID is masked: use a VLEK or unmask it)"
-				       : "");
+			       tc_ct_equal(r->chip_id, (uint8_t[VF_SNP_CHIP_ID_LEN]){ 0 }, VF_SNP_CHIP_ID_LEN) ?
+				       " (CHIP_ID is masked: use a VLEK or unmask it)" :
+				       "");
 	}
 	return tc_ok();
 }
@@ -509,8 +511,8 @@ static TC_RESULT check_tcb_status(struct snp_ctx *x)
 	if (v.below_minimum) {
 		vf_snp_tcb_format(&v.minimum, x->layout, b, sizeof(b));
 		return tc_fail(TC_ERR_TCB_STATUS_REJECTED,
-			       "REPORTED_TCB (%s) is below the %s minimum for %s after %s (%s)", a, x->e.ext.product,
-			       x->e.ext.product, v.bulletin, b);
+			       "REPORTED_TCB (%s) is below the %s minimum in force after %s (%s)", a, x->e.ext.product,
+			       v.bulletin, b);
 	}
 	vf_snp_tcb_format(&v.latest, x->layout, b, sizeof(b));
 	TC_ENSURE(x->policy->accepted_tcb_statuses & (1u << v.status), TC_ERR_TCB_STATUS_REJECTED,
@@ -572,13 +574,14 @@ static TC_RESULT check_policy(struct snp_ctx *x)
 	struct vf_snp_tcb com = vf_snp_tcb_decode(r->committed_tcb, x->layout);
 
 	/* [ABI] GUEST_POLICY */
-	TC_ENSURE(r->vmpl <= sp->max_vmpl, TC_ERR_POLICY_VIOLATION, "the report comes from VMPL %u; policy snp_max_vmpl is %u",
-		  r->vmpl, sp->max_vmpl);
+	TC_ENSURE(r->vmpl <= sp->max_vmpl, TC_ERR_POLICY_VIOLATION,
+		  "the report comes from VMPL %u; policy snp_max_vmpl is %u", r->vmpl, sp->max_vmpl);
 	TC_ENSURE(sp->allow_migration_agent || !(r->policy & VF_SNP_POLICY_MIGRATE_MA), TC_ERR_POLICY_VIOLATION,
 		  "guest policy 0x%llx allows a migration agent (bit 18); set snp_allow_migration_agent to accept",
 		  (unsigned long long)r->policy);
 	TC_ENSURE(!sp->require_no_smt || !(r->policy & VF_SNP_POLICY_SMT), TC_ERR_POLICY_VIOLATION,
-		  "guest policy 0x%llx allows SMT (bit 16) but snp_require_no_smt is set", (unsigned long long)r->policy);
+		  "guest policy 0x%llx allows SMT (bit 16) but snp_require_no_smt is set",
+		  (unsigned long long)r->policy);
 	TC_ENSURE(!sp->require_no_smt || !(r->platform_info & VF_SNP_PLATFORM_SMT_EN), TC_ERR_POLICY_VIOLATION,
 		  "PLATFORM_INFO 0x%llx says SMT is enabled but snp_require_no_smt is set",
 		  (unsigned long long)r->platform_info);
@@ -586,13 +589,15 @@ static TC_RESULT check_policy(struct snp_ctx *x)
 		  "guest policy 0x%llx does not restrict the guest to a single socket (bit 20)",
 		  (unsigned long long)r->policy);
 	TC_ENSURE(!sp->require_tsme || (r->platform_info & VF_SNP_PLATFORM_TSME_EN), TC_ERR_POLICY_VIOLATION,
-		  "PLATFORM_INFO 0x%llx says TSME is off but snp_require_tsme is set", (unsigned long long)r->platform_info);
+		  "PLATFORM_INFO 0x%llx says TSME is off but snp_require_tsme is set",
+		  (unsigned long long)r->platform_info);
 	/* TCB minimums */
 	if (x->policy->has_min_snp_tcb)
 		TC_GUARD(check_tcb_min("REPORTED_TCB", "min_snp_tcb", r->reported_tcb, &x->policy->min_snp_tcb,
 				       x->layout));
 	if (sp->has_min_current)
-		TC_GUARD(check_tcb_min("CURRENT_TCB", "snp_min_current_tcb", r->current_tcb, &sp->min_current, x->layout));
+		TC_GUARD(check_tcb_min("CURRENT_TCB", "snp_min_current_tcb", r->current_tcb, &sp->min_current,
+				       x->layout));
 	if (sp->has_min_committed)
 		TC_GUARD(check_tcb_min("COMMITTED_TCB", "snp_min_committed_tcb", r->committed_tcb, &sp->min_committed,
 				       x->layout));
@@ -615,8 +620,8 @@ static TC_RESULT check_policy(struct snp_ctx *x)
 	/* allow-lists */
 	TC_GUARD(check_allowed(x, sp->allowed_host_data, "host_data", TC_ERR_POLICY_VIOLATION));
 	if (refs) {
-		static const char *const names[] = { "host_data", "id_key_digest", "author_key_digest", "report_id",
-						     "family_id", "image_id" };
+		static const char *const names[] = { "host_data", "id_key_digest", "author_key_digest",
+						     "report_id", "family_id",     "image_id" };
 
 		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 			TC_GUARD(check_allowed(x, json_object_get(refs, names[i]), names[i], TC_ERR_POLICY_VIOLATION));

@@ -292,13 +292,19 @@ static TC_RESULT verify_structure(const uint8_t *leaf_der, size_t leaf_len, bool
 	e.ask = ask;
 
 	TC_GUARD_GOTO(r, vf_snp_vcek_ext_parse(e.leaf, &e.ext), out);
+	/* One product line throughout: productName, ASK "SEV-[VLEK-]<product>", ARK "ARK-<product>". */
+	common_name(X509_get_subject_name(ask), cn, sizeof(cn));
+	TC_ENSURE_GOTO(r, strcmp(product_of_cn(cn), e.ext.product) == 0, out, TC_ERR_CERT_CHAIN_INVALID,
+		       "the %s says product %s but was issued by %s", kind, e.ext.product_name, cn);
+	TC_ENSURE_GOTO(r, is_vlek == cn_is_asvk(cn), out, TC_ERR_CERT_CHAIN_INVALID,
+		       "the %s was issued by %s, which is not an %s", kind, cn, is_vlek ? "ASVK" : "ASK");
 	TC_ENSURE_GOTO(r, is_vlek || e.ext.hwid_len > 0, out, TC_ERR_CERT_CHAIN_INVALID,
 		       "the VCEK lacks the hwID extension (1.3.6.1.4.1.3704.1.4)");
 	TC_ENSURE_GOTO(r, !is_vlek || e.ext.hwid_len == 0, out, TC_ERR_CERT_CHAIN_INVALID,
 		       "a VLEK must not carry a hwID extension");
 	e.leaf_key = X509_get_pubkey(e.leaf);
-	TC_ENSURE_GOTO(r, key_is_p384(e.leaf_key), out, TC_ERR_CERT_CHAIN_INVALID,
-		       "the %s key is not ECDSA P-384", kind);
+	TC_ENSURE_GOTO(r, key_is_p384(e.leaf_key), out, TC_ERR_CERT_CHAIN_INVALID, "the %s key is not ECDSA P-384",
+		       kind);
 	*out = e;
 	memset(&e, 0, sizeof(e));
 out:

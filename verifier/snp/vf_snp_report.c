@@ -15,8 +15,8 @@
 #define VF_SNP_CPUID_BLOCK 24 /* 0x188-0x19F: v2 reserved, v3 CPUID + reserved */
 #define VF_SNP_RSVD_1EB 1
 #define VF_SNP_RSVD_1EF 1
-#define VF_SNP_MIT_BLOCK 16   /* 0x1F8-0x207: v5 LAUNCH_MIT_VECTOR, CURRENT_MIT_VECTOR; reserved before */
-#define VF_SNP_RSVD_208 0x98  /* 0x208-0x29F */
+#define VF_SNP_MIT_BLOCK 16  /* 0x1F8-0x207: v5 LAUNCH_MIT_VECTOR, CURRENT_MIT_VECTOR; reserved before */
+#define VF_SNP_RSVD_208 0x98 /* 0x208-0x29F */
 #define VF_SNP_SIG_RSVD (0x200 - 2 * VF_SNP_SIG_COMPONENT_LEN) /* rest of the 512-byte SIGNATURE */
 
 static TC_RESULT read_body(struct tc_cursor *c, struct vf_snp_report *r)
@@ -102,8 +102,7 @@ TC_RESULT vf_snp_report_parse(const uint8_t *data, size_t len, struct vf_snp_rep
 	TC_ENSURE(tc_cursor_pos(&c) == VF_SNP_REPORT_LEN, TC_ERR_INTERNAL, "SNP report layout is %zu bytes",
 		  tc_cursor_pos(&c));
 	TC_ENSURE(r.version == VF_SNP_REPORT_V2 || r.version == VF_SNP_REPORT_V3 || r.version == VF_SNP_REPORT_V5,
-		  TC_ERR_EVIDENCE_UNSUPPORTED_VERSION, "SNP report version %u is not supported (2, 3 or 5)",
-		  r.version);
+		  TC_ERR_EVIDENCE_UNSUPPORTED_VERSION, "SNP report version %u is not supported (2, 3 or 5)", r.version);
 	TC_ENSURE(r.signature_algo == VF_SNP_SIG_ALGO_ECDSA_P384_SHA384, TC_ERR_EVIDENCE_UNSUPPORTED_VERSION,
 		  "SNP report SIGNATURE_ALGO %u is not supported (1 = ECDSA P-384 with SHA-384)", r.signature_algo);
 	r.signed_bytes = data;

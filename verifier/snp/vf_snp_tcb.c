@@ -94,8 +94,8 @@ static TC_RESULT parse_models(const json_t *o, const struct row *base, struct ro
 		}
 		TC_ENSURE(json_is_object(v), TC_ERR_INTERNAL, "TCB table: model %s must be null or an object", k);
 		m->latest = (int)json_integer_value(json_object_get(v, "latest"));
-		m->minimum = json_object_get(v, "minimum") ? (int)json_integer_value(json_object_get(v, "minimum"))
-							   : base->minimum.microcode;
+		m->minimum = json_object_get(v, "minimum") ? (int)json_integer_value(json_object_get(v, "minimum")) :
+							     base->minimum.microcode;
 	}
 	return tc_ok();
 }
@@ -132,8 +132,9 @@ static TC_RESULT table_parse(const char *text, struct table *out)
 		size_t i;
 		json_t *row;
 
-		TC_ENSURE_GOTO(r, out->n_products < VF_SNP_TABLE_MAX_PRODUCTS && json_is_array(rows) &&
-					  json_array_size(rows) > 0 && json_array_size(rows) <= VF_SNP_TABLE_MAX_ROWS,
+		TC_ENSURE_GOTO(r,
+			       out->n_products < VF_SNP_TABLE_MAX_PRODUCTS && json_is_array(rows) &&
+				       json_array_size(rows) > 0 && json_array_size(rows) <= VF_SNP_TABLE_MAX_ROWS,
 			       out, TC_ERR_INTERNAL, "TCB table: product %s needs 1..%d rows", name,
 			       VF_SNP_TABLE_MAX_ROWS);
 		p = &out->products[out->n_products++];
@@ -155,6 +156,12 @@ static struct table builtin;
 static struct tc_result builtin_result;
 static char builtin_detail[TC_DETAIL_MAX];
 static pthread_once_t builtin_once = PTHREAD_ONCE_INIT;
+static const char *table_override;
+
+void vf_snp_tcb_table_override(const char *table_json)
+{
+	table_override = table_json;
+}
 
 static void builtin_load(void)
 {
@@ -206,6 +213,8 @@ TC_RESULT vf_snp_tcb_evaluate(const char *table_json, const char *product, int c
 	struct table *t;
 	struct tc_result r;
 
+	if (!table_json)
+		table_json = table_override;
 	if (!table_json) {
 		pthread_once(&builtin_once, builtin_load);
 		TC_ENSURE(tc_is_ok(builtin_result), TC_ERR_INTERNAL, "built-in SNP TCB table: %s", builtin_detail);

@@ -58,8 +58,8 @@ static TC_RESULT der_spl(const uint8_t *data, size_t len, uint8_t *out)
 		*out = v[0];
 		return tc_ok();
 	}
-	TC_ENSURE(n == 2 && v[0] == 0 && v[1] >= 0x80, TC_ERR_CERT_CHAIN_INVALID,
-		  "SPL is not a DER INTEGER in 0..%d", VF_SNP_SPL_MAX);
+	TC_ENSURE(n == 2 && v[0] == 0 && v[1] >= 0x80, TC_ERR_CERT_CHAIN_INVALID, "SPL is not a DER INTEGER in 0..%d",
+		  VF_SNP_SPL_MAX);
 	*out = v[1];
 	return tc_ok();
 }
@@ -109,8 +109,7 @@ static TC_RESULT one_ext(const char *sub, const uint8_t *d, size_t n, struct vf_
 		e->struct_version = spl;
 	} else if (strcmp(sub, "2") == 0) {
 		TC_GUARD(der_string(d, n, e->product_name, sizeof(e->product_name)));
-		snprintf(e->product, sizeof(e->product), "%.*s", (int)strcspn(e->product_name, "-"),
-			 e->product_name);
+		snprintf(e->product, sizeof(e->product), "%.*s", (int)strcspn(e->product_name, "-"), e->product_name);
 	} else if (strcmp(sub, "3.1") == 0) {
 		TC_GUARD(der_spl(d, n, &e->tcb.bootloader));
 		e->has_bl = true;

@@ -27,9 +27,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		char buf[64];
 
 		/* the codec round-trips the bytes its layout defines */
-		if (vf_snp_tcb_encode(&t, layout) != (r.reported_tcb & (layout == VF_SNP_TCB_TURIN
-									 ? 0xff000000ffffffffull
-									 : 0xffff00000000ffffull)))
+		if (vf_snp_tcb_encode(&t, layout) !=
+		    (r.reported_tcb & (layout == VF_SNP_TCB_TURIN ? 0xff000000ffffffffull : 0xffff00000000ffffull)))
 			__builtin_trap();
 		vf_snp_tcb_format(&t, layout, buf, sizeof(buf));
 		if (!tc_is_ok(vf_snp_tcb_evaluate(NULL, products[i], r.has_cpuid ? r.cpuid_model : -1, &t, layout,

@@ -49,7 +49,7 @@ static void test_vectors(void **state)
 	json_t *vecs = json_object_get(doc, "vectors"), *v;
 	size_t i, n = 0;
 
-	json_array_foreach (vecs, i, v) {
+	json_array_foreach(vecs, i, v) {
 		size_t len;
 		uint8_t *in = vector_input(v, &len);
 		uint8_t out[CHAIN_KECCAK256_LEN];

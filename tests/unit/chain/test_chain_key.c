@@ -24,7 +24,7 @@ static void test_keys(void **state)
 	json_t *keys = json_object_get(doc, "keys"), *v;
 	size_t i, n = 0;
 
-	json_array_foreach (keys, i, v) {
+	json_array_foreach(keys, i, v) {
 		struct chain_key key, key2;
 		uint8_t secret[CHAIN_PRIVKEY_LEN], h[CHAIN_KECCAK256_LEN], addr[CHAIN_ADDRESS_LEN];
 		char s[CHAIN_ADDRESS_STR_SIZE];
@@ -70,12 +70,15 @@ static void test_invalid_keys(void **state)
 	json_t *keys = json_object_get(doc, "invalid_private_keys"), *v;
 	size_t i, n = 0;
 	struct chain_key key;
-	static const char *bad_hex[] = { "", "00", "0x", "zz00000000000000000000000000000000000000000000000000000000000001",
+	static const char *bad_hex[] = { "",
+					 "00",
+					 "0x",
+					 "zz00000000000000000000000000000000000000000000000000000000000001",
 					 "000000000000000000000000000000000000000000000000000000000000001",
 					 "00000000000000000000000000000000000000000000000000000000000000001",
 					 "0000000000000000000000000000000000000000000000000000000000000001 junk" };
 
-	json_array_foreach (keys, i, v) {
+	json_array_foreach(keys, i, v) {
 		uint8_t secret[CHAIN_PRIVKEY_LEN];
 		const char *hex = ct_str(v, "private_key");
 
@@ -97,7 +100,7 @@ static void test_eip55(void **state)
 	json_t *list = json_object_get(doc, "eip55"), *v;
 	size_t i, n = 0;
 
-	json_array_foreach (list, i, v) {
+	json_array_foreach(list, i, v) {
 		uint8_t addr[CHAIN_ADDRESS_LEN], addr2[CHAIN_ADDRESS_LEN];
 		char s[CHAIN_ADDRESS_STR_SIZE];
 		const char *lower = ct_str(v, "address_lower"), *sum = ct_str(v, "address_eip55");
@@ -116,7 +119,7 @@ static void test_eip55(void **state)
 		uint8_t addr[CHAIN_ADDRESS_LEN];
 
 		assert_true(tc_is_ok(chain_address_parse(s, strlen(s), addr)));
-		s[3] = 'a';
+		s[4] = 'a';
 		assert_false(tc_is_ok(chain_address_parse(s, strlen(s), addr)));
 		assert_false(tc_is_ok(chain_address_parse(s + 2, strlen(s) - 2, addr)));
 		assert_false(tc_is_ok(chain_address_parse(s, strlen(s) - 1, addr)));
@@ -132,7 +135,7 @@ static void test_create_addresses(void **state)
 	json_t *list = json_object_get(doc, "create_addresses"), *v;
 	size_t i, n = 0;
 
-	json_array_foreach (list, i, v) {
+	json_array_foreach(list, i, v) {
 		uint8_t sender[CHAIN_ADDRESS_LEN], h[CHAIN_KECCAK256_LEN];
 		struct tc_buf b;
 		size_t mark;
@@ -146,7 +149,8 @@ static void test_create_addresses(void **state)
 		assert_true(tc_is_ok(chain_rlp_list_end(&b, mark)));
 		ct_assert_hex(b.data, b.len, ct_str(v, "rlp_sender_nonce"));
 		chain_keccak256(b.data, b.len, h);
-		ct_assert_hex(h + CHAIN_KECCAK256_LEN - CHAIN_ADDRESS_LEN, CHAIN_ADDRESS_LEN, ct_str(v, "address_lower"));
+		ct_assert_hex(h + CHAIN_KECCAK256_LEN - CHAIN_ADDRESS_LEN, CHAIN_ADDRESS_LEN,
+			      ct_str(v, "address_lower"));
 		tc_buf_cleanup(&b);
 		n++;
 	}

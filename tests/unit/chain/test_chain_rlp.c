@@ -44,7 +44,7 @@ static void encode(const json_t *in, struct tc_buf *out)
 		json_t *item;
 
 		assert_true(tc_is_ok(chain_rlp_list_begin(out, &mark)));
-		json_array_foreach (in, i, item)
+		json_array_foreach(in, i, item)
 			encode(item, out);
 		assert_true(tc_is_ok(chain_rlp_list_end(out, mark)));
 	} else {
@@ -73,7 +73,7 @@ static void compare(struct tc_cursor *c, const json_t *in)
 
 		assert_true(tc_is_ok(chain_rlp_next(c, &item)));
 		assert_true(tc_is_ok(chain_rlp_enter(&item, &sub)));
-		json_array_foreach (in, i, x)
+		json_array_foreach(in, i, x)
 			compare(&sub, x);
 		assert_int_equal(tc_cursor_remaining(&sub), 0);
 	} else {
@@ -101,7 +101,7 @@ static size_t run_valid(const json_t *cases)
 	size_t i, n = 0;
 	json_t *v;
 
-	json_array_foreach (cases, i, v) {
+	json_array_foreach(cases, i, v) {
 		struct tc_buf b;
 		struct tc_cursor c;
 		struct chain_rlp_item item;
@@ -145,7 +145,7 @@ static void test_invalid_cases(void **state)
 	json_t *cases = json_object_get(doc, "invalid_cases"), *v;
 	size_t i, n = 0;
 
-	json_array_foreach (cases, i, v) {
+	json_array_foreach(cases, i, v) {
 		struct chain_rlp_item item;
 		size_t len;
 		uint8_t *in = ct_hex(ct_str(v, "rlp"), &len);
@@ -227,12 +227,12 @@ static void test_typed_readers(void **state)
 	struct chain_u256 u;
 	uint8_t fixed[2];
 	/* [0x0001, 0x00, 9-byte int, 0, 0x7f, [], 0x1234] */
-	static const uint8_t list[] = { 0x82, 0x00, 0x01, 0x00, 0x89, 1, 2, 3, 4, 5, 6, 7, 8, 9,
-					0x80, 0x7f, 0xc0, 0x82, 0x12, 0x34 };
+	static const uint8_t list[] = { 0x82, 0x00, 0x01, 0x00, 0x89, 1,    2,    3,    4,    5,
+					6,    7,    8,    9,    0x80, 0x7f, 0xc0, 0x82, 0x12, 0x34 };
 
 	tc_cursor_init(&c, list, sizeof(list));
 	assert_false(tc_is_ok(chain_rlp_get_u64(&c, &v))); /* leading zero */
-	assert_int_equal(tc_cursor_pos(&c), 0);             /* unchanged on failure */
+	assert_int_equal(tc_cursor_pos(&c), 0);            /* unchanged on failure */
 	assert_false(tc_is_ok(chain_rlp_get_u256(&c, &u)));
 	assert_true(tc_is_ok(tc_cursor_skip(&c, 3)));
 	assert_false(tc_is_ok(chain_rlp_get_u64(&c, &v))); /* 0x00 is not the integer 0 */
@@ -286,8 +286,8 @@ static void test_encoder_edges(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cases),        cmocka_unit_test(test_invalid_cases),
-		cmocka_unit_test(test_negative),     cmocka_unit_test(test_depth),
+		cmocka_unit_test(test_cases),         cmocka_unit_test(test_invalid_cases),
+		cmocka_unit_test(test_negative),      cmocka_unit_test(test_depth),
 		cmocka_unit_test(test_typed_readers), cmocka_unit_test(test_encoder_edges),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

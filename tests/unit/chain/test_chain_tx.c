@@ -72,7 +72,7 @@ static void test_vectors(void **state)
 	json_t *vecs = json_object_get(doc, "vectors"), *v;
 	size_t i, n = 0;
 
-	json_array_foreach (vecs, i, v) {
+	json_array_foreach(vecs, i, v) {
 		struct vec t;
 		struct tc_buf payload, raw, raw2;
 		struct chain_signature sig, dsig;
@@ -135,7 +135,7 @@ static void anchor_vector(struct vec *t, json_t **doc)
 
 	*doc = ct_load_vectors("eth_tx.json");
 	vecs = json_object_get(*doc, "vectors");
-	json_array_foreach (vecs, i, v) {
+	json_array_foreach(vecs, i, v) {
 		if (strcmp(ct_str(v, "name"), "chain204_type2_anchor_call") == 0) {
 			vec_load(v, t);
 			return;
@@ -185,7 +185,7 @@ static void build(struct tc_buf *b, const struct chain_tx *tx, const char *tail_
 #define R_HEX "a04335c26271141e4c552f79b2d1b95197d8e879aa26bc7ca897ad65697c08e830"
 #define S_HEX "a039075de94891e11fe7042e7b0cfa4efa5aeedd59a581625c2d258855ed3aa882"
 /* n - s of the vector's s: the same signature with high S (EIP-2 malleability). */
-#define S_HIGH_HEX "a0c6f8a216b76e1ee018fbd184f305b103ebe0ff0d0dc73e1f929ad6372ee0989f"
+#define S_HIGH_HEX "a0c6f8a216b76e1ee018fbd184f305b1045fbfff8d09c73ddf92acd636e2fb98bf"
 
 static void test_negative(void **state)
 {
@@ -213,16 +213,25 @@ static void test_negative(void **state)
 	assert_false(decodes(&b));
 	build(&b, &t.tx, "80" R_HEX S_HIGH_HEX, false);
 	assert_false(decodes(&b));
-	build(&b, &t.tx, "80" "80" S_HEX, false);
+	build(&b, &t.tx,
+	      "80"
+	      "80" S_HEX,
+	      false);
 	assert_false(decodes(&b));
-	build(&b, &t.tx, "80" "a0fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141" S_HEX, false);
+	build(&b, &t.tx,
+	      "80"
+	      "a0fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141" S_HEX,
+	      false);
 	assert_false(decodes(&b));
 	build(&b, &t.tx, "80" R_HEX S_HEX "80", false);
 	assert_false(decodes(&b));
 	build(&b, &t.tx, "80" R_HEX, false);
 	assert_false(decodes(&b));
 	/* r with a leading zero byte (non-minimal integer). */
-	build(&b, &t.tx, "80" "a1004335c26271141e4c552f79b2d1b95197d8e879aa26bc7ca897ad65697c08e830" S_HEX, false);
+	build(&b, &t.tx,
+	      "80"
+	      "a1004335c26271141e4c552f79b2d1b95197d8e879aa26bc7ca897ad65697c08e830" S_HEX,
+	      false);
 	assert_false(decodes(&b));
 	/* Non-empty access list: unsupported. */
 	build(&b, &t.tx, "80" R_HEX S_HEX, true);
@@ -233,7 +242,9 @@ static void test_negative(void **state)
 	assert_false(decodes(&b));
 	b.data[0] = 0x03;
 	assert_false(decodes(&b));
-	assert_false(tc_is_ok(chain_tx_decode((const uint8_t *)"\x83" "abc", 4, NULL, NULL, NULL, NULL)));
+	assert_false(tc_is_ok(chain_tx_decode((const uint8_t *)"\x83"
+							       "abc",
+					      4, NULL, NULL, NULL, NULL)));
 	assert_false(tc_is_ok(chain_tx_decode((const uint8_t *)"\x02", 1, NULL, NULL, NULL, NULL)));
 	assert_false(tc_is_ok(chain_tx_decode((const uint8_t *)"", 0, NULL, NULL, NULL, NULL)));
 	tc_buf_cleanup(&b);
@@ -245,8 +256,10 @@ static void test_negative(void **state)
 static void test_legacy_v(void **state)
 {
 	/* EIP-155 example (chain 1) with v changed: 27/28 are pre-EIP-155 (different payload), 35/36 invalid. */
-	static const char *prefix = "f86c098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a764000080";
-	static const char *rs = "a028ef61340bd939bc2195fe537567866003e1a15d3c71ff63e1590620aa636276a067cbe9d8997f761aecb703304b3800ccf555c9f3dc64214b297fb1966a3b6d83";
+	static const char *prefix =
+		"f86c098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a764000080";
+	static const char *rs =
+		"a028ef61340bd939bc2195fe537567866003e1a15d3c71ff63e1590620aa636276a067cbe9d8997f761aecb703304b3800ccf555c9f3dc64214b297fb1966a3b6d83";
 	static const char *vs[] = { "25", "1b", "1c", "23", "24", "80", "00" };
 	static const bool ok[] = { true, true, true, false, false, false, false };
 	struct chain_tx tx;
@@ -281,9 +294,12 @@ static void test_roundtrip_create_and_prefork(void **state)
 			tx.type = (enum chain_tx_type)type;
 			tx.chain_id = chain;
 			tx.nonce = 7;
-			chain_u256_from_u64(&tx.gas_price, 1000000000);
-			chain_u256_from_u64(&tx.max_fee_per_gas, 2000000000);
-			chain_u256_from_u64(&tx.max_priority_fee_per_gas, 1);
+			if (type == CHAIN_TX_LEGACY) {
+				chain_u256_from_u64(&tx.gas_price, 1000000000);
+			} else {
+				chain_u256_from_u64(&tx.max_fee_per_gas, 2000000000);
+				chain_u256_from_u64(&tx.max_priority_fee_per_gas, 1);
+			}
 			tx.gas_limit = 100000;
 			tx.has_to = false; /* contract creation */
 			tx.data = code;

@@ -21,9 +21,15 @@ static void dec(const char *s, struct chain_u256 *out)
 
 static void test_decimal(void **state)
 {
-	static const char *ok[] = { "0", "1", "255", "256", "18446744073709551615", "18446744073709551616",
-				    "1000000000000000000", MAX_DEC };
-	static const char *bad[] = { "", "-1", "01", "1 ", "0x10", "1e3",
+	static const char *ok[] = {
+		"0", "1", "255", "256", "18446744073709551615", "18446744073709551616", "1000000000000000000", MAX_DEC
+	};
+	static const char *bad[] = { "",
+				     "-1",
+				     "01",
+				     "1 ",
+				     "0x10",
+				     "1e3",
 				     "115792089237316195423570985008687907853269984665640564039457584007913129639936" };
 	struct chain_u256 u;
 	char out[CHAIN_U256_DEC_SIZE];

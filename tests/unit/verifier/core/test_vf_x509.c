@@ -85,6 +85,14 @@ static void test_pem_chain_strict(void **state)
 	assert_int_equal(vf_x509_parse_pem_chain(bad.data, bad.len, TC_ERR_RIM_CHAIN_INVALID, &sk).code,
 			 TC_ERR_RIM_CHAIN_INVALID);
 
+	/* a damaged END line of the FIRST block: the reader must not swallow the second certificate */
+	tc_buf_reset(&bad);
+	assert_true(tc_is_ok(tc_buf_append(&bad, b.data, b.len)));
+	end = memmem(bad.data, bad.len, "-----END CERTIFICATE-----", 25);
+	end[10] = 'X';
+	assert_int_equal(vf_x509_parse_pem_chain(bad.data, bad.len, TC_ERR_CERT_CHAIN_INVALID, &sk).code,
+			 TC_ERR_CERT_CHAIN_INVALID);
+
 	/* empty, NUL inside, not PEM */
 	assert_int_equal(vf_x509_parse_pem_chain((const uint8_t *)"  \n", 3, TC_ERR_CERT_CHAIN_INVALID, &sk).code,
 			 TC_ERR_CERT_CHAIN_INVALID);

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 #include <openssl/x509v3.h>
+#include <pthread.h>
 
 #include "test_vf_snp_pki.h"
 
@@ -339,7 +340,8 @@ static void test_policy_knobs(void **state)
 static void test_allow_lists(void **state)
 {
 	struct real r;
-	const char *good = "a1f3930413247bb38cfc171579ea3c12d5fe4901f0c792f63fd75d98f1ef827c23500644e0e692e6be917f9050d3d38c";
+	const char *good =
+		"a1f3930413247bb38cfc171579ea3c12d5fe4901f0c792f63fd75d98f1ef827c23500644e0e692e6be917f9050d3d38c";
 
 	(void)state;
 	trustee_milan(&r);
@@ -360,11 +362,15 @@ static void test_allow_lists(void **state)
 	expect(&r, TC_ERR_POLICY_VIOLATION, "host_data");
 	real_free(&r);
 	trustee_milan(&r);
-	policy_json(&r, "{\"snp_allowed_host_data\": [\"0000000000000000000000000000000000000000000000000000000000000000\"]}");
+	policy_json(
+		&r,
+		"{\"snp_allowed_host_data\": [\"0000000000000000000000000000000000000000000000000000000000000000\"]}");
 	expect(&r, TC_OK, NULL);
 	real_free(&r);
 	trustee_milan(&r);
-	policy_json(&r, "{\"snp_allowed_host_data\": [\"0100000000000000000000000000000000000000000000000000000000000000\"]}");
+	policy_json(
+		&r,
+		"{\"snp_allowed_host_data\": [\"0100000000000000000000000000000000000000000000000000000000000000\"]}");
 	expect(&r, TC_ERR_POLICY_VIOLATION, "host_data");
 	real_free(&r);
 	trustee_milan(&r);
@@ -401,6 +407,29 @@ static void test_tcb_status_real(void **state)
 	assert_true(tc_is_ok(vf_appraise(&r.in, &r.policy, r.now, &a)));
 	assert_true(a.accepted);
 	assert_int_equal(a.devices[0].tcb_status, VF_TCB_OUT_OF_DATE);
+	vf_appraisal_cleanup(&a);
+	real_free(&r);
+}
+
+/* Below the minimum of the row in force: rejected whatever accepted_tcb_statuses says. */
+static void test_tcb_below_minimum(void **state)
+{
+	static const char table[] = "{\"schema\":1,\"products\":{\"Milan\":[{\"bulletin\":\"SB-TEST\","
+				    "\"published\":\"2021-01-01T00:00:00Z\","
+				    "\"latest\":{\"bootloader\":9,\"tee\":0,\"snp\":30,\"microcode\":250},"
+				    "\"minimum\":{\"bootloader\":3,\"tee\":0,\"snp\":9,\"microcode\":100}}]}}";
+	struct real r;
+	struct vf_appraisal a;
+
+	(void)state;
+	trustee_milan(&r); /* bl=3 snp=8 ucode=115: snp below 9 */
+	policy_json(&r, "{\"accepted_tcb_statuses\": [\"UpToDate\", \"OutOfDate\"]}");
+	vf_snp_tcb_table_override(table);
+	assert_true(tc_is_ok(vf_appraise(&r.in, &r.policy, r.now, &a)));
+	vf_snp_tcb_table_override(NULL);
+	assert_int_equal(a.failure, TC_ERR_TCB_STATUS_REJECTED);
+	assert_int_equal(a.devices[0].tcb_status, VF_TCB_OUT_OF_DATE);
+	assert_non_null(strstr(a.detail, "below the Milan minimum"));
 	vf_appraisal_cleanup(&a);
 	real_free(&r);
 }
@@ -451,18 +480,20 @@ static void test_tcb_table(void **state)
 			 TC_ERR_TCB_LEVEL_NOT_FOUND);
 	assert_int_equal(vf_snp_tcb_evaluate("{", "Milan", -1, &t, VF_SNP_TCB_TURIN, t2025, &v).code,
 			 TC_ERR_JSON_MALFORMED);
-	assert_int_equal(vf_snp_tcb_evaluate("{\"schema\":2,\"products\":{}}", "Milan", -1, &t, VF_SNP_TCB_TURIN,
-					     t2025, &v).code,
-			 TC_ERR_INTERNAL);
+	assert_int_equal(
+		vf_snp_tcb_evaluate("{\"schema\":2,\"products\":{}}", "Milan", -1, &t, VF_SNP_TCB_TURIN, t2025, &v)
+			.code,
+		TC_ERR_INTERNAL);
 	assert_int_equal(vf_snp_tcb_evaluate("{\"schema\":1,\"products\":{\"Milan\":[{\"bulletin\":\"a\","
 					     "\"published\":\"2021-01-01T00:00:00Z\",\"latest\":{\"bootloader\":1,"
 					     "\"tee\":0,\"snp\":0,\"microcode\":0},\"minimum\":{\"bootloader\":2,"
 					     "\"tee\":0,\"snp\":0,\"microcode\":0}}]}}",
-					     "Milan", -1, &t, VF_SNP_TCB_TURIN, t2025, &v).code,
+					     "Milan", -1, &t, VF_SNP_TCB_TURIN, t2025, &v)
+				 .code,
 			 TC_ERR_INTERNAL);
 	/* the built-in table parses and knows the three product lines */
-	assert_true(tc_is_ok(vf_snp_tcb_evaluate(vf_snp_tcb_table_json(), "Turin", 0x02, &t, VF_SNP_TCB_TURIN, t2025,
-						 &v)));
+	assert_true(
+		tc_is_ok(vf_snp_tcb_evaluate(vf_snp_tcb_table_json(), "Turin", 0x02, &t, VF_SNP_TCB_TURIN, t2025, &v)));
 	assert_true(tc_is_ok(vf_snp_tcb_evaluate(NULL, "Genoa", 0x11, &t, VF_SNP_TCB_MILAN_GENOA, t2025, &v)));
 	assert_string_equal(v.bulletin, "AMD-SB-3019");
 	assert_int_equal(v.status, VF_TCB_OUT_OF_DATE);
@@ -504,12 +535,19 @@ static void fake_init(struct fake *f, const char *product, bool vlek)
 			       SNP_TEST_NOW + 20 * SNP_TEST_YEAR, NULL, 0);
 	f->ask = snp_test_cert(ask_cn, f->ask_key, f->ark, f->ark_key, true, 2, SNP_TEST_NOW - SNP_TEST_YEAR,
 			       SNP_TEST_NOW + 20 * SNP_TEST_YEAR, NULL, 0);
-	f->vcek = (struct snp_test_vcek){ .product_name = product, .struct_version = turin ? 1 : 0, .tcb = tcb,
-					  .with_fmc = turin, .hwid = vlek ? NULL : f->chip_id,
+	f->vcek = (struct snp_test_vcek){ .product_name = product,
+					  .struct_version = turin ? 1 : 0,
+					  .tcb = tcb,
+					  .with_fmc = turin,
+					  .hwid = vlek ? NULL : f->chip_id,
 					  .hwid_len = turin ? 8 : 64 };
-	f->rep = (struct snp_test_report){ .version = 3, .policy = 0x30000, .signing_key = vlek ? 1 : 0,
+	f->rep = (struct snp_test_report){ .version = 3,
+					   .policy = 0x30000,
+					   .signing_key = vlek ? 1 : 0,
 					   .family = turin ? 0x1A : 0x19,
-					   .model = turin ? 0x02 : strcmp(product, "Genoa") == 0 ? 0x11 : 0x01,
+					   .model = turin                         ? 0x02 :
+						    strcmp(product, "Genoa") == 0 ? 0x11 :
+										    0x01,
 					   .stepping = 1 };
 	f->rep.reported_tcb = f->rep.current_tcb = f->rep.committed_tcb = f->rep.launch_tcb =
 		vf_snp_tcb_encode(&tcb, layout);
@@ -669,6 +707,21 @@ static void test_turin(void **state)
 	fake_free(&f);
 }
 
+/* A product line the TCB table does not know (v2 report: no CPUID to contradict it). */
+static void test_unknown_product(void **state)
+{
+	struct fake f;
+	struct vf_appraisal a;
+
+	(void)state;
+	fake_init(&f, "Venice", false);
+	f.rep.version = 2;
+	fake_expect(&f, TC_ERR_TCB_LEVEL_NOT_FOUND, "Venice", &a);
+	assert_false(a.devices[0].has_tcb_status);
+	vf_appraisal_cleanup(&a);
+	fake_free(&f);
+}
+
 static void test_vlek(void **state)
 {
 	struct fake f;
@@ -701,6 +754,10 @@ static void test_milan_fake(void **state)
 	f.vcek.hwid_len = 64;
 	f.vcek.product_name = "Milan-B0";
 	fake_expect(&f, TC_OK, NULL, NULL);
+	/* productName of another line than the ASK that issued it */
+	f.vcek.product_name = "Genoa";
+	fake_expect(&f, TC_ERR_CERT_CHAIN_INVALID, "issued by SEV-Milan", NULL);
+	f.vcek.product_name = "Milan-B0";
 	/* unsupported version / algorithm */
 	f.rep.version = 4;
 	fake_expect(&f, TC_ERR_EVIDENCE_UNSUPPORTED_VERSION, "version 4", NULL);
@@ -724,7 +781,8 @@ static void make_crl(struct fake *f, EVP_PKEY *signer, long revoked_serial, int6
 	X509_CRL_set_version(crl, 1);
 	X509_CRL_set_issuer_name(crl, X509_get_subject_name(f->ark));
 	{
-		ASN1_TIME *t0 = ASN1_TIME_set(NULL, (time_t)this_update), *t1 = ASN1_TIME_set(NULL, (time_t)next_update);
+		ASN1_TIME *t0 = ASN1_TIME_set(NULL, (time_t)this_update),
+			  *t1 = ASN1_TIME_set(NULL, (time_t)next_update);
 
 		X509_CRL_set1_lastUpdate(crl, t0);
 		X509_CRL_set1_nextUpdate(crl, t1);
@@ -801,6 +859,48 @@ static void test_cache(void **state)
 	fake_free(&f);
 }
 
+/* Many threads appraise through one memo: every result accepted and identical. */
+#define THREADS 4
+#define PER_THREAD 40
+
+static void *thread_run(void *arg)
+{
+	struct real *r = arg;
+	long bad = 0;
+
+	for (int i = 0; i < PER_THREAD; i++) {
+		struct vf_appraisal a;
+
+		if (!tc_is_ok(vf_appraise(&r->in, &r->policy, r->now, &a))) {
+			bad++;
+			continue;
+		}
+		bad += !a.accepted;
+		vf_appraisal_cleanup(&a);
+	}
+	return (void *)bad;
+}
+
+static void test_threads(void **state)
+{
+	struct real r;
+	pthread_t t[THREADS];
+
+	(void)state;
+	trustee_milan(&r);
+	vf_snp_chain_cache_clear();
+	for (int i = 0; i < THREADS; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, thread_run, &r), 0);
+	for (int i = 0; i < THREADS; i++) {
+		void *bad = NULL;
+
+		assert_int_equal(pthread_join(t[i], &bad), 0);
+		assert_null(bad);
+	}
+	assert_true(vf_snp_chain_cache_hits() >= THREADS * PER_THREAD - THREADS);
+	real_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -813,11 +913,14 @@ int main(void)
 		cmocka_unit_test(test_allow_lists),
 		cmocka_unit_test(test_tcb_status_real),
 		cmocka_unit_test(test_tcb_table),
+		cmocka_unit_test(test_tcb_below_minimum),
 		cmocka_unit_test(test_turin),
 		cmocka_unit_test(test_vlek),
+		cmocka_unit_test(test_unknown_product),
 		cmocka_unit_test(test_milan_fake),
 		cmocka_unit_test(test_crl),
 		cmocka_unit_test(test_cache),
+		cmocka_unit_test(test_threads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

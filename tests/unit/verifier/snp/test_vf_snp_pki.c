@@ -35,10 +35,11 @@ EVP_PKEY *snp_test_key(void)
 
 static void set_name(X509_NAME *n, const char *cn)
 {
-	assert_int_equal(X509_NAME_add_entry_by_txt(n, "OU", MBSTRING_ASC, (const unsigned char *)"Engineering", -1,
-						    -1, 0), 1);
+	assert_int_equal(
+		X509_NAME_add_entry_by_txt(n, "OU", MBSTRING_ASC, (const unsigned char *)"Engineering", -1, -1, 0), 1);
 	assert_int_equal(X509_NAME_add_entry_by_txt(n, "O", MBSTRING_ASC,
-						    (const unsigned char *)"Advanced Micro Devices", -1, -1, 0), 1);
+						    (const unsigned char *)"Advanced Micro Devices", -1, -1, 0),
+			 1);
 	assert_int_equal(X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0), 1);
 }
 
@@ -108,8 +109,8 @@ void snp_test_pem(X509 *x, struct tc_buf *out)
 	BIO_free(b);
 }
 
-X509 *snp_test_vcek_cert(const struct snp_test_vcek *v, const char *cn, EVP_PKEY *key, X509 *ask,
-			 EVP_PKEY *ask_key, int64_t nb, int64_t na)
+X509 *snp_test_vcek_cert(const struct snp_test_vcek *v, const char *cn, EVP_PKEY *key, X509 *ask, EVP_PKEY *ask_key,
+			 int64_t nb, int64_t na)
 {
 	uint8_t sv[3] = { 0x02, 0x01, (uint8_t)v->struct_version };
 	uint8_t prod[40];

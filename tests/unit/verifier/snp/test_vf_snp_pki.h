@@ -38,8 +38,8 @@ struct snp_test_vcek {
 	size_t hwid_len;
 	bool wrap_hwid; /* DER OCTET STRING around the hwID */
 };
-X509 *snp_test_vcek_cert(const struct snp_test_vcek *v, const char *cn, EVP_PKEY *key, X509 *ask,
-			 EVP_PKEY *ask_key, int64_t nb, int64_t na);
+X509 *snp_test_vcek_cert(const struct snp_test_vcek *v, const char *cn, EVP_PKEY *key, X509 *ask, EVP_PKEY *ask_key,
+			 int64_t nb, int64_t na);
 
 /* Report fields the builder writes (the rest zero). */
 struct snp_test_report {

@@ -230,13 +230,13 @@ static void test_vcek_ext_real(void **state)
 /* One crafted extension value per case: each must be refused with cert_chain_invalid. */
 static void test_vcek_ext_negative(void **state)
 {
-	static const uint8_t big[] = { 0x02, 0x02, 0x01, 0x00 };    /* 256 */
-	static const uint8_t neg[] = { 0x02, 0x01, 0x80 };          /* -128 */
-	static const uint8_t wrong_tag[] = { 0x01, 0x01, 0xff };    /* BOOLEAN */
+	static const uint8_t big[] = { 0x02, 0x02, 0x01, 0x00 };      /* 256 */
+	static const uint8_t neg[] = { 0x02, 0x01, 0x80 };            /* -128 */
+	static const uint8_t wrong_tag[] = { 0x01, 0x01, 0xff };      /* BOOLEAN */
 	static const uint8_t trailing[] = { 0x02, 0x01, 0x01, 0x00 }; /* extra byte */
-	static const uint8_t short_len[] = { 0x02, 0x05, 0x01 };    /* length past the end */
-	static const uint8_t hw_short[] = { 1, 2, 3, 4, 5 };       /* 5-byte hwID */
-	static const uint8_t prod_bin[] = { 0x16, 0x02, 'M', 0x01 }; /* control char in productName */
+	static const uint8_t short_len[] = { 0x02, 0x05, 0x01 };      /* length past the end */
+	static const uint8_t hw_short[] = { 1, 2, 3, 4, 5 };          /* 5-byte hwID */
+	static const uint8_t prod_bin[] = { 0x16, 0x02, 'M', 0x01 };  /* control char in productName */
 	static const struct {
 		const char *oid;
 		const uint8_t *der;
@@ -268,10 +268,8 @@ static void test_vcek_ext_negative(void **state)
 		static const uint8_t prod[] = { 0x16, 0x05, 'M', 'i', 'l', 'a', 'n' };
 		static const uint8_t one_spl[] = { 0x02, 0x01, 0x01 };
 		struct snp_test_ext exts[6] = {
-			{ "1.3.6.1.4.1.3704.1.2", prod, sizeof(prod) },
-			{ "1.3.6.1.4.1.3704.1.3.1", one_spl, 3 },
-			{ "1.3.6.1.4.1.3704.1.3.2", one_spl, 3 },
-			{ "1.3.6.1.4.1.3704.1.3.3", one_spl, 3 },
+			{ "1.3.6.1.4.1.3704.1.2", prod, sizeof(prod) }, { "1.3.6.1.4.1.3704.1.3.1", one_spl, 3 },
+			{ "1.3.6.1.4.1.3704.1.3.2", one_spl, 3 },       { "1.3.6.1.4.1.3704.1.3.3", one_spl, 3 },
 			{ "1.3.6.1.4.1.3704.1.3.8", one_spl, 3 },
 		};
 		size_t n = 5;
@@ -303,12 +301,11 @@ static void test_vcek_ext_negative(void **state)
 						  { "1.3.6.1.4.1.3704.1.3.2", one_spl, 3 },
 						  { "1.3.6.1.4.1.3704.1.3.3", one_spl, 3 },
 						  { "1.3.6.1.4.1.3704.1.3.8", one_spl, 3 } };
-		struct snp_test_ext dup[] = { { "1.3.6.1.4.1.3704.1.2", prod, sizeof(prod) },
-					      { "1.3.6.1.4.1.3704.1.3.1", one_spl, 3 },
-					      { "1.3.6.1.4.1.3704.1.3.1", one_spl, 3 },
-					      { "1.3.6.1.4.1.3704.1.3.2", one_spl, 3 },
-					      { "1.3.6.1.4.1.3704.1.3.3", one_spl, 3 },
-					      { "1.3.6.1.4.1.3704.1.3.8", one_spl, 3 } };
+		struct snp_test_ext dup[] = {
+			{ "1.3.6.1.4.1.3704.1.2", prod, sizeof(prod) }, { "1.3.6.1.4.1.3704.1.3.1", one_spl, 3 },
+			{ "1.3.6.1.4.1.3704.1.3.1", one_spl, 3 },       { "1.3.6.1.4.1.3704.1.3.2", one_spl, 3 },
+			{ "1.3.6.1.4.1.3704.1.3.3", one_spl, 3 },       { "1.3.6.1.4.1.3704.1.3.8", one_spl, 3 }
+		};
 
 		x = snp_test_cert("SEV-VCEK", key, NULL, key, false, 0, 0, 1000, no_ucode, 4);
 		assert_int_equal(vf_snp_vcek_ext_parse(x, &e).code, TC_ERR_CERT_CHAIN_INVALID);
@@ -328,8 +325,8 @@ static void test_vcek_ext_negative(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_real),      cmocka_unit_test(test_parse_negative),
-		cmocka_unit_test(test_tcb_codec),       cmocka_unit_test(test_vcek_ext_real),
+		cmocka_unit_test(test_parse_real),        cmocka_unit_test(test_parse_negative),
+		cmocka_unit_test(test_tcb_codec),         cmocka_unit_test(test_vcek_ext_real),
 		cmocka_unit_test(test_vcek_ext_negative),
 	};
 
