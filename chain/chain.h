@@ -213,13 +213,13 @@ TC_RESULT chain_recover_address(const uint8_t hash[CHAIN_HASH_LEN], const struct
  * the signatures are written in C; test_chain_abi checks them against the compiled artifact's ABI.
  */
 #define CHAIN_ANCHOR_FN_SIG "anchor(uint64,bytes32,uint64)"
-#define CHAIN_ANCHORED_EVENT_SIG "Anchored(uint64,bytes32,uint64,uint256)"
+#define CHAIN_ANCHORED_EVENT_SIG "Anchored(uint64,bytes32,uint64)"
 /* selector(4) + treeSize + root + prevTreeSize. */
 #define CHAIN_ANCHOR_CALLDATA_LEN (CHAIN_ABI_SELECTOR_LEN + 3 * CHAIN_ABI_WORD)
 /* topic0 = event id, topic1 = indexed treeSize. */
 #define CHAIN_ANCHORED_TOPICS 2
-/* root, prevTreeSize, timestamp. */
-#define CHAIN_ANCHORED_DATA_LEN (3 * CHAIN_ABI_WORD)
+/* root, prevTreeSize. */
+#define CHAIN_ANCHORED_DATA_LEN (2 * CHAIN_ABI_WORD)
 
 /* Static-type encoders: one word appended to OUT. */
 TC_RESULT chain_abi_put_u64(struct tc_buf *out, uint64_t v);
@@ -243,12 +243,11 @@ TC_RESULT chain_anchor_calldata(uint64_t tree_size, const uint8_t root[CHAIN_HAS
 TC_RESULT chain_anchor_calldata_decode(const uint8_t *data, size_t len, uint64_t *tree_size,
 				       uint8_t root[CHAIN_HASH_LEN], uint64_t *prev_tree_size);
 
-/* Anchored(uint64 indexed treeSize, bytes32 root, uint64 prevTreeSize, uint256 timestamp). */
+/* Anchored(uint64 indexed treeSize, bytes32 root, uint64 prevTreeSize); its time is the block's. */
 struct chain_anchored_event {
 	uint64_t tree_size;
 	uint8_t root[CHAIN_HASH_LEN];
 	uint64_t prev_tree_size;
-	uint64_t timestamp; /* block.timestamp, Unix seconds */
 };
 
 /* Decode one log entry's topics and data; fails when topic 0 is not the Anchored event. */

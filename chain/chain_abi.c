@@ -6,7 +6,7 @@
  *
  *   anchor calldata = selector(keccak256("anchor(uint64,bytes32,uint64)")[0:4]) || treeSize || root || prev
  *   Anchored log    = topics [keccak256(CHAIN_ANCHORED_EVENT_SIG), treeSize (indexed)],
- *                     data   root || prevTreeSize || timestamp
+ *                     data   root || prevTreeSize
  * The signatures are written once, in chain.h, next to the contract's interface.
  */
 #include <string.h>
@@ -142,7 +142,6 @@ TC_RESULT chain_anchored_decode(const uint8_t (*topics)[CHAIN_HASH_LEN], size_t 
 				size_t data_len, struct chain_anchored_event *out)
 {
 	struct chain_anchored_event ev;
-	struct chain_u256 ts;
 	struct tc_cursor c;
 	uint8_t topic0[CHAIN_HASH_LEN];
 
@@ -159,8 +158,6 @@ TC_RESULT chain_anchored_decode(const uint8_t (*topics)[CHAIN_HASH_LEN], size_t 
 	tc_cursor_init(&c, data, data_len);
 	TC_GUARD(chain_abi_get_bytes32(&c, ev.root));
 	TC_GUARD(chain_abi_get_u64(&c, &ev.prev_tree_size));
-	TC_GUARD(chain_abi_get_u256(&c, &ts));
-	TC_GUARD(chain_u256_to_u64(&ts, &ev.timestamp));
 	*out = ev;
 	return tc_ok();
 }

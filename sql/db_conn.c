@@ -36,6 +36,13 @@ static PGconn *connect_dsn(const char *dsn)
 	return PQconnectdbParams(keys, values, 1);
 }
 
+/* Server notices and asynchronous errors go to the structured log, not raw to stderr. */
+static void notice_to_log(void *arg, const char *message)
+{
+	(void)arg;
+	tc_log(TC_LOG_WARN, "db_notice", "%.*s", msg_len(message), message);
+}
+
 TC_RESULT db_conn_open(const char *dsn, struct db_conn **out)
 {
 	TC_ENSURE(dsn != NULL && out != NULL, TC_ERR_INVALID_ARGUMENT, "db_conn_open: dsn and out are required");
@@ -43,8 +50,8 @@ TC_RESULT db_conn_open(const char *dsn, struct db_conn **out)
 	TC_ENSURE(pg != NULL, TC_ERR_NO_MEMORY, "libpq could not allocate a connection");
 	if (PQstatus(pg) != CONNECTION_OK) {
 		const char *msg = PQerrorMessage(pg);
-		struct tc_result r = tc_fail(TC_ERR_DB_UNAVAILABLE, "cannot connect to the database: %.*s",
-					     msg_len(msg), msg);
+		struct tc_result r =
+			tc_fail(TC_ERR_DB_UNAVAILABLE, "cannot connect to the database: %.*s", msg_len(msg), msg);
 		PQfinish(pg);
 		return r;
 	}
@@ -53,6 +60,7 @@ TC_RESULT db_conn_open(const char *dsn, struct db_conn **out)
 		PQfinish(pg);
 		return tc_fail(TC_ERR_NO_MEMORY, "db_conn_open: out of memory");
 	}
+	PQsetNoticeProcessor(pg, notice_to_log, NULL);
 	conn->pg = pg;
 	*out = conn;
 	return tc_ok();
@@ -73,19 +81,26 @@ struct pg_conn *db_conn_pg(struct db_conn *conn)
 	return conn->pg;
 }
 
-/* Read whatever the server sent to an idle connection, so libpq notices a closed or dead backend. */
+/* Reads of pending input on an idle connection before giving up (a dead backend sends a message, then EOF). */
+#define DB_IDLE_READS_MAX 8
+
+/* Read whatever the server sent to an idle connection, so libpq notices a closed or dead backend: its
+ * FATAL message arrives first, the end of the stream in a later read. */
 static void poll_idle_input(struct db_conn *conn)
 {
-	int fd = PQsocket(conn->pg);
-	if (fd < 0)
-		return;
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	if (poll(&pfd, 1, 0) <= 0)
-		return;
-	(void)PQconsumeInput(conn->pg);
-	PGnotify *n;
-	while ((n = PQnotifies(conn->pg)) != NULL)
-		PQfreemem(n);
+	for (int i = 0; i < DB_IDLE_READS_MAX && PQstatus(conn->pg) == CONNECTION_OK; i++) {
+		int fd = PQsocket(conn->pg);
+		if (fd < 0)
+			return;
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		if (poll(&pfd, 1, 0) <= 0)
+			return;
+		if (PQconsumeInput(conn->pg) == 0)
+			return;
+		PGnotify *n;
+		while ((n = PQnotifies(conn->pg)) != NULL)
+			PQfreemem(n);
+	}
 }
 
 TC_RESULT db_conn_check(struct db_conn *conn)
@@ -95,15 +110,14 @@ TC_RESULT db_conn_check(struct db_conn *conn)
 		poll_idle_input(conn);
 	if (PQstatus(conn->pg) == CONNECTION_OK)
 		return tc_ok();
-	TC_ENSURE(!conn->in_txn, TC_ERR_DB_UNAVAILABLE,
-		  "the database connection broke inside a transaction: %s", PQerrorMessage(conn->pg));
+	TC_ENSURE(!conn->in_txn, TC_ERR_DB_UNAVAILABLE, "the database connection broke inside a transaction: %s",
+		  PQerrorMessage(conn->pg));
 	/* The server-side statements died with the old backend. */
 	conn->prepared.len = 0;
 	PQreset(conn->pg);
 	if (PQstatus(conn->pg) != CONNECTION_OK) {
 		const char *msg = PQerrorMessage(conn->pg);
-		return tc_fail(TC_ERR_DB_UNAVAILABLE, "cannot reconnect to the database: %.*s", msg_len(msg),
-			       msg);
+		return tc_fail(TC_ERR_DB_UNAVAILABLE, "cannot reconnect to the database: %.*s", msg_len(msg), msg);
 	}
 	conn->reconnects++;
 	tc_log(TC_LOG_INFO, "db_reconnected", "reconnected to the database (%llu so far)", conn->reconnects);
@@ -206,8 +220,8 @@ TC_RESULT db_exec_prepared(struct db_conn *conn, const struct db_stmt *stmt, con
 		lengths[i] = params[i].len;
 		formats[i] = params[i].format;
 	}
-	PGresult *res = PQexecPrepared(conn->pg, stmt->name, stmt->nparams, values, lengths, formats,
-				       stmt->result_format);
+	PGresult *res =
+		PQexecPrepared(conn->pg, stmt->name, stmt->nparams, values, lengths, formats, stmt->result_format);
 	if (!result_ok(res)) {
 		struct tc_result r = db_fail_result(conn, res, stmt->name);
 		PQclear(res);
@@ -238,8 +252,8 @@ TC_RESULT db_exec(struct db_conn *conn, const char *sql)
 
 static TC_RESULT cell(const PGresult *res, int row, int col, const char **out)
 {
-	TC_ENSURE(row < PQntuples(res) && col < PQnfields(res), TC_ERR_DB_QUERY,
-		  "result has no cell (%d, %d)", row, col);
+	TC_ENSURE(row < PQntuples(res) && col < PQnfields(res), TC_ERR_DB_QUERY, "result has no cell (%d, %d)", row,
+		  col);
 	TC_ENSURE(!PQgetisnull(res, row, col), TC_ERR_DB_QUERY, "column %s is NULL", PQfname(res, col));
 	*out = PQgetvalue(res, row, col);
 	return tc_ok();
@@ -262,8 +276,8 @@ TC_RESULT db_value_bool(const PGresult *res, int row, int col, bool *out)
 {
 	const char *s;
 	TC_GUARD(cell(res, row, col, &s));
-	TC_ENSURE(strcmp(s, "t") == 0 || strcmp(s, "f") == 0, TC_ERR_DB_QUERY,
-		  "column %s is not a boolean: '%s'", PQfname(res, col), s);
+	TC_ENSURE(strcmp(s, "t") == 0 || strcmp(s, "f") == 0, TC_ERR_DB_QUERY, "column %s is not a boolean: '%s'",
+		  PQfname(res, col), s);
 	*out = s[0] == 't';
 	return tc_ok();
 }

@@ -34,8 +34,8 @@ struct db_pool {
 TC_RESULT db_pool_new(const char *dsn, unsigned size, struct db_pool **out)
 {
 	TC_ENSURE(dsn != NULL && out != NULL, TC_ERR_INVALID_ARGUMENT, "db_pool_new: dsn and out are required");
-	TC_ENSURE(size >= 1 && size <= DB_POOL_SIZE_MAX, TC_ERR_INVALID_ARGUMENT,
-		  "pool size %u is outside 1..%d", size, DB_POOL_SIZE_MAX);
+	TC_ENSURE(size >= 1 && size <= DB_POOL_SIZE_MAX, TC_ERR_INVALID_ARGUMENT, "pool size %u is outside 1..%d", size,
+		  DB_POOL_SIZE_MAX);
 	struct db_pool *pool = calloc(1, sizeof(*pool));
 	TC_ENSURE(pool != NULL, TC_ERR_NO_MEMORY, "db_pool_new: out of memory");
 	struct tc_result r = tc_ok();
@@ -49,8 +49,9 @@ TC_RESULT db_pool_new(const char *dsn, unsigned size, struct db_pool **out)
 	TC_ENSURE_GOTO(r, pthread_mutex_init(&pool->lock, NULL) == 0, out, TC_ERR_INTERNAL, "mutex init failed");
 	lock_ok = true;
 	attr_ok = pthread_condattr_init(&attr) == 0;
-	TC_ENSURE_GOTO(r, attr_ok && pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0 &&
-				  pthread_cond_init(&pool->freed, &attr) == 0,
+	TC_ENSURE_GOTO(r,
+		       attr_ok && pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0 &&
+			       pthread_cond_init(&pool->freed, &attr) == 0,
 		       out, TC_ERR_INTERNAL, "condition variable init failed");
 	pool->stats.size = size;
 	*out = pool;
@@ -190,7 +191,7 @@ void db_pool_release(struct db_pool *pool, struct db_conn *conn)
 		return;
 	/* A caller that left a transaction open must not hand it to the next request. */
 	PGTransactionStatusType ts = PQtransactionStatus(conn->pg);
-	if (ts == PGTRANS_INTRANS || ts == PGTRANS_INERROR) {
+	if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR) {
 		PGresult *res = PQexec(conn->pg, "ROLLBACK");
 		PQclear(res);
 		tc_log(TC_LOG_WARN, "db_pool_release_rollback", "a connection came back inside a transaction");

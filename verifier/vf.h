@@ -235,4 +235,80 @@ TC_RESULT vf_tdx_sim_init(const char *dir);
 TC_RESULT vf_snp_sim_init(const char *dir);
 TC_RESULT vf_nvidia_sim_init(const char *dir);
 
+/* ----------------------------------------------------------------------------------- evidence binding */
+
+/*
+ * DESIGN.md "Evidence binding" (verifier/vf_binding.c):
+ *   report_data = SHA-512("teecert/v1" || SHA-256(SPKI DER) || nonce || workload_info_hash?)  (64 bytes)
+ *   gpu_nonce   = SHA-256("teecert/gpu/v1" || SHA-256(SPKI DER) || nonce)                     (32 bytes)
+ * NONCE is the 32-byte challenge of POST /v1/challenges; WORKLOAD_INFO_HASH is NULL or 32 bytes (SHA-256 of
+ * the RFC 8785 canonical workload info).
+ */
+#define VF_BINDING_NONCE_LEN 32
+#define VF_BINDING_HASH_LEN 32
+
+TC_RESULT vf_binding_report_data(const uint8_t *spki_der, size_t spki_len, const uint8_t nonce[VF_BINDING_NONCE_LEN],
+				 const uint8_t *workload_info_hash, uint8_t out[VF_REPORT_DATA_LEN]);
+TC_RESULT vf_binding_gpu_nonce(const uint8_t *spki_der, size_t spki_len, const uint8_t nonce[VF_BINDING_NONCE_LEN],
+			       uint8_t out[VF_GPU_NONCE_LEN]);
+/* The SubjectPublicKeyInfo DER of a PEM CSR (PKCS #10), after checking the CSR's self-signature; appended to
+ * OUT. A CSR that does not parse or verify -> TC_ERR_INVALID_ARGUMENT. */
+TC_RESULT vf_binding_csr_spki(const char *csr_pem, size_t len, struct tc_buf *out);
+/* workload_info_hash = SHA-256 of the RFC 8785 (JCS) canonical JSON of INFO (DESIGN.md "Certificates"). */
+TC_RESULT vf_binding_workload_info_hash(const json_t *info, uint8_t out[VF_BINDING_HASH_LEN]);
+
+/* ------------------------------------------------------------------------ evidence collection (real TEEs) */
+
+/*
+ * Collect CPU evidence on a confidential VM (docs/collect.md): Linux configfs-tsm first, then the
+ * /dev/tdx_guest and /dev/sev-guest ioctls as fallbacks. NULL paths take the defaults below.
+ */
+#define VF_TSM_DEFAULT_ROOT "/sys/kernel/config/tsm/report"
+#define VF_TDX_GUEST_DEVICE "/dev/tdx_guest"
+#define VF_SEV_GUEST_DEVICE "/dev/sev-guest"
+#define VF_NVML_DEFAULT_LIB "libnvidia-ml.so.1"
+#define VF_COLLECT_TRIED_MAX 1024
+#define VF_COLLECT_NAME_MAX 32
+
+struct vf_collect_options {
+	const char *tsm_root;   /* NULL: VF_TSM_DEFAULT_ROOT */
+	const char *tdx_device; /* NULL: VF_TDX_GUEST_DEVICE */
+	const char *sev_device; /* NULL: VF_SEV_GUEST_DEVICE */
+	int privlevel;          /* configfs-tsm privlevel / SNP VMPL to request; -1: leave the default */
+	bool no_fallback;       /* configfs-tsm only (no ioctl fallbacks) */
+};
+
+/* Collected CPU evidence (owned buffers). */
+struct vf_cpu_evidence {
+	enum vf_tee tee;
+	char provider[VF_COLLECT_NAME_MAX];  /* configfs-tsm provider: "tdx_guest", "sev_guest" */
+	char interface[VF_COLLECT_NAME_MAX]; /* "configfs-tsm", "tdx_guest-ioctl", "sev_guest-ioctl" */
+	bool td_report_only;  /* TDX ioctl fallback: a TDREPORT (MAC'd locally), not a quote; not verifiable */
+	struct tc_buf evidence;      /* TDX quote | TDX TDREPORT | SNP attestation report */
+	struct tc_buf cert_table;    /* SNP: the raw GUID certificate table (auxblob / extended report), or empty */
+	bool is_vlek;                /* SNP: the endorsement key in `endorsement` is a VLEK */
+	struct tc_buf endorsement;   /* SNP: VCEK or VLEK (DER) from the table, or empty */
+	struct tc_buf ark_ask_chain; /* SNP: ASK (or ASVK) then ARK as PEM, from the table, or empty */
+	char tried[VF_COLLECT_TRIED_MAX]; /* which interfaces were tried and what the kernel said */
+};
+
+void vf_cpu_evidence_cleanup(struct vf_cpu_evidence *ev);
+
+/*
+ * Ask the TEE for evidence carrying REPORT_DATA. OUT is initialised here. No TEE interface present ->
+ * TC_ERR_UNSUPPORTED with every interface tried in the detail; an interface present but failing (permission,
+ * busy, racing writer, the evidence not carrying REPORT_DATA) -> TC_ERR_IO naming the interface and errno text.
+ */
+TC_RESULT vf_collect_cpu(const struct vf_collect_options *opt, const uint8_t report_data[VF_REPORT_DATA_LEN],
+			 struct vf_cpu_evidence *out);
+
+/*
+ * Collect every GPU's evidence through NVML (dlopen of NVML_PATH, NULL: VF_NVML_DEFAULT_LIB): confidential
+ * computing must be on; per GPU the SPDM GET_MEASUREMENTS request || response for NONCE and the attestation
+ * certificate chain (PEM). OUT is initialised here. Library missing -> TC_ERR_UNSUPPORTED; NVML errors ->
+ * TC_ERR_IO with nvmlErrorString's text; a report for another nonce -> TC_ERR_NONCE_MISMATCH.
+ */
+TC_RESULT vf_nvidia_collect(const char *nvml_path, const uint8_t nonce[VF_GPU_NONCE_LEN],
+			    struct vf_nvidia_evidence *out);
+
 #endif /* VF_H */

@@ -18,8 +18,9 @@ contract TeecertAnchor {
     bytes32 public lastRoot;
 
     /// One checkpoint: treeSize is indexed so auditors can find the anchor of a given size with a topic
-    /// filter; timestamp is the block's, for display (the block itself is the authority).
-    event Anchored(uint64 indexed treeSize, bytes32 root, uint64 prevTreeSize, uint256 timestamp);
+    /// filter. The signature Anchored(uint64,bytes32,uint64) is the project's event topic (shared vectors);
+    /// the time of an anchor is its block's.
+    event Anchored(uint64 indexed treeSize, bytes32 root, uint64 prevTreeSize);
 
     error NotOwner();
     error TreeSizeNotGrowing(uint64 lastTreeSize, uint64 treeSize);
@@ -38,7 +39,7 @@ contract TeecertAnchor {
         if (treeSize <= last) revert TreeSizeNotGrowing(last, treeSize);
         lastTreeSize = treeSize;
         lastRoot = root;
-        emit Anchored(treeSize, root, prevTreeSize, block.timestamp);
+        emit Anchored(treeSize, root, prevTreeSize);
     }
 
     /// The last anchored checkpoint in one call.

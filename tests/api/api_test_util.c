@@ -19,9 +19,9 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 #include <libpq-fe.h>
-#include <openssl/rand.h>
 
 #include "api_test_util.h"
+#include "tc_testsupport.h"
 
 #define LISTEN_WAIT_MS 30000
 #define HTTP_TIMEOUT_S 30L
@@ -45,59 +45,16 @@ const char *api_test_verifier_bin(void)
 
 /* ------------------------------------------------------------------------------------------ database */
 
-/* The DSN of the shared test cluster (deploy/pg.sh writes it to BUILD/testpg/dsn). */
-static void cluster_dsn(char *dsn, size_t dsn_size)
-{
-	const char *env = getenv("TEECERT_TEST_DSN");
-	const char *build = getenv("TEECERT_BUILD_DIR");
-	char path[API_TEST_DSN_MAX];
-	FILE *f;
-
-	if (env && *env) {
-		snprintf(dsn, dsn_size, "%s", env);
-		return;
-	}
-	assert_non_null(build);
-	snprintf(path, sizeof(path), "%s/testpg/dsn", build);
-	f = fopen(path, "r");
-	if (!f)
-		fail_msg("no test cluster: %s missing (the pg fixture starts it)", path);
-	if (!fgets(dsn, (int)dsn_size, f))
-		dsn[0] = '\0';
-	fclose(f);
-	dsn[strcspn(dsn, "\r\n")] = '\0';
-	assert_true(dsn[0] != '\0');
-}
-
 void api_test_db_create(char dsn[API_TEST_DSN_MAX])
 {
-	char admin[API_TEST_DSN_MAX - 64];
-	char name[48];
-	char sql[128];
-	unsigned char rnd[6];
+	if (!tc_is_ok(tc_test_db_create("api", dsn, API_TEST_DSN_MAX)))
+		fail_msg("cannot create a test database: %s", tc_error_detail());
+}
 
-	cluster_dsn(admin, sizeof(admin));
-	assert_int_equal(RAND_bytes(rnd, sizeof(rnd)), 1);
-	snprintf(name, sizeof(name), "api_test_%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3], rnd[4],
-		 rnd[5]);
-	PGconn *pg = PQconnectdb(admin);
-
-	if (PQstatus(pg) != CONNECTION_OK)
-		fail_msg("cannot connect to the test cluster %s: %s", admin, PQerrorMessage(pg));
-	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
-	PGresult *res = PQexec(pg, sql);
-
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		fail_msg("%s: %s", sql, PQerrorMessage(pg));
-	PQclear(res);
-	PQfinish(pg);
-
-	/* Same cluster and role, other database: replace the last path segment of the URI. */
-	char *slash = strrchr(admin, '/');
-
-	assert_non_null(slash);
-	*slash = '\0';
-	snprintf(dsn, API_TEST_DSN_MAX, "%s/%s", admin, name);
+void api_test_db_drop(const char *dsn)
+{
+	if (!tc_is_ok(tc_test_db_drop(dsn)))
+		fail_msg("cannot drop the test database %s: %s", dsn, tc_error_detail());
 }
 
 long api_test_db_scalar(const char *dsn, const char *sql, const char *param)

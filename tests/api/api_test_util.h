@@ -11,7 +11,7 @@
 
 #include <jansson.h>
 
-#define API_TEST_DSN_MAX 512
+#define API_TEST_DSN_MAX 512 /* TC_TEST_DSN_MAX of tests/support */
 #define API_TEST_URL_MAX 256
 #define API_TEST_BASE_MAX 64 /* http://127.0.0.1:PORT */
 #define API_TEST_HEADER_MAX 256
@@ -25,6 +25,8 @@ const char *api_test_verifier_bin(void);
 
 /* Create a fresh, empty database in the shared test cluster; DSN gets its URI. Fails the test on error. */
 void api_test_db_create(char dsn[API_TEST_DSN_MAX]);
+/* Drop a database made by api_test_db_create (its sessions are ended first). */
+void api_test_db_drop(const char *dsn);
 /* Run one SQL statement with up to one text parameter on DSN; return the first column of the first row
  * as a long (or -1 when there is no row). Fails the test on a query error. */
 long api_test_db_scalar(const char *dsn, const char *sql, const char *param);

@@ -88,6 +88,7 @@ static int group_teardown(void **state)
 {
 	(void)state;
 	assert_int_equal(api_test_server_stop(&g_srv, SIGTERM, 30), 0);
+	api_test_db_drop(g_dsn);
 	return 0;
 }
 
@@ -584,6 +585,45 @@ static void test_metrics_concurrent(void **state)
 	api_test_reply_free(&m2);
 }
 
+/* /readyz reports a schema that is older (run migrate) or newer (upgrade) than the binary. */
+static void test_readyz_schema_mismatch(void **state)
+{
+	char dsn[API_TEST_DSN_MAX];
+	char url[API_TEST_URL_MAX];
+	const char *migrate[] = { "migrate", "--db", dsn, NULL };
+	struct api_test_server srv;
+	struct api_test_reply r;
+
+	(void)state;
+	api_test_db_create(dsn);
+	assert_int_equal(api_test_run(migrate, NULL, 0, NULL, 0), 0);
+	api_test_server_start(dsn, NULL, &srv);
+	snprintf(url, sizeof(url), "%s/readyz", srv.url);
+	api_test_http("GET", url, NULL, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	api_test_reply_free(&r);
+
+	/* Older: the newest migration's row is gone. */
+	assert_true(api_test_db_scalar(dsn,
+				       "DELETE FROM schema_migrations WHERE version = (SELECT max(version) FROM "
+				       "schema_migrations) RETURNING version",
+				       NULL) == db_schema_latest());
+	api_test_http("GET", url, NULL, NULL, 0, &r);
+	api_test_expect_error(&r, 503, "db_schema_outdated");
+	api_test_reply_free(&r);
+
+	/* Newer: a version this binary does not know. */
+	assert_true(api_test_db_scalar(dsn,
+				       "INSERT INTO schema_migrations (version, name, sha256) VALUES ($1::int, 'future', "
+				       "decode(repeat('00', 32), 'hex')) RETURNING version",
+				       "9999") == 9999);
+	api_test_http("GET", url, NULL, NULL, 0, &r);
+	api_test_expect_error(&r, 503, "db_schema_unknown");
+	api_test_reply_free(&r);
+	assert_int_equal(api_test_server_stop(&srv, SIGTERM, 30), 0);
+	api_test_db_drop(dsn);
+}
+
 /* ---------------------------------------------------------------------------------------------- CLI */
 
 static void test_cli(void **state)
@@ -641,6 +681,7 @@ static void test_cli(void **state)
 
 	assert_int_equal(api_test_run(unreachable, out, sizeof(out), err, sizeof(err)), 3);
 	assert_non_null(strstr(err, "cannot reach the database"));
+	api_test_db_drop(fresh);
 }
 
 int main(void)
@@ -659,6 +700,7 @@ int main(void)
 		cmocka_unit_test(test_challenge_lifetime_flag),
 		cmocka_unit_test(test_metrics_move),
 		cmocka_unit_test(test_metrics_concurrent),
+		cmocka_unit_test(test_readyz_schema_mismatch),
 		cmocka_unit_test(test_cli),
 	};
 

@@ -170,6 +170,7 @@ static void test_sigterm_with_request_in_flight(void **state)
 	assert_non_null(strstr(u.reply.connection, "close"));
 	assert_int_equal(api_test_server_stop(&srv, 0, 30), 0);
 	assert_true(connect_refused(srv.port));
+	api_test_db_drop(dsn);
 }
 
 int main(void)

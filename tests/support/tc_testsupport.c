@@ -15,7 +15,7 @@
 
 #include <libpq-fe.h>
 
-#define TEST_PREFIX_MAX 24  /* keeps the whole name below PostgreSQL's 63-byte identifier limit */
+#define TEST_PREFIX_MAX 24 /* keeps the whole name below PostgreSQL's 63-byte identifier limit */
 #define TEST_DBNAME_MAX 64
 #define TEST_RANDOM_LEN 4
 
@@ -95,8 +95,7 @@ static TC_RESULT dsn_with_db(const char *base, const char *name, char *out, size
 	} else {
 		n = snprintf(out, size, "%s dbname=%s", base, name);
 	}
-	TC_ENSURE(n > 0 && (size_t)n < size, TC_ERR_TOO_LARGE, "DSN for %s does not fit in %zu bytes", name,
-		  size);
+	TC_ENSURE(n > 0 && (size_t)n < size, TC_ERR_TOO_LARGE, "DSN for %s does not fit in %zu bytes", name, size);
 	return tc_ok();
 }
 
@@ -120,8 +119,8 @@ TC_RESULT tc_test_db_create(const char *prefix, char *dsn_out, size_t size)
 	TC_GUARD(tc_hex_encode(rnd, sizeof(rnd), rnd_hex, sizeof(rnd_hex)));
 
 	char name[TEST_DBNAME_MAX];
-	int n = snprintf(name, sizeof(name), "t_%s_%ld_%u_%s", clean, (long)getpid(),
-			 atomic_fetch_add(&db_counter, 1), rnd_hex);
+	int n = snprintf(name, sizeof(name), "t_%s_%ld_%u_%s", clean, (long)getpid(), atomic_fetch_add(&db_counter, 1),
+			 rnd_hex);
 	TC_ENSURE(n > 0 && (size_t)n < sizeof(name), TC_ERR_INTERNAL, "database name too long");
 
 	char sql[2 * TEST_DBNAME_MAX];

@@ -36,6 +36,14 @@
 #define VF_DMTF_SPEC_DMTF 0x01            /* MeasurementSpecification bit 0: DMTF (§10.11.1) */
 #define VF_NV_MAX_MEAS_VALUE 64           /* largest measurement value kept (SHA-384/512 digests) */
 #define VF_NV_FWID_LEN 48                 /* SHA-384 FWID */
+#define VF_SPDM_REQ_SIGNATURE 0x01        /* GET_MEASUREMENTS Param1 bit 0: signature requested */
+#define VF_SPDM_MEAS_ALL 0xFF             /* GET_MEASUREMENTS Param2: all measurement blocks */
+#define VF_SPDM_RECORD_LEN_BYTES 3        /* MeasurementRecordLength is 3 bytes little endian */
+#define VF_SPDM_BLOCK_HEADER_LEN 4        /* Index | MeasurementSpecification | MeasurementSize (2) */
+#define VF_DMTF_HEADER_LEN 3              /* DMTFSpecMeasurementValueType | DMTFSpecMeasurementValueSize (2) */
+#define VF_DMTF_VALUE_FIRMWARE 0x01       /* value type H100s report: mutable firmware, digest */
+#define VF_NV_OPAQUE_HEADER_LEN 4         /* DataType (2) | DataSize (2) */
+#define VF_NV_VBIOS_LEN 8                 /* VBIOS version opaque field as H100s report it */
 
 /* NVIDIA opaque-data field ids (NVIDIA nvtrust local_gpu_verifier OpaqueData.OPAQUE_DATA_TYPES). */
 enum vf_nv_opaque_id {
@@ -133,6 +141,9 @@ const struct vf_nv_opaque_field *vf_spdm_field(const struct vf_spdm *s, uint16_t
 const struct vf_spdm_block *vf_spdm_block(const struct vf_spdm *s, uint8_t index);
 /* Name of an opaque field id ("driver_version", ...) or NULL when unknown. */
 const char *vf_nv_opaque_name(uint16_t type);
+/* Inverse of vf_nv_vbios_version for the VF_NV_VBIOS_LEN-byte form: "96.00.5e.00.01" (five hex pairs, either
+ * case) -> the field bytes (teecert sim builds its evidence with it). */
+TC_RESULT vf_nv_vbios_encode(const char *version, uint8_t out[VF_NV_VBIOS_LEN]);
 /* Driver version text (NUL-terminated in the evidence) into OUT. */
 TC_RESULT vf_nv_driver_version(const struct vf_spdm *s, char *out, size_t out_size);
 /* VBIOS version as nvtrust formats it ("96.00.5e.00.01", lowercase) into OUT. */
@@ -142,12 +153,20 @@ TC_RESULT vf_spdm_claims(const struct vf_spdm *s, json_t *claims);
 
 /* -------------------------------------------------------------------------------- GPU certificates */
 
+#define VF_DICE_TCBINFO_OID "2.23.133.5.4.1"
+
 /*
  * FWID digest of the TCG DICE TcbInfo extension (2.23.133.5.4.1, DICE Attestation Architecture §6.1.1:
  * fwids [6] IMPLICIT FWIDLIST, FWID ::= SEQUENCE { hashAlg OID, digest OCTET STRING }). Sets *FOUND false
  * when the certificate has no TcbInfo or no FWID. Malformed extension -> TC_ERR_CERT_CHAIN_INVALID.
  */
 TC_RESULT vf_nv_cert_fwid(X509 *cert, uint8_t *out, size_t out_size, size_t *out_len, bool *found);
+/*
+ * DER value of the TcbInfo extension in the H100 FMC-leaf form that vf_nv_cert_fwid reads:
+ * SEQUENCE { version INTEGER 1, SubjectPublicKeyInfo of KEY, FWID { sha384, FWID_LEN-byte digest } }.
+ * Appended to OUT (teecert sim issues its leaves with it).
+ */
+TC_RESULT vf_nv_cert_tcbinfo_der(EVP_PKEY *key, const uint8_t *fwid, size_t fwid_len, struct tc_buf *out);
 
 /* ---------------------------------------------------------------------------------------- RIMs */
 
@@ -182,6 +201,8 @@ struct vf_rim {
  * TC_ERR_RIM_CHAIN_INVALID when no signer certificate is present.
  */
 struct vf_rim_doc;
+/* Initialise libxml2 + xmlsec1 once per process (also used by the RIM signer of teecert sim). */
+TC_RESULT vf_rim_xmlsec_init(void);
 TC_RESULT vf_rim_doc_parse(const uint8_t *xml, size_t len, struct vf_rim_doc **out);
 void vf_rim_doc_free(struct vf_rim_doc **doc);
 /* The signer certificates (leaf first), borrowed from DOC. */

@@ -4,12 +4,13 @@
  * Check order (../shared/evidence/cases/README.md "Check order"), first failure wins, every GPU in turn:
  *   1. parse the SPDM 1.1 GET_MEASUREMENTS request || MEASUREMENTS response (vf_nvidia_spdm.c);
  *   2. the GPU chain (FMC leaf <- GSP BROM <- provisioner ICA <- GH100 identity <- NVIDIA Device Identity CA)
- *      to the pinned nvidia_device_root: structure and signatures, then validity;
+ *      to the pinned nvidia_device_root: a simulated root (teecert sim, VF_SIM_ROOT_OID) only with
+ *      allow_simulated, then structure and signatures, then validity;
  *   3. the SPDM signature: ECDSA P-384 over SHA-384(request || response up to the signature) with the leaf
  *      key (DSP0274 1.1 §10.11.2), then the leaf's TCG DICE FWID against the evidence FWID opaque field;
  *   4. the request nonce against expected_nonce, and every GPU against GPU 0 (one nonce for all);
  *   5. collateral: OCSP for the GPU chains (RFC 6960); RIMs: presence (rim_missing), signer chain to the
- *      pinned nvidia_rim_root (rim_chain_invalid / cert_expired), XML signature (rim_signature_invalid),
+ *      pinned nvidia_rim_root (a simulated root only with allow_simulated; rim_chain_invalid / cert_expired), XML signature (rim_signature_invalid),
  *      OCSP for the signer chain;
  *   6. RIM identity (driver/VBIOS version, product) and every active measurement (measurement_mismatch);
  *   7. policy knobs (policy_violation).
@@ -24,6 +25,10 @@
 #define VF_NV_ID_MAX 16
 #define VF_NV_MAX_RIMS 8
 #define VF_NV_MISMATCH_TEXT 200
+#define VF_NV_SIM_DETAIL "simulated root: set allow_simulated to trust it"
+#define VF_NV_SIM_HINT                                                                                     \
+	"The evidence comes from a teecert sim PKI: set allow_simulated in the policy (development only; a "     \
+	"trusted network never does), or collect evidence from a real GPU"
 
 /* NVIDIA knobs read from policy->extra ("nvidia_" keys; docs/nvidia.md). */
 struct vf_nv_opts {
@@ -59,6 +64,7 @@ struct vf_nv_ctx {
 	X509 *device_root;
 	const struct vf_item *rim_root_item;
 	X509 *rim_root;
+	bool device_root_simulated;
 };
 
 /* --------------------------------------------------------------------------------------- helpers */
@@ -104,6 +110,20 @@ static void vf_nv_remediation(struct vf_appraisal *a)
 	}
 	if (hint)
 		snprintf(a->remediation, sizeof(a->remediation), "%s", hint);
+}
+
+/* A simulated anchor: every device is marked; without allow_simulated the appraisal is rejected with CODE.
+ * True: stop. */
+static bool vf_nv_simulated(struct vf_nv_ctx *x, const char *who, enum tc_code code)
+{
+	for (size_t i = 0; i < x->n_gpus; i++)
+		if (x->gpus[i].dev != NULL)
+			x->gpus[i].dev->simulated = true;
+	if (x->policy->allow_simulated)
+		return false;
+	snprintf(x->out->remediation, sizeof(x->out->remediation), "%s", VF_NV_SIM_HINT);
+	vf_reject(x->out, code, "%s: " VF_NV_SIM_DETAIL, who);
+	return true;
 }
 
 static TC_RESULT vf_nv_bool_opt(const json_t *v, const char *key, bool *out)
@@ -315,6 +335,8 @@ static bool vf_nv_gpu_evidence(struct vf_nv_ctx *x, size_t i, struct tc_result *
 		vf_reject(x->out, TC_ERR_CERT_CHAIN_INVALID, "%s: no certificate chain (role %s.cert_chain)", g->id, g->id);
 		return true;
 	}
+	if (x->device_root_simulated && vf_nv_simulated(x, g->id, TC_ERR_CERT_CHAIN_INVALID))
+		return true;
 	if (vf_nv_check(x, g->id, vf_nv_chain_get(x, g->chain_item, &g->chain), r))
 		return true;
 	if (vf_nv_check(x, g->id, vf_nv_signature(g), r))
@@ -550,6 +572,8 @@ static bool vf_nv_rims(struct vf_nv_ctx *x, struct tc_result *r)
 	}
 	if (vf_nv_anchor(x, x->rim_root_item, TC_ERR_RIM_CHAIN_INVALID, &x->rim_root, r))
 		return true;
+	if (vf_x509_is_simulated(x->rim_root) && vf_nv_simulated(x, "nvidia_rim_root", TC_ERR_RIM_CHAIN_INVALID))
+		return true;
 	for (size_t i = 0; i < nd + nv && !stop; i++) {
 		const struct vf_item *item = i < nd ? drv[i] : vb[i - nd];
 		struct vf_nv_rim_entry **slot = i < nd ? &auth_d[i] : &auth_v[i - nd];
@@ -678,6 +702,10 @@ TC_RESULT vf_nvidia_appraise(const struct vf_input *input, const struct vf_polic
 	}
 	if (vf_nv_anchor(&x, x.device_root_item, TC_ERR_CERT_CHAIN_INVALID, &x.device_root, &r))
 		goto out;
+	x.device_root_simulated = vf_x509_is_simulated(x.device_root);
+	if (x.device_root_simulated)
+		for (size_t i = 0; i < x.n_gpus; i++)
+			x.gpus[i].dev->simulated = true;
 	/* Steps 1-4, GPU by GPU. */
 	for (size_t i = 0; i < x.n_gpus; i++)
 		if (vf_nv_gpu_evidence(&x, i, &r))

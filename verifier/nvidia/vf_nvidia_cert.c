@@ -16,11 +16,17 @@
 
 #include "vf_nvidia.h"
 
-#define VF_DICE_TCBINFO_OID "2.23.133.5.4.1"
 #define DER_SEQUENCE 0x30
+#define DER_INTEGER 0x02
 #define DER_OID 0x06
 #define DER_OCTET_STRING 0x04
 #define DER_TCBINFO_FWIDS 0xA6 /* [6] constructed */
+#define DER_SHORT_LEN_MAX 0x7F
+#define DER_LONG_LEN_1 0x81
+#define DER_LONG_LEN_2 0x82
+#define VF_TCBINFO_VERSION 1
+/* id-sha384 (2.16.840.1.101.3.4.2.2), content octets of the OID */
+static const uint8_t vf_der_oid_sha384[] = { 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02 };
 
 /* One DER TLV: tag and a sub-cursor over its content (definite lengths up to 4 bytes). */
 static TC_RESULT vf_der_tlv(struct tc_cursor *c, uint8_t *tag, struct tc_cursor *content)
@@ -116,4 +122,52 @@ TC_RESULT vf_nv_cert_fwid(X509 *cert, uint8_t *out, size_t out_size, size_t *out
 		}
 	}
 	return tc_ok();
+}
+
+/* ------------------------------------------------------------------------------------------ builder */
+
+/* Append TAG, a definite length (short or 1-2 byte long form) and CONTENT. */
+static TC_RESULT vf_der_put(struct tc_buf *out, uint8_t tag, const uint8_t *content, size_t len)
+{
+	TC_ENSURE(len <= 0xFFFF, TC_ERR_INTERNAL, "DER element of %zu bytes", len);
+	TC_GUARD(tc_buf_append_u8(out, tag));
+	if (len <= DER_SHORT_LEN_MAX) {
+		TC_GUARD(tc_buf_append_u8(out, (uint8_t)len));
+	} else if (len <= 0xFF) {
+		TC_GUARD(tc_buf_append_u8(out, DER_LONG_LEN_1));
+		TC_GUARD(tc_buf_append_u8(out, (uint8_t)len));
+	} else {
+		TC_GUARD(tc_buf_append_u8(out, DER_LONG_LEN_2));
+		TC_GUARD(tc_buf_append_u8(out, (uint8_t)(len >> 8)));
+		TC_GUARD(tc_buf_append_u8(out, (uint8_t)len));
+	}
+	return tc_buf_append(out, content, len);
+}
+
+TC_RESULT vf_nv_cert_tcbinfo_der(EVP_PKEY *key, const uint8_t *fwid, size_t fwid_len, struct tc_buf *out)
+{
+	static const uint8_t version = VF_TCBINFO_VERSION;
+	struct tc_buf body, fw, alg;
+	unsigned char *spki = NULL;
+	int spki_len = i2d_PUBKEY(key, &spki);
+	struct tc_result r = tc_ok();
+
+	tc_buf_init(&body, TC_BUF_DEFAULT_MAX);
+	tc_buf_init(&fw, TC_BUF_DEFAULT_MAX);
+	tc_buf_init(&alg, TC_BUF_DEFAULT_MAX);
+	TC_ENSURE_GOTO(r, spki_len > 0, out, TC_ERR_CRYPTO, "i2d_PUBKEY failed");
+	TC_ENSURE_GOTO(r, fwid_len == VF_NV_FWID_LEN, out, TC_ERR_INVALID_ARGUMENT, "FWID of %zu bytes", fwid_len);
+	TC_GUARD_GOTO(r, vf_der_put(&alg, DER_OID, vf_der_oid_sha384, sizeof(vf_der_oid_sha384)), out);
+	TC_GUARD_GOTO(r, vf_der_put(&alg, DER_OCTET_STRING, fwid, fwid_len), out);
+	TC_GUARD_GOTO(r, vf_der_put(&fw, DER_SEQUENCE, alg.data, alg.len), out);
+	TC_GUARD_GOTO(r, vf_der_put(&body, DER_INTEGER, &version, 1), out);
+	TC_GUARD_GOTO(r, tc_buf_append(&body, spki, (size_t)spki_len), out);
+	TC_GUARD_GOTO(r, tc_buf_append(&body, fw.data, fw.len), out);
+	r = vf_der_put(out, DER_SEQUENCE, body.data, body.len);
+out:
+	OPENSSL_free(spki);
+	tc_buf_cleanup(&body);
+	tc_buf_cleanup(&fw);
+	tc_buf_cleanup(&alg);
+	return r;
 }

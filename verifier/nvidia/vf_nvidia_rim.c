@@ -69,7 +69,7 @@ static void vf_rim_init_once(void)
 	vf_rim_ready = true;
 }
 
-static TC_RESULT vf_rim_init(void)
+TC_RESULT vf_rim_xmlsec_init(void)
 {
 	pthread_once(&vf_rim_once, vf_rim_init_once);
 	TC_ENSURE(vf_rim_ready, TC_ERR_INTERNAL, "xmlsec1 initialisation failed");
@@ -157,7 +157,7 @@ TC_RESULT vf_rim_doc_parse(const uint8_t *xml, size_t len, struct vf_rim_doc **o
 	struct tc_result r = tc_ok();
 	xmlNodePtr root, key_info, x509_data;
 
-	TC_GUARD(vf_rim_init());
+	TC_GUARD(vf_rim_xmlsec_init());
 	TC_ENSURE(len > 0 && len <= VF_RIM_MAX_BYTES, TC_ERR_RIM_SIGNATURE_INVALID,
 		  "RIM of %zu bytes (limit %u)", len, VF_RIM_MAX_BYTES);
 	d = calloc(1, sizeof(*d));
@@ -233,7 +233,7 @@ TC_RESULT vf_rim_verify_signature(struct vf_rim_doc *doc)
 	struct tc_result r = tc_ok();
 	bool digest_ok = true;
 
-	TC_GUARD(vf_rim_init());
+	TC_GUARD(vf_rim_xmlsec_init());
 	pkey = X509_get_pubkey(sk_X509_value(doc->certs, 0));
 	TC_ENSURE_GOTO(r, pkey != NULL, out, TC_ERR_RIM_SIGNATURE_INVALID, "RIM signer certificate has no usable key");
 	TC_ENSURE_GOTO(r, EVP_PKEY_base_id(pkey) == EVP_PKEY_EC, out, TC_ERR_RIM_SIGNATURE_INVALID,

@@ -167,7 +167,7 @@ static TC_RESULT vf_spdm_request(struct tc_cursor *msg, struct vf_spdm *out)
 		  "SPDM request code 0x%02x is not GET_MEASUREMENTS (0xe0)", code);
 	SPDM_NEED(tc_cursor_u8(&c, &out->req_param1), "request");
 	SPDM_NEED(tc_cursor_u8(&c, &out->req_param2), "request");
-	TC_ENSURE(out->req_param1 & 0x01, TC_ERR_EVIDENCE_UNSUPPORTED_VERSION,
+	TC_ENSURE(out->req_param1 & VF_SPDM_REQ_SIGNATURE, TC_ERR_EVIDENCE_UNSUPPORTED_VERSION,
 		  "SPDM request Param1 0x%02x does not request a signature", out->req_param1);
 	SPDM_NEED(tc_cursor_copy(&c, out->req_nonce, VF_SPDM_NONCE_LEN), "request");
 	SPDM_NEED(tc_cursor_u8(&c, &out->req_slot), "request");
@@ -337,6 +337,29 @@ TC_RESULT vf_nv_vbios_version(const struct vf_spdm *s, char *out, size_t out_siz
 		out[o++] = temp[i + 1];
 	}
 	out[o] = 0;
+	return tc_ok();
+}
+
+TC_RESULT vf_nv_vbios_encode(const char *version, uint8_t out[VF_NV_VBIOS_LEN])
+{
+	/* vf_nv_vbios_version prints hex(LE value)[half..] followed by hex[half-2..half] for a
+	 * VF_NV_VBIOS_LEN-byte field: "aa.bb.cc.dd.ee" is the LE value 0x000000ee_aabbccdd. */
+	uint8_t pairs[5];
+	uint8_t be[VF_NV_VBIOS_LEN] = { 0 };
+	const char *p = version;
+
+	for (size_t i = 0; i < sizeof(pairs); i++) {
+		TC_ENSURE(isxdigit((unsigned char)p[0]) && isxdigit((unsigned char)p[1]) &&
+				  p[2] == (i + 1 < sizeof(pairs) ? '.' : 0),
+			  TC_ERR_INVALID_ARGUMENT, "VBIOS version \"%s\": expected five dot-separated hex pairs",
+			  version);
+		TC_GUARD(tc_hex_decode_fixed(p, 2, &pairs[i], 1));
+		p += 3;
+	}
+	be[3] = pairs[4];
+	memcpy(be + 4, pairs, 4);
+	for (size_t i = 0; i < VF_NV_VBIOS_LEN; i++)
+		out[i] = be[VF_NV_VBIOS_LEN - 1 - i];
 	return tc_ok();
 }
 

@@ -34,6 +34,46 @@
 #define VF_SNP_CHIP_ID_LEN 64
 #define VF_SNP_TURIN_HWID_LEN 8 /* Turin VCEK hwID: the first 8 bytes of CHIP_ID, the rest zero */
 
+/*
+ * Field offsets ([ABI] Table "ATTESTATION_REPORT Structure"). The parser reads in this order through one
+ * cursor and checks it is at these offsets; the encoder (simulator, tests) writes at them, so the two cannot
+ * drift (test_vf_snp_report round-trips every field).
+ */
+#define VF_SNP_OFF_VERSION 0x000
+#define VF_SNP_OFF_GUEST_SVN 0x004
+#define VF_SNP_OFF_POLICY 0x008
+#define VF_SNP_OFF_FAMILY_ID 0x010
+#define VF_SNP_OFF_IMAGE_ID 0x020
+#define VF_SNP_OFF_VMPL 0x030
+#define VF_SNP_OFF_SIGNATURE_ALGO 0x034
+#define VF_SNP_OFF_CURRENT_TCB 0x038
+#define VF_SNP_OFF_PLATFORM_INFO 0x040
+#define VF_SNP_OFF_KEY_INFO 0x048
+#define VF_SNP_OFF_REPORT_DATA 0x050
+#define VF_SNP_OFF_MEASUREMENT 0x090
+#define VF_SNP_OFF_HOST_DATA 0x0C0
+#define VF_SNP_OFF_ID_KEY_DIGEST 0x0E0
+#define VF_SNP_OFF_AUTHOR_KEY_DIGEST 0x110
+#define VF_SNP_OFF_REPORT_ID 0x140
+#define VF_SNP_OFF_REPORT_ID_MA 0x160
+#define VF_SNP_OFF_REPORTED_TCB 0x180
+#define VF_SNP_OFF_CPUID_FAM 0x188 /* v3+ */
+#define VF_SNP_OFF_CPUID_MOD 0x189
+#define VF_SNP_OFF_CPUID_STEP 0x18A
+#define VF_SNP_OFF_CHIP_ID 0x1A0
+#define VF_SNP_OFF_COMMITTED_TCB 0x1E0
+#define VF_SNP_OFF_CURRENT_BUILD 0x1E8
+#define VF_SNP_OFF_CURRENT_MINOR 0x1E9
+#define VF_SNP_OFF_CURRENT_MAJOR 0x1EA
+#define VF_SNP_OFF_COMMITTED_BUILD 0x1EC
+#define VF_SNP_OFF_COMMITTED_MINOR 0x1ED
+#define VF_SNP_OFF_COMMITTED_MAJOR 0x1EE
+#define VF_SNP_OFF_LAUNCH_TCB 0x1F0
+#define VF_SNP_OFF_LAUNCH_MIT_VECTOR 0x1F8 /* v5+ */
+#define VF_SNP_OFF_CURRENT_MIT_VECTOR 0x200
+#define VF_SNP_OFF_SIGNATURE VF_SNP_SIGNED_LEN /* R at +0, S at +VF_SNP_SIG_COMPONENT_LEN */
+#define VF_SNP_KEY_INFO_SIGNING_KEY_SHIFT 2     /* SIGNING_KEY: bits 4:2 of KEY_INFO */
+
 /* SIGNATURE_ALGO values ([ABI] Table "Signature Algorithm Encodings"). */
 #define VF_SNP_SIG_ALGO_ECDSA_P384_SHA384 1
 
@@ -104,6 +144,13 @@ static inline enum vf_snp_signing_key vf_snp_report_signing_key(const struct vf_
 	return (enum vf_snp_signing_key)((r->key_info >> 2) & 7u);
 }
 
+/*
+ * Encode R into the 1184-byte layout at the offsets above (reserved bytes zero; CPUID only for v3+, the
+ * mitigation vectors only for v5+; signature from sig_r/sig_s). The inverse of vf_snp_report_parse for the
+ * simulator and the tests.
+ */
+void vf_snp_report_encode(const struct vf_snp_report *r, uint8_t out[VF_SNP_REPORT_LEN]);
+
 /* The report signature as big-endian r||s (2 x 48 bytes); fails (EVIDENCE_SIGNATURE_INVALID) when the
  * zero padding above 48 bytes is not zero. */
 TC_RESULT vf_snp_report_sig_be(const struct vf_snp_report *r, uint8_t out[2 * VF_SNP_P384_COORD_LEN]);
@@ -132,6 +179,26 @@ enum vf_snp_tcb_layout vf_snp_tcb_layout_of(const struct vf_snp_report *r, const
 
 #define VF_SNP_PRODUCT_MAX 32
 #define VF_SNP_HWID_MAX 64
+
+/* [KDS] extension OIDs: the arc and the sub-arcs below it (parser and simulator use these). */
+#define VF_SNP_OID_ARC "1.3.6.1.4.1.3704.1."
+#define VF_SNP_EXT_STRUCT_VERSION "1"
+#define VF_SNP_EXT_PRODUCT_NAME "2"
+#define VF_SNP_EXT_BL_SPL "3.1"
+#define VF_SNP_EXT_TEE_SPL "3.2"
+#define VF_SNP_EXT_SNP_SPL "3.3"
+#define VF_SNP_EXT_UCODE_SPL "3.8"
+#define VF_SNP_EXT_FMC_SPL "3.9"
+#define VF_SNP_EXT_SPL_PREFIX "3." /* spl_4..spl_7 (3.4-3.7): reserved components */
+#define VF_SNP_EXT_HWID "4"
+#define VF_SNP_EXT_CSP_ID "5"
+
+/* [KDS] certificate common names: ARK-<product>, ASK SEV-<product>, ASVK SEV-VLEK-<product>, leaves. */
+#define VF_SNP_CN_VCEK "SEV-VCEK"
+#define VF_SNP_CN_VLEK "SEV-VLEK"
+#define VF_SNP_CN_ARK_PREFIX "ARK-"
+#define VF_SNP_CN_ASK_PREFIX "SEV-"
+#define VF_SNP_CN_ASVK_PREFIX "SEV-VLEK-"
 
 /* [KDS] extension OIDs under 1.3.6.1.4.1.3704.1 */
 struct vf_snp_vcek_ext {

@@ -342,12 +342,35 @@ static TC_RESULT default_anchor(struct snp_ctx *x, const char **pem)
 	return tc_ok();
 }
 
+/*
+ * A chain that builds to a simulated root (teecert sim, VF_SIM_ROOT_OID on the ARK) marks the device
+ * simulated and is trusted only with policy allow_simulated. The built-in ARKs are AMD's, never simulated.
+ */
+static TC_RESULT check_simulated(struct snp_ctx *x, const uint8_t *anchor, size_t anchor_len)
+{
+	X509 *ark = x->have_e ? x->e.ark : NULL;
+	bool sim;
+
+	if (!ark)
+		TC_GUARD(vf_x509_parse(anchor, anchor_len, TC_ERR_CERT_CHAIN_INVALID, &ark));
+	sim = vf_x509_is_simulated(ark);
+	if (ark != x->e.ark)
+		X509_free(ark);
+	if (!sim)
+		return tc_ok();
+	x->dev->simulated = true;
+	TC_ENSURE(x->policy->allow_simulated, TC_ERR_CERT_CHAIN_INVALID,
+		  "simulated root: set allow_simulated to trust it (the ARK is a teecert sim root)");
+	return tc_ok();
+}
+
 static TC_RESULT step_chain(struct snp_ctx *x)
 {
 	const struct vf_item *chain = vf_item_find(x->in->collateral, x->in->n_collateral, "ark_ask_chain");
 	const struct vf_item *ark = vf_item_find(x->in->anchors, x->in->n_anchors, "amd_ark");
 	const uint8_t *anchor;
 	size_t anchor_len;
+	struct tc_result r;
 
 	TC_ENSURE(chain, TC_ERR_COLLATERAL_MISSING,
 		  "collateral.ark_ask_chain (the %s + ARK PEM from AMD KDS) is needed to verify the %s",
@@ -364,9 +387,13 @@ static TC_RESULT step_chain(struct snp_ctx *x)
 	}
 	TC_GUARD(vf_appraisal_add_digest(x->out, "ark_ask_chain", chain->data, chain->len));
 	TC_GUARD(vf_appraisal_add_digest(x->out, "amd_ark", anchor, anchor_len));
-	TC_GUARD(vf_snp_chain_verify(x->key_item->data, x->key_item->len, x->is_vlek, chain->data, chain->len, anchor,
-				     anchor_len, x->now, &x->e));
-	x->have_e = true;
+	r = vf_snp_chain_verify(x->key_item->data, x->key_item->len, x->is_vlek, chain->data, chain->len, anchor,
+				anchor_len, x->now, &x->e);
+	x->have_e = tc_is_ok(r);
+	/* The chain held (its validity aside): is its anchor a simulated root? Checked before validity. */
+	if (r.code == TC_OK || r.code == TC_ERR_CERT_EXPIRED)
+		TC_GUARD(check_simulated(x, anchor, anchor_len));
+	TC_GUARD(r);
 	x->layout = vf_snp_tcb_layout_of(&x->report, x->e.ext.product);
 	return claims_endorsement(x);
 }

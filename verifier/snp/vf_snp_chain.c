@@ -172,7 +172,7 @@ static const char *product_of_cn(const char *cn)
 
 static bool cn_is_asvk(const char *cn)
 {
-	return strncmp(cn, "SEV-VLEK-", 9) == 0;
+	return strncmp(cn, VF_SNP_CN_ASVK_PREFIX, strlen(VF_SNP_CN_ASVK_PREFIX)) == 0;
 }
 
 /*
@@ -263,7 +263,7 @@ static TC_RESULT verify_structure(const uint8_t *leaf_der, size_t leaf_len, bool
 
 	/* The role must match the certificate: KDS names VCEKs "SEV-VCEK" and VLEKs "SEV-VLEK". */
 	common_name(X509_get_subject_name(e.leaf), cn, sizeof(cn));
-	TC_ENSURE_GOTO(r, strcmp(cn, is_vlek ? "SEV-VCEK" : "SEV-VLEK") != 0, out, TC_ERR_CERT_CHAIN_INVALID,
+	TC_ENSURE_GOTO(r, strcmp(cn, is_vlek ? VF_SNP_CN_VCEK : VF_SNP_CN_VLEK) != 0, out, TC_ERR_CERT_CHAIN_INVALID,
 		       "evidence.%s holds a %s certificate (CN=%s)", is_vlek ? "vlek" : "vcek",
 		       is_vlek ? "VCEK" : "VLEK", cn);
 

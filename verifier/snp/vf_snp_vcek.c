@@ -20,7 +20,6 @@
 
 #include "vf_snp.h"
 
-#define VF_SNP_OID_ARC "1.3.6.1.4.1.3704.1."
 #define VF_SNP_OID_TXT_MAX 64
 #define VF_SNP_SPL_MAX 255
 
@@ -103,33 +102,33 @@ static TC_RESULT one_ext(const char *sub, const uint8_t *d, size_t n, struct vf_
 {
 	uint8_t spl;
 
-	if (strcmp(sub, "1") == 0) {
+	if (strcmp(sub, VF_SNP_EXT_STRUCT_VERSION) == 0) {
 		TC_GUARD(der_spl(d, n, &spl));
 		e->has_struct_version = true;
 		e->struct_version = spl;
-	} else if (strcmp(sub, "2") == 0) {
+	} else if (strcmp(sub, VF_SNP_EXT_PRODUCT_NAME) == 0) {
 		TC_GUARD(der_string(d, n, e->product_name, sizeof(e->product_name)));
 		snprintf(e->product, sizeof(e->product), "%.*s", (int)strcspn(e->product_name, "-"), e->product_name);
-	} else if (strcmp(sub, "3.1") == 0) {
+	} else if (strcmp(sub, VF_SNP_EXT_BL_SPL) == 0) {
 		TC_GUARD(der_spl(d, n, &e->tcb.bootloader));
 		e->has_bl = true;
-	} else if (strcmp(sub, "3.2") == 0) {
+	} else if (strcmp(sub, VF_SNP_EXT_TEE_SPL) == 0) {
 		TC_GUARD(der_spl(d, n, &e->tcb.tee));
 		e->has_tee = true;
-	} else if (strcmp(sub, "3.3") == 0) {
+	} else if (strcmp(sub, VF_SNP_EXT_SNP_SPL) == 0) {
 		TC_GUARD(der_spl(d, n, &e->tcb.snp));
 		e->has_snp = true;
-	} else if (strcmp(sub, "3.8") == 0) {
+	} else if (strcmp(sub, VF_SNP_EXT_UCODE_SPL) == 0) {
 		TC_GUARD(der_spl(d, n, &e->tcb.microcode));
 		e->has_ucode = true;
-	} else if (strcmp(sub, "3.9") == 0) {
+	} else if (strcmp(sub, VF_SNP_EXT_FMC_SPL) == 0) {
 		TC_GUARD(der_spl(d, n, &e->tcb.fmc));
 		e->has_fmc = true;
-	} else if (strncmp(sub, "3.", 2) == 0) {
+	} else if (strncmp(sub, VF_SNP_EXT_SPL_PREFIX, strlen(VF_SNP_EXT_SPL_PREFIX)) == 0) {
 		TC_GUARD(der_spl(d, n, &spl)); /* spl_4..spl_7: reserved components, must still be well-formed */
-	} else if (strcmp(sub, "4") == 0) {
+	} else if (strcmp(sub, VF_SNP_EXT_HWID) == 0) {
 		TC_GUARD(hwid_value(d, n, e));
-	} else if (strcmp(sub, "5") == 0) {
+	} else if (strcmp(sub, VF_SNP_EXT_CSP_ID) == 0) {
 		TC_GUARD(der_string(d, n, e->csp_id, sizeof(e->csp_id)));
 	}
 	/* Other sub-arcs are ignored (future extensions). */

@@ -50,6 +50,18 @@
 #define VF_TDX_PPID_LEN 16
 #define VF_TDX_SHA256_LEN 32
 #define VF_TDX_TD_ATTR_DEBUG 0x01u       /* TDATTRIBUTES bit 0 (TUD.DEBUG), first byte */
+#define VF_TDX_BODY_TYPE_LEN 2           /* v5 TD Quote Body Descriptor: type u16 */
+#define VF_TDX_BODY_SIZE_LEN 4           /* v5 TD Quote Body Descriptor: size u32 */
+#define VF_TDX_CERT_TYPE_LEN 2           /* certification data: type u16 */
+#define VF_TDX_CERT_SIZE_LEN 4           /* certification data: size u32 */
+#define VF_TDX_QE_AUTH_SIZE_LEN 2        /* QE authentication data: size u16 */
+
+/* SGX REPORT body of the QE (SGX Developer Reference, "REPORT"): the reserved gaps between its fields. */
+#define VF_TDX_QE_MISCSELECT_LEN 4
+#define VF_TDX_QE_RESERVED1_LEN 28       /* after MISCSELECT (offset 20) */
+#define VF_TDX_QE_RESERVED2_LEN 32       /* after MRENCLAVE (offset 96) */
+#define VF_TDX_QE_RESERVED3_LEN 96       /* after MRSIGNER (offset 160) */
+#define VF_TDX_QE_RESERVED4_LEN 60       /* after ISVSVN (offset 260) */
 
 /* TD report (TDX module ABI TDREPORT / quote body), TDX 1.0 fields plus the TDX 1.5 additions. */
 struct vf_tdx_report {
@@ -114,6 +126,15 @@ TC_RESULT vf_tdx_quote_parse(const uint8_t *data, size_t len, struct vf_tdx_quot
 /* ------------------------------------------------------------------------------- PCK SGX extensions */
 
 #define VF_TDX_SGX_TCB_COMPONENTS 16
+/* "Intel SGX PCK Certificate and CRL Profile": the extension and its entries (sgxExtensionId = OID.N). */
+#define VF_TDX_SGX_EXT_OID "1.2.840.113741.1.13.1"
+#define VF_TDX_SGX_EXT_PPID 1
+#define VF_TDX_SGX_EXT_TCB 2
+#define VF_TDX_SGX_EXT_PCEID 3
+#define VF_TDX_SGX_EXT_FMSPC 4
+#define VF_TDX_SGX_EXT_SGX_TYPE 5
+#define VF_TDX_SGX_TCB_PCESVN 17 /* OID.2.17; .2.1 .. .2.16 are the component SVNs */
+#define VF_TDX_SGX_TCB_CPUSVN 18 /* OID.2.18 */
 
 /* Intel SGX PCK Certificate and CRL Profile, "Intel SGX Extensions" (OID 1.2.840.113741.1.13.1). */
 struct vf_tdx_sgx_ext {
@@ -244,6 +265,7 @@ void vf_tdx_cache_stats(size_t *entries, uint64_t *hits, uint64_t *misses);
 struct vf_tdx_anchor {
 	struct vf_tdx_memo memo;
 	X509 *cert;
+	bool simulated; /* carries the simulated-root marker (VF_SIM_ROOT_OID, teecert sim) */
 	uint8_t sha256[VF_TDX_SHA256_LEN];
 };
 

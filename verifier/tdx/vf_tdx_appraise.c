@@ -3,7 +3,8 @@
  *
  * Check order (../shared/evidence/cases/README.md "Check order"; the first failure wins):
  *  1. parse the quote (evidence_malformed / evidence_unsupported_version);
- *  2. PCK chain from the quote to the pinned intel_root: structure and signatures, then validity;
+ *  2. PCK chain from the quote to the pinned intel_root: a simulated root (teecert sim) only with
+ *     policy.allow_simulated, then structure and signatures, then validity;
  *  3. QE report signature (PCK key), attestation-key binding (QE REPORTDATA = SHA-256(attestation key ||
  *     QE authentication data) || 32 zero bytes), quote signature (attestation key over header + body);
  *  4. expected report data;
@@ -519,6 +520,13 @@ static TC_RESULT appraise(struct tdx_run *run)
 	CHECK(run, root != NULL ? tc_ok() : reject(TC_ERR_CERT_CHAIN_INVALID, "no intel_root trust anchor"), r);
 	TC_GUARD(vf_appraisal_add_digest(run->out, "intel_root", root->data, root->len));
 	CHECK(run, vf_tdx_anchor_get(root->data, root->len, &run->anchor), r);
+	/* A simulated root (teecert sim, VF_SIM_ROOT_OID) is trusted only when the policy says so. */
+	run->dev->simulated = run->anchor->simulated;
+	if (run->anchor->simulated && !run->policy->allow_simulated) {
+		snprintf(run->out->remediation, sizeof run->out->remediation, "%s",
+			 "Simulated evidence: set allow_simulated in the policy (never in a trusted network)");
+		CHECK(run, reject(TC_ERR_CERT_CHAIN_INVALID, "simulated root: set allow_simulated to trust it"), r);
+	}
 	CHECK(run, vf_tdx_chain_get(run->quote.pck_pem, run->quote.pck_pem_len, run->anchor, VF_TDX_CHAIN_PCK,
 				    "PCK chain", &run->pck), r);
 	CHECK(run, vf_tdx_chain_check_time(run->pck, run->now, "PCK chain"), r);

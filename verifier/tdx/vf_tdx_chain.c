@@ -83,6 +83,7 @@ TC_RESULT vf_tdx_anchor_get(const uint8_t *data, size_t len, struct vf_tdx_ancho
 		return r;
 	}
 	memcpy(a->sha256, key, sizeof key);
+	a->simulated = vf_x509_is_simulated(a->cert);
 	vf_tdx_cache_put(key, &a->memo);
 	*out = a;
 	return tc_ok();

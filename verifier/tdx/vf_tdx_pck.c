@@ -19,8 +19,7 @@
 
 #include "vf_tdx.h"
 
-#define SGX_EXT_OID "1.2.840.113741.1.13.1"
-#define SGX_ARC_LEN 10 /* DER content bytes of 1.2.840.113741.1.13.1 */
+#define SGX_EXT_OID VF_TDX_SGX_EXT_OID
 
 /* Sub-identifier after the SGX extension arc (1.2.840.113741.1.13.1.N[.M]); -1 when not under the arc. */
 static int oid_suffix(const ASN1_OBJECT *obj, int *sub2)
@@ -120,13 +119,13 @@ static TC_RESULT parse_tcb(const ASN1_TYPE *v, struct vf_tdx_sgx_ext *out)
 		int sub2 = -1;
 		bool ok = pair_decode(sk_ASN1_TYPE_value(seq, i), &oid, &val, &pair);
 		int sub = ok ? oid_suffix(oid, &sub2) : -1;
-		if (ok && sub == 2 && sub2 >= 1 && sub2 <= 16 && !(seen & (1u << (sub2 - 1)))) {
+		if (ok && sub == VF_TDX_SGX_EXT_TCB && sub2 >= 1 && sub2 <= VF_TDX_SGX_TCB_COMPONENTS && !(seen & (1u << (sub2 - 1)))) {
 			ok = small_int(val, V_ASN1_INTEGER, 255, &x);
 			out->comp[sub2 - 1] = (uint8_t)x;
-		} else if (ok && sub == 2 && sub2 == 17 && !(seen & (1u << 16))) {
+		} else if (ok && sub == VF_TDX_SGX_EXT_TCB && sub2 == VF_TDX_SGX_TCB_PCESVN && !(seen & (1u << 16))) {
 			ok = small_int(val, V_ASN1_INTEGER, 65535, &x);
 			out->pcesvn = (uint16_t)x;
-		} else if (ok && sub == 2 && sub2 == 18 && !(seen & (1u << 17))) {
+		} else if (ok && sub == VF_TDX_SGX_EXT_TCB && sub2 == VF_TDX_SGX_TCB_CPUSVN && !(seen & (1u << 17))) {
 			ok = octets(val, out->cpusvn, sizeof out->cpusvn);
 		} else {
 			ok = false;
@@ -170,10 +169,10 @@ TC_RESULT vf_tdx_sgx_ext_parse_der(const uint8_t *der, size_t len, struct vf_tdx
 		}
 		if (ok) {
 			switch (sub) {
-			case 1:
+			case VF_TDX_SGX_EXT_PPID:
 				ok = octets(val, ext.ppid, sizeof ext.ppid);
 				break;
-			case 2: {
+			case VF_TDX_SGX_EXT_TCB: {
 				struct tc_result t = parse_tcb(val, &ext);
 				if (!tc_is_ok(t)) {
 					sk_ASN1_TYPE_pop_free(pair, ASN1_TYPE_free);
@@ -182,13 +181,13 @@ TC_RESULT vf_tdx_sgx_ext_parse_der(const uint8_t *der, size_t len, struct vf_tdx
 				}
 				break;
 			}
-			case 3:
+			case VF_TDX_SGX_EXT_PCEID:
 				ok = octets(val, ext.pceid, sizeof ext.pceid);
 				break;
-			case 4:
+			case VF_TDX_SGX_EXT_FMSPC:
 				ok = octets(val, ext.fmspc, sizeof ext.fmspc);
 				break;
-			case 5:
+			case VF_TDX_SGX_EXT_SGX_TYPE:
 				ok = small_int(val, V_ASN1_ENUMERATED, 255, &x);
 				ext.sgx_type = (int)x;
 				break;

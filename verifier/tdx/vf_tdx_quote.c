@@ -62,15 +62,15 @@ static TC_RESULT parse_qe_report(const uint8_t *raw, struct vf_tdx_qe_report *r)
 	tc_cursor_init(&c, raw, VF_TDX_QE_REPORT_LEN);
 	READ(tc_cursor_copy(&c, r->cpusvn, sizeof r->cpusvn), "QE report CPUSVN", &c);
 	READ(tc_cursor_u32le(&c, &r->miscselect), "QE report MISCSELECT", &c);
-	READ(tc_cursor_skip(&c, 28), "QE report reserved", &c);
+	READ(tc_cursor_skip(&c, VF_TDX_QE_RESERVED1_LEN), "QE report reserved", &c);
 	READ(tc_cursor_copy(&c, r->attributes, sizeof r->attributes), "QE report ATTRIBUTES", &c);
 	READ(tc_cursor_copy(&c, r->mrenclave, sizeof r->mrenclave), "QE report MRENCLAVE", &c);
-	READ(tc_cursor_skip(&c, 32), "QE report reserved", &c);
+	READ(tc_cursor_skip(&c, VF_TDX_QE_RESERVED2_LEN), "QE report reserved", &c);
 	READ(tc_cursor_copy(&c, r->mrsigner, sizeof r->mrsigner), "QE report MRSIGNER", &c);
-	READ(tc_cursor_skip(&c, 96), "QE report reserved", &c);
+	READ(tc_cursor_skip(&c, VF_TDX_QE_RESERVED3_LEN), "QE report reserved", &c);
 	READ(tc_cursor_u16le(&c, &r->isvprodid), "QE report ISVPRODID", &c);
 	READ(tc_cursor_u16le(&c, &r->isvsvn), "QE report ISVSVN", &c);
-	READ(tc_cursor_skip(&c, 60), "QE report reserved", &c);
+	READ(tc_cursor_skip(&c, VF_TDX_QE_RESERVED4_LEN), "QE report reserved", &c);
 	READ(tc_cursor_copy(&c, r->report_data, sizeof r->report_data), "QE report REPORTDATA", &c);
 	return tc_ok();
 }

@@ -107,7 +107,6 @@ static void test_anchored_event(void **state)
 	uint8_t topics[CHAIN_ANCHORED_TOPICS][CHAIN_HASH_LEN];
 	uint8_t root[CHAIN_HASH_LEN];
 	struct chain_anchored_event ev;
-	struct chain_u256 ts;
 	struct tc_buf data, t1;
 
 	chain_abi_event_topic(CHAIN_ANCHORED_EVENT_SIG, topics[0]);
@@ -118,11 +117,9 @@ static void test_anchored_event(void **state)
 	tc_buf_init(&data, 0);
 	assert_true(tc_is_ok(chain_abi_put_bytes32(&data, root)));
 	assert_true(tc_is_ok(chain_abi_put_u64(&data, 512)));
-	chain_u256_from_u64(&ts, 1700000000);
-	assert_true(tc_is_ok(chain_abi_put_u256(&data, &ts)));
 	assert_true(
 		tc_is_ok(chain_anchored_decode((const uint8_t(*)[CHAIN_HASH_LEN])topics, 2, data.data, data.len, &ev)));
-	assert_true(ev.tree_size == 1024 && ev.prev_tree_size == 512 && ev.timestamp == 1700000000);
+	assert_true(ev.tree_size == 1024 && ev.prev_tree_size == 512);
 	assert_memory_equal(ev.root, root, sizeof(root));
 	/* Wrong topic count, wrong topic 0, short data, dirty indexed topic. */
 	assert_false(

@@ -1,0 +1,162 @@
+/*
+ * vf_nvidia_sim.h — private header of the simulated NVIDIA H100 (teecert sim nvidia). Not part of vf.h;
+ * cli/sim_nvidia.c and the tests include it to drive the generators.
+ *
+ * Pieces, one file each:
+ *   vf_nvidia_sim.c        vf_nvidia_sim_init: the sim vendor PKI, collateral folder, pki.json; loading it back.
+ *   vf_nvidia_sim_x509.c   P-384 keys and certificates (issuing, PEM files, the simulated-root marker).
+ *   vf_nvidia_sim_spdm.c   SPDM 1.1 GET_MEASUREMENTS request || MEASUREMENTS response, signed by the FMC leaf key,
+ *                          built with the constants of vf_nvidia.h that the parser reads.
+ *   vf_nvidia_sim_rim.c    TCG RIM / SWID tag XML signed with xmlsec1 (enveloped XML-DSig, ecdsa-sha384).
+ *   vf_nvidia_sim_cases.c  the conformance case set (schema-1 manifests) covering every knob.
+ * Layout and knobs: docs/sim.md "## NVIDIA".
+ */
+#ifndef VF_NVIDIA_SIM_H
+#define VF_NVIDIA_SIM_H
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "vf_nvidia.h"
+
+#define VF_NV_SIM_MAX_GPUS 8       /* GPUs (BROM + FMC leaf each) in one sim PKI */
+#define VF_NV_SIM_BLOCKS 64        /* measurement blocks per MEASUREMENTS response, as H100s return */
+#define VF_NV_SIM_MEAS_LEN 48      /* SHA-384 measurement values */
+#define VF_NV_SIM_PATH_MAX 4096
+#define VF_NV_SIM_DRIVER_VERSION "570.124.06"
+#define VF_NV_SIM_VBIOS_VERSION "96.00.9f.00.04"
+#define VF_NV_SIM_PRODUCT "GH100"
+#define VF_NV_SIM_ALT_RIM_INDEX 2  /* VBIOS RIM index with two alternatives; the evidence carries the second */
+#define VF_NV_SIM_DEFAULT_TRUNCATE 100
+
+/* How a GPU chain is emitted (the shared corpus' trustee chain cases). */
+enum vf_nv_sim_chain {
+	VF_NV_SIM_CHAIN_FULL,         /* FMC leaf, BROM, provisioner ICA, GH100 identity, root */
+	VF_NV_SIM_CHAIN_MISSING_LEAF, /* without the FMC leaf */
+	VF_NV_SIM_CHAIN_MISSING_ICA,  /* without the provisioner ICA */
+	VF_NV_SIM_CHAIN_ROOT_ONLY,    /* the root alone */
+};
+
+/* GPU mode reported in the FEATURE_FLAG opaque field; LEGACY omits the field. */
+enum vf_nv_sim_mode { VF_NV_SIM_MODE_LEGACY, VF_NV_SIM_MODE_SPT, VF_NV_SIM_MODE_MPT, VF_NV_SIM_MODE_PPCIE };
+
+/* Evidence knobs (`teecert sim nvidia ...`). All zero = one good GPU. */
+struct vf_nv_sim_knobs {
+	size_t gpus;                    /* 0 or 1..VF_NV_SIM_MAX_GPUS */
+	uint8_t nonce[VF_SPDM_NONCE_LEN];
+	bool wrong_nonce;               /* the last GPU answers another nonce */
+	bool bad_sig;                   /* gpu0's signature has a flipped bit */
+	size_t truncate;                /* gpu0's bytes cut to this length (0: not) */
+	size_t trailing;                /* zero bytes appended after each signature */
+	enum vf_nv_sim_chain chain;     /* gpu0's chain */
+	bool swap_chain;                /* GPU i ships GPU (i+1) mod n's chain (needs 2+ GPUs) */
+	bool fwid_mismatch;             /* gpu0's FWID opaque field differs from its leaf's */
+	bool no_fwid;                   /* no FWID opaque field */
+	bool expired_leaf;              /* gpu0's FMC leaf is re-issued with a validity window in the past */
+	uint8_t mismatch_block;         /* SPDM block index (1..64) whose value differs from the RIMs; 0: none */
+	bool nvdec_disabled;            /* NVDEC0 status 0x55: RIM index 35 (block 36) is not compared */
+	enum vf_nv_sim_mode mode;
+	uint8_t spdm_version;           /* 0: VF_SPDM_VERSION_11 */
+	char driver_version[VF_RIM_VERSION_MAX]; /* "" = the PKI's */
+	char vbios_version[VF_RIM_VERSION_MAX];  /* "" = the PKI's */
+};
+
+/* RIM faults (collateral knobs). */
+enum vf_nv_sim_rim_fault {
+	VF_NV_SIM_RIM_OK,
+	VF_NV_SIM_RIM_TAMPERED,       /* a Hash0 edited after signing: reference digest fails */
+	VF_NV_SIM_RIM_BAD_SIG,        /* SignatureValue with a flipped bit */
+	VF_NV_SIM_RIM_FOREIGN_ROOT,   /* signed by a chain to a freshly generated, unpinned root */
+	VF_NV_SIM_RIM_EXPIRED_SIGNER, /* signer certificate expired a year ago */
+};
+
+enum vf_nv_sim_rim_kind { VF_NV_SIM_RIM_DRIVER, VF_NV_SIM_RIM_VBIOS };
+
+/* A loaded sim PKI (vf_nv_sim_pki_load). */
+struct vf_nv_sim_gpu {
+	STACK_OF(X509) *chain; /* leaf first, root last */
+	EVP_PKEY *fmc_key;
+	EVP_PKEY *brom_key;
+};
+
+struct vf_nv_sim_pki {
+	char dir[VF_NV_SIM_PATH_MAX];
+	int64_t created_at;
+	char driver_version[VF_RIM_VERSION_MAX];
+	char vbios_version[VF_RIM_VERSION_MAX];
+	uint8_t meas[VF_NV_SIM_BLOCKS][VF_NV_SIM_MEAS_LEN]; /* value of SPDM block i+1 */
+	size_t n_gpus;
+	struct vf_nv_sim_gpu gpus[VF_NV_SIM_MAX_GPUS];
+	X509 *device_root;
+	X509 *rim_root, *rim_ca, *rim_signer;
+	EVP_PKEY *rim_ca_key, *rim_signer_key;
+};
+
+/* ---------------------------------------------------------------------------------------- PKI */
+
+/* vf_nvidia_sim_init at a given time (tests). */
+TC_RESULT vf_nv_sim_init_at(const char *dir, int64_t now);
+TC_RESULT vf_nv_sim_pki_load(const char *dir, struct vf_nv_sim_pki **out);
+void vf_nv_sim_pki_free(struct vf_nv_sim_pki **pki);
+/* True when RIM index I (0-based) is active in the driver (else VBIOS, else neither) RIM. */
+bool vf_nv_sim_rim_active(enum vf_nv_sim_rim_kind kind, size_t index);
+
+/* --------------------------------------------------------------------------------------- x509 */
+
+struct vf_nv_sim_name {
+	const char *cn;
+	const char *o;
+	const char *serial; /* subject serialNumber attribute, NULL: none */
+};
+
+/* Certificate profile: a CA (keyCertSign, cRLSign), or a signing leaf (digitalSignature). */
+struct vf_nv_sim_cert_spec {
+	struct vf_nv_sim_name subject;
+	bool ca;
+	int pathlen;              /* CA path length constraint, -1: none */
+	int64_t not_before, not_after;
+	bool simulated_root;      /* self-signed root with the VF_SIM_ROOT_OID marker */
+	const uint8_t *fwid;      /* TCG DICE TcbInfo FWID (VF_NV_FWID_LEN bytes), NULL: none */
+	const char *ueid_san;     /* "NVIDIA:GH100:<hex>" otherName SAN, NULL: none */
+};
+
+TC_RESULT vf_nv_sim_key_new(EVP_PKEY **out);
+/* Issue a certificate for KEY (public part) signed by ISSUER_KEY; ISSUER NULL = self-signed. */
+TC_RESULT vf_nv_sim_cert_issue(const struct vf_nv_sim_cert_spec *spec, EVP_PKEY *key, X509 *issuer,
+			       EVP_PKEY *issuer_key, X509 **out);
+/* PEM of one certificate / of a stack appended to OUT. */
+TC_RESULT vf_nv_sim_cert_pem(X509 *cert, struct tc_buf *out);
+TC_RESULT vf_nv_sim_chain_pem(STACK_OF(X509) *chain, struct tc_buf *out);
+/* Files: certificates 0644, PKCS#8 private keys 0600 (the PEM buffer is zeroed). */
+TC_RESULT vf_nv_sim_cert_write(const char *dir, const char *name, X509 *cert);
+TC_RESULT vf_nv_sim_key_write(const char *dir, const char *name, EVP_PKEY *key);
+TC_RESULT vf_nv_sim_cert_read(const char *dir, const char *name, X509 **out);
+TC_RESULT vf_nv_sim_chain_read(const char *dir, const char *name, STACK_OF(X509) **out);
+TC_RESULT vf_nv_sim_key_read(const char *dir, const char *name, EVP_PKEY **out);
+/* DIR/NAME into OUT (VF_NV_SIM_PATH_MAX); fails when too long. */
+TC_RESULT vf_nv_sim_path(const char *dir, const char *name, char *out);
+
+/* --------------------------------------------------------------------------------------- SPDM */
+
+/* Evidence of every GPU: SPDM[i] (request || response) and CHAINS[i] (PEM, leaf first), appended; arrays of
+ * at least knobs->gpus (or 1) buffers. NOW places the expired leaf's window. */
+TC_RESULT vf_nv_sim_evidence(const struct vf_nv_sim_pki *pki, const struct vf_nv_sim_knobs *k, int64_t now,
+			     struct tc_buf *spdm, struct tc_buf *chains);
+
+/* ---------------------------------------------------------------------------------------- RIMs */
+
+/* A RIM of KIND for VERSION (NULL: the PKI's) with FAULT, signed at NOW, appended to OUT. */
+TC_RESULT vf_nv_sim_rim(const struct vf_nv_sim_pki *pki, enum vf_nv_sim_rim_kind kind, const char *version,
+			enum vf_nv_sim_rim_fault fault, int64_t now, struct tc_buf *out);
+/* The same, from the measurement table alone, signed by SIGNER_KEY with KeyInfo certificates CERTS (leaf
+ * first) — vf_nvidia_sim_init's entry before the PKI files exist. */
+TC_RESULT vf_nv_sim_rim_sign(const uint8_t meas[VF_NV_SIM_BLOCKS][VF_NV_SIM_MEAS_LEN], enum vf_nv_sim_rim_kind kind,
+			     const char *version, EVP_PKEY *signer_key, STACK_OF(X509) *certs,
+			     enum vf_nv_sim_rim_fault fault, struct tc_buf *out);
+
+/* --------------------------------------------------------------------------------------- cases */
+
+/* Write the conformance set under OUT_DIR (cases/NAME.json + data), verify_at = NOW. *N_CASES = how many. */
+TC_RESULT vf_nv_sim_cases(const char *pki_dir, const char *out_dir, int64_t now, size_t *n_cases);
+
+#endif /* VF_NVIDIA_SIM_H */
