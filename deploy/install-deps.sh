@@ -19,7 +19,7 @@ export DEBIAN_FRONTEND=noninteractive
 # Debian 12 packages. clang-format and libclang-rt-14-dev (clang's sanitizer/libFuzzer runtimes, only a
 # "Recommends" of clang) are named explicitly because we install without recommends.
 PKGS=(
-	build-essential cmake pkg-config clang libclang-rt-14-dev clang-format git ca-certificates
+	build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev clang-format git ca-certificates
 	libssl-dev libmicrohttpd-dev libjansson-dev libpq-dev libcurl4-openssl-dev libcmocka-dev
 	libsecp256k1-dev libxml2-dev libxmlsec1-dev libxmlsec1-openssl
 	postgresql-15 postgresql-client-15 curl openssl jq

@@ -613,10 +613,11 @@ static void test_readyz_schema_mismatch(void **state)
 	api_test_reply_free(&r);
 
 	/* Newer: a version this binary does not know. */
-	assert_true(api_test_db_scalar(dsn,
-				       "INSERT INTO schema_migrations (version, name, sha256) VALUES ($1::int, 'future', "
-				       "decode(repeat('00', 32), 'hex')) RETURNING version",
-				       "9999") == 9999);
+	assert_true(
+		api_test_db_scalar(dsn,
+				   "INSERT INTO schema_migrations (version, name, sha256) VALUES ($1::int, 'future', "
+				   "decode(repeat('00', 32), 'hex')) RETURNING version",
+				   "9999") == 9999);
 	api_test_http("GET", url, NULL, NULL, 0, &r);
 	api_test_expect_error(&r, 503, "db_schema_unknown");
 	api_test_reply_free(&r);

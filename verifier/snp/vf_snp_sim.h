@@ -72,6 +72,24 @@ void vf_snp_sim_opts_init(struct vf_snp_sim_opts *o, int64_t now);
 /* "bl,tee,snp,ucode[,fmc]" -> TCB (fmc 0 when absent). */
 TC_RESULT vf_snp_sim_parse_tcb(const char *s, struct vf_snp_tcb *out);
 
+/*
+ * The knobs of `teecert sim snp` (one table for the CLI's flags, its --help, and the case generator, so
+ * every case names the exact command that reproduces it). NAME is the flag without "--"; ARG is NULL for
+ * a switch, else the value's placeholder.
+ */
+struct vf_snp_sim_knob {
+	const char *name;
+	const char *arg;
+	const char *help;
+};
+
+/* The knob table and its length. */
+const struct vf_snp_sim_knob *vf_snp_sim_knobs(size_t *n);
+/* Apply one knob (VALUE NULL for a switch). Unknown knobs and bad values fail with TC_ERR_INVALID_ARGUMENT. */
+TC_RESULT vf_snp_sim_knob_set(struct vf_snp_sim_opts *o, const char *name, const char *value);
+/* Apply a space-separated command line of knobs ("--product genoa --version 3 --vlek"). */
+TC_RESULT vf_snp_sim_knobs_apply(struct vf_snp_sim_opts *o, const char *line);
+
 /* What vf_snp_sim_emit produces. */
 struct vf_snp_sim_output {
 	struct tc_buf report;    /* VF_SNP_REPORT_LEN bytes (fewer with truncate) */
