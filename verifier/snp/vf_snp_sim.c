@@ -242,7 +242,7 @@ out:
 
 /* ------------------------------------------------------------------------------------------- files */
 
-static TC_RESULT make_dir(const char *path, unsigned mode)
+TC_RESULT vf_snp_sim_mkdir(const char *path, unsigned mode)
 {
 	struct stat st;
 
@@ -405,7 +405,7 @@ static TC_RESULT write_product(const char *dir, const struct vf_snp_sim_pki *pki
 		const char *suffix = vlek ? "-vlek" : "";
 
 		TC_GUARD_GOTO(r, join(path, dir, "collateral-", id, suffix), out);
-		TC_GUARD_GOTO(r, make_dir(path, SIM_DIR_MODE), out);
+		TC_GUARD_GOTO(r, vf_snp_sim_mkdir(path, SIM_DIR_MODE), out);
 		pair[0] = vlek ? pki->asvk : pki->ask;
 		pair[1] = pki->ark;
 		TC_GUARD_GOTO(r, join(sub, path, "ark_ask_chain.pem", "", ""), out);
@@ -438,9 +438,9 @@ TC_RESULT vf_snp_sim_init_bits(const char *dir, int rsa_bits)
 	TC_ENSURE(rsa_bits == VF_SNP_SIM_RSA_BITS || rsa_bits == VF_SNP_SIM_RSA_BITS_FAST, TC_ERR_INVALID_ARGUMENT,
 		  "RSA size %d: use %d (AMD's) or %d", rsa_bits, VF_SNP_SIM_RSA_BITS, VF_SNP_SIM_RSA_BITS_FAST);
 	tc_buf_init(&text, SIM_FILE_MAX);
-	TC_GUARD(make_dir(dir, SIM_DIR_MODE));
+	TC_GUARD(vf_snp_sim_mkdir(dir, SIM_DIR_MODE));
 	TC_GUARD(join(path, dir, VF_SNP_SIM_KEYS_DIR, "", ""));
-	TC_GUARD(make_dir(path, SIM_KEYS_MODE));
+	TC_GUARD(vf_snp_sim_mkdir(path, SIM_KEYS_MODE));
 	TC_GUARD(tc_random_bytes(chip, sizeof(chip)));
 	TC_GUARD(tc_time_format(now, now_text));
 	prods = json_object();

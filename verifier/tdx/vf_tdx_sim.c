@@ -20,8 +20,6 @@
 #include "vf_internal.h"
 #include "vf_tdx_sim.h"
 
-#define SIM_YEAR (365 * VF_TDX_SIM_DAY)
-#define SIM_HOUR ((int64_t)3600)
 
 /* What init builds before writing it out. */
 struct sim_build {
@@ -57,7 +55,7 @@ static void build_cleanup(struct sim_build *b)
 static TC_RESULT build_pki(struct sim_build *b)
 {
 	struct vf_tdx_sim_pki *p = &b->pki;
-	int64_t nb = p->created_at - VF_TDX_SIM_DAY;
+	int64_t nb = p->created_at - VF_TDX_SIM_CERT_LEAD;
 
 	TC_GUARD(vf_tdx_sim_key_new(&p->root_key));
 	TC_GUARD(vf_tdx_sim_key_new(&p->platform_ca_key));
@@ -66,15 +64,15 @@ static TC_RESULT build_pki(struct sim_build *b)
 	TC_GUARD(vf_tdx_sim_key_new(&p->ak_key));
 
 	struct vf_tdx_sim_cert_spec root = { VF_TDX_SIM_CERT_ROOT, "Intel SGX Root CA (simulated)", p->root_key, NULL,
-					     p->root_key, nb, p->created_at + VF_TDX_SIM_ROOT_YEARS * SIM_YEAR, NULL,
+					     p->root_key, nb, p->created_at + VF_TDX_SIM_ROOT_YEARS * VF_TDX_SIM_YEAR, NULL,
 					     NULL };
 	TC_GUARD(vf_tdx_sim_cert_issue(&root, &p->root));
 	struct vf_tdx_sim_cert_spec ca = { VF_TDX_SIM_CERT_CA, "Intel SGX PCK Platform CA (simulated)", p->platform_ca_key,
-					   p->root, p->root_key, nb, p->created_at + VF_TDX_SIM_CA_YEARS * SIM_YEAR, NULL,
+					   p->root, p->root_key, nb, p->created_at + VF_TDX_SIM_CA_YEARS * VF_TDX_SIM_YEAR, NULL,
 					   NULL };
 	TC_GUARD(vf_tdx_sim_cert_issue(&ca, &p->platform_ca));
 	struct vf_tdx_sim_cert_spec tcb = { VF_TDX_SIM_CERT_TCB_SIGNER, "Intel SGX TCB Signing (simulated)", p->tcb_key,
-					    p->root, p->root_key, nb, p->created_at + VF_TDX_SIM_LEAF_YEARS * SIM_YEAR,
+					    p->root, p->root_key, nb, p->created_at + VF_TDX_SIM_LEAF_YEARS * VF_TDX_SIM_YEAR,
 					    NULL, NULL };
 	TC_GUARD(vf_tdx_sim_cert_issue(&tcb, &p->tcb_signer));
 
@@ -88,7 +86,7 @@ static TC_RESULT build_pki(struct sim_build *b)
 static TC_RESULT build_collateral(struct sim_build *b)
 {
 	struct vf_tdx_sim_pki *p = &b->pki;
-	int64_t issue = p->created_at - SIM_HOUR, next = p->created_at + VF_TDX_SIM_COLLATERAL_DAYS * VF_TDX_SIM_DAY;
+	int64_t issue = p->created_at - VF_TDX_SIM_COLLATERAL_LEAD, next = p->created_at + VF_TDX_SIM_COLLATERAL_DAYS * VF_TDX_SIM_DAY;
 	struct tc_result r = tc_ok();
 	struct tc_buf inner;
 
@@ -205,7 +203,7 @@ static TC_RESULT write_info(struct sim_build *b)
 	tc_buf_init(&text, TC_BUF_DEFAULT_MAX);
 	TC_GUARD(tc_hex_encode(vf_tdx_sim_fmspc, VF_TDX_FMSPC_LEN, fmspc, sizeof fmspc));
 	TC_GUARD(tc_hex_encode(vf_tdx_sim_pceid, VF_TDX_PCEID_LEN, pceid, sizeof pceid));
-	int64_t issue = p->created_at - SIM_HOUR, next = p->created_at + VF_TDX_SIM_COLLATERAL_DAYS * VF_TDX_SIM_DAY;
+	int64_t issue = p->created_at - VF_TDX_SIM_COLLATERAL_LEAD, next = p->created_at + VF_TDX_SIM_COLLATERAL_DAYS * VF_TDX_SIM_DAY;
 	json_t *info = json_pack(
 		"{s:s,s:b,s:o,s:s,s:s,s:s,"
 		"s:{s:o,s:o,s:o,s:o},"

@@ -22,7 +22,12 @@
 /* --------------------------------------------------------------------------------- the platform */
 
 #define VF_TDX_SIM_PATH_MAX 4096
+#define VF_TDX_SIM_HOUR ((int64_t)3600)
 #define VF_TDX_SIM_DAY ((int64_t)86400)
+#define VF_TDX_SIM_YEAR (365 * VF_TDX_SIM_DAY)
+/* Every certificate starts one day before the PKI's creation time; collateral one hour before it. */
+#define VF_TDX_SIM_CERT_LEAD VF_TDX_SIM_DAY
+#define VF_TDX_SIM_COLLATERAL_LEAD VF_TDX_SIM_HOUR
 #define VF_TDX_SIM_COLLATERAL_DAYS 30     /* TCB info, QE identity and CRLs: nextUpdate = created + 30 days */
 #define VF_TDX_SIM_ROOT_YEARS 20
 #define VF_TDX_SIM_CA_YEARS 15

@@ -15,8 +15,6 @@
 #include "vf_internal.h"
 #include "vf_tdx_sim.h"
 
-#define SIM_YEAR (365 * VF_TDX_SIM_DAY)
-#define SIM_HOUR ((int64_t)3600)
 #define SIM_SGX_TYPE_SCALABLE 1 /* SGX Type of TDX-capable Xeon platforms */
 
 /* ------------------------------------------------------------------------------------------ writers */
@@ -116,13 +114,13 @@ TC_RESULT vf_tdx_sim_pck_issue(const struct vf_tdx_sim_pki *pki, const struct vf
 		.key = pki->pck_key,
 		.issuer = pki->platform_ca,
 		.issuer_key = pki->platform_ca_key,
-		.not_before = pki->created_at - VF_TDX_SIM_DAY,
-		.not_after = pki->created_at + VF_TDX_SIM_LEAF_YEARS * SIM_YEAR,
+		.not_before = pki->created_at - VF_TDX_SIM_CERT_LEAD,
+		.not_after = pki->created_at + VF_TDX_SIM_LEAF_YEARS * VF_TDX_SIM_YEAR,
 		.serial = o->pck_revoked ? pki->revoked_pck_serial : NULL,
 		.sgx = &sgx,
 	};
 	if (o->pck_expired)
-		spec.not_after = spec.not_before + SIM_HOUR; /* ended before the PKI was created */
+		spec.not_after = spec.not_before + VF_TDX_SIM_HOUR; /* ended before the PKI was created */
 	if (o->bad_pck_chain) {
 		/* Names the Platform CA as issuer, signed by a key that is not the Platform CA's. */
 		TC_GUARD(vf_tdx_sim_key_new(&rogue));
@@ -278,10 +276,7 @@ static TC_RESULT build(const struct vf_tdx_sim_pki *pki, const struct vf_tdx_sim
 	TC_GUARD(put_pck_chain(pem, pki, pck));
 	TC_GUARD(put_signature_data(sig, pki, o, ak, q, pem));
 	TC_GUARD(put_u32le(q, (uint32_t)sig->len));
-	TC_GUARD(tc_buf_append(q, sig->data, sig->len));
-	if (o->truncate > 0 && o->truncate < q->len)
-		q->len = o->truncate;
-	return put_zeros(q, o->trailing);
+	return tc_buf_append(q, sig->data, sig->len);
 }
 
 TC_RESULT vf_tdx_sim_quote(const struct vf_tdx_sim_pki *pki, const struct vf_tdx_sim_quote_opts *o,
@@ -303,7 +298,9 @@ TC_RESULT vf_tdx_sim_quote(const struct vf_tdx_sim_pki *pki, const struct vf_tdx
 	}
 	TC_GUARD_GOTO(r, vf_tdx_sim_pck_issue(pki, o, &pck), out);
 	TC_GUARD_GOTO(r, build(pki, o, ak, pck, &q, &sig, &pem), out);
-	r = tc_buf_append(out, q.data, q.len);
+	/* --truncate keeps the first bytes only; --trailing appends zero bytes after the declared end. */
+	TC_GUARD_GOTO(r, tc_buf_append(out, q.data, o->truncate > 0 && o->truncate < q.len ? o->truncate : q.len), out);
+	r = put_zeros(out, o->trailing);
 out:
 	X509_free(pck);
 	EVP_PKEY_free(ak);
