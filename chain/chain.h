@@ -9,6 +9,7 @@
  *   EIP-1559 (type 2) and EIP-155 legacy transactions                 chain_tx.c
  *   Solidity ABI static types, anchor() calldata, Anchored event      chain_abi.c
  *   RFC 9162 Merkle tree: roots, inclusion and consistency proofs     chain_merkle.c
+ *   C2SP signed notes and checkpoints (Ed25519 log key)               chain_note.c
  *
  * Nothing here touches the network or a database. See docs/chain.md for a tour.
  */
@@ -318,5 +319,246 @@ TC_RESULT chain_merkle_mem_append_hash(struct chain_merkle_mem *t, const uint8_t
 TC_RESULT chain_merkle_mem_append(struct chain_merkle_mem *t, const void *entry, size_t len);
 /* A source reading from T (borrowed; T must outlive it). */
 struct chain_merkle_source chain_merkle_mem_source(struct chain_merkle_mem *t);
+
+/* ------------------------------------------------------------------------- JSON-RPC client (chain_rpc.c) */
+
+/*
+ * An Ethereum JSON-RPC 2.0 client over HTTP(S) (libcurl). Several endpoint URLs may be given: a request
+ * that cannot be completed on one (connection failure, timeout, HTTP 429/5xx, JSON-RPC rate limit) is
+ * retried with exponential backoff and full jitter, moving to the next URL each time, up to MAX_ATTEMPTS
+ * tries in all. Every response is parsed with tc_json_parse (size-limited, duplicate keys rejected) and
+ * every quantity / data field is decoded strictly (ethereum.org JSON-RPC "hex value encoding": quantities
+ * are 0x + minimal hex digits, data is 0x + an even number of digits).
+ *
+ * Errors: TC_ERR_CHAIN_UNAVAILABLE when no endpoint produced a usable answer within the attempts;
+ * TC_ERR_CHAIN_RPC_ERROR when the node returned a JSON-RPC error (see chain_rpc_last_error) or a
+ * malformed result. One struct chain_rpc is used by one thread at a time.
+ */
+#define CHAIN_RPC_MAX_URLS 8
+#define CHAIN_RPC_RESPONSE_MAX ((size_t)16 * 1024 * 1024)
+#define CHAIN_RPC_ERROR_MSG_MAX 256
+/* JSON-RPC error codes that mean "slow down" (EIP-1474 "limit exceeded"; some providers use 429). */
+#define CHAIN_RPC_CODE_LIMIT_EXCEEDED (-32005)
+
+struct chain_rpc_options {
+	const char *urls[CHAIN_RPC_MAX_URLS]; /* borrowed; first N_URLS used */
+	size_t n_urls;
+	unsigned timeout_ms;      /* whole request; 0: 10000 */
+	unsigned connect_timeout_ms; /* 0: 3000 */
+	unsigned max_attempts;    /* total tries of one request over all URLs; 0: 6 */
+	unsigned backoff_base_ms; /* first retry waits up to this (full jitter); 0: 200 */
+	unsigned backoff_max_ms;  /* cap of the exponential backoff; 0: 5000 */
+};
+
+struct chain_rpc;
+
+struct chain_rpc_stats {
+	unsigned long long requests; /* JSON-RPC calls made by callers */
+	unsigned long long attempts; /* HTTP requests sent (requests + retries) */
+	unsigned long long retries;  /* attempts that were retries */
+	unsigned long long failovers; /* moves to another URL */
+};
+
+/* Split a comma-separated URL list into OPTS->urls in place (commas become NULs; LIST must outlive OPTS). */
+TC_RESULT chain_rpc_options_parse_urls(char *list, struct chain_rpc_options *opts);
+TC_RESULT chain_rpc_new(const struct chain_rpc_options *opts, struct chain_rpc **out);
+void chain_rpc_free(struct chain_rpc **rpc);
+void chain_rpc_stats(const struct chain_rpc *rpc, struct chain_rpc_stats *out);
+/* JSON-RPC error of the last call that failed with TC_ERR_CHAIN_RPC_ERROR (code 0 and "" otherwise). */
+int chain_rpc_last_error(const struct chain_rpc *rpc, const char **message);
+
+/* Generic call: PARAMS (stolen; NULL means []) → *RESULT (new reference, may be JSON null). */
+TC_RESULT chain_rpc_call(struct chain_rpc *rpc, const char *method, json_t *params, json_t **result);
+
+/* Strict decoders of JSON-RPC values (exposed for tests and for callers of chain_rpc_call). */
+TC_RESULT chain_rpc_parse_quantity(const json_t *v, uint64_t *out);
+TC_RESULT chain_rpc_parse_quantity_u256(const json_t *v, struct chain_u256 *out);
+/* "0x" + even hex digits, appended to OUT. */
+TC_RESULT chain_rpc_parse_data(const json_t *v, struct tc_buf *out);
+TC_RESULT chain_rpc_parse_fixed(const json_t *v, void *out, size_t len);
+
+/* Block selectors: a tag or a number. */
+enum chain_block_tag { CHAIN_BLOCK_NUMBER, CHAIN_BLOCK_LATEST, CHAIN_BLOCK_PENDING, CHAIN_BLOCK_SAFE, CHAIN_BLOCK_FINALIZED };
+
+struct chain_block_ref {
+	enum chain_block_tag tag;
+	uint64_t number; /* CHAIN_BLOCK_NUMBER only */
+};
+
+struct chain_block {
+	uint64_t number;
+	uint8_t hash[CHAIN_HASH_LEN];
+	uint8_t parent_hash[CHAIN_HASH_LEN];
+	uint64_t timestamp;
+	bool has_base_fee;
+	struct chain_u256 base_fee_per_gas;
+};
+
+struct chain_receipt {
+	uint8_t tx_hash[CHAIN_HASH_LEN];
+	uint64_t block_number;
+	uint8_t block_hash[CHAIN_HASH_LEN];
+	bool status; /* true: success (status 0x1) */
+	uint64_t gas_used;
+	struct chain_u256 effective_gas_price;
+	bool has_contract_address;
+	uint8_t contract_address[CHAIN_ADDRESS_LEN];
+};
+
+/* One log entry of eth_getLogs (DATA borrowed for the duration of the callback). */
+struct chain_log {
+	uint8_t address[CHAIN_ADDRESS_LEN];
+	uint8_t topics[4][CHAIN_HASH_LEN];
+	size_t n_topics;
+	const uint8_t *data;
+	size_t data_len;
+	uint64_t block_number;
+	uint8_t block_hash[CHAIN_HASH_LEN];
+	uint8_t tx_hash[CHAIN_HASH_LEN];
+	uint64_t log_index;
+	bool removed;
+};
+
+/* Suggested EIP-1559 fees: base fee of the next block and a priority fee (percentile of recent blocks). */
+struct chain_fee_suggestion {
+	struct chain_u256 base_fee;     /* next block's base fee */
+	struct chain_u256 priority_fee; /* max priority fee per gas to offer */
+};
+
+TC_RESULT chain_rpc_chain_id(struct chain_rpc *rpc, uint64_t *out);
+TC_RESULT chain_rpc_block_number(struct chain_rpc *rpc, uint64_t *out);
+/* eth_getTransactionCount at "pending" (PENDING true) or "latest". */
+TC_RESULT chain_rpc_nonce(struct chain_rpc *rpc, const uint8_t addr[CHAIN_ADDRESS_LEN], bool pending,
+			  uint64_t *out);
+TC_RESULT chain_rpc_gas_price(struct chain_rpc *rpc, struct chain_u256 *out);
+TC_RESULT chain_rpc_max_priority_fee(struct chain_rpc *rpc, struct chain_u256 *out);
+/*
+ * eth_feeHistory over the last BLOCKS blocks with the PERCENTILE reward: base fee of the next block and the
+ * median of the per-block rewards (EIP-1559 §"Specification"; the node computes the next base fee). Falls
+ * back to eth_maxPriorityFeePerGas / eth_gasPrice when the node lacks eth_feeHistory.
+ */
+TC_RESULT chain_rpc_fee_suggestion(struct chain_rpc *rpc, unsigned blocks, unsigned percentile,
+				   struct chain_fee_suggestion *out);
+/* eth_estimateGas for a call FROM → TO (NULL: contract creation) with DATA. */
+TC_RESULT chain_rpc_estimate_gas(struct chain_rpc *rpc, const uint8_t from[CHAIN_ADDRESS_LEN],
+				 const uint8_t *to, const uint8_t *data, size_t len, uint64_t *out);
+/* eth_sendRawTransaction; TX_HASH gets the node's answer (may be NULL). */
+TC_RESULT chain_rpc_send_raw(struct chain_rpc *rpc, const uint8_t *raw, size_t len,
+			     uint8_t tx_hash[CHAIN_HASH_LEN]);
+/* eth_getTransactionReceipt; *FOUND false when the node has none (pending, dropped or unknown). */
+TC_RESULT chain_rpc_receipt(struct chain_rpc *rpc, const uint8_t tx_hash[CHAIN_HASH_LEN], struct chain_receipt *out,
+			    bool *found);
+/* eth_getTransactionByHash: only whether the node knows it (in the pool or in a block). */
+TC_RESULT chain_rpc_tx_known(struct chain_rpc *rpc, const uint8_t tx_hash[CHAIN_HASH_LEN], bool *known);
+/* eth_getBlockByNumber (header fields only); *FOUND false when there is no such block. */
+TC_RESULT chain_rpc_block(struct chain_rpc *rpc, struct chain_block_ref ref, struct chain_block *out, bool *found);
+/* eth_call TO with DATA at REF; the return data is appended to OUT. */
+TC_RESULT chain_rpc_eth_call(struct chain_rpc *rpc, const uint8_t to[CHAIN_ADDRESS_LEN], const uint8_t *data,
+			     size_t len, struct chain_block_ref ref, struct tc_buf *out);
+
+typedef struct tc_result (*chain_log_fn)(void *ctx, const struct chain_log *log);
+
+/*
+ * eth_getLogs of ADDRESS with topic 0 TOPIC0 (may be NULL) over blocks FROM..TO (inclusive), asked in
+ * ranges of at most RANGE blocks (0: 5000). A range the node refuses as too large (or too many results) is
+ * halved and asked again. FN is called for every log in block order; its failure stops the walk.
+ */
+TC_RESULT chain_rpc_get_logs(struct chain_rpc *rpc, const uint8_t address[CHAIN_ADDRESS_LEN],
+			     const uint8_t *topic0, uint64_t from, uint64_t to, uint64_t range, chain_log_fn fn,
+			     void *ctx);
+
+/* --------------------------------------------------------------- signed notes and checkpoints (C2SP) */
+
+/*
+ * The log's signed tree heads are C2SP signed notes (c2sp.org/signed-note) whose text is a C2SP checkpoint
+ * (c2sp.org/tlog-checkpoint), signed with an Ed25519 log key:
+ *
+ *   <origin>\n<tree size, decimal>\n<base64 root>\ntime <Unix seconds>\n
+ *   \n
+ *   U+2014 <key name> <base64(key id || Ed25519 signature)>\n
+ *
+ * The key id is the first 4 bytes of SHA-256(key name || 0x0A || 0x01 || public key); a verifier key is
+ * shared as "<name>+<8 hex digits of the key id>+<base64(0x01 || public key)>" (Go's sumdb/note form).
+ * The origin of a teecert checkpoint is the log key's name. chain_note.c; docs/log.md.
+ */
+#define CHAIN_NOTE_KEY_ID_LEN 4
+#define CHAIN_ED25519_PUBKEY_LEN 32
+#define CHAIN_ED25519_SIG_LEN 64
+#define CHAIN_NOTE_SIG_TYPE_ED25519 0x01
+/* Longest key name / checkpoint origin (bytes, without NUL). */
+#define CHAIN_NOTE_NAME_MAX 255
+/* Largest note we sign or accept, and the most signature lines we read (Go's note.Open allows 100). */
+#define CHAIN_NOTE_MAX 4096
+#define CHAIN_NOTE_MAX_SIGS 16
+/* Largest PEM key file we read. */
+#define CHAIN_NOTE_KEY_FILE_MAX 4096
+
+/* What verifies a note: the key's name, id and Ed25519 public key. Plain data, freely copied. */
+struct chain_note_verifier {
+	char name[CHAIN_NOTE_NAME_MAX + 1];
+	uint8_t key_id[CHAIN_NOTE_KEY_ID_LEN];
+	uint8_t pubkey[CHAIN_ED25519_PUBKEY_LEN];
+};
+
+/* An Ed25519 signing key with its name (opaque; the private key never leaves chain_note.c). */
+struct chain_note_signer;
+
+/*
+ * Key names: 1..CHAIN_NOTE_NAME_MAX printable ASCII characters other than space and '+' (the spec allows
+ * more of Unicode; names we create or accept as ours are kept to this subset).
+ */
+TC_RESULT chain_note_signer_generate(const char *name, struct chain_note_signer **out);
+/* Read a PKCS#8 PEM Ed25519 private key; the file must be regular and not accessible by group or others. */
+TC_RESULT chain_note_signer_load(const char *path, const char *name, struct chain_note_signer **out);
+/* Write the private key as PKCS#8 PEM with mode 0600 (atomically). */
+TC_RESULT chain_note_signer_save(const struct chain_note_signer *s, const char *path);
+void chain_note_signer_free(struct chain_note_signer **s);
+/* The verifier of a signer (borrowed, lives as long as the signer). */
+const struct chain_note_verifier *chain_note_signer_verifier(const struct chain_note_signer *s);
+
+TC_RESULT chain_note_key_id(const char *name, const uint8_t pubkey[CHAIN_ED25519_PUBKEY_LEN],
+			    uint8_t out[CHAIN_NOTE_KEY_ID_LEN]);
+/* A verifier from its parts (computes the key id). */
+TC_RESULT chain_note_verifier_init(struct chain_note_verifier *v, const char *name,
+				   const uint8_t pubkey[CHAIN_ED25519_PUBKEY_LEN]);
+/* "<name>+<hex key id>+<base64(0x01 || public key)>"; parse checks that the key id matches. */
+TC_RESULT chain_note_verifier_format(const struct chain_note_verifier *v, struct tc_buf *out);
+TC_RESULT chain_note_verifier_parse(const char *vkey, size_t len, struct chain_note_verifier *out);
+
+/*
+ * Sign TEXT (non-empty, ends with a newline, no blank line, no control characters other than newline) and
+ * append the signed note to NOTE. SIG gets the raw signature when not NULL.
+ */
+TC_RESULT chain_note_sign(const struct chain_note_signer *s, const char *text, size_t len, struct tc_buf *note,
+			  uint8_t sig[CHAIN_ED25519_SIG_LEN]);
+/*
+ * Verify NOTE with V: the note must be well formed (UTF-8, no control characters but newline, text, blank
+ * line, 1..CHAIN_NOTE_MAX_SIGS well-formed signature lines) and carry a valid signature of V's key (name
+ * and key id); lines of other keys are ignored, a bad signature of V's key rejects the note. On success
+ * *TEXT_LEN is the length of the signed text, a prefix of NOTE.
+ */
+TC_RESULT chain_note_open(const char *note, size_t len, const struct chain_note_verifier *v, size_t *text_len);
+
+/* A checkpoint: the signed statement "the first TREE_SIZE entries of log ORIGIN have root ROOT at TIME". */
+struct chain_checkpoint {
+	char origin[CHAIN_NOTE_NAME_MAX + 1];
+	uint64_t tree_size;
+	uint8_t root[CHAIN_HASH_LEN];
+	int64_t time; /* Unix seconds, >= 0 */
+};
+
+/* The checkpoint text (four lines), appended to TEXT. */
+TC_RESULT chain_checkpoint_format(const struct chain_checkpoint *cp, struct tc_buf *text);
+/*
+ * Parse checkpoint text strictly: origin line, decimal size without leading zeros, base64 of exactly 32
+ * bytes, then extension lines of which "time <decimal Unix seconds>" must be one (others are ignored).
+ */
+TC_RESULT chain_checkpoint_parse(const char *text, size_t len, struct chain_checkpoint *out);
+/* Format and sign CP (its origin must be the signer's name); the note is appended to NOTE. */
+TC_RESULT chain_checkpoint_sign(const struct chain_note_signer *s, const struct chain_checkpoint *cp,
+				struct tc_buf *note, uint8_t sig[CHAIN_ED25519_SIG_LEN]);
+/* Verify NOTE with V, parse its text, and require origin == V's name. */
+TC_RESULT chain_checkpoint_open(const char *note, size_t len, const struct chain_note_verifier *v,
+				struct chain_checkpoint *out);
 
 #endif /* CHAIN_H */

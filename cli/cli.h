@@ -38,11 +38,6 @@ int cli_cmd_appraise(int argc, char **argv);
 int cli_cmd_conformance(int argc, char **argv);
 int cli_cmd_bench(int argc, char **argv);
 
-/* teecert bench <tee> (cli/bench_<tee>.c) */
-int cli_bench_tdx(int argc, char **argv);
-int cli_bench_snp(int argc, char **argv);
-int cli_bench_nvidia(int argc, char **argv);
-
 /* teecert sim (cli/cmd_sim.c dispatches; cli/sim_<tee>.c) and teecert collect (cli/cmd_collect.c) */
 int cli_cmd_sim(int argc, char **argv);
 int cli_sim_tdx(int argc, char **argv);

@@ -132,8 +132,7 @@ static void warn(const char *prog, struct collect_state *s, const char *text)
 	json_array_append_new(s->warnings, json_string(text));
 }
 
-static TC_RESULT write_cpu(const char *prog, const char *dir, const struct vf_cpu_evidence *ev,
-			   struct collect_state *s)
+static TC_RESULT write_cpu(const char *prog, const char *dir, const struct vf_cpu_evidence *ev, struct collect_state *s)
 {
 	if (ev->tee == VF_TEE_TDX && ev->td_report_only) {
 		TC_GUARD(write_item(dir, "tdx_tdreport.bin", "tdx_tdreport", &ev->evidence, s));
@@ -190,9 +189,10 @@ static TC_RESULT write_manifest(const char *dir, const struct vf_cpu_evidence *e
 	json_object_set_new(m, "tee", json_string(vf_tee_name(ev->tee)));
 	json_object_set_new(m, "provider", json_string(ev->provider));
 	json_object_set_new(m, "interface", json_string(ev->interface));
-	json_object_set_new(m, "evidence_kind", json_string(ev->tee == VF_TEE_SNP ? "attestation_report"
-							     : ev->td_report_only ? "td_report"
-										  : "quote"));
+	json_object_set_new(m, "evidence_kind",
+			    json_string(ev->tee == VF_TEE_SNP ? "attestation_report" :
+					ev->td_report_only    ? "td_report" :
+								"quote"));
 	json_object_set_new(m, "verifiable", json_boolean(!ev->td_report_only));
 	json_object_set(m, "files", s->files);
 	json_object_set_new(m, "report_data", tc_json_hex(s->report_data, VF_REPORT_DATA_LEN));
@@ -205,7 +205,8 @@ static TC_RESULT write_manifest(const char *dir, const struct vf_cpu_evidence *e
 
 		json_object_set_new(b, "nonce", tc_json_hex(s->nonce, VF_BINDING_NONCE_LEN));
 		if (s->has_workload)
-			json_object_set_new(b, "workload_info_hash", tc_json_hex(s->workload_hash, VF_BINDING_HASH_LEN));
+			json_object_set_new(b, "workload_info_hash",
+					    tc_json_hex(s->workload_hash, VF_BINDING_HASH_LEN));
 		json_object_set_new(m, "binding", b);
 	}
 	json_object_set(m, "warnings", s->warnings);
@@ -226,13 +227,20 @@ out:
 static int parse_args(const char *prog, int argc, char **argv, struct collect_args *a)
 {
 	static const struct option opts[] = {
-		{ "report-data", required_argument, NULL, 'r' }, { "bind", required_argument, NULL, 'b' },
-		{ "nonce", required_argument, NULL, 'n' },	  { "workload-info", required_argument, NULL, 'w' },
-		{ "gpus", no_argument, NULL, 'g' },		  { "gpu-nonce", required_argument, NULL, 'G' },
-		{ "tsm-root", required_argument, NULL, 't' },	  { "tdx-device", required_argument, NULL, 'T' },
-		{ "sev-device", required_argument, NULL, 'S' },  { "no-fallback", no_argument, NULL, 'F' },
-		{ "privlevel", required_argument, NULL, 'p' },	  { "nvml", required_argument, NULL, 'N' },
-		{ "out", required_argument, NULL, 'o' },	  { "help", no_argument, NULL, 'h' },
+		{ "report-data", required_argument, NULL, 'r' },
+		{ "bind", required_argument, NULL, 'b' },
+		{ "nonce", required_argument, NULL, 'n' },
+		{ "workload-info", required_argument, NULL, 'w' },
+		{ "gpus", no_argument, NULL, 'g' },
+		{ "gpu-nonce", required_argument, NULL, 'G' },
+		{ "tsm-root", required_argument, NULL, 't' },
+		{ "tdx-device", required_argument, NULL, 'T' },
+		{ "sev-device", required_argument, NULL, 'S' },
+		{ "no-fallback", no_argument, NULL, 'F' },
+		{ "privlevel", required_argument, NULL, 'p' },
+		{ "nvml", required_argument, NULL, 'N' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char *end = NULL;
@@ -244,18 +252,42 @@ static int parse_args(const char *prog, int argc, char **argv, struct collect_ar
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'r': a->report_data_hex = optarg; break;
-		case 'b': a->csr = optarg; break;
-		case 'n': a->nonce_hex = optarg; break;
-		case 'w': a->workload_info = optarg; break;
-		case 'g': a->gpus = true; break;
-		case 'G': a->gpu_nonce_hex = optarg; break;
-		case 't': a->tsm_root = optarg; break;
-		case 'T': a->tdx_device = optarg; break;
-		case 'S': a->sev_device = optarg; break;
-		case 'F': a->no_fallback = true; break;
-		case 'N': a->nvml = optarg; break;
-		case 'o': a->out_dir = optarg; break;
+		case 'r':
+			a->report_data_hex = optarg;
+			break;
+		case 'b':
+			a->csr = optarg;
+			break;
+		case 'n':
+			a->nonce_hex = optarg;
+			break;
+		case 'w':
+			a->workload_info = optarg;
+			break;
+		case 'g':
+			a->gpus = true;
+			break;
+		case 'G':
+			a->gpu_nonce_hex = optarg;
+			break;
+		case 't':
+			a->tsm_root = optarg;
+			break;
+		case 'T':
+			a->tdx_device = optarg;
+			break;
+		case 'S':
+			a->sev_device = optarg;
+			break;
+		case 'F':
+			a->no_fallback = true;
+			break;
+		case 'N':
+			a->nvml = optarg;
+			break;
+		case 'o':
+			a->out_dir = optarg;
+			break;
 		case 'p':
 			errno = 0;
 			v = strtol(optarg, &end, 10);
@@ -263,8 +295,12 @@ static int parse_args(const char *prog, int argc, char **argv, struct collect_ar
 				return cli_usage_error(prog, "--privlevel wants 0..3, got '%s'", optarg);
 			a->privlevel = (int)v;
 			break;
-		case 'h': collect_usage(stdout); return -1;
-		default: collect_usage(stderr); return CLI_EXIT_USAGE;
+		case 'h':
+			collect_usage(stdout);
+			return -1;
+		default:
+			collect_usage(stderr);
+			return CLI_EXIT_USAGE;
 		}
 	}
 	if (optind < argc)
@@ -278,7 +314,8 @@ static int parse_args(const char *prog, int argc, char **argv, struct collect_ar
 	if (a->report_data_hex && (a->nonce_hex || a->workload_info))
 		return cli_usage_error(prog, "--nonce and --workload-info go with --bind, not --report-data");
 	if (a->csr && a->gpu_nonce_hex)
-		return cli_usage_error(prog, "--gpu-nonce goes with --report-data; with --bind the GPU nonce is computed");
+		return cli_usage_error(prog,
+				       "--gpu-nonce goes with --report-data; with --bind the GPU nonce is computed");
 	if (a->gpus && a->report_data_hex && !a->gpu_nonce_hex)
 		return cli_usage_error(prog, "--gpus with --report-data needs --gpu-nonce HEX (32 bytes)");
 	return 0;
@@ -312,10 +349,6 @@ int cli_cmd_collect(int argc, char **argv)
 		rc = cli_usage_error(prog, "%s: %s", tc_error_info(r.code)->code, tc_error_detail());
 		goto out;
 	}
-	if (mkdir(a.out_dir, 0700) != 0 && errno != EEXIST) {
-		rc = cli_usage_error(prog, "cannot create %s: %s", a.out_dir, strerror(errno));
-		goto out;
-	}
 	opt = (struct vf_collect_options){ .tsm_root = a.tsm_root,
 					   .tdx_device = a.tdx_device,
 					   .sev_device = a.sev_device,
@@ -327,6 +360,10 @@ int cli_cmd_collect(int argc, char **argv)
 		goto out;
 	}
 	have_cpu = true;
+	if (mkdir(a.out_dir, 0700) != 0 && errno != EEXIST) {
+		rc = cli_usage_error(prog, "cannot create %s: %s", a.out_dir, strerror(errno));
+		goto out;
+	}
 	TC_GUARD_GOTO(r, write_cpu(prog, a.out_dir, &cpu, &s), failed);
 	if (a.gpus) {
 		gpu = calloc(1, sizeof(*gpu));

@@ -143,8 +143,8 @@ static int write_rims(const struct sim_nv_args *a, const struct vf_nv_sim_pki *p
 			continue;
 		tc_buf_reset(&rim);
 		r = vf_nv_sim_rim(pki, (enum vf_nv_sim_rim_kind)kind, NULL,
-				  kind == a->rim_target ? (enum vf_nv_sim_rim_fault)a->rim_fault : VF_NV_SIM_RIM_OK, tc_time_now(),
-				  &rim);
+				  kind == a->rim_target ? (enum vf_nv_sim_rim_fault)a->rim_fault : VF_NV_SIM_RIM_OK,
+				  tc_time_now(), &rim);
 		if (!tc_is_ok(r))
 			break;
 		snprintf(path, sizeof(path), "%s/%s", a->rim_out, files[kind]);
@@ -157,10 +157,35 @@ static int write_rims(const struct sim_nv_args *a, const struct vf_nv_sim_pki *p
 }
 
 enum {
-	OPT_INIT = 256, OPT_PKI, OPT_CASES, OPT_OUT, OPT_NONCE, OPT_GPUS, OPT_WRONG_NONCE, OPT_BAD_SIG, OPT_TRUNCATE,
-	OPT_TRAILING, OPT_MISSING_LEAF, OPT_MISSING_ICA, OPT_ROOT_ONLY, OPT_SWAP, OPT_FWID_MISMATCH, OPT_NO_FWID,
-	OPT_EXPIRED_LEAF, OPT_MEAS, OPT_NVDEC, OPT_MODE, OPT_SPDM_VERSION, OPT_DRIVER, OPT_VBIOS, OPT_HEX, OPT_RIM_OUT,
-	OPT_RIM_FAULT, OPT_RIM_TARGET, OPT_RIM_OMIT, OPT_HELP,
+	OPT_INIT = 256,
+	OPT_PKI,
+	OPT_CASES,
+	OPT_OUT,
+	OPT_NONCE,
+	OPT_GPUS,
+	OPT_WRONG_NONCE,
+	OPT_BAD_SIG,
+	OPT_TRUNCATE,
+	OPT_TRAILING,
+	OPT_MISSING_LEAF,
+	OPT_MISSING_ICA,
+	OPT_ROOT_ONLY,
+	OPT_SWAP,
+	OPT_FWID_MISMATCH,
+	OPT_NO_FWID,
+	OPT_EXPIRED_LEAF,
+	OPT_MEAS,
+	OPT_NVDEC,
+	OPT_MODE,
+	OPT_SPDM_VERSION,
+	OPT_DRIVER,
+	OPT_VBIOS,
+	OPT_HEX,
+	OPT_RIM_OUT,
+	OPT_RIM_FAULT,
+	OPT_RIM_TARGET,
+	OPT_RIM_OMIT,
+	OPT_HELP,
 };
 
 static const struct option sim_nv_opts[] = {
@@ -207,23 +232,57 @@ static bool apply_flag(struct sim_nv_args *a, int c, const char *v)
 	int i;
 
 	switch (c) {
-	case OPT_INIT: a->init = v; return true;
-	case OPT_PKI: a->pki = v; return true;
-	case OPT_CASES: a->cases = v; return true;
-	case OPT_OUT: a->out = v; return true;
-	case OPT_NONCE: a->nonce = v; return true;
-	case OPT_WRONG_NONCE: k->wrong_nonce = true; return true;
-	case OPT_BAD_SIG: k->bad_sig = true; return true;
-	case OPT_MISSING_LEAF: k->chain = VF_NV_SIM_CHAIN_MISSING_LEAF; return true;
-	case OPT_MISSING_ICA: k->chain = VF_NV_SIM_CHAIN_MISSING_ICA; return true;
-	case OPT_ROOT_ONLY: k->chain = VF_NV_SIM_CHAIN_ROOT_ONLY; return true;
-	case OPT_SWAP: k->swap_chain = true; return true;
-	case OPT_FWID_MISMATCH: k->fwid_mismatch = true; return true;
-	case OPT_NO_FWID: k->no_fwid = true; return true;
-	case OPT_EXPIRED_LEAF: k->expired_leaf = true; return true;
-	case OPT_NVDEC: k->nvdec_disabled = true; return true;
-	case OPT_HEX: a->hex = true; return true;
-	case OPT_RIM_OUT: a->rim_out = v; return true;
+	case OPT_INIT:
+		a->init = v;
+		return true;
+	case OPT_PKI:
+		a->pki = v;
+		return true;
+	case OPT_CASES:
+		a->cases = v;
+		return true;
+	case OPT_OUT:
+		a->out = v;
+		return true;
+	case OPT_NONCE:
+		a->nonce = v;
+		return true;
+	case OPT_WRONG_NONCE:
+		k->wrong_nonce = true;
+		return true;
+	case OPT_BAD_SIG:
+		k->bad_sig = true;
+		return true;
+	case OPT_MISSING_LEAF:
+		k->chain = VF_NV_SIM_CHAIN_MISSING_LEAF;
+		return true;
+	case OPT_MISSING_ICA:
+		k->chain = VF_NV_SIM_CHAIN_MISSING_ICA;
+		return true;
+	case OPT_ROOT_ONLY:
+		k->chain = VF_NV_SIM_CHAIN_ROOT_ONLY;
+		return true;
+	case OPT_SWAP:
+		k->swap_chain = true;
+		return true;
+	case OPT_FWID_MISMATCH:
+		k->fwid_mismatch = true;
+		return true;
+	case OPT_NO_FWID:
+		k->no_fwid = true;
+		return true;
+	case OPT_EXPIRED_LEAF:
+		k->expired_leaf = true;
+		return true;
+	case OPT_NVDEC:
+		k->nvdec_disabled = true;
+		return true;
+	case OPT_HEX:
+		a->hex = true;
+		return true;
+	case OPT_RIM_OUT:
+		a->rim_out = v;
+		return true;
 	case OPT_GPUS:
 		if (!parse_size(v, 1, VF_NV_SIM_MAX_GPUS, 10, &n))
 			return false;
@@ -263,10 +322,14 @@ static bool apply_flag(struct sim_nv_args *a, int c, const char *v)
 		memcpy(dst, v, strlen(v) + 1);
 		return true;
 	}
-	case OPT_RIM_FAULT: return parse_name(v, faults, 5, &a->rim_fault);
-	case OPT_RIM_TARGET: return parse_name(v, kinds, 2, &a->rim_target);
-	case OPT_RIM_OMIT: return parse_name(v, kinds, 2, &a->rim_omit);
-	default: return false;
+	case OPT_RIM_FAULT:
+		return parse_name(v, faults, 5, &a->rim_fault);
+	case OPT_RIM_TARGET:
+		return parse_name(v, kinds, 2, &a->rim_target);
+	case OPT_RIM_OMIT:
+		return parse_name(v, kinds, 2, &a->rim_omit);
+	default:
+		return false;
 	}
 }
 

@@ -86,4 +86,104 @@ TC_RESULT db_challenge_insert(struct db_conn *conn, const uint8_t nonce[DB_NONCE
  * when it cannot be used. Run it inside the transaction of the operation that uses it. */
 TC_RESULT db_challenge_consume(struct db_conn *conn, const uint8_t nonce[DB_NONCE_LEN]);
 
+/* ------------------------------------------------------------------------------------------- anchors */
+
+/*
+ * The durable state of teecert-anchor (migration 0003, docs/anchor.md): the contract it writes to and one
+ * row per anchor transaction. Fees are decimal strings of wei (numeric(78,0)) so sql/ needs no 256-bit type.
+ */
+#define DB_ANCHOR_HASH_LEN 32
+#define DB_ANCHOR_ADDRESS_LEN 20
+#define DB_ANCHOR_DEC_SIZE 80    /* 78 decimal digits of a uint256 plus NUL, with room */
+#define DB_ANCHOR_RAW_MAX 1024   /* an anchor() transaction is about 150 bytes */
+#define DB_ANCHOR_ERROR_MAX 400
+#define DB_ANCHOR_OPEN_MAX 64    /* open rows the worker handles at once */
+
+enum db_anchor_state {
+	DB_ANCHOR_PLANNED,
+	DB_ANCHOR_SIGNED,
+	DB_ANCHOR_BROADCAST,
+	DB_ANCHOR_MINED,
+	DB_ANCHOR_CONFIRMED,
+	DB_ANCHOR_REPLACED,
+	DB_ANCHOR_DROPPED,
+	DB_ANCHOR_REVERTED,
+	DB_ANCHOR_STATE_COUNT
+};
+
+/* "planned", "signed", ... as stored in anchor_txs.state. */
+const char *db_anchor_state_name(enum db_anchor_state s);
+TC_RESULT db_anchor_state_parse(const char *s, enum db_anchor_state *out);
+
+struct db_anchor_config {
+	uint64_t chain_id;
+	uint8_t contract[DB_ANCHOR_ADDRESS_LEN];
+	uint8_t from[DB_ANCHOR_ADDRESS_LEN];
+	bool has_deploy_tx;
+	uint8_t deploy_tx_hash[DB_ANCHOR_HASH_LEN];
+	int64_t deploy_block; /* -1: unknown */
+};
+
+/* The configured contract; *FOUND false before `teecert-anchor deploy`. */
+TC_RESULT db_anchor_config_get(struct db_conn *conn, struct db_anchor_config *out, bool *found);
+/* Record the contract; TC_ERR_DB_CONFLICT when one is configured already. */
+TC_RESULT db_anchor_config_insert(struct db_conn *conn, const struct db_anchor_config *cfg);
+
+/* The first checkpoint with a tree size above AFTER (log_checkpoints, migration 0002); *FOUND false if none. */
+TC_RESULT db_anchor_next_checkpoint(struct db_conn *conn, uint64_t after, bool *found, uint64_t *tree_size,
+				    uint8_t root[DB_ANCHOR_HASH_LEN]);
+
+struct db_anchor_tx {
+	int64_t id;
+	enum db_anchor_state state;
+	uint64_t tree_size;
+	uint8_t root[DB_ANCHOR_HASH_LEN];
+	uint64_t prev_tree_size;
+	uint64_t chain_id;
+	uint64_t nonce;
+	uint64_t gas_limit;
+	char max_fee[DB_ANCHOR_DEC_SIZE];          /* wei, decimal */
+	char max_priority_fee[DB_ANCHOR_DEC_SIZE]; /* wei, decimal */
+	size_t raw_len;                            /* 0: not signed yet */
+	uint8_t raw_tx[DB_ANCHOR_RAW_MAX];
+	bool has_tx_hash;
+	uint8_t tx_hash[DB_ANCHOR_HASH_LEN];
+	int64_t replaces; /* 0: none */
+	uint32_t attempts;
+	bool has_block;
+	uint64_t block_number;
+	uint8_t block_hash[DB_ANCHOR_HASH_LEN];
+	uint64_t gas_used;
+	char last_error[DB_ANCHOR_ERROR_MAX]; /* "" when none */
+	int64_t broadcast_age_ms; /* read only: milliseconds since broadcast_at (-1: never broadcast) */
+};
+
+/* Insert TX (its id is ignored) and write the new id to *ID. TC_ERR_DB_CONFLICT when its tree size or nonce
+ * already has a live row. */
+TC_RESULT db_anchor_tx_insert(struct db_conn *conn, const struct db_anchor_tx *tx, int64_t *id);
+/*
+ * Write TX's state, raw_tx/tx_hash, attempts, block, gas_used and last_error to row TX->id, provided the
+ * row is still in state EXPECTED (TC_ERR_DB_CONFLICT otherwise: another worker moved it). TOUCH_BROADCAST
+ * sets broadcast_at to now; mined_at/confirmed_at are set when the state becomes mined/confirmed.
+ */
+TC_RESULT db_anchor_tx_update(struct db_conn *conn, const struct db_anchor_tx *tx, enum db_anchor_state expected,
+			      bool touch_broadcast);
+/*
+ * Rows that still need the worker, by nonce then id: planned, signed, broadcast and mined ones, and the
+ * replaced rows of nonces that are not confirmed yet (a replaced transaction may still be the one mined).
+ * At most MAX rows into OUT; *N gets how many.
+ */
+TC_RESULT db_anchor_tx_open(struct db_conn *conn, uint64_t chain_id, struct db_anchor_tx *out, size_t max, size_t *n);
+
+/* Where the anchors of CHAIN_ID stand. */
+struct db_anchor_tip {
+	uint64_t last_tree_size;      /* highest tree size with a live row (0: none) */
+	bool has_nonce;               /* any row has consumed a nonce */
+	uint64_t next_nonce;          /* 1 + highest nonce of a live or reverted row */
+	uint64_t confirmed_tree_size; /* highest confirmed tree size (0: none) */
+	int64_t confirmed_block;      /* its block (-1: none) */
+	uint64_t count[DB_ANCHOR_STATE_COUNT]; /* rows per state */
+};
+TC_RESULT db_anchor_tip(struct db_conn *conn, uint64_t chain_id, struct db_anchor_tip *out);
+
 #endif /* DB_H */

@@ -23,8 +23,7 @@
 #define VF_BINDING_CSR_MAX ((size_t)64 * 1024)
 
 /* SHA-256 or SHA-512 over up to four parts (NULL parts skipped) into OUT (the digest's size). */
-static TC_RESULT digest_parts(const EVP_MD *md, const void *const *parts, const size_t *lens, size_t n,
-			      uint8_t *out)
+static TC_RESULT digest_parts(const EVP_MD *md, const void *const *parts, const size_t *lens, size_t n, uint8_t *out)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	unsigned int out_len = 0;

@@ -50,14 +50,14 @@ TC_RESULT vf_tdx_collect_tdreport(const char *device, const uint8_t report_data[
 #define VF_SNP_USER_DATA_LEN 64
 #define VF_SNP_REQ_RSVD_LEN 28
 #define VF_SNP_RESP_LEN 4000
-#define VF_SNP_MSG_VERSION 1                /* message version of the guest request, non-zero */
+#define VF_SNP_MSG_VERSION 1 /* message version of the guest request, non-zero */
 #define VF_SNP_GUEST_IOC_TYPE 'S'
 #define VF_SNP_IOC_GET_REPORT 0x0
 #define VF_SNP_IOC_GET_EXT_REPORT 0x2
 #define VF_SNP_VMM_ERR_SHIFT 32
-#define VF_SNP_VMM_ERR_INVALID_LEN 1        /* certificate buffer too small; certs_len holds the size needed */
+#define VF_SNP_VMM_ERR_INVALID_LEN 1 /* certificate buffer too small; certs_len holds the size needed */
 #define VF_SNP_VMM_ERR_BUSY 2
-#define VF_SNP_PAGE_LEN 4096                /* certs_len must be a multiple of the page size */
+#define VF_SNP_PAGE_LEN 4096 /* certs_len must be a multiple of the page size */
 #define VF_SNP_CERTS_MAX ((size_t)64 * 1024)
 #define VF_SNP_CERTS_DEFAULT ((size_t)16 * 1024) /* SEV_FW_BLOB_MAX_SIZE of the guest driver */
 /* SEV-SNP Firmware ABI, Table "MSG_REPORT_RSP": STATUS(4) REPORT_SIZE(4) RESERVED(0x18) REPORT at 0x20. */

@@ -22,7 +22,7 @@
 #define VF_TSM_PATH_MAX 4096
 #define VF_TSM_ENTRY_RANDOM_LEN 6
 
-static const char *const vf_tsm_attrs[] = { "inblob",	"outblob",   "auxblob",	       "provider",
+static const char *const vf_tsm_attrs[] = { "inblob",     "outblob",   "auxblob",        "provider",
 					    "generation", "privlevel", "privlevel_floor" };
 
 const char *vf_tsm_errno_hint(int err)
@@ -200,8 +200,9 @@ static TC_RESULT write_privlevel(const char *entry, int privlevel)
 	snprintf(text, sizeof(text), "%d\n", privlevel);
 	err = attr_write(path, text, strlen(text));
 	if (err == ENOENT)
-		return tc_fail(TC_ERR_UNSUPPORTED,
-			       "configfs-tsm: this TSM provider has no privlevel attribute (only SEV-SNP reports a VMPL)");
+		return tc_fail(
+			TC_ERR_UNSUPPORTED,
+			"configfs-tsm: this TSM provider has no privlevel attribute (only SEV-SNP reports a VMPL)");
 	if (err == EINVAL) {
 		tc_buf_init(&floor, VF_TSM_SMALL_ATTR_MAX);
 		attr_path(path, sizeof(path), entry, "privlevel_floor");
@@ -210,8 +211,8 @@ static TC_RESULT write_privlevel(const char *entry, int privlevel)
 				floor.data[--floor.len] = 0;
 			tc_buf_cleanup(&floor);
 			return tc_fail(TC_ERR_INVALID_ARGUMENT,
-				       "configfs-tsm: the kernel refused privlevel %d (privlevel_floor is %s)", privlevel,
-				       (const char *)floor.data);
+				       "configfs-tsm: the kernel refused privlevel %d (privlevel_floor is %s)",
+				       privlevel, (const char *)floor.data);
 		}
 		tc_buf_cleanup(&floor);
 	}
@@ -249,10 +250,11 @@ static TC_RESULT read_provider(const char *entry, char out[VF_COLLECT_NAME_MAX])
 		while (b.len && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == 0))
 			b.data[--b.len] = 0;
 		if (b.len == 0 || b.len >= VF_COLLECT_NAME_MAX || memchr(b.data, 0, b.len))
-			r = tc_fail(TC_ERR_IO,
-				    "configfs-tsm: %s/provider is missing or empty: the kernel's TSM did not name itself, "
-				    "so the outblob's format is unknown",
-				    entry);
+			r = tc_fail(
+				TC_ERR_IO,
+				"configfs-tsm: %s/provider is missing or empty: the kernel's TSM did not name itself, "
+				"so the outblob's format is unknown",
+				entry);
 		else
 			snprintf(out, VF_COLLECT_NAME_MAX, "%s", (const char *)b.data);
 	}
@@ -291,8 +293,8 @@ static TC_RESULT entry_create(const char *root, char *entry, size_t size)
 		       *vf_tsm_errno_hint(err) ? "; " : "", vf_tsm_errno_hint(err));
 }
 
-TC_RESULT vf_tsm_report_get(const char *root, const uint8_t inblob[VF_TSM_INBLOB_LEN], int privlevel,
-			    bool *present, struct vf_tsm_report *out)
+TC_RESULT vf_tsm_report_get(const char *root, const uint8_t inblob[VF_TSM_INBLOB_LEN], int privlevel, bool *present,
+			    struct vf_tsm_report *out)
 {
 	struct vf_tsm_report rep;
 	char entry[VF_TSM_PATH_MAX], path[VF_TSM_PATH_MAX];

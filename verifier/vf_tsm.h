@@ -22,7 +22,7 @@
 #define VF_TSM_OUTBLOB_MAX ((size_t)32 * 1024)
 #define VF_TSM_AUXBLOB_MAX ((size_t)64 * 1024)
 #define VF_TSM_PRIVLEVEL_MAX 3
-#define VF_TSM_SMALL_ATTR_MAX 64        /* generation, provider, privlevel_floor */
+#define VF_TSM_SMALL_ATTR_MAX 64         /* generation, provider, privlevel_floor */
 #define VF_TSM_CONFIGFS_MAGIC 0x62656570 /* include/uapi/linux/magic.h CONFIGFS_MAGIC */
 /* A tree that is not configfs (a test's fake kernel, a copied tree) fills attributes asynchronously: wait at
  * most this long for `generation` to appear and to reach our writes. configfs itself is synchronous. */
@@ -34,8 +34,8 @@ struct vf_tsm_report {
 	struct tc_buf outblob;
 	struct tc_buf auxblob; /* empty when the provider has no auxblob */
 	bool has_auxblob;
-	bool on_configfs;      /* ROOT is a configfs mount (false: a plain folder, e.g. a test's fake kernel) */
-	uint64_t generation;   /* final value of `generation` */
+	bool on_configfs;    /* ROOT is a configfs mount (false: a plain folder, e.g. a test's fake kernel) */
+	uint64_t generation; /* final value of `generation` */
 };
 
 void vf_tsm_report_cleanup(struct vf_tsm_report *r);
@@ -47,8 +47,8 @@ void vf_tsm_report_cleanup(struct vf_tsm_report *r);
  * attribute, the errno text and a hint; a racing writer -> TC_ERR_IO ("racing writer"). OUT is initialised
  * here and filled only on success.
  */
-TC_RESULT vf_tsm_report_get(const char *root, const uint8_t inblob[VF_TSM_INBLOB_LEN], int privlevel,
-			    bool *present, struct vf_tsm_report *out);
+TC_RESULT vf_tsm_report_get(const char *root, const uint8_t inblob[VF_TSM_INBLOB_LEN], int privlevel, bool *present,
+			    struct vf_tsm_report *out);
 
 /* A short hint for an errno from a TEE interface ("" when there is none to give). */
 const char *vf_tsm_errno_hint(int err);

@@ -22,20 +22,20 @@
 
 /* nvml.h constants and structures (layouts as published; unsigned int is 32 bits on every NVML platform). */
 #define VF_NVML_SUCCESS 0
-#define VF_NVML_CC_FEATURE_ENABLED 1 /* NVML_CC_SYSTEM_FEATURE_ENABLED */
-#define VF_NVML_CC_DEVTOOLS_ON 1     /* NVML_CC_SYSTEM_DEVTOOLS_MODE_ON */
-#define VF_NVML_CC_ENV_SIM 1         /* NVML_CC_SYSTEM_ENVIRONMENT_SIM */
-#define VF_NVML_CC_NONCE_SIZE 0x20   /* NVML_CC_GPU_CEC_NONCE_SIZE */
-#define VF_NVML_CC_REPORT_SIZE 0x2000     /* NVML_CC_GPU_ATTESTATION_REPORT_SIZE */
-#define VF_NVML_CC_CEC_REPORT_SIZE 0x1000 /* NVML_CC_GPU_CEC_ATTESTATION_REPORT_SIZE */
-#define VF_NVML_CERT_CHAIN_SIZE 0x1000    /* NVML_GPU_CERT_CHAIN_SIZE */
+#define VF_NVML_CC_FEATURE_ENABLED 1       /* NVML_CC_SYSTEM_FEATURE_ENABLED */
+#define VF_NVML_CC_DEVTOOLS_ON 1           /* NVML_CC_SYSTEM_DEVTOOLS_MODE_ON */
+#define VF_NVML_CC_ENV_SIM 1               /* NVML_CC_SYSTEM_ENVIRONMENT_SIM */
+#define VF_NVML_CC_NONCE_SIZE 0x20         /* NVML_CC_GPU_CEC_NONCE_SIZE */
+#define VF_NVML_CC_REPORT_SIZE 0x2000      /* NVML_CC_GPU_ATTESTATION_REPORT_SIZE */
+#define VF_NVML_CC_CEC_REPORT_SIZE 0x1000  /* NVML_CC_GPU_CEC_ATTESTATION_REPORT_SIZE */
+#define VF_NVML_CERT_CHAIN_SIZE 0x1000     /* NVML_GPU_CERT_CHAIN_SIZE */
 #define VF_NVML_ATT_CERT_CHAIN_SIZE 0x1400 /* NVML_GPU_ATTESTATION_CERT_CHAIN_SIZE */
 #define VF_NVML_ARCH_HOPPER 9              /* NVML_DEVICE_ARCH_HOPPER */
 #define VF_NVML_ARCH_BLACKWELL 10          /* NVML_DEVICE_ARCH_BLACKWELL */
 #define VF_NV_SPDM_NONCE_OFFSET 4          /* GET_MEASUREMENTS: header(4) then Nonce(32) */
 #define VF_NV_PEM_BEGIN "-----BEGIN"
 
-typedef int vf_nvml_return; /* nvmlReturn_t */
+typedef int vf_nvml_return;   /* nvmlReturn_t */
 typedef void *vf_nvml_device; /* nvmlDevice_t (opaque pointer) */
 
 struct vf_nvml_cc_state { /* nvmlConfComputeSystemState_t */
@@ -92,26 +92,28 @@ static TC_RESULT nvml_load(const char *path, struct vf_nvml *n)
 					     "nvmlSystemGetConfComputeState",
 					     "nvmlDeviceGetConfComputeGpuAttestationReport",
 					     "nvmlDeviceGetConfComputeGpuCertificate" };
-	void *slots[] = { &n->init,  &n->shutdown, &n->error_string, &n->count,
-			  &n->handle, &n->cc_state, &n->report,	      &n->certificate };
+	void *slots[] = { &n->init,   &n->shutdown, &n->error_string, &n->count,
+			  &n->handle, &n->cc_state, &n->report,       &n->certificate };
 	const char *err;
 
 	memset(n, 0, sizeof(*n));
 	n->lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (!n->lib) {
 		err = dlerror();
-		return tc_fail(TC_ERR_UNSUPPORTED,
-			       "NVML: %s not found or not loadable (%s): install the NVIDIA driver (R535 or newer) or pass "
-			       "--nvml PATH",
-			       path, err ? err : "dlopen failed");
+		return tc_fail(
+			TC_ERR_UNSUPPORTED,
+			"NVML: %s not found or not loadable (%s): install the NVIDIA driver (R535 or newer) or pass "
+			"--nvml PATH",
+			path, err ? err : "dlopen failed");
 	}
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if (!sym(n->lib, names[i], slots[i])) {
 			dlclose(n->lib);
 			n->lib = NULL;
-			return tc_fail(TC_ERR_UNSUPPORTED,
-				       "NVML: %s has no %s: the driver is too old for confidential computing (R535+ needed)",
-				       path, names[i]);
+			return tc_fail(
+				TC_ERR_UNSUPPORTED,
+				"NVML: %s has no %s: the driver is too old for confidential computing (R535+ needed)",
+				path, names[i]);
 		}
 	}
 	if (!sym(n->lib, "nvmlDeviceGetArchitecture", &n->architecture))
@@ -135,11 +137,12 @@ static TC_RESULT chain_to_pem(const uint8_t *data, size_t len, struct tc_buf *ou
 	long mem_len;
 	struct tc_result r = tc_ok();
 
-	while (len > 0 && data[len - 1] == 0)
-		len--;
 	TC_ENSURE(len > 0, TC_ERR_EVIDENCE_MALFORMED, "NVML returned an empty attestation certificate chain");
-	if (len >= strlen(VF_NV_PEM_BEGIN) && memcmp(data, VF_NV_PEM_BEGIN, strlen(VF_NV_PEM_BEGIN)) == 0)
+	if (len >= strlen(VF_NV_PEM_BEGIN) && memcmp(data, VF_NV_PEM_BEGIN, strlen(VF_NV_PEM_BEGIN)) == 0) {
+		while (len > 0 && data[len - 1] == 0) /* text: drop C-string padding */
+			len--;
 		return tc_buf_append(out, data, len);
+	}
 	bio = BIO_new(BIO_s_mem());
 	TC_ENSURE(bio, TC_ERR_NO_MEMORY, "BIO_new failed");
 	while (p < data + len) {
@@ -182,8 +185,9 @@ static TC_RESULT collect_gpu(const struct vf_nvml *n, unsigned int index, const 
 	rc = n->report(dev, rep);
 	TC_ENSURE_GOTO(r, rc == VF_NVML_SUCCESS, out, TC_ERR_IO,
 		       "NVML: nvmlDeviceGetConfComputeGpuAttestationReport(gpu%u): %s", index, nvml_text(n, rc));
-	TC_ENSURE_GOTO(r, rep->report_size >= VF_NV_SPDM_NONCE_OFFSET + VF_GPU_NONCE_LEN &&
-				  rep->report_size <= VF_NVML_CC_REPORT_SIZE,
+	TC_ENSURE_GOTO(r,
+		       rep->report_size >= VF_NV_SPDM_NONCE_OFFSET + VF_GPU_NONCE_LEN &&
+			       rep->report_size <= VF_NVML_CC_REPORT_SIZE,
 		       out, TC_ERR_EVIDENCE_MALFORMED, "NVML: gpu%u attestation report size %u out of range", index,
 		       rep->report_size);
 	/* The GET_MEASUREMENTS request inside must carry our nonce, else the report answers someone else. */
@@ -199,7 +203,9 @@ static TC_RESULT collect_gpu(const struct vf_nvml *n, unsigned int index, const 
 	memcpy(g->nonce, nonce, VF_GPU_NONCE_LEN);
 	if (n->architecture && n->architecture(dev, &arch) == VF_NVML_SUCCESS)
 		snprintf(g->arch, sizeof(g->arch), "%s",
-			 arch == VF_NVML_ARCH_HOPPER ? "HOPPER" : arch == VF_NVML_ARCH_BLACKWELL ? "BLACKWELL" : "UNKNOWN");
+			 arch == VF_NVML_ARCH_HOPPER    ? "HOPPER" :
+			 arch == VF_NVML_ARCH_BLACKWELL ? "BLACKWELL" :
+							  "UNKNOWN");
 	else
 		snprintf(g->arch, sizeof(g->arch), "HOPPER");
 out:

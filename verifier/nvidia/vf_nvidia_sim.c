@@ -106,7 +106,10 @@ static TC_RESULT vf_nv_sim_device_cas(struct vf_nv_sim_gen *g)
 {
 	struct vf_nv_sim_cert_spec root = {
 		.subject = { .cn = "NVIDIA Device Identity CA (teecert sim)", .o = VF_NV_SIM_ORG },
-		.ca = true, .pathlen = -1, .not_before = g->now - VF_NV_SIM_DAY, .not_after = VF_NV_SIM_FOREVER,
+		.ca = true,
+		.pathlen = -1,
+		.not_before = g->now - VF_NV_SIM_DAY,
+		.not_after = VF_NV_SIM_FOREVER,
 		.simulated_root = true,
 	};
 	struct vf_nv_sim_cert_spec gh100 = root, ica = root;
@@ -134,7 +137,10 @@ static TC_RESULT vf_nv_sim_gpu(struct vf_nv_sim_gen *g, size_t i)
 	struct tc_result r = tc_ok();
 	struct vf_nv_sim_cert_spec spec = {
 		.subject = { .cn = "GH100 A01 GSP BROM (teecert sim)", .o = VF_NV_SIM_ORG, .serial = brom_sn },
-		.ca = true, .pathlen = -1, .not_before = g->now - VF_NV_SIM_DAY, .not_after = VF_NV_SIM_FOREVER,
+		.ca = true,
+		.pathlen = -1,
+		.not_before = g->now - VF_NV_SIM_DAY,
+		.not_after = VF_NV_SIM_FOREVER,
 	};
 
 	tc_buf_init(&pem, VF_NV_SIM_JSON_MAX);
@@ -144,7 +150,8 @@ static TC_RESULT vf_nv_sim_gpu(struct vf_nv_sim_gen *g, size_t i)
 	TC_GUARD_GOTO(r, tc_random_bytes(fwid, sizeof(fwid)), out);
 	snprintf(name, sizeof(name), "gpu%zu_brom", i);
 	TC_GUARD_GOTO(r, vf_nv_sim_entity(g, name, &spec, g->ica, g->ica_key, &brom_key, &brom), out);
-	spec.subject = (struct vf_nv_sim_name){ .cn = "GH100 A01 GSP FMC LF (teecert sim)", .o = VF_NV_SIM_ORG,
+	spec.subject = (struct vf_nv_sim_name){ .cn = "GH100 A01 GSP FMC LF (teecert sim)",
+						.o = VF_NV_SIM_ORG,
 						.serial = fmc_sn };
 	spec.ca = false;
 	spec.fwid = fwid;
@@ -155,8 +162,9 @@ static TC_RESULT vf_nv_sim_gpu(struct vf_nv_sim_gen *g, size_t i)
 	chain = sk_X509_new_null();
 	TC_ENSURE_GOTO(r, chain != NULL, out, TC_ERR_NO_MEMORY, "chain");
 	TC_ENSURE_GOTO(r,
-		       sk_X509_push(chain, fmc) > 0 && sk_X509_push(chain, brom) > 0 && sk_X509_push(chain, g->ica) > 0 &&
-			       sk_X509_push(chain, g->gh100) > 0 && sk_X509_push(chain, g->root) > 0,
+		       sk_X509_push(chain, fmc) > 0 && sk_X509_push(chain, brom) > 0 &&
+			       sk_X509_push(chain, g->ica) > 0 && sk_X509_push(chain, g->gh100) > 0 &&
+			       sk_X509_push(chain, g->root) > 0,
 		       out, TC_ERR_NO_MEMORY, "chain");
 	TC_GUARD_GOTO(r, vf_nv_sim_chain_pem(chain, &pem), out);
 	snprintf(name, sizeof(name), "gpu%zu_certchain.pem", i);
@@ -176,7 +184,10 @@ static TC_RESULT vf_nv_sim_rim_pki(struct vf_nv_sim_gen *g)
 {
 	struct vf_nv_sim_cert_spec root = {
 		.subject = { .cn = "NVIDIA CoRIM signing Root CA (teecert sim)", .o = VF_NV_SIM_ORG },
-		.ca = true, .pathlen = -1, .not_before = g->now - VF_NV_SIM_DAY, .not_after = g->now + 30 * VF_NV_SIM_YEAR,
+		.ca = true,
+		.pathlen = -1,
+		.not_before = g->now - VF_NV_SIM_DAY,
+		.not_after = g->now + 30 * VF_NV_SIM_YEAR,
 		.simulated_root = true,
 	};
 	struct vf_nv_sim_cert_spec ca = root, signer = root;
@@ -196,9 +207,11 @@ static TC_RESULT vf_nv_sim_rim_pki(struct vf_nv_sim_gen *g)
 	signer.not_after = g->now + 10 * VF_NV_SIM_YEAR;
 	TC_ENSURE_GOTO(r, chain != NULL, out, TC_ERR_NO_MEMORY, "chain");
 	TC_GUARD_GOTO(r, vf_nv_sim_entity(g, "rim_root", &root, NULL, NULL, &g->rim_root_key, &g->rim_root), out);
-	TC_GUARD_GOTO(r, vf_nv_sim_entity(g, "rim_ca", &ca, g->rim_root, g->rim_root_key, &g->rim_ca_key, &g->rim_ca), out);
-	TC_GUARD_GOTO(r, vf_nv_sim_entity(g, "rim_signer", &signer, g->rim_ca, g->rim_ca_key, &g->rim_signer_key,
-					  &g->rim_signer),
+	TC_GUARD_GOTO(r, vf_nv_sim_entity(g, "rim_ca", &ca, g->rim_root, g->rim_root_key, &g->rim_ca_key, &g->rim_ca),
+		      out);
+	TC_GUARD_GOTO(r,
+		      vf_nv_sim_entity(g, "rim_signer", &signer, g->rim_ca, g->rim_ca_key, &g->rim_signer_key,
+				       &g->rim_signer),
 		      out);
 	TC_GUARD_GOTO(r, vf_nv_sim_cert_write(g->dir, "nvidia_rim_root.pem", g->rim_root), out);
 	TC_ENSURE_GOTO(r,
@@ -213,12 +226,15 @@ static TC_RESULT vf_nv_sim_rim_pki(struct vf_nv_sim_gen *g)
 		bool drv = kind == VF_NV_SIM_RIM_DRIVER;
 
 		tc_buf_reset(&pem);
-		TC_GUARD_GOTO(r, vf_nv_sim_rim_sign((const uint8_t(*)[VF_NV_SIM_MEAS_LEN])g->meas, (enum vf_nv_sim_rim_kind)kind,
-						    drv ? VF_NV_SIM_DRIVER_VERSION : VF_NV_SIM_VBIOS_VERSION,
-						    g->rim_signer_key, chain, VF_NV_SIM_RIM_OK, &pem),
+		TC_GUARD_GOTO(r,
+			      vf_nv_sim_rim_sign((const uint8_t(*)[VF_NV_SIM_MEAS_LEN])g->meas,
+						 (enum vf_nv_sim_rim_kind)kind,
+						 drv ? VF_NV_SIM_DRIVER_VERSION : VF_NV_SIM_VBIOS_VERSION,
+						 g->rim_signer_key, chain, VF_NV_SIM_RIM_OK, &pem),
 			      out);
-		TC_GUARD_GOTO(r, vf_nv_sim_path(g->dir, drv ? "collateral/driver_rim.xml" : "collateral/vbios_rim.xml", path),
-			      out);
+		TC_GUARD_GOTO(
+			r, vf_nv_sim_path(g->dir, drv ? "collateral/driver_rim.xml" : "collateral/vbios_rim.xml", path),
+			out);
 		TC_GUARD_GOTO(r, tc_file_write(path, pem.data, pem.len, VF_NV_SIM_PUBLIC_MODE), out);
 	}
 out:
@@ -242,17 +258,18 @@ static TC_RESULT vf_nv_sim_json_write(const struct vf_nv_sim_gen *g)
 		TC_ENSURE_GOTO(r, json_array_append_new(meas, tc_json_hex(g->meas[i], VF_NV_SIM_MEAS_LEN)) == 0, out,
 			       TC_ERR_NO_MEMORY, "pki.json");
 		if (vf_nv_sim_rim_active(VF_NV_SIM_RIM_DRIVER, i))
-			TC_ENSURE_GOTO(r, json_array_append_new(drv, json_integer((json_int_t)i)) == 0, out, TC_ERR_NO_MEMORY,
-				       "pki.json");
+			TC_ENSURE_GOTO(r, json_array_append_new(drv, json_integer((json_int_t)i)) == 0, out,
+				       TC_ERR_NO_MEMORY, "pki.json");
 		if (vf_nv_sim_rim_active(VF_NV_SIM_RIM_VBIOS, i))
-			TC_ENSURE_GOTO(r, json_array_append_new(vb, json_integer((json_int_t)i)) == 0, out, TC_ERR_NO_MEMORY,
-				       "pki.json");
+			TC_ENSURE_GOTO(r, json_array_append_new(vb, json_integer((json_int_t)i)) == 0, out,
+				       TC_ERR_NO_MEMORY, "pki.json");
 	}
 	for (size_t i = 0; i < VF_NV_SIM_MAX_GPUS; i++) {
 		char name[VF_NV_SIM_NAME_MAX];
 
 		snprintf(name, sizeof(name), "gpu%zu_certchain.pem", i);
-		TC_ENSURE_GOTO(r, json_array_append_new(chains, json_string(name)) == 0, out, TC_ERR_NO_MEMORY, "pki.json");
+		TC_ENSURE_GOTO(r, json_array_append_new(chains, json_string(name)) == 0, out, TC_ERR_NO_MEMORY,
+			       "pki.json");
 	}
 	j = json_pack("{s:s,s:b,s:s,s:s,s:s,s:s,s:i,s:{s:s,s:s},s:s,s:O,s:s,s:s,s:O,s:{s:O,s:O},s:s}", "tee", "nvidia",
 		      "simulated", 1, "created_at", when, "product", VF_NV_SIM_PRODUCT, "driver_version",
@@ -324,6 +341,9 @@ void vf_nv_sim_pki_free(struct vf_nv_sim_pki **pki)
 	X509_free(p->rim_root);
 	X509_free(p->rim_ca);
 	X509_free(p->rim_signer);
+	for (size_t i = 0; i < VF_NV_SIM_DEVICE_CAS; i++)
+		EVP_PKEY_free(p->device_ca_keys[i]);
+	EVP_PKEY_free(p->rim_root_key);
 	EVP_PKEY_free(p->rim_ca_key);
 	EVP_PKEY_free(p->rim_signer_key);
 	free(p);
@@ -340,12 +360,26 @@ static TC_RESULT vf_nv_sim_json_read(struct vf_nv_sim_pki *p)
 	struct tc_result r;
 	const struct tc_json_field spec[] = {
 		{ .name = "created_at", .kind = TC_JSON_STRING, .required = true, .out = &created, .max_len = 64 },
-		{ .name = "driver_version", .kind = TC_JSON_STRING, .required = true, .out = &drv,
+		{ .name = "driver_version",
+		  .kind = TC_JSON_STRING,
+		  .required = true,
+		  .out = &drv,
 		  .max_len = VF_RIM_VERSION_MAX - 1 },
-		{ .name = "vbios_version", .kind = TC_JSON_STRING, .required = true, .out = &vb,
+		{ .name = "vbios_version",
+		  .kind = TC_JSON_STRING,
+		  .required = true,
+		  .out = &vb,
 		  .max_len = VF_RIM_VERSION_MAX - 1 },
-		{ .name = "gpus", .kind = TC_JSON_INT, .required = true, .out = &gpus, .min = 1, .max = VF_NV_SIM_MAX_GPUS },
-		{ .name = "measurements", .kind = TC_JSON_ARRAY, .required = true, .out = &meas,
+		{ .name = "gpus",
+		  .kind = TC_JSON_INT,
+		  .required = true,
+		  .out = &gpus,
+		  .min = 1,
+		  .max = VF_NV_SIM_MAX_GPUS },
+		{ .name = "measurements",
+		  .kind = TC_JSON_ARRAY,
+		  .required = true,
+		  .out = &meas,
 		  .max_len = VF_NV_SIM_BLOCKS },
 	};
 	char path[VF_NV_SIM_PATH_MAX];
@@ -389,6 +423,13 @@ TC_RESULT vf_nv_sim_pki_load(const char *dir, struct vf_nv_sim_pki **out)
 	TC_GUARD_GOTO(r, vf_nv_sim_cert_read(keys, "rim_ca.pem", &p->rim_ca), out);
 	TC_GUARD_GOTO(r, vf_nv_sim_cert_read(keys, "rim_signer.pem", &p->rim_signer), out);
 	TC_GUARD_GOTO(r, vf_nv_sim_key_read(keys, "rim_ca.key", &p->rim_ca_key), out);
+	TC_GUARD_GOTO(r, vf_nv_sim_key_read(keys, "rim_root.key", &p->rim_root_key), out);
+	for (size_t i = 0; i < VF_NV_SIM_DEVICE_CAS; i++) {
+		static const char *const names[VF_NV_SIM_DEVICE_CAS] = { "provisioner_ica.key", "gh100_identity.key",
+									 "device_root.key" };
+
+		TC_GUARD_GOTO(r, vf_nv_sim_key_read(keys, names[i], &p->device_ca_keys[i]), out);
+	}
 	TC_GUARD_GOTO(r, vf_nv_sim_key_read(keys, "rim_signer.key", &p->rim_signer_key), out);
 	for (size_t i = 0; i < p->n_gpus; i++) {
 		char name[VF_NV_SIM_NAME_MAX];

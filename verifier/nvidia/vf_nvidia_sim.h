@@ -8,6 +8,7 @@
  *   vf_nvidia_sim_spdm.c   SPDM 1.1 GET_MEASUREMENTS request || MEASUREMENTS response, signed by the FMC leaf key,
  *                          built with the constants of vf_nvidia.h that the parser reads.
  *   vf_nvidia_sim_rim.c    TCG RIM / SWID tag XML signed with xmlsec1 (enveloped XML-DSig, ecdsa-sha384).
+ *   vf_nvidia_sim_ocsp.c   RFC 6960 OCSP responses for the device and RIM signer chains.
  *   vf_nvidia_sim_cases.c  the conformance case set (schema-1 manifests) covering every knob.
  * Layout and knobs: docs/sim.md "## NVIDIA".
  */
@@ -19,14 +20,14 @@
 
 #include "vf_nvidia.h"
 
-#define VF_NV_SIM_MAX_GPUS 8       /* GPUs (BROM + FMC leaf each) in one sim PKI */
-#define VF_NV_SIM_BLOCKS 64        /* measurement blocks per MEASUREMENTS response, as H100s return */
-#define VF_NV_SIM_MEAS_LEN 48      /* SHA-384 measurement values */
+#define VF_NV_SIM_MAX_GPUS 8  /* GPUs (BROM + FMC leaf each) in one sim PKI */
+#define VF_NV_SIM_BLOCKS 64   /* measurement blocks per MEASUREMENTS response, as H100s return */
+#define VF_NV_SIM_MEAS_LEN 48 /* SHA-384 measurement values */
 #define VF_NV_SIM_PATH_MAX 4096
 #define VF_NV_SIM_DRIVER_VERSION "570.124.06"
 #define VF_NV_SIM_VBIOS_VERSION "96.00.9f.00.04"
 #define VF_NV_SIM_PRODUCT "GH100"
-#define VF_NV_SIM_ALT_RIM_INDEX 2  /* VBIOS RIM index with two alternatives; the evidence carries the second */
+#define VF_NV_SIM_ALT_RIM_INDEX 2 /* VBIOS RIM index with two alternatives; the evidence carries the second */
 #define VF_NV_SIM_DEFAULT_TRUNCATE 100
 
 /* How a GPU chain is emitted (the shared corpus' trustee chain cases). */
@@ -42,21 +43,21 @@ enum vf_nv_sim_mode { VF_NV_SIM_MODE_LEGACY, VF_NV_SIM_MODE_SPT, VF_NV_SIM_MODE_
 
 /* Evidence knobs (`teecert sim nvidia ...`). All zero = one good GPU. */
 struct vf_nv_sim_knobs {
-	size_t gpus;                    /* 0 or 1..VF_NV_SIM_MAX_GPUS */
+	size_t gpus; /* 0 or 1..VF_NV_SIM_MAX_GPUS */
 	uint8_t nonce[VF_SPDM_NONCE_LEN];
-	bool wrong_nonce;               /* the last GPU answers another nonce */
-	bool bad_sig;                   /* gpu0's signature has a flipped bit */
-	size_t truncate;                /* gpu0's bytes cut to this length (0: not) */
-	size_t trailing;                /* zero bytes appended after each signature */
-	enum vf_nv_sim_chain chain;     /* gpu0's chain */
-	bool swap_chain;                /* GPU i ships GPU (i+1) mod n's chain (needs 2+ GPUs) */
-	bool fwid_mismatch;             /* gpu0's FWID opaque field differs from its leaf's */
-	bool no_fwid;                   /* no FWID opaque field */
-	bool expired_leaf;              /* gpu0's FMC leaf is re-issued with a validity window in the past */
-	uint8_t mismatch_block;         /* SPDM block index (1..64) whose value differs from the RIMs; 0: none */
-	bool nvdec_disabled;            /* NVDEC0 status 0x55: RIM index 35 (block 36) is not compared */
+	bool wrong_nonce;           /* the last GPU answers another nonce */
+	bool bad_sig;               /* gpu0's signature has a flipped bit */
+	size_t truncate;            /* gpu0's bytes cut to this length (0: not) */
+	size_t trailing;            /* zero bytes appended after each signature */
+	enum vf_nv_sim_chain chain; /* gpu0's chain */
+	bool swap_chain;            /* GPU i ships GPU (i+1) mod n's chain (needs 2+ GPUs) */
+	bool fwid_mismatch;         /* gpu0's FWID opaque field differs from its leaf's */
+	bool no_fwid;               /* no FWID opaque field */
+	bool expired_leaf;          /* gpu0's FMC leaf is re-issued with a validity window in the past */
+	uint8_t mismatch_block;     /* SPDM block index (1..64) whose value differs from the RIMs; 0: none */
+	bool nvdec_disabled;        /* NVDEC0 status 0x55: RIM index 35 (block 36) is not compared */
 	enum vf_nv_sim_mode mode;
-	uint8_t spdm_version;           /* 0: VF_SPDM_VERSION_11 */
+	uint8_t spdm_version;                    /* 0: VF_SPDM_VERSION_11 */
 	char driver_version[VF_RIM_VERSION_MAX]; /* "" = the PKI's */
 	char vbios_version[VF_RIM_VERSION_MAX];  /* "" = the PKI's */
 };
@@ -72,12 +73,28 @@ enum vf_nv_sim_rim_fault {
 
 enum vf_nv_sim_rim_kind { VF_NV_SIM_RIM_DRIVER, VF_NV_SIM_RIM_VBIOS };
 
+/* OCSP responses (RFC 6960) for the certificates the appraiser asks about: a GPU's BROM, the provisioner ICA
+ * and the GH100 identity, then the RIM signer and the RIM CA; each signed by the certificate's issuer. The
+ * fault applies to the first response of its target (the BROM, or the RIM signer). */
+#define VF_NV_SIM_OCSP_RESPONSES 5
+enum vf_nv_sim_ocsp_fault {
+	VF_NV_SIM_OCSP_GOOD,
+	VF_NV_SIM_OCSP_REVOKED,
+	VF_NV_SIM_OCSP_ON_HOLD, /* revoked with reason certificateHold */
+	VF_NV_SIM_OCSP_STALE,   /* nextUpdate a day before NOW */
+	VF_NV_SIM_OCSP_BAD_SIG, /* one bit of the response signature flipped */
+};
+enum vf_nv_sim_ocsp_target { VF_NV_SIM_OCSP_TARGET_GPU, VF_NV_SIM_OCSP_TARGET_RIM };
+
 /* A loaded sim PKI (vf_nv_sim_pki_load). */
 struct vf_nv_sim_gpu {
 	STACK_OF(X509) *chain; /* leaf first, root last */
 	EVP_PKEY *fmc_key;
 	EVP_PKEY *brom_key;
 };
+
+/* Issuer keys of the device chain (OCSP signers), leaf side first: ICA, GH100 identity, root. */
+#define VF_NV_SIM_DEVICE_CAS 3
 
 struct vf_nv_sim_pki {
 	char dir[VF_NV_SIM_PATH_MAX];
@@ -89,7 +106,8 @@ struct vf_nv_sim_pki {
 	struct vf_nv_sim_gpu gpus[VF_NV_SIM_MAX_GPUS];
 	X509 *device_root;
 	X509 *rim_root, *rim_ca, *rim_signer;
-	EVP_PKEY *rim_ca_key, *rim_signer_key;
+	EVP_PKEY *rim_root_key, *rim_ca_key, *rim_signer_key;
+	EVP_PKEY *device_ca_keys[VF_NV_SIM_DEVICE_CAS];
 };
 
 /* ---------------------------------------------------------------------------------------- PKI */
@@ -113,11 +131,11 @@ struct vf_nv_sim_name {
 struct vf_nv_sim_cert_spec {
 	struct vf_nv_sim_name subject;
 	bool ca;
-	int pathlen;              /* CA path length constraint, -1: none */
+	int pathlen; /* CA path length constraint, -1: none */
 	int64_t not_before, not_after;
-	bool simulated_root;      /* self-signed root with the VF_SIM_ROOT_OID marker */
-	const uint8_t *fwid;      /* TCG DICE TcbInfo FWID (VF_NV_FWID_LEN bytes), NULL: none */
-	const char *ueid_san;     /* "NVIDIA:GH100:<hex>" otherName SAN, NULL: none */
+	bool simulated_root;  /* self-signed root with the VF_SIM_ROOT_OID marker */
+	const uint8_t *fwid;  /* TCG DICE TcbInfo FWID (VF_NV_FWID_LEN bytes), NULL: none */
+	const char *ueid_san; /* "NVIDIA:GH100:<hex>" otherName SAN, NULL: none */
 };
 
 TC_RESULT vf_nv_sim_key_new(EVP_PKEY **out);
@@ -153,6 +171,12 @@ TC_RESULT vf_nv_sim_rim(const struct vf_nv_sim_pki *pki, enum vf_nv_sim_rim_kind
 TC_RESULT vf_nv_sim_rim_sign(const uint8_t meas[VF_NV_SIM_BLOCKS][VF_NV_SIM_MEAS_LEN], enum vf_nv_sim_rim_kind kind,
 			     const char *version, EVP_PKEY *signer_key, STACK_OF(X509) *certs,
 			     enum vf_nv_sim_rim_fault fault, struct tc_buf *out);
+
+/* ---------------------------------------------------------------------------------------- OCSP */
+
+/* DER OCSP responses for GPU's chain and the RIM signer chain at NOW, appended to OUT[0..4]. */
+TC_RESULT vf_nv_sim_ocsp(const struct vf_nv_sim_pki *pki, size_t gpu, enum vf_nv_sim_ocsp_fault fault,
+			 enum vf_nv_sim_ocsp_target target, int64_t now, struct tc_buf out[VF_NV_SIM_OCSP_RESPONSES]);
 
 /* --------------------------------------------------------------------------------------- cases */
 

@@ -22,9 +22,9 @@
 #define VF_NV_SIM_REL_MAX 256
 #define VF_NV_SIM_TRUNCATE_REQUEST VF_SPDM_REQUEST_LEN
 #define VF_NV_SIM_SPDM_10 0x10
-#define VF_NV_SIM_BLOCK_VBIOS 2    /* SPDM block 2 = VBIOS RIM index 1 */
-#define VF_NV_SIM_BLOCK_DRIVER 22  /* SPDM block 22 = driver RIM index 21 */
-#define VF_NV_SIM_BLOCK_ALT 3      /* SPDM block 3 = the VBIOS index with two alternatives */
+#define VF_NV_SIM_BLOCK_VBIOS 2   /* SPDM block 2 = VBIOS RIM index 1 */
+#define VF_NV_SIM_BLOCK_DRIVER 22 /* SPDM block 22 = driver RIM index 21 */
+#define VF_NV_SIM_BLOCK_ALT 3     /* SPDM block 3 = the VBIOS index with two alternatives */
 #define VF_NV_SIM_BLOCK_INACTIVE 50
 #define VF_NV_SIM_BLOCK_NVDEC (VF_NV_NVDEC0_RIM_INDEX + 1)
 
@@ -33,114 +33,198 @@ enum vf_nv_sim_case_anchors { VF_NV_SIM_ANCHORS_SIM, VF_NV_SIM_ANCHORS_REAL_DEVI
 
 struct vf_nv_sim_case {
 	const char *name;
-	struct vf_nv_sim_knobs ev;            /* nonce filled in at generation */
+	struct vf_nv_sim_knobs ev; /* nonce filled in at generation */
 	enum vf_nv_sim_case_rims rims;
 	enum vf_nv_sim_rim_fault driver_fault, vbios_fault;
 	enum vf_nv_sim_case_anchors anchors;
-	bool deny_simulated;                  /* no "allow_simulated" in the policy */
+	bool deny_simulated; /* no "allow_simulated" in the policy */
 	bool no_expected_nonce;
-	bool hex;                             /* evidence files as hex text */
-	const char *policy;                   /* more policy keys (JSON object text) */
-	const char *failure;                  /* NULL: accepted */
+	bool hex;            /* evidence files as hex text */
+	const char *policy;  /* more policy keys (JSON object text) */
+	const char *failure; /* NULL: accepted */
 	const char *notes;
 };
 
 static const struct vf_nv_sim_case vf_nv_sim_cases_table[] = {
 	{ .name = "ok", .notes = "One GPU, both RIMs, sim roots trusted with allow_simulated: every check passes." },
-	{ .name = "x4-ok", .ev = { .gpus = 4 }, .notes = "--gpus 4: four GPUs answer one nonce; one RIM pair covers all." },
+	{ .name = "x4-ok",
+	  .ev = { .gpus = 4 },
+	  .notes = "--gpus 4: four GPUs answer one nonce; one RIM pair covers all." },
 	{ .name = "x8-ok", .ev = { .gpus = VF_NV_SIM_MAX_GPUS }, .notes = "--gpus 8: the largest sim PKI." },
 	{ .name = "hex-evidence", .hex = true, .notes = "The SPDM bytes as hex text (nvtrust sample form)." },
-	{ .name = "simulated-root-refused", .deny_simulated = true, .failure = "cert_chain_invalid",
+	{ .name = "simulated-root-refused",
+	  .deny_simulated = true,
+	  .failure = "cert_chain_invalid",
 	  .notes = "No allow_simulated: a chain ending at a simulated root is refused (step 2)." },
-	{ .name = "real-device-root", .anchors = VF_NV_SIM_ANCHORS_REAL_DEVICE, .failure = "cert_chain_invalid",
+	{ .name = "real-device-root",
+	  .anchors = VF_NV_SIM_ANCHORS_REAL_DEVICE,
+	  .failure = "cert_chain_invalid",
 	  .notes = "NVIDIA's real Device Identity CA pinned: the sim chain does not build to it." },
-	{ .name = "spdm-version-10", .ev = { .spdm_version = VF_NV_SIM_SPDM_10 }, .failure = "evidence_unsupported_version",
+	{ .name = "spdm-version-10",
+	  .ev = { .spdm_version = VF_NV_SIM_SPDM_10 },
+	  .failure = "evidence_unsupported_version",
 	  .notes = "--spdm-version 0x10: only SPDM 1.1 is supported (step 1)." },
-	{ .name = "truncated", .ev = { .truncate = VF_NV_SIM_DEFAULT_TRUNCATE }, .failure = "evidence_malformed",
+	{ .name = "truncated",
+	  .ev = { .truncate = VF_NV_SIM_DEFAULT_TRUNCATE },
+	  .failure = "evidence_malformed",
 	  .notes = "--truncate 100: the response ends inside the measurement record (step 1)." },
-	{ .name = "truncated-request-only", .ev = { .truncate = VF_NV_SIM_TRUNCATE_REQUEST },
-	  .failure = "evidence_malformed", .notes = "--truncate 37: only the GET_MEASUREMENTS request is left." },
-	{ .name = "trailing-byte", .ev = { .trailing = 1 },
+	{ .name = "truncated-request-only",
+	  .ev = { .truncate = VF_NV_SIM_TRUNCATE_REQUEST },
+	  .failure = "evidence_malformed",
+	  .notes = "--truncate 37: only the GET_MEASUREMENTS request is left." },
+	{ .name = "trailing-byte",
+	  .ev = { .trailing = 1 },
 	  .notes = "--trailing 1: one 0x00 after the signature, as coco captures keep it, is tolerated by default." },
-	{ .name = "trailing-byte-refused", .ev = { .trailing = 1 }, .policy = "{\"nvidia_allow_trailing_byte\": false}",
-	  .failure = "evidence_malformed", .notes = "--trailing 1 with nvidia_allow_trailing_byte false." },
-	{ .name = "trailing-2", .ev = { .trailing = 2 }, .failure = "evidence_malformed",
+	{ .name = "trailing-byte-refused",
+	  .ev = { .trailing = 1 },
+	  .policy = "{\"nvidia_allow_trailing_byte\": false}",
+	  .failure = "evidence_malformed",
+	  .notes = "--trailing 1 with nvidia_allow_trailing_byte false." },
+	{ .name = "trailing-2",
+	  .ev = { .trailing = 2 },
+	  .failure = "evidence_malformed",
 	  .notes = "--trailing 2: more than one byte after the signature." },
-	{ .name = "chain-missing-leaf", .ev = { .chain = VF_NV_SIM_CHAIN_MISSING_LEAF }, .failure = "cert_chain_invalid",
-	  .notes = "--missing-leaf: the BROM CA would be the signer (a CA may not be the leaf); chain before signature." },
-	{ .name = "chain-missing-ica", .ev = { .chain = VF_NV_SIM_CHAIN_MISSING_ICA }, .failure = "cert_chain_invalid",
+	{ .name = "chain-missing-leaf",
+	  .ev = { .chain = VF_NV_SIM_CHAIN_MISSING_LEAF },
+	  .failure = "cert_chain_invalid",
+	  .notes =
+		  "--missing-leaf: the BROM CA would be the signer (a CA may not be the leaf); chain before signature." },
+	{ .name = "chain-missing-ica",
+	  .ev = { .chain = VF_NV_SIM_CHAIN_MISSING_ICA },
+	  .failure = "cert_chain_invalid",
 	  .notes = "--missing-ica: no path from the BROM to the GH100 identity." },
-	{ .name = "chain-root-only", .ev = { .chain = VF_NV_SIM_CHAIN_ROOT_ONLY }, .failure = "cert_chain_invalid",
+	{ .name = "chain-root-only",
+	  .ev = { .chain = VF_NV_SIM_CHAIN_ROOT_ONLY },
+	  .failure = "cert_chain_invalid",
 	  .notes = "--root-only: one certificate, no signing leaf." },
-	{ .name = "leaf-expired", .ev = { .expired_leaf = true }, .failure = "cert_expired",
+	{ .name = "leaf-expired",
+	  .ev = { .expired_leaf = true },
+	  .failure = "cert_expired",
 	  .notes = "--expired-leaf: the FMC leaf re-issued with a window that ended a year ago (validity after "
 		   "structure)." },
-	{ .name = "bad-signature", .ev = { .bad_sig = true }, .failure = "evidence_signature_invalid",
+	{ .name = "bad-signature",
+	  .ev = { .bad_sig = true },
+	  .failure = "evidence_signature_invalid",
 	  .notes = "--bad-sig: one bit of r flipped (step 3)." },
-	{ .name = "x2-swapped-chain", .ev = { .gpus = 2, .swap_chain = true }, .failure = "evidence_signature_invalid",
+	{ .name = "x2-swapped-chain",
+	  .ev = { .gpus = 2, .swap_chain = true },
+	  .failure = "evidence_signature_invalid",
 	  .notes = "--gpus 2 --swap-chain: each GPU ships the other's chain, which builds but holds the wrong key." },
-	{ .name = "fwid-mismatch", .ev = { .fwid_mismatch = true }, .failure = "cert_chain_invalid",
+	{ .name = "fwid-mismatch",
+	  .ev = { .fwid_mismatch = true },
+	  .failure = "cert_chain_invalid",
 	  .notes = "--fwid-mismatch: the signed FWID opaque field differs from the leaf's TcbInfo FWID." },
-	{ .name = "no-fwid", .ev = { .no_fwid = true },
+	{ .name = "no-fwid",
+	  .ev = { .no_fwid = true },
 	  .notes = "--no-fwid: no FWID opaque field; binding is optional by default." },
-	{ .name = "no-fwid-required", .ev = { .no_fwid = true }, .policy = "{\"nvidia_require_fwid\": true}",
-	  .failure = "cert_chain_invalid", .notes = "--no-fwid with nvidia_require_fwid true." },
-	{ .name = "wrong-nonce", .ev = { .wrong_nonce = true }, .failure = "nonce_mismatch",
+	{ .name = "no-fwid-required",
+	  .ev = { .no_fwid = true },
+	  .policy = "{\"nvidia_require_fwid\": true}",
+	  .failure = "cert_chain_invalid",
+	  .notes = "--no-fwid with nvidia_require_fwid true." },
+	{ .name = "wrong-nonce",
+	  .ev = { .wrong_nonce = true },
+	  .failure = "nonce_mismatch",
 	  .notes = "--wrong-nonce: the request nonce differs from expected_nonce (step 4)." },
-	{ .name = "x2-nonce-differs", .ev = { .gpus = 2, .wrong_nonce = true }, .no_expected_nonce = true,
+	{ .name = "x2-nonce-differs",
+	  .ev = { .gpus = 2, .wrong_nonce = true },
+	  .no_expected_nonce = true,
 	  .failure = "nonce_mismatch",
 	  .notes = "--gpus 2 --wrong-nonce without expected_nonce: gpu1 answered another challenge than gpu0." },
-	{ .name = "ocsp-required-none", .policy = "{\"ocsp\": \"required\"}", .failure = "collateral_missing",
+	{ .name = "ocsp-required-none",
+	  .policy = "{\"ocsp\": \"required\"}",
+	  .failure = "collateral_missing",
 	  .notes = "ocsp required and no OCSP response for the GPU chain (step 5)." },
-	{ .name = "rims-required-missing", .rims = VF_NV_SIM_RIMS_NONE, .failure = "rim_missing",
+	{ .name = "rims-required-missing",
+	  .rims = VF_NV_SIM_RIMS_NONE,
+	  .failure = "rim_missing",
 	  .notes = "No RIMs under the default gpu_rims required." },
-	{ .name = "vbios-rim-missing", .rims = VF_NV_SIM_RIMS_DRIVER_ONLY, .failure = "rim_missing",
+	{ .name = "vbios-rim-missing",
+	  .rims = VF_NV_SIM_RIMS_DRIVER_ONLY,
+	  .failure = "rim_missing",
 	  .notes = "Only the driver RIM under gpu_rims required." },
-	{ .name = "vbios-rim-missing-if-present", .rims = VF_NV_SIM_RIMS_DRIVER_ONLY,
-	  .policy = "{\"gpu_rims\": \"if_present\"}", .notes = "Only the driver RIM under gpu_rims if_present." },
-	{ .name = "rims-off", .rims = VF_NV_SIM_RIMS_NONE, .policy = "{\"gpu_rims\": \"off\"}",
+	{ .name = "vbios-rim-missing-if-present",
+	  .rims = VF_NV_SIM_RIMS_DRIVER_ONLY,
+	  .policy = "{\"gpu_rims\": \"if_present\"}",
+	  .notes = "Only the driver RIM under gpu_rims if_present." },
+	{ .name = "rims-off",
+	  .rims = VF_NV_SIM_RIMS_NONE,
+	  .policy = "{\"gpu_rims\": \"off\"}",
 	  .notes = "No RIMs, gpu_rims off: signatures, chain and nonce only." },
-	{ .name = "rim-root-not-pinned", .anchors = VF_NV_SIM_ANCHORS_NO_RIM_ROOT, .failure = "rim_chain_invalid",
+	{ .name = "rim-root-not-pinned",
+	  .anchors = VF_NV_SIM_ANCHORS_NO_RIM_ROOT,
+	  .failure = "rim_chain_invalid",
 	  .notes = "RIMs given but no nvidia_rim_root pinned." },
-	{ .name = "driver-rim-foreign-root", .driver_fault = VF_NV_SIM_RIM_FOREIGN_ROOT, .failure = "rim_chain_invalid",
+	{ .name = "driver-rim-foreign-root",
+	  .driver_fault = VF_NV_SIM_RIM_FOREIGN_ROOT,
+	  .failure = "rim_chain_invalid",
 	  .notes = "--rim-fault foreign-root: the driver RIM is signed by a chain to an unpinned root." },
-	{ .name = "vbios-rim-signer-expired", .vbios_fault = VF_NV_SIM_RIM_EXPIRED_SIGNER, .failure = "cert_expired",
+	{ .name = "vbios-rim-signer-expired",
+	  .vbios_fault = VF_NV_SIM_RIM_EXPIRED_SIGNER,
+	  .failure = "cert_expired",
 	  .notes = "--rim-fault expired-signer: the VBIOS RIM signer expired a year ago." },
-	{ .name = "driver-rim-tampered", .driver_fault = VF_NV_SIM_RIM_TAMPERED, .failure = "rim_signature_invalid",
+	{ .name = "driver-rim-tampered",
+	  .driver_fault = VF_NV_SIM_RIM_TAMPERED,
+	  .failure = "rim_signature_invalid",
 	  .notes = "--rim-fault tampered: a driver RIM Hash0 edited after signing (reference digest)." },
-	{ .name = "vbios-rim-tampered", .vbios_fault = VF_NV_SIM_RIM_TAMPERED, .failure = "rim_signature_invalid",
+	{ .name = "vbios-rim-tampered",
+	  .vbios_fault = VF_NV_SIM_RIM_TAMPERED,
+	  .failure = "rim_signature_invalid",
 	  .notes = "--rim-fault tampered on the VBIOS RIM." },
-	{ .name = "driver-rim-bad-signature", .driver_fault = VF_NV_SIM_RIM_BAD_SIG, .failure = "rim_signature_invalid",
+	{ .name = "driver-rim-bad-signature",
+	  .driver_fault = VF_NV_SIM_RIM_BAD_SIG,
+	  .failure = "rim_signature_invalid",
 	  .notes = "--rim-fault bad-sig: SignatureValue with one flipped bit." },
-	{ .name = "vbios-rim-bad-signature", .vbios_fault = VF_NV_SIM_RIM_BAD_SIG, .failure = "rim_signature_invalid",
+	{ .name = "vbios-rim-bad-signature",
+	  .vbios_fault = VF_NV_SIM_RIM_BAD_SIG,
+	  .failure = "rim_signature_invalid",
 	  .notes = "--rim-fault bad-sig on the VBIOS RIM." },
-	{ .name = "driver-version-mismatch", .ev = { .driver_version = "570.124.07" }, .failure = "measurement_mismatch",
+	{ .name = "driver-version-mismatch",
+	  .ev = { .driver_version = "570.124.07" },
+	  .failure = "measurement_mismatch",
 	  .notes = "--driver-version 570.124.07: the driver RIM is for another version (step 6)." },
-	{ .name = "vbios-version-mismatch", .ev = { .vbios_version = "96.00.9f.00.05" }, .failure = "measurement_mismatch",
+	{ .name = "vbios-version-mismatch",
+	  .ev = { .vbios_version = "96.00.9f.00.05" },
+	  .failure = "measurement_mismatch",
 	  .notes = "--vbios-version 96.00.9f.00.05: the VBIOS RIM is for another version." },
-	{ .name = "measurement-mismatch-vbios", .ev = { .mismatch_block = VF_NV_SIM_BLOCK_VBIOS },
-	  .failure = "measurement_mismatch", .notes = "--measurement-mismatch 2: VBIOS RIM index 1 differs." },
-	{ .name = "measurement-mismatch-driver", .ev = { .mismatch_block = VF_NV_SIM_BLOCK_DRIVER },
-	  .failure = "measurement_mismatch", .notes = "--measurement-mismatch 22: driver RIM index 21 differs." },
-	{ .name = "measurement-mismatch-alternatives", .ev = { .mismatch_block = VF_NV_SIM_BLOCK_ALT },
+	{ .name = "measurement-mismatch-vbios",
+	  .ev = { .mismatch_block = VF_NV_SIM_BLOCK_VBIOS },
+	  .failure = "measurement_mismatch",
+	  .notes = "--measurement-mismatch 2: VBIOS RIM index 1 differs." },
+	{ .name = "measurement-mismatch-driver",
+	  .ev = { .mismatch_block = VF_NV_SIM_BLOCK_DRIVER },
+	  .failure = "measurement_mismatch",
+	  .notes = "--measurement-mismatch 22: driver RIM index 21 differs." },
+	{ .name = "measurement-mismatch-alternatives",
+	  .ev = { .mismatch_block = VF_NV_SIM_BLOCK_ALT },
 	  .failure = "measurement_mismatch",
 	  .notes = "--measurement-mismatch 3: matches neither of the two alternatives of VBIOS RIM index 2 (the "
 		   "good evidence matches the second)." },
-	{ .name = "measurement-mismatch-inactive", .ev = { .mismatch_block = VF_NV_SIM_BLOCK_INACTIVE },
+	{ .name = "measurement-mismatch-inactive",
+	  .ev = { .mismatch_block = VF_NV_SIM_BLOCK_INACTIVE },
 	  .notes = "--measurement-mismatch 50: RIM index 49 is inactive in both RIMs, so it is not compared." },
-	{ .name = "measurement-mismatch-nvdec", .ev = { .mismatch_block = VF_NV_SIM_BLOCK_NVDEC },
-	  .failure = "measurement_mismatch", .notes = "--measurement-mismatch 36 with NVDEC0 enabled: index 35 compared." },
+	{ .name = "measurement-mismatch-nvdec",
+	  .ev = { .mismatch_block = VF_NV_SIM_BLOCK_NVDEC },
+	  .failure = "measurement_mismatch",
+	  .notes = "--measurement-mismatch 36 with NVDEC0 enabled: index 35 compared." },
 	{ .name = "nvdec-disabled-skips-index-35",
 	  .ev = { .mismatch_block = VF_NV_SIM_BLOCK_NVDEC, .nvdec_disabled = true },
 	  .notes = "--nvdec-disabled --measurement-mismatch 36: NVDEC0 status 0x55, RIM index 35 is skipped." },
-	{ .name = "mode-ppcie", .ev = { .mode = VF_NV_SIM_MODE_PPCIE },
+	{ .name = "mode-ppcie",
+	  .ev = { .mode = VF_NV_SIM_MODE_PPCIE },
 	  .notes = "--mode ppcie: FEATURE_FLAG 2, allowed by default." },
-	{ .name = "mode-ppcie-not-allowed", .ev = { .mode = VF_NV_SIM_MODE_PPCIE },
-	  .policy = "{\"nvidia_allowed_modes\": [\"legacy\", \"spt\"]}", .failure = "policy_violation",
+	{ .name = "mode-ppcie-not-allowed",
+	  .ev = { .mode = VF_NV_SIM_MODE_PPCIE },
+	  .policy = "{\"nvidia_allowed_modes\": [\"legacy\", \"spt\"]}",
+	  .failure = "policy_violation",
 	  .notes = "--mode ppcie with nvidia_allowed_modes [legacy, spt] (step 7)." },
-	{ .name = "mode-legacy-not-allowed", .policy = "{\"nvidia_allowed_modes\": [\"mpt\"]}",
-	  .failure = "policy_violation", .notes = "No FEATURE_FLAG (legacy) with nvidia_allowed_modes [mpt]." },
-	{ .name = "mode-spt-allowed", .ev = { .mode = VF_NV_SIM_MODE_SPT }, .policy = "{\"nvidia_allowed_modes\": [\"spt\"]}",
+	{ .name = "mode-legacy-not-allowed",
+	  .policy = "{\"nvidia_allowed_modes\": [\"mpt\"]}",
+	  .failure = "policy_violation",
+	  .notes = "No FEATURE_FLAG (legacy) with nvidia_allowed_modes [mpt]." },
+	{ .name = "mode-spt-allowed",
+	  .ev = { .mode = VF_NV_SIM_MODE_SPT },
+	  .policy = "{\"nvidia_allowed_modes\": [\"spt\"]}",
 	  .notes = "--mode spt with nvidia_allowed_modes [spt]." },
 };
 
@@ -203,13 +287,15 @@ static TC_RESULT vf_nv_sim_case_evidence(const struct vf_nv_sim_case_ctx *x, con
 		char rel[VF_NV_SIM_REL_MAX];
 		json_t *gpu = json_object(), *s = NULL, *ch = NULL;
 
-		TC_ENSURE_GOTO(r, gpu != NULL && json_array_append_new(gpus, gpu) == 0, out, TC_ERR_NO_MEMORY, "manifest");
+		TC_ENSURE_GOTO(r, gpu != NULL && json_array_append_new(gpus, gpu) == 0, out, TC_ERR_NO_MEMORY,
+			       "manifest");
 		if (c->hex) {
 			tc_buf_reset(&hex);
 			TC_GUARD_GOTO(r, tc_hex_encode_buf(spdm[i].data, spdm[i].len, &hex), out);
 			TC_GUARD_GOTO(r, tc_buf_append_u8(&hex, '\n'), out);
 		}
-		snprintf(rel, sizeof(rel), "%s/%s/gpu%zu_spdm.%s", VF_NV_SIM_CASE_DIR, c->name, i, c->hex ? "hex.txt" : "bin");
+		snprintf(rel, sizeof(rel), "%s/%s/gpu%zu_spdm.%s", VF_NV_SIM_CASE_DIR, c->name, i,
+			 c->hex ? "hex.txt" : "bin");
 		TC_GUARD_GOTO(r, vf_nv_sim_put(x->out_dir, rel, c->hex ? &hex : &spdm[i], &s), out);
 		TC_GUARD_GOTO(r, vf_nv_sim_set(gpu, "spdm", s), out);
 		snprintf(rel, sizeof(rel), "%s/%s/gpu%zu_certchain.pem", VF_NV_SIM_CASE_DIR, c->name, i);
@@ -245,10 +331,12 @@ static TC_RESULT vf_nv_sim_case_rims(const struct vf_nv_sim_case_ctx *x, const s
 		if (!drv && c->rims == VF_NV_SIM_RIMS_DRIVER_ONLY)
 			continue;
 		tc_buf_reset(&rim);
-		TC_GUARD_GOTO(r, vf_nv_sim_rim(x->pki, (enum vf_nv_sim_rim_kind)kind, NULL, drv ? c->driver_fault : c->vbios_fault,
-					       x->now, &rim),
+		TC_GUARD_GOTO(r,
+			      vf_nv_sim_rim(x->pki, (enum vf_nv_sim_rim_kind)kind, NULL,
+					    drv ? c->driver_fault : c->vbios_fault, x->now, &rim),
 			      out);
-		snprintf(rel, sizeof(rel), "%s/%s/%s", VF_NV_SIM_CASE_DIR, c->name, drv ? "driver_rim.xml" : "vbios_rim.xml");
+		snprintf(rel, sizeof(rel), "%s/%s/%s", VF_NV_SIM_CASE_DIR, c->name,
+			 drv ? "driver_rim.xml" : "vbios_rim.xml");
 		TC_GUARD_GOTO(r, vf_nv_sim_put(x->out_dir, rel, &rim, &path), out);
 		TC_GUARD_GOTO(r, vf_nv_sim_set(collateral, drv ? "driver_rim" : "vbios_rim", path), out);
 	}
@@ -257,8 +345,7 @@ out:
 	return r;
 }
 
-static TC_RESULT vf_nv_sim_case_policy(const struct vf_nv_sim_case_ctx *x, const struct vf_nv_sim_case *c,
-				       json_t **out)
+static TC_RESULT vf_nv_sim_case_policy(const struct vf_nv_sim_case_ctx *x, const struct vf_nv_sim_case *c, json_t **out)
 {
 	json_t *p = json_object(), *extra = NULL;
 	json_error_t err;
@@ -284,12 +371,14 @@ out:
 
 static TC_RESULT vf_nv_sim_case_anchors(const struct vf_nv_sim_case *c, json_t *anchors)
 {
-	const char *dev = c->anchors == VF_NV_SIM_ANCHORS_REAL_DEVICE ? VF_NV_SIM_CASE_DIR "/anchors/real_nvidia_device_root.pem"
-								      : VF_NV_SIM_CASE_DIR "/anchors/nvidia_device_root.pem";
+	const char *dev = c->anchors == VF_NV_SIM_ANCHORS_REAL_DEVICE ?
+				  VF_NV_SIM_CASE_DIR "/anchors/real_nvidia_device_root.pem" :
+				  VF_NV_SIM_CASE_DIR "/anchors/nvidia_device_root.pem";
 
 	TC_GUARD(vf_nv_sim_set(anchors, "nvidia_device_root", json_string(dev)));
 	if (c->anchors != VF_NV_SIM_ANCHORS_NO_RIM_ROOT)
-		TC_GUARD(vf_nv_sim_set(anchors, "nvidia_rim_root", json_string(VF_NV_SIM_CASE_DIR "/anchors/nvidia_rim_root.pem")));
+		TC_GUARD(vf_nv_sim_set(anchors, "nvidia_rim_root",
+				       json_string(VF_NV_SIM_CASE_DIR "/anchors/nvidia_rim_root.pem")));
 	return tc_ok();
 }
 

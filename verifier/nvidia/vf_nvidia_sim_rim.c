@@ -26,11 +26,12 @@
 #define VF_NV_SIM_RIM_CERT_MAX (16u * 1024u)
 #define VF_NV_SIM_SWID_NS "http://standards.iso.org/iso/19770/-2/2015/schema.xsd"
 #define VF_NV_SIM_SHA384_NS "http://www.w3.org/2001/04/xmlenc#sha384"
-#define VF_NV_SIM_TCG_RIM_NS "https://trustedcomputinggroup.org/resource/tcg-reference-integrity-manifest-rim-information-model/"
+#define VF_NV_SIM_TCG_RIM_NS                                                                                           \
+	"https://trustedcomputinggroup.org/resource/tcg-reference-integrity-manifest-rim-information-model/"
 #define VF_NV_SIM_DSIG_PREFIX "ds"
 #define VF_NV_SIM_VENDOR_ID "5703" /* NVIDIA's PCI-SIG / IANA id as NVIDIA RIMs write it */
 #define VF_NV_SIM_YEAR (365 * 86400)
-#define VF_NV_SIM_TAMPER_INDEX 1   /* the RIM index whose Hash0 the tampered RIM edits (VBIOS) */
+#define VF_NV_SIM_TAMPER_INDEX 1 /* the RIM index whose Hash0 the tampered RIM edits (VBIOS) */
 #define VF_NV_SIM_TAMPER_INDEX_DRIVER 7
 
 /* The SWID body (before the signature). Versions are written in upper case like NVIDIA's VBIOS RIMs. */
@@ -50,21 +51,23 @@ static TC_RESULT vf_nv_sim_rim_body(const uint8_t meas[VF_NV_SIM_BLOCKS][VF_NV_S
 	TC_GUARD_GOTO(r, tc_buf_appendf(&id, "teecert-sim/%s/%s", drv ? "driver" : "vbios", upper), out);
 	TC_GUARD_GOTO(r, vf_sha384(id.data, id.len, tag_digest), out);
 	TC_GUARD_GOTO(r, tc_hex_encode(tag_digest, sizeof(tag_digest), tag, sizeof(tag)), out);
-	TC_GUARD_GOTO(r,
-		      tc_buf_appendf(x,
-				     "<SoftwareIdentity xmlns=\"%s\" xmlns:SHA384=\"%s\" corpus=\"false\" name=\"%s\" "
-				     "patch=\"false\" supplemental=\"false\" tagId=\"%s\" version=\"1.0\" tagVersion=\"0\">\n"
-				     "    <Entity name=\"NVIDIA Corporation (teecert sim)\" role=\"softwareCreator tagCreator\"/>\n"
-				     "    <Meta xmlns:rim=\"%s\" colloquialVersion=\"%s\" edition=\"%s\" product=\"%s\" "
-				     "revision=\"r1\" PayloadType=\"direct\" rim:BindingSpec=\"RIMIM\" "
-				     "rim:BindingSpecVersion=\"1.01\" rim:PlatformManufacturerId=\"%s\" "
-				     "rim:PlatformManufacturerStr=\"NVIDIA Corporation\" rim:PlatformModel=\"%s\" "
-				     "rim:FirmwareManufacturer=\"NVIDIA Corporation\" rim:FirmwareManufacturerId=\"%s\"/>\n"
-				     "    <Payload>\n",
-				     VF_NV_SIM_SWID_NS, VF_NV_SIM_SHA384_NS, VF_NV_SIM_PRODUCT, tag, VF_NV_SIM_TCG_RIM_NS,
-				     upper, drv ? "driver" : "GPU", VF_NV_SIM_PRODUCT, VF_NV_SIM_VENDOR_ID,
-				     VF_NV_SIM_PRODUCT, VF_NV_SIM_VENDOR_ID),
-		      out);
+	TC_GUARD_GOTO(
+		r,
+		tc_buf_appendf(
+			x,
+			"<SoftwareIdentity xmlns=\"%s\" xmlns:SHA384=\"%s\" corpus=\"false\" name=\"%s\" "
+			"patch=\"false\" supplemental=\"false\" tagId=\"%s\" version=\"1.0\" tagVersion=\"0\">\n"
+			"    <Entity name=\"NVIDIA Corporation (teecert sim)\" role=\"softwareCreator tagCreator\"/>\n"
+			"    <Meta xmlns:rim=\"%s\" colloquialVersion=\"%s\" edition=\"%s\" product=\"%s\" "
+			"revision=\"r1\" PayloadType=\"direct\" rim:BindingSpec=\"RIMIM\" "
+			"rim:BindingSpecVersion=\"1.01\" rim:PlatformManufacturerId=\"%s\" "
+			"rim:PlatformManufacturerStr=\"NVIDIA Corporation\" rim:PlatformModel=\"%s\" "
+			"rim:FirmwareManufacturer=\"NVIDIA Corporation\" rim:FirmwareManufacturerId=\"%s\"/>\n"
+			"    <Payload>\n",
+			VF_NV_SIM_SWID_NS, VF_NV_SIM_SHA384_NS, VF_NV_SIM_PRODUCT, tag, VF_NV_SIM_TCG_RIM_NS, upper,
+			drv ? "driver" : "GPU", VF_NV_SIM_PRODUCT, VF_NV_SIM_VENDOR_ID, VF_NV_SIM_PRODUCT,
+			VF_NV_SIM_VENDOR_ID),
+		out);
 	for (size_t i = 0; i < VF_NV_SIM_BLOCKS; i++) {
 		char hex[2 * VF_NV_SIM_MEAS_LEN + 1], alt[2 * VF_NV_SIM_MEAS_LEN + 1];
 		bool active = vf_nv_sim_rim_active(kind, i);
@@ -81,21 +84,22 @@ static TC_RESULT vf_nv_sim_rim_body(const uint8_t meas[VF_NV_SIM_BLOCKS][VF_NV_S
 			memcpy(other, meas[i], sizeof(other));
 			other[sizeof(other) - 1] ^= 0x5A;
 			TC_GUARD_GOTO(r, tc_hex_encode(other, sizeof(other), alt, sizeof(alt)), out);
-			TC_GUARD_GOTO(r,
-				      tc_buf_appendf(x,
-						     "        <Resource type=\"Measurement\" index=\"%zu\" active=\"True\" "
-						     "alternatives=\"2\" SHA384:Hash0=\"%s\" SHA384:Hash1=\"%s\" "
-						     "name=\"HashedMeasurement_%zu\" size=\"%d\"/>\n",
-						     i, alt, hex, i, VF_NV_SIM_MEAS_LEN),
-				      out);
+			TC_GUARD_GOTO(
+				r,
+				tc_buf_appendf(x,
+					       "        <Resource type=\"Measurement\" index=\"%zu\" active=\"True\" "
+					       "alternatives=\"2\" SHA384:Hash0=\"%s\" SHA384:Hash1=\"%s\" "
+					       "name=\"HashedMeasurement_%zu\" size=\"%d\"/>\n",
+					       i, alt, hex, i, VF_NV_SIM_MEAS_LEN),
+				out);
 			continue;
 		}
 		TC_GUARD_GOTO(r,
 			      tc_buf_appendf(x,
 					     "        <Resource type=\"Measurement\" index=\"%zu\" active=\"%s\" "
 					     "alternatives=\"1\" SHA384:Hash0=\"%s\" name=\"%s_%zu\" size=\"%d\"/>\n",
-					     i, active ? "True" : "False", hex, active ? "HashedMeasurement" : "Measurement", i,
-					     VF_NV_SIM_MEAS_LEN),
+					     i, active ? "True" : "False", hex,
+					     active ? "HashedMeasurement" : "Measurement", i, VF_NV_SIM_MEAS_LEN),
 			      out);
 	}
 	r = tc_buf_append_str(x, "    </Payload>\n</SoftwareIdentity>\n");
@@ -280,7 +284,10 @@ static TC_RESULT vf_nv_sim_foreign_chain(int64_t now, EVP_PKEY **signer_key, STA
 	X509 *root = NULL, *ca = NULL, *signer = NULL;
 	struct vf_nv_sim_cert_spec spec = {
 		.subject = { .cn = "Foreign RIM Root (teecert sim)", .o = "Not NVIDIA (teecert sim)" },
-		.ca = true, .pathlen = -1, .not_before = now - VF_NV_SIM_YEAR, .not_after = now + VF_NV_SIM_YEAR,
+		.ca = true,
+		.pathlen = -1,
+		.not_before = now - VF_NV_SIM_YEAR,
+		.not_after = now + VF_NV_SIM_YEAR,
 		.simulated_root = true,
 	};
 	struct tc_result r = tc_ok();

@@ -70,7 +70,8 @@ static TC_RESULT vf_nv_sim_sign(EVP_PKEY *key, const uint8_t *msg, size_t len, u
 	struct tc_result r = tc_ok();
 
 	TC_GUARD_GOTO(r, vf_sha384(msg, len, digest), out);
-	if (ctx == NULL || EVP_PKEY_sign_init(ctx) != 1 || EVP_PKEY_sign(ctx, der, &der_len, digest, sizeof(digest)) != 1 ||
+	if (ctx == NULL || EVP_PKEY_sign_init(ctx) != 1 ||
+	    EVP_PKEY_sign(ctx, der, &der_len, digest, sizeof(digest)) != 1 ||
 	    (s = d2i_ECDSA_SIG(NULL, &p, (long)der_len)) == NULL) {
 		r = tc_fail_openssl(TC_ERR_CRYPTO, "signing the SPDM response");
 		goto out;
@@ -127,13 +128,16 @@ static TC_RESULT vf_nv_sim_opaque(const struct vf_nv_sim_pki *pki, const struct 
 	TC_GUARD_GOTO(r, vf_nv_sim_tlv(o, VF_NV_OPAQUE_VBIOS_VERSION, vb, sizeof(vb)), out);
 	TC_GUARD_GOTO(r, vf_nv_sim_tlv(o, VF_NV_OPAQUE_BOARD_ID, vf_nv_sim_board_id, sizeof(vf_nv_sim_board_id)), out);
 	TC_GUARD_GOTO(r, vf_nv_sim_tlv(o, VF_NV_OPAQUE_CHIP_SKU, vf_nv_sim_chip_sku, sizeof(vf_nv_sim_chip_sku)), out);
-	TC_GUARD_GOTO(r, vf_nv_sim_tlv(o, VF_NV_OPAQUE_CHIP_SKU_MOD, vf_nv_sim_chip_sku_mod, sizeof(vf_nv_sim_chip_sku_mod)),
-		      out);
+	TC_GUARD_GOTO(
+		r, vf_nv_sim_tlv(o, VF_NV_OPAQUE_CHIP_SKU_MOD, vf_nv_sim_chip_sku_mod, sizeof(vf_nv_sim_chip_sku_mod)),
+		out);
 	TC_GUARD_GOTO(r, vf_nv_sim_tlv(o, VF_NV_OPAQUE_PROJECT, vf_nv_sim_project, sizeof(vf_nv_sim_project)), out);
-	TC_GUARD_GOTO(r, vf_nv_sim_tlv(o, VF_NV_OPAQUE_PROJECT_SKU, vf_nv_sim_project_sku, sizeof(vf_nv_sim_project_sku)),
+	TC_GUARD_GOTO(r,
+		      vf_nv_sim_tlv(o, VF_NV_OPAQUE_PROJECT_SKU, vf_nv_sim_project_sku, sizeof(vf_nv_sim_project_sku)),
 		      out);
-	TC_GUARD_GOTO(r, vf_nv_sim_tlv(o, VF_NV_OPAQUE_PROJECT_SKU_MOD, vf_nv_sim_project_sku_mod,
-				       sizeof(vf_nv_sim_project_sku_mod)),
+	TC_GUARD_GOTO(r,
+		      vf_nv_sim_tlv(o, VF_NV_OPAQUE_PROJECT_SKU_MOD, vf_nv_sim_project_sku_mod,
+				    sizeof(vf_nv_sim_project_sku_mod)),
 		      out);
 	TC_GUARD_GOTO(r, vf_nv_sim_tlv(o, VF_NV_OPAQUE_DRIVER_VERSION, driver, strlen(driver) + 1), out);
 	TC_GUARD_GOTO(r, vf_nv_sim_tlv(o, VF_NV_OPAQUE_GPU_INFO, vf_nv_sim_gpu_info, sizeof(vf_nv_sim_gpu_info)), out);
@@ -143,8 +147,9 @@ static TC_RESULT vf_nv_sim_opaque(const struct vf_nv_sim_pki *pki, const struct 
 	if (!k->no_fwid)
 		TC_GUARD_GOTO(r, vf_nv_sim_tlv(o, VF_NV_OPAQUE_FWID, fwid, fwid_len), out);
 	TC_GUARD_GOTO(r, vf_nv_sim_tlv(o, VF_NV_OPAQUE_PROTECTED_PCIE_STATUS, &vf_nv_sim_pcie_status, 1), out);
-	TC_GUARD_GOTO(r, vf_nv_sim_tlv(o, VF_NV_OPAQUE_OPAQUE_DATA_VERSION, vf_nv_sim_opaque_version,
-				       sizeof(vf_nv_sim_opaque_version)),
+	TC_GUARD_GOTO(r,
+		      vf_nv_sim_tlv(o, VF_NV_OPAQUE_OPAQUE_DATA_VERSION, vf_nv_sim_opaque_version,
+				    sizeof(vf_nv_sim_opaque_version)),
 		      out);
 	TC_GUARD_GOTO(r, vf_nv_sim_tlv(o, VF_NV_OPAQUE_CHIP_INFO, VF_NV_SIM_PRODUCT, sizeof(VF_NV_SIM_PRODUCT)), out);
 	if (k->mode != VF_NV_SIM_MODE_LEGACY) {
@@ -177,9 +182,10 @@ static TC_RESULT vf_nv_sim_report(const struct vf_nv_sim_pki *pki, const struct 
 			nonce[i] ^= 0xFF;
 	TC_GUARD_GOTO(r, tc_random_bytes(rsp_nonce, sizeof(rsp_nonce)), out);
 	TC_GUARD_GOTO(r, vf_nv_sim_record(pki, k, &rec), out);
-	TC_GUARD_GOTO(r, vf_nv_sim_opaque(pki, k, sk_X509_value(pki->gpus[gpu].chain, 0), k->fwid_mismatch && gpu == 0,
-					  &opaque),
-		      out);
+	TC_GUARD_GOTO(
+		r,
+		vf_nv_sim_opaque(pki, k, sk_X509_value(pki->gpus[gpu].chain, 0), k->fwid_mismatch && gpu == 0, &opaque),
+		out);
 	TC_ENSURE_GOTO(r, rec.len < (1u << (8 * VF_SPDM_RECORD_LEN_BYTES)) && opaque.len <= UINT16_MAX, out,
 		       TC_ERR_INTERNAL, "SPDM record too long");
 	/* GET_MEASUREMENTS request (Table 40). */
@@ -251,7 +257,8 @@ static TC_RESULT vf_nv_sim_chain(const struct vf_nv_sim_pki *pki, const struct v
 		bool root = i + 1 == sk_X509_num(chain);
 
 		if ((k->chain == VF_NV_SIM_CHAIN_MISSING_LEAF && i == 0) ||
-		    (k->chain == VF_NV_SIM_CHAIN_MISSING_ICA && i == 2) || (k->chain == VF_NV_SIM_CHAIN_ROOT_ONLY && !root))
+		    (k->chain == VF_NV_SIM_CHAIN_MISSING_ICA && i == 2) ||
+		    (k->chain == VF_NV_SIM_CHAIN_ROOT_ONLY && !root))
 			continue;
 		TC_GUARD_GOTO(r, vf_nv_sim_cert_pem(c, out), out);
 	}

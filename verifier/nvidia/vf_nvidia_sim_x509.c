@@ -46,14 +46,13 @@ TC_RESULT vf_nv_sim_key_new(EVP_PKEY **out)
 
 static TC_RESULT vf_nv_sim_name(X509_NAME *n, const struct vf_nv_sim_name *spec)
 {
-	if (spec->serial != NULL &&
-	    X509_NAME_add_entry_by_NID(n, NID_serialNumber, MBSTRING_UTF8, (const unsigned char *)spec->serial, -1,
-				       -1, 0) != 1)
+	if (spec->serial != NULL && X509_NAME_add_entry_by_NID(n, NID_serialNumber, MBSTRING_UTF8,
+							       (const unsigned char *)spec->serial, -1, -1, 0) != 1)
 		return tc_fail_openssl(TC_ERR_CRYPTO, "subject serialNumber");
-	if (X509_NAME_add_entry_by_NID(n, NID_organizationName, MBSTRING_UTF8, (const unsigned char *)spec->o, -1,
-				       -1, 0) != 1 ||
-	    X509_NAME_add_entry_by_NID(n, NID_commonName, MBSTRING_UTF8, (const unsigned char *)spec->cn, -1, -1,
-				       0) != 1)
+	if (X509_NAME_add_entry_by_NID(n, NID_organizationName, MBSTRING_UTF8, (const unsigned char *)spec->o, -1, -1,
+				       0) != 1 ||
+	    X509_NAME_add_entry_by_NID(n, NID_commonName, MBSTRING_UTF8, (const unsigned char *)spec->cn, -1, -1, 0) !=
+		    1)
 		return tc_fail_openssl(TC_ERR_CRYPTO, "subject name");
 	return tc_ok();
 }

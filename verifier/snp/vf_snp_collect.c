@@ -59,7 +59,8 @@ static enum vf_snp_cert_kind guid_kind(const uint8_t guid[VF_SNP_GUID_LEN])
 
 	for (size_t i = 0; i < sizeof(vf_snp_guids) / sizeof(vf_snp_guids[0]); i++) {
 		guid_mixed(vf_snp_guids[i].guid, mixed);
-		if (memcmp(guid, vf_snp_guids[i].guid, VF_SNP_GUID_LEN) == 0 || memcmp(guid, mixed, VF_SNP_GUID_LEN) == 0)
+		if (memcmp(guid, vf_snp_guids[i].guid, VF_SNP_GUID_LEN) == 0 ||
+		    memcmp(guid, mixed, VF_SNP_GUID_LEN) == 0)
 			return vf_snp_guids[i].kind;
 	}
 	return VF_SNP_CERT_OTHER;
@@ -98,8 +99,8 @@ TC_RESULT vf_snp_cert_table_parse(const uint8_t *buf, size_t len, struct vf_snp_
 		TC_ENSURE(t.n < VF_SNP_CERT_TABLE_MAX, TC_ERR_EVIDENCE_MALFORMED,
 			  "SNP certificate table: more than %d entries", VF_SNP_CERT_TABLE_MAX);
 		TC_ENSURE(n > 0 && (size_t)off <= len && (size_t)n <= len - off, TC_ERR_EVIDENCE_MALFORMED,
-			  "SNP certificate table: entry %zu (offset %u, length %u) lies outside the %zu-byte buffer", t.n,
-			  off, n, len);
+			  "SNP certificate table: entry %zu (offset %u, length %u) lies outside the %zu-byte buffer",
+			  t.n, off, n, len);
 		e = &t.entries[t.n++];
 		memcpy(e->guid, guid, sizeof(guid));
 		e->kind = guid_kind(guid);

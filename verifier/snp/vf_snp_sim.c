@@ -38,9 +38,12 @@
 
 /* [KDS] product lines; CPUID and firmware versions are plausible values for the simulated parts. */
 static const struct vf_snp_sim_product products[VF_SNP_SIM_N_PRODUCTS] = {
-	{ "Milan", "milan", "Milan-B0", 0x19, 0x01, 0x01, 1, 55, 29, VF_SNP_TCB_MILAN_GENOA },
-	{ "Genoa", "genoa", "Genoa", 0x19, 0x11, 0x01, 1, 55, 39, VF_SNP_TCB_MILAN_GENOA },
-	{ "Turin", "turin", "Turin", VF_SNP_CPUID_FAMILY_TURIN, 0x02, 0x01, 1, 55, 43, VF_SNP_TCB_TURIN },
+	{ "Milan", "milan", "Milan-B0", 0x19, 0x01, 0x01, 1, 55, 29, VF_SNP_TCB_MILAN_GENOA,
+	  { .bootloader = 4, .tee = 0, .snp = 24, .microcode = 219 } },
+	{ "Genoa", "genoa", "Genoa", 0x19, 0x11, 0x01, 1, 55, 39, VF_SNP_TCB_MILAN_GENOA,
+	  { .bootloader = 10, .tee = 0, .snp = 23, .microcode = 84 } },
+	{ "Turin", "turin", "Turin", VF_SNP_CPUID_FAMILY_TURIN, 0x02, 0x01, 1, 55, 43, VF_SNP_TCB_TURIN,
+	  { .bootloader = 1, .tee = 1, .snp = 3, .microcode = 72, .fmc = 1 } },
 };
 
 const struct vf_snp_sim_product *vf_snp_sim_product(const char *name)

@@ -30,6 +30,7 @@ struct vf_snp_sim_product {
 	uint8_t family, model, stepping; /* CPUID written into v3+ reports */
 	uint8_t fw_major, fw_minor, fw_build; /* CURRENT/COMMITTED firmware version */
 	enum vf_snp_tcb_layout layout;
+	struct vf_snp_tcb baseline; /* default TCB floor; the default is max(this, TCB table latest) */
 };
 
 /* The table of product lines; NULL for an unknown name (either "Milan" or "milan"). */

@@ -12,6 +12,7 @@
  *   OUT/snp-sim/<name>/{report.bin, vcek.pem|vlek.pem, ark_ask_chain.pem, amd_crl.der}
  *   OUT/snp-sim/pki/{amd_ark_<p>.pem, collateral-<p>[-vlek]/...}   (copied from the sim PKI)
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "vf_snp_sim.h"
@@ -349,12 +350,11 @@ static TC_RESULT one_case(const struct gen *g, const struct sim_case *c)
 	struct vf_snp_report rep;
 	uint8_t full[VF_SNP_REPORT_LEN];
 	json_t *m = NULL, *ev, *coll, *anchors, *expect, *policy = NULL;
-	struct tc_buf text;
+	char *text = NULL;
 	const char *leaf_role;
 	struct tc_result r = tc_ok();
 
 	vf_snp_sim_output_init(&out);
-	tc_buf_init(&text, SIM_FILE_MAX);
 	snprintf(name, sizeof(name), "snp-sim-%s", c->name);
 	snprintf(knobs, sizeof(knobs), "%s", c->knobs);
 	vf_snp_sim_opts_init(&o, g->now);
@@ -453,13 +453,13 @@ static TC_RESULT one_case(const struct gen *g, const struct sim_case *c)
 		      out);
 
 	snprintf(rel, sizeof(rel), "cases/%s.json", name);
-	TC_GUARD_GOTO(r, tc_json_dump(m, &text), out);
-	TC_GUARD_GOTO(r, tc_buf_append_u8(&text, '\n'), out);
-	r = put(g, rel, text.data, text.len);
+	text = json_dumps(m, JSON_INDENT(2));
+	TC_ENSURE_GOTO(r, text, out, TC_ERR_NO_MEMORY, "manifest text");
+	r = put(g, rel, text, strlen(text));
 out:
+	free(text);
 	json_decref(policy);
 	json_decref(m);
-	tc_buf_cleanup(&text);
 	vf_snp_sim_output_cleanup(&out);
 	return r;
 }

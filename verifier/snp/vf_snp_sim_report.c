@@ -227,17 +227,25 @@ out:
 	return r;
 }
 
-/* Default TCB: the TCB table's latest level for this product (and CPUID model) at NOW: UpToDate. */
-static TC_RESULT latest_tcb(const struct vf_snp_sim_opts *o, struct vf_snp_tcb *out)
+static uint8_t max_u8(uint8_t a, uint8_t b)
 {
+	return a > b ? a : b;
+}
+
+/* Default TCB: the product's sim baseline raised to the TCB table's latest level at NOW (so UpToDate). */
+static TC_RESULT default_tcb(const struct vf_snp_sim_opts *o, struct vf_snp_tcb *out)
+{
+	const struct vf_snp_tcb *b = &o->product->baseline;
 	struct vf_snp_tcb zero = { 0 };
 	struct vf_snp_tcb_verdict v;
 	int model = o->version >= VF_SNP_REPORT_V3 ? o->product->model : -1;
 
 	TC_GUARD(vf_snp_tcb_evaluate(NULL, o->product->name, model, &zero, o->product->layout, o->now, &v));
-	*out = v.latest;
-	if (o->product->layout != VF_SNP_TCB_TURIN)
-		out->fmc = 0;
+	out->bootloader = max_u8(b->bootloader, v.latest.bootloader);
+	out->tee = max_u8(b->tee, v.latest.tee);
+	out->snp = max_u8(b->snp, v.latest.snp);
+	out->microcode = max_u8(b->microcode, v.latest.microcode);
+	out->fmc = o->product->layout == VF_SNP_TCB_TURIN ? max_u8(b->fmc, v.latest.fmc) : 0;
 	return tc_ok();
 }
 
@@ -320,7 +328,7 @@ TC_RESULT vf_snp_sim_emit(const char *pki_dir, const struct vf_snp_sim_opts *o, 
 	if (o->has_reported)
 		reported = o->reported;
 	else
-		TC_GUARD_GOTO(r, latest_tcb(o, &reported), out);
+		TC_GUARD_GOTO(r, default_tcb(o, &reported), out);
 	if (o->product->layout != VF_SNP_TCB_TURIN)
 		reported.fmc = 0;
 	key_tcb = reported;

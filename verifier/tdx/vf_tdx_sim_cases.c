@@ -68,6 +68,7 @@ struct sim_case {
 	bool no_collateral;                         /* "collateral": {} */
 	const char *anchor;                         /* file under OUT/tdx-sim/; NULL: intel_root.pem */
 	const char *policy;                         /* JSON object merged into the case policy; NULL: none */
+	bool reference_match;                       /* policy reference_values listing the quote's mrtd, rtmr0 */
 	bool not_simulated;                         /* leave allow_simulated out */
 	int64_t verify_at;                          /* seconds after created_at; 0: SIM_VERIFY_AFTER */
 	const char *failure;                        /* NULL: accepted */
@@ -185,7 +186,7 @@ static const struct sim_case cases[] = {
 	  .policy = REVOCATION_OFF, .status = "preset", .notes = "no CRLs needed with check_revocation false" },
 	{ "sigonly", .no_collateral = true, .policy = "{\"require_collateral\":false}", .status = "Unknown",
 	  .notes = "signatures and chains only" },
-	{ "reference-values-match", .status = "preset", .policy = "reference",
+	{ "reference-values-match", .status = "preset", .reference_match = true,
 	  .notes = "mrtd and rtmr0 among their reference values" },
 
 	/* TCB outcomes. */
@@ -193,8 +194,7 @@ static const struct sim_case cases[] = {
 	{ "configswhardening", "configswhardening", .failure = "tcb_status_rejected", .status = "preset" },
 	{ "outofdate", "outofdate", .failure = "tcb_status_rejected", .status = "preset" },
 	{ "outofdateconfig", "outofdateconfig", .failure = "tcb_status_rejected", .status = "preset" },
-	{ "revoked-never-accepted", "revoked", .failure = "tcb_status_rejected", .status = "preset",
-	  .policy = "{\"accepted_tcb_statuses\":[\"UpToDate\",\"Revoked\"]}", .notes = "Revoked is never accepted" },
+	{ "revoked", "revoked", .failure = "tcb_status_rejected", .status = "preset" },
 	{ "relaunch", "relaunch", .failure = "tcb_status_rejected", .status = "preset" },
 	{ "relaunch-config", "relaunch-config", .failure = "tcb_status_rejected", .status = "preset" },
 	{ "module-outofdate", "module-outofdate", .failure = "tcb_status_rejected", .status = "preset" },
@@ -453,7 +453,6 @@ static TC_RESULT collateral_json(const struct sim_case *c, json_t **out)
 	json_t *coll = json_object();
 	TC_ENSURE(coll != NULL, TC_ERR_NO_MEMORY, "out of memory");
 	for (size_t i = 0; i < SIM_N_ROLES && !c->no_collateral; i++) {
-		const char *override = roles[i];
 		bool present = true;
 		snprintf(file, sizeof file, "collateral/%s", role_files[i]);
 		for (size_t k = 0; k < SIM_MAX_OVERRIDES && c->coll[k].role != NULL; k++) {
@@ -463,7 +462,7 @@ static TC_RESULT collateral_json(const struct sim_case *c, json_t **out)
 			if (present)
 				snprintf(file, sizeof file, "%s", c->coll[k].file);
 		}
-		if (present && json_object_set_new(coll, override, data_path(file)) != 0) {
+		if (present && json_object_set_new(coll, roles[i], data_path(file)) != 0) {
 			json_decref(coll);
 			return tc_fail(TC_ERR_NO_MEMORY, "out of memory");
 		}
@@ -476,7 +475,7 @@ static TC_RESULT policy_json(const struct gen *g, const struct sim_case *c, json
 {
 	json_error_t err;
 	json_t *p = NULL;
-	if (c->policy != NULL && strcmp(c->policy, "reference") == 0)
+	if (c->reference_match)
 		p = json_pack("{s:{s:[s],s:[s,s]}}", "reference_values", "mrtd", g->mrtd_hex, "rtmr0",
 			      "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
 			      g->rtmr0_hex);
@@ -484,7 +483,10 @@ static TC_RESULT policy_json(const struct gen *g, const struct sim_case *c, json
 		p = json_loads(c->policy, 0, &err);
 	else
 		p = json_object();
-	TC_ENSURE(json_is_object(p), TC_ERR_INTERNAL, "tdx sim: case %s has a bad policy", c->name);
+	if (!json_is_object(p)) {
+		json_decref(p);
+		return tc_fail(TC_ERR_INTERNAL, "tdx sim: case %s has a bad policy", c->name);
+	}
 	bool ok = json_object_set_new(p, "expected_report_data", json_string(g->report_data_hex)) == 0;
 	if (!c->not_simulated)
 		ok = ok && json_object_set_new(p, "allow_simulated", json_true()) == 0;

@@ -21,7 +21,7 @@
 
 struct fake_entry {
 	int wd;
-	char path[FAKE_TSM_PATH_MAX];
+	char path[FAKE_TSM_PATH_MAX + 512];
 	unsigned long long generation;
 };
 
@@ -61,7 +61,7 @@ void fake_shared_path(char *out, size_t size, const char *rel)
 /* Write a file atomically: a temporary in the root folder (not watched for files), then rename. */
 static void put(const struct fake_tsm *f, const char *dir, const char *name, const void *data, size_t len)
 {
-	char tmp[FAKE_TSM_PATH_MAX + 32], dst[FAKE_TSM_PATH_MAX + 32];
+	char tmp[FAKE_TSM_PATH_MAX + 32], dst[FAKE_TSM_PATH_MAX + 600];
 	int fd;
 
 	snprintf(tmp, sizeof(tmp), "%s/.tmp-%u", f->root, tmp_counter++);
@@ -101,7 +101,7 @@ static void on_new_entry(struct fake_tsm *f, const char *name)
 
 static void on_written(struct fake_tsm *f, struct fake_entry *e, const char *name)
 {
-	char path[FAKE_TSM_PATH_MAX + 32];
+	char path[FAKE_TSM_PATH_MAX + 600];
 	struct tc_buf in, out;
 
 	if (strcmp(name, "privlevel") == 0) {
@@ -136,7 +136,8 @@ static void *fake_main(void *arg)
 	char buf[FAKE_EVENT_BUF] __attribute__((aligned(__alignof__(struct inotify_event))));
 
 	for (;;) {
-		struct pollfd p[2] = { { .fd = f->inotify_fd, .events = POLLIN }, { .fd = f->stop_pipe[0], .events = POLLIN } };
+		struct pollfd p[2] = { { .fd = f->inotify_fd, .events = POLLIN },
+				       { .fd = f->stop_pipe[0], .events = POLLIN } };
 		ssize_t n;
 
 		if (poll(p, 2, -1) < 0 && errno != EINTR)

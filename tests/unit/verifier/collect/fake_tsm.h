@@ -17,15 +17,15 @@
 #define FAKE_TSM_PATH_MAX 512
 
 struct fake_tsm {
-	char root[FAKE_TSM_PATH_MAX];  /* the folder to watch (created by fake_tsm_start) */
-	const char *provider;          /* NULL: never write `provider` */
-	struct tc_buf outblob;         /* served as outblob */
-	struct tc_buf auxblob;         /* served as auxblob when has_auxblob */
+	char root[FAKE_TSM_PATH_MAX]; /* the folder to watch (created by fake_tsm_start) */
+	const char *provider;         /* NULL: never write `provider` */
+	struct tc_buf outblob;        /* served as outblob */
+	struct tc_buf auxblob;        /* served as auxblob when has_auxblob */
 	bool has_auxblob;
-	bool privlevel;                /* create a `privlevel` attribute */
-	unsigned extra_bumps;          /* racing writer: bump generation this much more per inblob write */
-	long echo_offset;              /* >= 0: copy the 64-byte inblob into the outblob at this offset */
-	unsigned attr_mode;            /* mode of the created attribute files (0: 0644) */
+	bool privlevel;       /* create a `privlevel` attribute */
+	unsigned extra_bumps; /* racing writer: bump generation this much more per inblob write */
+	long echo_offset;     /* >= 0: copy the 64-byte inblob into the outblob at this offset */
+	unsigned attr_mode;   /* mode of the created attribute files (0: 0644) */
 	/* private */
 	pthread_t thread;
 	int inotify_fd, stop_pipe[2];
@@ -43,8 +43,6 @@ void fake_shared_path(char *out, size_t size, const char *rel);
 int fake_tsm_start(struct fake_tsm *f);
 /* Stop the thread, remove the tree, free the blobs. */
 void fake_tsm_stop(struct fake_tsm *f);
-
-
 
 /* The SNP certificate table a host would attach for the trustee Milan report: VCEK (trustee_milan_vcek.der),
  * ASK and ARK (amd_ark_ask_milan_vcek.pem as DER), GUIDs in RFC 4122 byte order (MIXED: EFI mixed-endian).

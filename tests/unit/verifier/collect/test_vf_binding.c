@@ -203,8 +203,10 @@ static void test_csr_spki(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_report_data_known_answer), cmocka_unit_test(test_gpu_nonce_known_answer),
-		cmocka_unit_test(test_binding_inputs_matter),	 cmocka_unit_test(test_workload_info_hash),
+		cmocka_unit_test(test_report_data_known_answer),
+		cmocka_unit_test(test_gpu_nonce_known_answer),
+		cmocka_unit_test(test_binding_inputs_matter),
+		cmocka_unit_test(test_workload_info_hash),
 		cmocka_unit_test(test_csr_spki),
 	};
 

@@ -100,7 +100,7 @@ static void test_tdx_quote_through_tsm(void **state)
 	fake_tsm_init(&f, "tdx_guest");
 	serve_file(&f, TDX_QUOTE);
 	tc_buf_init(&want, 1u << 20);
-	tc_buf_append(&want, f.outblob.data, f.outblob.len);
+	assert_true(tc_is_ok(tc_buf_append(&want, f.outblob.data, f.outblob.len)));
 	fake_report_data(TDX_QUOTE, TDX_RD_OFFSET, rd);
 	assert_int_equal(fake_tsm_start(&f), 0);
 	opt.tsm_root = f.root;
@@ -357,10 +357,10 @@ static void test_fallback_device_failure(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tdx_quote_through_tsm),	  cmocka_unit_test(test_snp_report_and_cert_table),
-		cmocka_unit_test(test_report_data_must_match),	  cmocka_unit_test(test_racing_writer),
-		cmocka_unit_test(test_privlevel_and_generation),  cmocka_unit_test(test_missing_and_unknown_provider),
-		cmocka_unit_test(test_permission_errors),	  cmocka_unit_test(test_no_tee_anywhere),
+		cmocka_unit_test(test_tdx_quote_through_tsm),    cmocka_unit_test(test_snp_report_and_cert_table),
+		cmocka_unit_test(test_report_data_must_match),   cmocka_unit_test(test_racing_writer),
+		cmocka_unit_test(test_privlevel_and_generation), cmocka_unit_test(test_missing_and_unknown_provider),
+		cmocka_unit_test(test_permission_errors),        cmocka_unit_test(test_no_tee_anywhere),
 		cmocka_unit_test(test_fallback_device_failure),
 	};
 
