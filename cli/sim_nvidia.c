@@ -50,7 +50,10 @@ static void usage(FILE *f)
 		"  --rim-out DIR             also write driver_rim.xml and vbios_rim.xml (a --collateral folder)\n"
 		"  --rim-fault tampered|bad-sig|foreign-root|expired-signer   fault in one RIM (--rim-target)\n"
 		"  --rim-target driver|vbios   which RIM gets the fault (default driver)\n"
-		"  --rim-omit driver|vbios   leave one RIM out\n",
+		"  --rim-omit driver|vbios   leave one RIM out\n"
+		"  --ocsp-out DIR            also write OCSP responses ocsp.*.der (a --collateral folder)\n"
+		"  --ocsp-fault revoked|on-hold|stale|bad-sig   fault in one response (--ocsp-target)\n"
+		"  --ocsp-target gpu|rim     gpu0's BROM (default) or the RIM signer\n",
 		VF_NV_SIM_MAX_GPUS, VF_NV_SIM_BLOCKS);
 }
 
@@ -85,9 +88,10 @@ static bool parse_name(const char *s, const char *const *names, size_t n, int *o
 
 /* Everything the flags ask for. */
 struct sim_nv_args {
-	const char *init, *pki, *cases, *out, *nonce, *rim_out;
+	const char *init, *pki, *cases, *out, *nonce, *rim_out, *ocsp_out;
 	bool hex;
 	int rim_fault, rim_target, rim_omit; /* rim_omit: -1 none */
+	int ocsp_fault, ocsp_target;
 	struct vf_nv_sim_knobs k;
 };
 
@@ -156,6 +160,40 @@ static int write_rims(const struct sim_nv_args *a, const struct vf_nv_sim_pki *p
 	return tc_is_ok(r) ? CLI_EXIT_OK : fail(r);
 }
 
+/* OCSP responses: per GPU its BROM's; the shared ICA, GH100 identity and RIM ones once (with gpu0's). */
+static int write_ocsp(const struct sim_nv_args *a, const struct vf_nv_sim_pki *pki)
+{
+	static const char *const names[VF_NV_SIM_OCSP_RESPONSES] = { "brom", "provisioner_ica", "gh100_identity",
+								     "rim_signer", "rim_ca" };
+	struct tc_buf der[VF_NV_SIM_OCSP_RESPONSES];
+	size_t n = a->k.gpus ? a->k.gpus : 1;
+	struct tc_result r = tc_ok();
+
+	for (size_t k = 0; k < VF_NV_SIM_OCSP_RESPONSES; k++)
+		tc_buf_init(&der[k], SIM_NV_FILE_MAX);
+	for (size_t i = 0; i < n && tc_is_ok(r); i++) {
+		for (size_t k = 0; k < VF_NV_SIM_OCSP_RESPONSES; k++)
+			tc_buf_reset(&der[k]);
+		r = vf_nv_sim_ocsp(pki, i, (enum vf_nv_sim_ocsp_fault)a->ocsp_fault,
+				   (enum vf_nv_sim_ocsp_target)a->ocsp_target, tc_time_now(), der);
+		for (size_t k = 0; k < VF_NV_SIM_OCSP_RESPONSES && tc_is_ok(r) && (k == 0 || i == 0); k++) {
+			char path[SIM_NV_PATH_MAX];
+
+			/* role = file name up to the first dot: every file is an "ocsp" item */
+			if (k == 0)
+				snprintf(path, sizeof(path), "%s/ocsp.gpu%zu_%s.der", a->ocsp_out, i, names[k]);
+			else
+				snprintf(path, sizeof(path), "%s/ocsp.%s.der", a->ocsp_out, names[k]);
+			r = tc_file_write(path, der[k].data, der[k].len, 0644);
+			if (tc_is_ok(r))
+				printf("ocsp: %s\n", path);
+		}
+	}
+	for (size_t k = 0; k < VF_NV_SIM_OCSP_RESPONSES; k++)
+		tc_buf_cleanup(&der[k]);
+	return tc_is_ok(r) ? CLI_EXIT_OK : fail(r);
+}
+
 enum {
 	OPT_INIT = 256,
 	OPT_PKI,
@@ -185,6 +223,9 @@ enum {
 	OPT_RIM_FAULT,
 	OPT_RIM_TARGET,
 	OPT_RIM_OMIT,
+	OPT_OCSP_OUT,
+	OPT_OCSP_FAULT,
+	OPT_OCSP_TARGET,
 	OPT_HELP,
 };
 
@@ -217,6 +258,9 @@ static const struct option sim_nv_opts[] = {
 	{ "rim-fault", required_argument, NULL, OPT_RIM_FAULT },
 	{ "rim-target", required_argument, NULL, OPT_RIM_TARGET },
 	{ "rim-omit", required_argument, NULL, OPT_RIM_OMIT },
+	{ "ocsp-out", required_argument, NULL, OPT_OCSP_OUT },
+	{ "ocsp-fault", required_argument, NULL, OPT_OCSP_FAULT },
+	{ "ocsp-target", required_argument, NULL, OPT_OCSP_TARGET },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -227,6 +271,8 @@ static bool apply_flag(struct sim_nv_args *a, int c, const char *v)
 	static const char *const modes[] = { "legacy", "spt", "mpt", "ppcie" };
 	static const char *const faults[] = { "ok", "tampered", "bad-sig", "foreign-root", "expired-signer" };
 	static const char *const kinds[] = { "driver", "vbios" };
+	static const char *const ocsp_faults[] = { "good", "revoked", "on-hold", "stale", "bad-sig" };
+	static const char *const ocsp_targets[] = { "gpu", "rim" };
 	struct vf_nv_sim_knobs *k = &a->k;
 	unsigned long n;
 	int i;
@@ -328,6 +374,13 @@ static bool apply_flag(struct sim_nv_args *a, int c, const char *v)
 		return parse_name(v, kinds, 2, &a->rim_target);
 	case OPT_RIM_OMIT:
 		return parse_name(v, kinds, 2, &a->rim_omit);
+	case OPT_OCSP_OUT:
+		a->ocsp_out = v;
+		return true;
+	case OPT_OCSP_FAULT:
+		return parse_name(v, ocsp_faults, 5, &a->ocsp_fault);
+	case OPT_OCSP_TARGET:
+		return parse_name(v, ocsp_targets, 2, &a->ocsp_target);
 	default:
 		return false;
 	}
@@ -385,6 +438,8 @@ int cli_sim_nvidia(int argc, char **argv)
 	rc = write_evidence(&a, pki);
 	if (rc == CLI_EXIT_OK && a.rim_out)
 		rc = write_rims(&a, pki);
+	if (rc == CLI_EXIT_OK && a.ocsp_out)
+		rc = write_ocsp(&a, pki);
 	vf_nv_sim_pki_free(&pki);
 	return rc;
 }

@@ -20,12 +20,46 @@
 #define SIM_TDX_QUOTE_MAX ((size_t)1024 * 1024)
 
 enum {
-	OPT_INIT = 256, OPT_PKI, OPT_CASES, OPT_OUT, OPT_REPORT_DATA, OPT_VERSION, OPT_BODY_TYPE, OPT_TCB_LEVEL,
-	OPT_LIST, OPT_DEBUG, OPT_TD_ATTRIBUTES, OPT_XFAM, OPT_MRTD, OPT_RTMR0, OPT_RTMR1, OPT_RTMR2, OPT_RTMR3,
-	OPT_MRSEAM, OPT_MRSIGNERSEAM, OPT_SEAM_ATTRIBUTES, OPT_MRCONFIGID, OPT_MROWNER, OPT_MROWNERCONFIG,
-	OPT_TEE_TCB_SVN, OPT_TEE_TCB_SVN2, OPT_MRSERVICETD, OPT_QE_SVN, OPT_BAD_QUOTE_SIG, OPT_BAD_QE_SIG,
-	OPT_BAD_AK_BINDING, OPT_BAD_PCK_CHAIN, OPT_PCK_EXPIRED, OPT_PCK_REVOKED, OPT_TRUNCATE, OPT_TRAILING,
-	OPT_UNSUPPORTED_VERSION, OPT_FMSPC_MISMATCH, OPT_BAD_QE_IDENTITY, OPT_WRONG_REPORT_DATA, OPT_AK_FROM_KEYS,
+	OPT_INIT = 256,
+	OPT_PKI,
+	OPT_CASES,
+	OPT_OUT,
+	OPT_REPORT_DATA,
+	OPT_VERSION,
+	OPT_BODY_TYPE,
+	OPT_TCB_LEVEL,
+	OPT_LIST,
+	OPT_DEBUG,
+	OPT_TD_ATTRIBUTES,
+	OPT_XFAM,
+	OPT_MRTD,
+	OPT_RTMR0,
+	OPT_RTMR1,
+	OPT_RTMR2,
+	OPT_RTMR3,
+	OPT_MRSEAM,
+	OPT_MRSIGNERSEAM,
+	OPT_SEAM_ATTRIBUTES,
+	OPT_MRCONFIGID,
+	OPT_MROWNER,
+	OPT_MROWNERCONFIG,
+	OPT_TEE_TCB_SVN,
+	OPT_TEE_TCB_SVN2,
+	OPT_MRSERVICETD,
+	OPT_QE_SVN,
+	OPT_BAD_QUOTE_SIG,
+	OPT_BAD_QE_SIG,
+	OPT_BAD_AK_BINDING,
+	OPT_BAD_PCK_CHAIN,
+	OPT_PCK_EXPIRED,
+	OPT_PCK_REVOKED,
+	OPT_TRUNCATE,
+	OPT_TRAILING,
+	OPT_UNSUPPORTED_VERSION,
+	OPT_FMSPC_MISMATCH,
+	OPT_BAD_QE_IDENTITY,
+	OPT_WRONG_REPORT_DATA,
+	OPT_AK_FROM_KEYS,
 	OPT_HELP,
 };
 
@@ -58,8 +92,8 @@ static int list_levels(void)
 {
 	for (size_t i = 0; i < vf_tdx_sim_n_presets; i++) {
 		const struct vf_tdx_sim_preset *p = &vf_tdx_sim_presets[i];
-		printf("%-18s %-42s %s\n", p->name, p->level_found ? vf_tcb_status_name(p->expect) : "tcb_level_not_found",
-		       p->summary);
+		printf("%-18s %-42s %s\n", p->name,
+		       p->level_found ? vf_tcb_status_name(p->expect) : "tcb_level_not_found", p->summary);
 	}
 	return CLI_EXIT_OK;
 }
@@ -90,37 +124,74 @@ static bool num_arg(const char *arg, unsigned long max, unsigned long *out)
 static uint8_t *register_of(int opt, struct vf_tdx_report *r)
 {
 	switch (opt) {
-	case OPT_MRTD: return r->mrtd;
-	case OPT_RTMR0: return r->rtmr[0];
-	case OPT_RTMR1: return r->rtmr[1];
-	case OPT_RTMR2: return r->rtmr[2];
-	case OPT_RTMR3: return r->rtmr[3];
-	case OPT_MRSEAM: return r->mrseam;
-	case OPT_MRSIGNERSEAM: return r->mrsignerseam;
-	case OPT_MRCONFIGID: return r->mrconfigid;
-	case OPT_MROWNER: return r->mrowner;
-	case OPT_MROWNERCONFIG: return r->mrownerconfig;
-	case OPT_MRSERVICETD: return r->mrservicetd;
-	default: return NULL;
+	case OPT_MRTD:
+		return r->mrtd;
+	case OPT_RTMR0:
+		return r->rtmr[0];
+	case OPT_RTMR1:
+		return r->rtmr[1];
+	case OPT_RTMR2:
+		return r->rtmr[2];
+	case OPT_RTMR3:
+		return r->rtmr[3];
+	case OPT_MRSEAM:
+		return r->mrseam;
+	case OPT_MRSIGNERSEAM:
+		return r->mrsignerseam;
+	case OPT_MRCONFIGID:
+		return r->mrconfigid;
+	case OPT_MROWNER:
+		return r->mrowner;
+	case OPT_MROWNERCONFIG:
+		return r->mrownerconfig;
+	case OPT_MRSERVICETD:
+		return r->mrservicetd;
+	default:
+		return NULL;
 	}
 }
 
 static bool set_flag(int opt, struct vf_tdx_sim_quote_opts *o)
 {
 	switch (opt) {
-	case OPT_DEBUG: o->report.td_attributes[0] |= VF_TDX_TD_ATTR_DEBUG; return true;
-	case OPT_BAD_QUOTE_SIG: o->bad_quote_sig = true; return true;
-	case OPT_BAD_QE_SIG: o->bad_qe_sig = true; return true;
-	case OPT_BAD_AK_BINDING: o->bad_ak_binding = true; return true;
-	case OPT_BAD_PCK_CHAIN: o->bad_pck_chain = true; return true;
-	case OPT_PCK_EXPIRED: o->pck_expired = true; return true;
-	case OPT_PCK_REVOKED: o->pck_revoked = true; return true;
-	case OPT_UNSUPPORTED_VERSION: o->version = 3; return true;
-	case OPT_FMSPC_MISMATCH: o->fmspc_mismatch = true; return true;
-	case OPT_BAD_QE_IDENTITY: o->bad_qe_identity = true; return true;
-	case OPT_WRONG_REPORT_DATA: o->wrong_report_data = true; return true;
-	case OPT_AK_FROM_KEYS: o->ak_from_keys = true; return true;
-	default: return false;
+	case OPT_DEBUG:
+		o->report.td_attributes[0] |= VF_TDX_TD_ATTR_DEBUG;
+		return true;
+	case OPT_BAD_QUOTE_SIG:
+		o->bad_quote_sig = true;
+		return true;
+	case OPT_BAD_QE_SIG:
+		o->bad_qe_sig = true;
+		return true;
+	case OPT_BAD_AK_BINDING:
+		o->bad_ak_binding = true;
+		return true;
+	case OPT_BAD_PCK_CHAIN:
+		o->bad_pck_chain = true;
+		return true;
+	case OPT_PCK_EXPIRED:
+		o->pck_expired = true;
+		return true;
+	case OPT_PCK_REVOKED:
+		o->pck_revoked = true;
+		return true;
+	case OPT_UNSUPPORTED_VERSION:
+		o->version = 3;
+		return true;
+	case OPT_FMSPC_MISMATCH:
+		o->fmspc_mismatch = true;
+		return true;
+	case OPT_BAD_QE_IDENTITY:
+		o->bad_qe_identity = true;
+		return true;
+	case OPT_WRONG_REPORT_DATA:
+		o->wrong_report_data = true;
+		return true;
+	case OPT_AK_FROM_KEYS:
+		o->ak_from_keys = true;
+		return true;
+	default:
+		return false;
 	}
 }
 
@@ -145,11 +216,16 @@ static bool set_value(int opt, const char *arg, struct vf_tdx_sim_quote_opts *o,
 			return false;
 		o->body_type = (uint16_t)n;
 		return true;
-	case OPT_TD_ATTRIBUTES: return hex_arg(arg, o->report.td_attributes, VF_TDX_ATTRIBUTES_LEN);
-	case OPT_XFAM: return hex_arg(arg, o->report.xfam, VF_TDX_ATTRIBUTES_LEN);
-	case OPT_SEAM_ATTRIBUTES: return hex_arg(arg, o->report.seam_attributes, VF_TDX_ATTRIBUTES_LEN);
-	case OPT_TEE_TCB_SVN: return hex_arg(arg, o->report.tee_tcb_svn, VF_TDX_SVN_LEN);
-	case OPT_TEE_TCB_SVN2: return hex_arg(arg, o->report.tee_tcb_svn2, VF_TDX_SVN_LEN);
+	case OPT_TD_ATTRIBUTES:
+		return hex_arg(arg, o->report.td_attributes, VF_TDX_ATTRIBUTES_LEN);
+	case OPT_XFAM:
+		return hex_arg(arg, o->report.xfam, VF_TDX_ATTRIBUTES_LEN);
+	case OPT_SEAM_ATTRIBUTES:
+		return hex_arg(arg, o->report.seam_attributes, VF_TDX_ATTRIBUTES_LEN);
+	case OPT_TEE_TCB_SVN:
+		return hex_arg(arg, o->report.tee_tcb_svn, VF_TDX_SVN_LEN);
+	case OPT_TEE_TCB_SVN2:
+		return hex_arg(arg, o->report.tee_tcb_svn2, VF_TDX_SVN_LEN);
 	case OPT_QE_SVN:
 		if (!num_arg(arg, UINT16_MAX, &n))
 			return false;
@@ -165,7 +241,8 @@ static bool set_value(int opt, const char *arg, struct vf_tdx_sim_quote_opts *o,
 			return false;
 		o->trailing = n;
 		return true;
-	default: return false;
+	default:
+		return false;
 	}
 }
 
@@ -258,15 +335,30 @@ int cli_sim_tdx(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case OPT_INIT: init = optarg; break;
-		case OPT_PKI: pki = optarg; break;
-		case OPT_CASES: cases = optarg; break;
-		case OPT_OUT: out = optarg; break;
-		case OPT_TCB_LEVEL: level = optarg; break;
-		case OPT_LIST: return list_levels();
+		case OPT_INIT:
+			init = optarg;
+			break;
+		case OPT_PKI:
+			pki = optarg;
+			break;
+		case OPT_CASES:
+			cases = optarg;
+			break;
+		case OPT_OUT:
+			out = optarg;
+			break;
+		case OPT_TCB_LEVEL:
+			level = optarg;
+			break;
+		case OPT_LIST:
+			return list_levels();
 		case 'h':
-		case OPT_HELP: usage(stdout); return CLI_EXIT_OK;
-		case '?': usage(stderr); return CLI_EXIT_USAGE;
+		case OPT_HELP:
+			usage(stdout);
+			return CLI_EXIT_OK;
+		case '?':
+			usage(stderr);
+			return CLI_EXIT_USAGE;
 		default:
 			if (n_knobs < sizeof knobs / sizeof knobs[0])
 				knobs[n_knobs++] = (struct knob){ c, optarg };

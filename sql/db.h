@@ -186,4 +186,103 @@ struct db_anchor_tip {
 };
 TC_RESULT db_anchor_tip(struct db_conn *conn, uint64_t chain_id, struct db_anchor_tip *out);
 
+/* ------------------------------------------------------------------------------------ transparency log */
+
+/*
+ * The certificate log (migration 0002, docs/log.md): entries appended gap-free from seq 0, the hash of every
+ * complete Merkle subtree (RFC 9162), and signed checkpoints. Appends run inside the caller's transaction
+ * (db_txn_run), together with the issuance or revocation they record. Proofs use chain.h's generators
+ * backed by the stored subtree hashes: one round trip per proof, never all leaves.
+ */
+#define DB_LOG_HASH_LEN 32
+#define DB_LOG_SERIAL_MAX 64 /* hex digits of a serial (RFC 5280 allows 20 octets; we accept 32) */
+#define DB_LOG_ISSUER_MAX 1024
+#define DB_LOG_KIND_MAX 16
+#define DB_LOG_ENTRY_MAX 4096 /* canonical entry bytes */
+#define DB_LOG_NOTE_MAX 4096  /* CHAIN_NOTE_MAX */
+#define DB_LOG_KEY_NAME_MAX 255
+#define DB_LOG_KEY_ID_LEN 4
+#define DB_LOG_SIG_LEN 64
+
+struct chain_merkle_proof; /* chain.h */
+struct chain_note_signer;  /* chain.h */
+
+enum db_log_type { DB_LOG_ISSUANCE, DB_LOG_REVOCATION };
+
+/* "issuance" / "revocation" and back. */
+const char *db_log_type_name(enum db_log_type t);
+TC_RESULT db_log_type_parse(const char *s, enum db_log_type *out);
+
+/* One log entry; the fields of its canonical encoding. */
+struct db_log_entry {
+	uint64_t seq; /* assigned by db_log_append */
+	enum db_log_type type;
+	char serial[DB_LOG_SERIAL_MAX + 1]; /* lowercase hex of the DER INTEGER content octets */
+	uint8_t cert_sha256[DB_LOG_HASH_LEN];
+	char issuer[DB_LOG_ISSUER_MAX + 1]; /* issuing CA's subject DN (RFC 4514) */
+	char kind[DB_LOG_KIND_MAX];         /* root | subroot | cvm | workload */
+	bool has_appraisal_digest;
+	uint8_t appraisal_digest[DB_LOG_HASH_LEN];
+	bool has_workload_info_hash;
+	uint8_t workload_info_hash[DB_LOG_HASH_LEN];
+	int64_t time; /* Unix seconds */
+};
+
+/*
+ * The canonical encoding that is hashed (RFC 8785 JSON of {appraisal_digest, cert_sha256, issuer, kind, seq,
+ * serial, time, type, workload_info_hash}; hashes as lowercase hex or null, time as RFC 3339), appended to
+ * OUT. Validates the fields (TC_ERR_INVALID_ARGUMENT).
+ */
+TC_RESULT db_log_entry_encode(const struct db_log_entry *e, struct tc_buf *out);
+/*
+ * Append E as the next entry inside the caller's transaction: E->seq is set to the log size, the leaf hash
+ * and the complete-subtree nodes it completes are stored. SEQ and LEAF_HASH (may be NULL) get the results.
+ * Concurrent appenders serialize on log_state (one of them retries, via db_txn_run).
+ */
+TC_RESULT db_log_append(struct db_conn *conn, struct db_log_entry *e, uint64_t *seq,
+			uint8_t leaf_hash[DB_LOG_HASH_LEN]);
+/* Number of entries. */
+TC_RESULT db_log_size(struct db_conn *conn, uint64_t *size);
+/* Entry SEQ: its fields, its canonical bytes (appended to ENTRY, may be NULL) and leaf hash (may be
+ * NULL); *FOUND false when the log is shorter. */
+TC_RESULT db_log_entry_get(struct db_conn *conn, uint64_t seq, struct db_log_entry *out, struct tc_buf *entry,
+			   uint8_t leaf_hash[DB_LOG_HASH_LEN], bool *found);
+/* Hash of the complete subtree [START, START + 2^LEVEL); TC_ERR_NOT_FOUND when the log does not have it. */
+TC_RESULT db_log_subtree(struct db_conn *conn, uint64_t start, unsigned level, uint8_t out[DB_LOG_HASH_LEN]);
+/* The same for N subtrees in one query (N <= DB_LOG_SUBTREES_MAX). */
+#define DB_LOG_SUBTREES_MAX 4096
+TC_RESULT db_log_subtrees(struct db_conn *conn, size_t n, const uint64_t *starts, const unsigned *levels,
+			  uint8_t (*out)[DB_LOG_HASH_LEN]);
+/* MTH of the first SIZE entries; inclusion proof of SEQ and consistency proof between sizes (RFC 9162
+ * §2.1), each from one batched subtree query. Sizes beyond the log fail with TC_ERR_NOT_FOUND. */
+TC_RESULT db_log_root(struct db_conn *conn, uint64_t size, uint8_t out[DB_LOG_HASH_LEN]);
+TC_RESULT db_log_inclusion_proof(struct db_conn *conn, uint64_t seq, uint64_t size, struct chain_merkle_proof *out);
+TC_RESULT db_log_consistency_proof(struct db_conn *conn, uint64_t size1, uint64_t size2,
+				   struct chain_merkle_proof *out);
+
+/* A stored checkpoint (signed tree head). */
+struct db_log_checkpoint {
+	uint64_t tree_size;
+	uint8_t root[DB_LOG_HASH_LEN];
+	int64_t time; /* Unix seconds, the time line of the note */
+	char note[DB_LOG_NOTE_MAX + 1];
+	char key_name[DB_LOG_KEY_NAME_MAX + 1];
+	uint8_t key_id[DB_LOG_KEY_ID_LEN];
+	uint8_t signature[DB_LOG_SIG_LEN];
+};
+
+/* Insert CP; the database checks it grows the latest one and that its root is the stored tree's. */
+TC_RESULT db_log_checkpoint_insert(struct db_conn *conn, const struct db_log_checkpoint *cp);
+/* The checkpoint with the largest tree size / with exactly SIZE; *FOUND false when there is none. */
+TC_RESULT db_log_checkpoint_latest(struct db_conn *conn, struct db_log_checkpoint *out, bool *found);
+TC_RESULT db_log_checkpoint_by_size(struct db_conn *conn, uint64_t size, struct db_log_checkpoint *out, bool *found);
+/*
+ * The checkpoint policy: sign and store a checkpoint of the whole log with KEY when it is due at NOW (Unix
+ * seconds): the log has entries no checkpoint covers and either at least EVERY_N of them or the oldest of
+ * them was logged EVERY_S seconds ago or more. *WRITTEN (may be NULL) tells whether one was written. Run it
+ * inside a transaction (db_txn_run).
+ */
+TC_RESULT db_log_maybe_checkpoint(struct db_conn *conn, const struct chain_note_signer *key, int64_t now,
+				  uint64_t every_n, int64_t every_s, bool *written);
+
 #endif /* DB_H */

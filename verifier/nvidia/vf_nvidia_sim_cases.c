@@ -40,6 +40,9 @@ struct vf_nv_sim_case {
 	bool deny_simulated; /* no "allow_simulated" in the policy */
 	bool no_expected_nonce;
 	bool hex;            /* evidence files as hex text */
+	bool ocsp;           /* OCSP responses for gpu0's and the RIM signer's chains */
+	enum vf_nv_sim_ocsp_fault ocsp_fault;
+	enum vf_nv_sim_ocsp_target ocsp_target;
 	const char *policy;  /* more policy keys (JSON object text) */
 	const char *failure; /* NULL: accepted */
 	const char *notes;
@@ -135,6 +138,46 @@ static const struct vf_nv_sim_case vf_nv_sim_cases_table[] = {
 	  .policy = "{\"ocsp\": \"required\"}",
 	  .failure = "collateral_missing",
 	  .notes = "ocsp required and no OCSP response for the GPU chain (step 5)." },
+	{ .name = "ocsp-good-required",
+	  .ocsp = true,
+	  .policy = "{\"ocsp\": \"required\"}",
+	  .notes = "OCSP responses (good) for the BROM, ICA, GH100 identity, RIM signer and RIM CA; ocsp required." },
+	{ .name = "ocsp-gpu-revoked",
+	  .ocsp = true,
+	  .ocsp_fault = VF_NV_SIM_OCSP_REVOKED,
+	  .failure = "cert_revoked",
+	  .notes = "--ocsp-fault revoked: the GSP BROM certificate is revoked (keyCompromise)." },
+	{ .name = "ocsp-gpu-on-hold",
+	  .ocsp = true,
+	  .ocsp_fault = VF_NV_SIM_OCSP_ON_HOLD,
+	  .failure = "cert_revoked",
+	  .notes = "--ocsp-fault on-hold: certificateHold is refused unless allow_ocsp_on_hold." },
+	{ .name = "ocsp-gpu-on-hold-allowed",
+	  .ocsp = true,
+	  .ocsp_fault = VF_NV_SIM_OCSP_ON_HOLD,
+	  .policy = "{\"allow_ocsp_on_hold\": true}",
+	  .notes = "--ocsp-fault on-hold with allow_ocsp_on_hold true." },
+	{ .name = "ocsp-gpu-stale",
+	  .ocsp = true,
+	  .ocsp_fault = VF_NV_SIM_OCSP_STALE,
+	  .failure = "collateral_expired",
+	  .notes = "--ocsp-fault stale: the BROM response's nextUpdate passed a day ago." },
+	{ .name = "ocsp-gpu-bad-signature",
+	  .ocsp = true,
+	  .ocsp_fault = VF_NV_SIM_OCSP_BAD_SIG,
+	  .failure = "collateral_signature_invalid",
+	  .notes = "--ocsp-fault bad-sig: the BROM response signature has a flipped bit." },
+	{ .name = "ocsp-rim-signer-revoked",
+	  .ocsp = true,
+	  .ocsp_fault = VF_NV_SIM_OCSP_REVOKED,
+	  .ocsp_target = VF_NV_SIM_OCSP_TARGET_RIM,
+	  .failure = "cert_revoked",
+	  .notes = "--ocsp-fault revoked --ocsp-target rim: the RIM signer is revoked (after the RIM XML signature)." },
+	{ .name = "ocsp-off-ignores-revoked",
+	  .ocsp = true,
+	  .ocsp_fault = VF_NV_SIM_OCSP_REVOKED,
+	  .policy = "{\"ocsp\": \"off\"}",
+	  .notes = "--ocsp-fault revoked with ocsp off: responses are not consulted." },
 	{ .name = "rims-required-missing",
 	  .rims = VF_NV_SIM_RIMS_NONE,
 	  .failure = "rim_missing",
@@ -345,6 +388,36 @@ out:
 	return r;
 }
 
+static TC_RESULT vf_nv_sim_case_ocsp(const struct vf_nv_sim_case_ctx *x, const struct vf_nv_sim_case *c,
+				     json_t *collateral)
+{
+	struct tc_buf der[VF_NV_SIM_OCSP_RESPONSES];
+	json_t *list = json_array();
+	struct tc_result r = tc_ok();
+
+	for (size_t i = 0; i < VF_NV_SIM_OCSP_RESPONSES; i++)
+		tc_buf_init(&der[i], VF_NV_SIM_CASE_MAX);
+	TC_ENSURE_GOTO(r, list != NULL, out, TC_ERR_NO_MEMORY, "manifest");
+	if (!c->ocsp)
+		goto out;
+	TC_GUARD_GOTO(r, vf_nv_sim_ocsp(x->pki, 0, c->ocsp_fault, c->ocsp_target, x->now, der), out);
+	for (size_t i = 0; i < VF_NV_SIM_OCSP_RESPONSES; i++) {
+		char rel[VF_NV_SIM_REL_MAX];
+		json_t *path = NULL;
+
+		snprintf(rel, sizeof(rel), "%s/%s/ocsp_%zu.der", VF_NV_SIM_CASE_DIR, c->name, i);
+		TC_GUARD_GOTO(r, vf_nv_sim_put(x->out_dir, rel, &der[i], &path), out);
+		TC_ENSURE_GOTO(r, json_array_append_new(list, path) == 0, out, TC_ERR_NO_MEMORY, "manifest");
+	}
+	r = vf_nv_sim_set(collateral, "ocsp", list);
+	list = NULL;
+out:
+	json_decref(list);
+	for (size_t i = 0; i < VF_NV_SIM_OCSP_RESPONSES; i++)
+		tc_buf_cleanup(&der[i]);
+	return r;
+}
+
 static TC_RESULT vf_nv_sim_case_policy(const struct vf_nv_sim_case_ctx *x, const struct vf_nv_sim_case *c, json_t **out)
 {
 	json_t *p = json_object(), *extra = NULL;
@@ -415,6 +488,7 @@ static TC_RESULT vf_nv_sim_case_write(const struct vf_nv_sim_case_ctx *x, const 
 	TC_GUARD_GOTO(r, vf_nv_sim_mkdirs(dir), out);
 	TC_GUARD_GOTO(r, vf_nv_sim_case_evidence(x, c, evidence), out);
 	TC_GUARD_GOTO(r, vf_nv_sim_case_rims(x, c, collateral), out);
+	TC_GUARD_GOTO(r, vf_nv_sim_case_ocsp(x, c, collateral), out);
 	TC_GUARD_GOTO(r, vf_nv_sim_case_anchors(c, anchors), out);
 	TC_GUARD_GOTO(r, vf_nv_sim_case_policy(x, c, &policy), out);
 	TC_GUARD_GOTO(r, vf_nv_sim_case_expect(x, c, expect), out);

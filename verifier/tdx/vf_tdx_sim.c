@@ -20,7 +20,6 @@
 #include "vf_internal.h"
 #include "vf_tdx_sim.h"
 
-
 /* What init builds before writing it out. */
 struct sim_build {
 	const char *dir;
@@ -63,17 +62,35 @@ static TC_RESULT build_pki(struct sim_build *b)
 	TC_GUARD(vf_tdx_sim_key_new(&p->pck_key));
 	TC_GUARD(vf_tdx_sim_key_new(&p->ak_key));
 
-	struct vf_tdx_sim_cert_spec root = { VF_TDX_SIM_CERT_ROOT, "Intel SGX Root CA (simulated)", p->root_key, NULL,
-					     p->root_key, nb, p->created_at + VF_TDX_SIM_ROOT_YEARS * VF_TDX_SIM_YEAR, NULL,
+	struct vf_tdx_sim_cert_spec root = { VF_TDX_SIM_CERT_ROOT,
+					     "Intel SGX Root CA (simulated)",
+					     p->root_key,
+					     NULL,
+					     p->root_key,
+					     nb,
+					     p->created_at + VF_TDX_SIM_ROOT_YEARS * VF_TDX_SIM_YEAR,
+					     NULL,
 					     NULL };
 	TC_GUARD(vf_tdx_sim_cert_issue(&root, &p->root));
-	struct vf_tdx_sim_cert_spec ca = { VF_TDX_SIM_CERT_CA, "Intel SGX PCK Platform CA (simulated)", p->platform_ca_key,
-					   p->root, p->root_key, nb, p->created_at + VF_TDX_SIM_CA_YEARS * VF_TDX_SIM_YEAR, NULL,
+	struct vf_tdx_sim_cert_spec ca = { VF_TDX_SIM_CERT_CA,
+					   "Intel SGX PCK Platform CA (simulated)",
+					   p->platform_ca_key,
+					   p->root,
+					   p->root_key,
+					   nb,
+					   p->created_at + VF_TDX_SIM_CA_YEARS * VF_TDX_SIM_YEAR,
+					   NULL,
 					   NULL };
 	TC_GUARD(vf_tdx_sim_cert_issue(&ca, &p->platform_ca));
-	struct vf_tdx_sim_cert_spec tcb = { VF_TDX_SIM_CERT_TCB_SIGNER, "Intel SGX TCB Signing (simulated)", p->tcb_key,
-					    p->root, p->root_key, nb, p->created_at + VF_TDX_SIM_LEAF_YEARS * VF_TDX_SIM_YEAR,
-					    NULL, NULL };
+	struct vf_tdx_sim_cert_spec tcb = { VF_TDX_SIM_CERT_TCB_SIGNER,
+					    "Intel SGX TCB Signing (simulated)",
+					    p->tcb_key,
+					    p->root,
+					    p->root_key,
+					    nb,
+					    p->created_at + VF_TDX_SIM_LEAF_YEARS * VF_TDX_SIM_YEAR,
+					    NULL,
+					    NULL };
 	TC_GUARD(vf_tdx_sim_cert_issue(&tcb, &p->tcb_signer));
 
 	/* The default PCK certificate (uptodate preset), for tools that sign evidence outside teecert. */
@@ -86,7 +103,8 @@ static TC_RESULT build_pki(struct sim_build *b)
 static TC_RESULT build_collateral(struct sim_build *b)
 {
 	struct vf_tdx_sim_pki *p = &b->pki;
-	int64_t issue = p->created_at - VF_TDX_SIM_COLLATERAL_LEAD, next = p->created_at + VF_TDX_SIM_COLLATERAL_DAYS * VF_TDX_SIM_DAY;
+	int64_t issue = p->created_at - VF_TDX_SIM_COLLATERAL_LEAD,
+		next = p->created_at + VF_TDX_SIM_COLLATERAL_DAYS * VF_TDX_SIM_DAY;
 	struct tc_result r = tc_ok();
 	struct tc_buf inner;
 
@@ -174,7 +192,8 @@ static json_t *cert_json(X509 *x, const char *file, const char *key)
 	    !tc_is_ok(vf_asn1_time_to_unix(X509_get0_notAfter(x), &na)))
 		return NULL;
 	return json_pack("{s:s,s:s,s:s,s:o,s:o,s:o}", "file", file, "key", key, "subject", subject, "serial",
-			 serial_hex(X509_get0_serialNumber(x)), "not_before", time_json(nb), "not_after", time_json(na));
+			 serial_hex(X509_get0_serialNumber(x)), "not_before", time_json(nb), "not_after",
+			 time_json(na));
 }
 
 static json_t *presets_json(void)
@@ -203,7 +222,8 @@ static TC_RESULT write_info(struct sim_build *b)
 	tc_buf_init(&text, TC_BUF_DEFAULT_MAX);
 	TC_GUARD(tc_hex_encode(vf_tdx_sim_fmspc, VF_TDX_FMSPC_LEN, fmspc, sizeof fmspc));
 	TC_GUARD(tc_hex_encode(vf_tdx_sim_pceid, VF_TDX_PCEID_LEN, pceid, sizeof pceid));
-	int64_t issue = p->created_at - VF_TDX_SIM_COLLATERAL_LEAD, next = p->created_at + VF_TDX_SIM_COLLATERAL_DAYS * VF_TDX_SIM_DAY;
+	int64_t issue = p->created_at - VF_TDX_SIM_COLLATERAL_LEAD,
+		next = p->created_at + VF_TDX_SIM_COLLATERAL_DAYS * VF_TDX_SIM_DAY;
 	json_t *info = json_pack(
 		"{s:s,s:b,s:o,s:s,s:s,s:s,"
 		"s:{s:o,s:o,s:o,s:o},"
@@ -212,20 +232,18 @@ static TC_RESULT write_info(struct sim_build *b)
 		"s:{s:o,s:o},"
 		"s:o}",
 		"tee", "tdx", "simulated", 1, "created_at", time_json(p->created_at), "trust_anchor", "intel_root.pem",
-		"fmspc", fmspc, "pce_id", pceid,
-		"certificates", "root", cert_json(p->root, "intel_root.pem", "keys/root_key.pem"), "pck_platform_ca",
-		cert_json(p->platform_ca, "keys/pck_platform_ca_cert.pem", "keys/pck_platform_ca_key.pem"), "tcb_signing",
-		cert_json(p->tcb_signer, "keys/tcb_signing_cert.pem", "keys/tcb_signing_key.pem"), "pck",
-		cert_json(b->pck, "keys/pck_cert.pem", "keys/pck_key.pem"),
-		"attestation_key", "key", "keys/attestation_key.pem",
-		"collateral", "tcb_info", "collateral/tcb_info.json", "tcb_info_issuer_chain",
-		"collateral/tcb_info_issuer_chain.pem", "qe_identity", "collateral/qe_identity.json",
-		"qe_identity_issuer_chain", "collateral/qe_identity_issuer_chain.pem", "pck_crl", "collateral/pck_crl.der",
-		"pck_crl_issuer_chain", "collateral/pck_crl_issuer_chain.pem", "root_ca_crl", "collateral/root_ca_crl.der",
-		"issue_date", time_json(issue), "next_update", time_json(next),
-		"pck_crl", "revoked_pck_serial", serial_hex(p->revoked_pck_serial), "other_revoked_serial",
-		serial_hex(b->other_pck_serial),
-		"tcb_presets", presets_json());
+		"fmspc", fmspc, "pce_id", pceid, "certificates", "root",
+		cert_json(p->root, "intel_root.pem", "keys/root_key.pem"), "pck_platform_ca",
+		cert_json(p->platform_ca, "keys/pck_platform_ca_cert.pem", "keys/pck_platform_ca_key.pem"),
+		"tcb_signing", cert_json(p->tcb_signer, "keys/tcb_signing_cert.pem", "keys/tcb_signing_key.pem"), "pck",
+		cert_json(b->pck, "keys/pck_cert.pem", "keys/pck_key.pem"), "attestation_key", "key",
+		"keys/attestation_key.pem", "collateral", "tcb_info", "collateral/tcb_info.json",
+		"tcb_info_issuer_chain", "collateral/tcb_info_issuer_chain.pem", "qe_identity",
+		"collateral/qe_identity.json", "qe_identity_issuer_chain", "collateral/qe_identity_issuer_chain.pem",
+		"pck_crl", "collateral/pck_crl.der", "pck_crl_issuer_chain", "collateral/pck_crl_issuer_chain.pem",
+		"root_ca_crl", "collateral/root_ca_crl.der", "issue_date", time_json(issue), "next_update",
+		time_json(next), "pck_crl", "revoked_pck_serial", serial_hex(p->revoked_pck_serial),
+		"other_revoked_serial", serial_hex(b->other_pck_serial), "tcb_presets", presets_json());
 	TC_ENSURE_GOTO(r, info != NULL, out, TC_ERR_NO_MEMORY, "pki.json: out of memory");
 	dumped = json_dumps(info, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	TC_ENSURE_GOTO(r, dumped != NULL, out, TC_ERR_NO_MEMORY, "pki.json: out of memory");

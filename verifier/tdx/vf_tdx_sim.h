@@ -28,14 +28,14 @@
 /* Every certificate starts one day before the PKI's creation time; collateral one hour before it. */
 #define VF_TDX_SIM_CERT_LEAD VF_TDX_SIM_DAY
 #define VF_TDX_SIM_COLLATERAL_LEAD VF_TDX_SIM_HOUR
-#define VF_TDX_SIM_COLLATERAL_DAYS 30     /* TCB info, QE identity and CRLs: nextUpdate = created + 30 days */
+#define VF_TDX_SIM_COLLATERAL_DAYS 30 /* TCB info, QE identity and CRLs: nextUpdate = created + 30 days */
 #define VF_TDX_SIM_ROOT_YEARS 20
 #define VF_TDX_SIM_CA_YEARS 15
-#define VF_TDX_SIM_LEAF_YEARS 7           /* PCK and TCB signing certificates */
+#define VF_TDX_SIM_LEAF_YEARS 7 /* PCK and TCB signing certificates */
 #define VF_TDX_SIM_SERIAL_LEN 16
-#define VF_TDX_SIM_QE_AUTH_LEN 32         /* QE authentication data, as Intel's QE emits it */
+#define VF_TDX_SIM_QE_AUTH_LEN 32 /* QE authentication data, as Intel's QE emits it */
 #define VF_TDX_SIM_PCESVN 13
-#define VF_TDX_SIM_QE_PRODID 2            /* TD_QE ISVPRODID */
+#define VF_TDX_SIM_QE_PRODID 2 /* TD_QE ISVPRODID */
 #define VF_TDX_SIM_TCB_EVAL_NUMBER 17
 #define VF_TDX_SIM_MAX_ADVISORIES 4
 #define VF_TDX_SIM_MODULE_LEVELS 2
@@ -98,12 +98,12 @@ TC_RESULT vf_tdx_sim_qe_mrenclave(uint8_t out[VF_TDX_SGX_HASH_LEN]);
 struct vf_tdx_sim_preset {
 	const char *name;
 	const char *summary;
-	uint8_t sgx_comp1;     /* PCK SGX TCB Comp01 */
-	uint8_t module_major;  /* TEE_TCB_SVN[1] */
-	uint8_t module_svn;    /* TEE_TCB_SVN[0] */
-	uint8_t svn2_module;   /* TEE_TCB_SVN2[0] when the preset needs a TDX 1.5 body (relaunch), else 0 */
+	uint8_t sgx_comp1;    /* PCK SGX TCB Comp01 */
+	uint8_t module_major; /* TEE_TCB_SVN[1] */
+	uint8_t module_svn;   /* TEE_TCB_SVN[0] */
+	uint8_t svn2_module;  /* TEE_TCB_SVN2[0] when the preset needs a TDX 1.5 body (relaunch), else 0 */
 	uint16_t qe_isvsvn;
-	bool level_found;      /* false: tcb_level_not_found */
+	bool level_found;          /* false: tcb_level_not_found */
 	enum vf_tcb_status expect; /* the converged status when found */
 };
 
@@ -145,10 +145,10 @@ TC_RESULT vf_tdx_sim_cert_read(const char *path, X509 **out);
 
 /* What a certificate is for (extensions per Intel's SGX PKI profile). */
 enum vf_tdx_sim_cert_kind {
-	VF_TDX_SIM_CERT_ROOT,        /* self-signed CA, marked simulated */
-	VF_TDX_SIM_CERT_CA,          /* Intel SGX PCK Platform CA: CA, pathlen 0 */
-	VF_TDX_SIM_CERT_TCB_SIGNER,  /* Intel SGX TCB Signing: end entity */
-	VF_TDX_SIM_CERT_PCK,         /* Intel SGX PCK Certificate: end entity with the SGX extensions */
+	VF_TDX_SIM_CERT_ROOT,       /* self-signed CA, marked simulated */
+	VF_TDX_SIM_CERT_CA,         /* Intel SGX PCK Platform CA: CA, pathlen 0 */
+	VF_TDX_SIM_CERT_TCB_SIGNER, /* Intel SGX TCB Signing: end entity */
+	VF_TDX_SIM_CERT_PCK,        /* Intel SGX PCK Certificate: end entity with the SGX extensions */
 };
 
 /* The SGX extension content of a PCK (vf_tdx_pck.c parses it back). */
@@ -169,7 +169,7 @@ struct vf_tdx_sim_cert_spec {
 	X509 *issuer;         /* NULL: self-signed */
 	EVP_PKEY *issuer_key; /* signs */
 	int64_t not_before, not_after;
-	const ASN1_INTEGER *serial; /* NULL: random */
+	const ASN1_INTEGER *serial;       /* NULL: random */
 	const struct vf_tdx_sim_sgx *sgx; /* PCK only */
 };
 
@@ -188,30 +188,29 @@ TC_RESULT vf_tdx_sim_sign_raw(EVP_PKEY *key, const void *data, size_t len, uint8
 /* The public key of KEY as x || y. */
 TC_RESULT vf_tdx_sim_pubkey_xy(EVP_PKEY *key, uint8_t xy[VF_TDX_ECDSA_KEY_LEN]);
 /* A PCS body {"<field>":<inner>,"signature":"<hex>"} around INNER signed by KEY, appended to OUT. */
-TC_RESULT vf_tdx_sim_pcs_body(const char *field, const uint8_t *inner, size_t len, EVP_PKEY *key,
-			      struct tc_buf *out);
+TC_RESULT vf_tdx_sim_pcs_body(const char *field, const uint8_t *inner, size_t len, EVP_PKEY *key, struct tc_buf *out);
 
 /* ------------------------------------------------------------------------------------------- quotes */
 
 /* What the quote holds and how it is damaged (teecert sim tdx flags). */
 struct vf_tdx_sim_quote_opts {
-	uint16_t version;   /* header version: 4 or 5 (anything else for negative tests) */
-	uint16_t body_type; /* v5 body descriptor type (2, 3; others for negative tests) */
+	uint16_t version;            /* header version: 4 or 5 (anything else for negative tests) */
+	uint16_t body_type;          /* v5 body descriptor type (2, 3; others for negative tests) */
 	struct vf_tdx_report report; /* TD report fields; is_v15 is derived from body_type */
-	uint8_t sgx_comp1;  /* PCK SGX TCB Comp01 (selects the platform level) */
+	uint8_t sgx_comp1;           /* PCK SGX TCB Comp01 (selects the platform level) */
 	uint16_t qe_isvsvn;
-	bool fmspc_mismatch;     /* the PCK names vf_tdx_sim_other_fmspc -> tcb_mismatch */
-	bool bad_qe_identity;    /* QE MRSIGNER differs from the QE identity -> qe_identity_mismatch */
-	bool bad_quote_sig;      /* -> evidence_signature_invalid */
-	bool bad_qe_sig;         /* -> qe_report_signature_invalid */
-	bool bad_ak_binding;     /* -> attestation_key_binding_invalid */
-	bool bad_pck_chain;      /* PCK signed by a key that is not the Platform CA's -> cert_chain_invalid */
-	bool pck_expired;        /* PCK validity ended before the PKI was created -> cert_expired */
-	bool pck_revoked;        /* PCK serial listed in pck_crl -> cert_revoked */
-	bool wrong_report_data;  /* REPORTDATA with its first byte flipped -> nonce_mismatch */
-	bool ak_from_keys;       /* keys/attestation_key.pem instead of a fresh key */
-	size_t truncate;         /* > 0: keep only the first TRUNCATE bytes -> evidence_malformed */
-	size_t trailing;         /* zero bytes appended after the quote (ignored by parsers) */
+	bool fmspc_mismatch;    /* the PCK names vf_tdx_sim_other_fmspc -> tcb_mismatch */
+	bool bad_qe_identity;   /* QE MRSIGNER differs from the QE identity -> qe_identity_mismatch */
+	bool bad_quote_sig;     /* -> evidence_signature_invalid */
+	bool bad_qe_sig;        /* -> qe_report_signature_invalid */
+	bool bad_ak_binding;    /* -> attestation_key_binding_invalid */
+	bool bad_pck_chain;     /* PCK signed by a key that is not the Platform CA's -> cert_chain_invalid */
+	bool pck_expired;       /* PCK validity ended before the PKI was created -> cert_expired */
+	bool pck_revoked;       /* PCK serial listed in pck_crl -> cert_revoked */
+	bool wrong_report_data; /* REPORTDATA with its first byte flipped -> nonce_mismatch */
+	bool ak_from_keys;      /* keys/attestation_key.pem instead of a fresh key */
+	size_t truncate;        /* > 0: keep only the first TRUNCATE bytes -> evidence_malformed */
+	size_t trailing;        /* zero bytes appended after the quote (ignored by parsers) */
 };
 
 /* Defaults: v4, the uptodate preset, a fixed simulated TD (mrtd, rtmrs, ...), zero report data. */
@@ -221,8 +220,7 @@ void vf_tdx_sim_quote_apply_preset(struct vf_tdx_sim_quote_opts *o, const struct
 /* The PCK certificate the quote embeds, as O asks (TCB components, FMSPC, validity, serial, issuer key). */
 TC_RESULT vf_tdx_sim_pck_issue(const struct vf_tdx_sim_pki *pki, const struct vf_tdx_sim_quote_opts *o, X509 **out);
 /* Build the quote (appended to OUT). */
-TC_RESULT vf_tdx_sim_quote(const struct vf_tdx_sim_pki *pki, const struct vf_tdx_sim_quote_opts *o,
-			   struct tc_buf *out);
+TC_RESULT vf_tdx_sim_quote(const struct vf_tdx_sim_pki *pki, const struct vf_tdx_sim_quote_opts *o, struct tc_buf *out);
 
 /* ------------------------------------------------------------------------------------------- cases */
 

@@ -16,8 +16,8 @@
 #include "vf_internal.h"
 #include "vf_tdx_sim.h"
 
-#define SIM_DATA "tdx-sim"          /* data folder under OUT */
-#define SIM_CASE_PREFIX "tdx-sim-"   /* case names */
+#define SIM_DATA "tdx-sim"         /* data folder under OUT */
+#define SIM_CASE_PREFIX "tdx-sim-" /* case names */
 #define SIM_NAME_MAX 96
 #define SIM_MAX_OVERRIDES 3
 #define SIM_VERIFY_AFTER VF_TDX_SIM_HOUR /* default verify_at = created_at + 1 h */
@@ -26,9 +26,10 @@
 
 /* Collateral roles and their file names in a collateral folder (the role is the name up to the dot). */
 static const char *const roles[] = { "tcb_info", "tcb_info_issuer_chain", "qe_identity", "qe_identity_issuer_chain",
-				     "pck_crl", "pck_crl_issuer_chain", "root_ca_crl" };
-static const char *const role_files[] = { "tcb_info.json", "tcb_info_issuer_chain.pem", "qe_identity.json",
-					  "qe_identity_issuer_chain.pem", "pck_crl.der", "pck_crl_issuer_chain.pem",
+				     "pck_crl",  "pck_crl_issuer_chain",  "root_ca_crl" };
+static const char *const role_files[] = { "tcb_info.json",    "tcb_info_issuer_chain.pem",
+					  "qe_identity.json", "qe_identity_issuer_chain.pem",
+					  "pck_crl.der",      "pck_crl_issuer_chain.pem",
 					  "root_ca_crl.der" };
 #define SIM_N_ROLES (sizeof roles / sizeof roles[0])
 
@@ -62,17 +63,17 @@ struct override {
 
 struct sim_case {
 	const char *name;
-	const char *preset;                         /* TCB preset; NULL: uptodate */
+	const char *preset;                            /* TCB preset; NULL: uptodate */
 	void (*knob)(struct vf_tdx_sim_quote_opts *o); /* quote knobs; NULL: none */
 	struct override coll[SIM_MAX_OVERRIDES];
-	bool no_collateral;                         /* "collateral": {} */
-	const char *anchor;                         /* file under OUT/tdx-sim/; NULL: intel_root.pem */
-	const char *policy;                         /* JSON object merged into the case policy; NULL: none */
-	bool reference_match;                       /* policy reference_values listing the quote's mrtd, rtmr0 */
-	bool not_simulated;                         /* leave allow_simulated out */
-	int64_t verify_at;                          /* seconds after created_at; 0: SIM_VERIFY_AFTER */
-	const char *failure;                        /* NULL: accepted */
-	const char *status;                         /* expect.tcb_status; "preset": the preset's; NULL: none */
+	bool no_collateral;   /* "collateral": {} */
+	const char *anchor;   /* file under OUT/tdx-sim/; NULL: intel_root.pem */
+	const char *policy;   /* JSON object merged into the case policy; NULL: none */
+	bool reference_match; /* policy reference_values listing the quote's mrtd, rtmr0 */
+	bool not_simulated;   /* leave allow_simulated out */
+	int64_t verify_at;    /* seconds after created_at; 0: SIM_VERIFY_AFTER */
+	const char *failure;  /* NULL: accepted */
+	const char *status;   /* expect.tcb_status; "preset": the preset's; NULL: none */
 	const char *notes;
 };
 
@@ -222,9 +223,10 @@ static const struct sim_case cases[] = {
 	{ "bad-ak-binding", .knob = k_bad_ak_binding, .failure = "attestation_key_binding_invalid" },
 	{ "bad-quote-signature", .knob = k_bad_quote_sig, .failure = "evidence_signature_invalid" },
 	{ "report-data-mismatch", .knob = k_wrong_report_data, .failure = "nonce_mismatch" },
-	{ "reference-values-mismatch", .policy = "{\"reference_values\":{\"mrtd\":[\"" /* 48 zero bytes */
-						 "000000000000000000000000000000000000000000000000"
-						 "000000000000000000000000000000000000000000000000\"]}}",
+	{ "reference-values-mismatch",
+	  .policy = "{\"reference_values\":{\"mrtd\":[\"" /* 48 zero bytes */
+		    "000000000000000000000000000000000000000000000000"
+		    "000000000000000000000000000000000000000000000000\"]}}",
 	  .failure = "measurement_mismatch", .status = "preset" },
 	{ "debug-not-allowed", .knob = k_debug, .failure = "debug_not_allowed", .status = "preset" },
 	{ "service-td-not-allowed", .knob = k_service_td, .policy = "{\"tdx_allow_service_td\":false}",
@@ -240,7 +242,8 @@ static const struct sim_case cases[] = {
 	{ "no-tcb-info", .coll = { { "tcb_info", NULL } }, .failure = "collateral_missing" },
 	{ "no-pck-crl", .coll = { { "pck_crl", NULL } }, .failure = "collateral_missing",
 	  .notes = "check_revocation needs the CRLs" },
-	{ "tcb-signer-expired", .coll = { { "tcb_info", V_TCB_EXPIRED_SIGNER }, { "tcb_info_issuer_chain", V_TCB_EXPIRED_CHAIN } },
+	{ "tcb-signer-expired",
+	  .coll = { { "tcb_info", V_TCB_EXPIRED_SIGNER }, { "tcb_info_issuer_chain", V_TCB_EXPIRED_CHAIN } },
 	  .failure = "cert_expired" },
 	{ "tcb-signer-other-root",
 	  .coll = { { "tcb_info", V_TCB_OTHER_SIGNER }, { "tcb_info_issuer_chain", V_TCB_OTHER_CHAIN } },
@@ -248,7 +251,8 @@ static const struct sim_case cases[] = {
 	{ "tcb-info-tampered", .coll = { { "tcb_info", V_TCB_TAMPERED } }, .failure = "collateral_signature_invalid" },
 	{ "qe-identity-bad-signature", .coll = { { "qe_identity", V_QE_BAD_SIG } },
 	  .failure = "collateral_signature_invalid" },
-	{ "pck-crl-bad-signature", .coll = { { "pck_crl", V_PCK_CRL_BAD_SIG } }, .failure = "collateral_signature_invalid" },
+	{ "pck-crl-bad-signature", .coll = { { "pck_crl", V_PCK_CRL_BAD_SIG } },
+	  .failure = "collateral_signature_invalid" },
 	{ "collateral-expired", .verify_at = (VF_TDX_SIM_COLLATERAL_DAYS + 1) * VF_TDX_SIM_DAY,
 	  .failure = "collateral_expired", .notes = "verify_at after nextUpdate" },
 	{ "collateral-not-yet-valid", .verify_at = -2 * VF_TDX_SIM_HOUR, .failure = "collateral_expired",
@@ -357,7 +361,8 @@ static TC_RESULT write_crl(const struct gen *g, const char *file, X509 *issuer, 
 	struct tc_buf der;
 	const ASN1_INTEGER *serials[] = { serial };
 	tc_buf_init(&der, TC_BUF_DEFAULT_MAX);
-	struct tc_result r = vf_tdx_sim_crl(issuer, key, this_update, next_update, serials, serial != NULL ? 1 : 0, &der);
+	struct tc_result r =
+		vf_tdx_sim_crl(issuer, key, this_update, next_update, serials, serial != NULL ? 1 : 0, &der);
 	snprintf(rel, sizeof rel, SIM_DATA "/%s", file);
 	if (tc_is_ok(r))
 		r = write_data(g, rel, der.data, der.len);
@@ -376,8 +381,15 @@ static TC_RESULT other_signer(const struct gen *g, X509 *issuer, EVP_PKEY *issue
 	char rel[VF_TDX_SIM_PATH_MAX];
 
 	TC_GUARD_GOTO(r, vf_tdx_sim_key_new(&key), out);
-	struct vf_tdx_sim_cert_spec spec = { VF_TDX_SIM_CERT_TCB_SIGNER, "Intel SGX TCB Signing (simulated)", key,
-					     issuer, issuer_key, nb, na, NULL, NULL };
+	struct vf_tdx_sim_cert_spec spec = { VF_TDX_SIM_CERT_TCB_SIGNER,
+					     "Intel SGX TCB Signing (simulated)",
+					     key,
+					     issuer,
+					     issuer_key,
+					     nb,
+					     na,
+					     NULL,
+					     NULL };
 	TC_GUARD_GOTO(r, vf_tdx_sim_cert_issue(&spec, &cert), out);
 	snprintf(rel, sizeof rel, SIM_DATA "/%s", chain_file);
 	TC_GUARD_GOTO(r, write_pem(g, rel, cert, g->pki->root), out);
@@ -411,15 +423,22 @@ static TC_RESULT write_variants(const struct gen *g)
 		      write_crl(g, V_ROOT_CRL_REVOKES_CA, p->root, p->root_key, issue, next,
 				X509_get0_serialNumber(p->platform_ca)),
 		      out);
-	TC_GUARD_GOTO(r, other_signer(g, p->root, p->root_key, nb, nb + VF_TDX_SIM_HOUR, V_TCB_EXPIRED_CHAIN,
-				      V_TCB_EXPIRED_SIGNER),
+	TC_GUARD_GOTO(r,
+		      other_signer(g, p->root, p->root_key, nb, nb + VF_TDX_SIM_HOUR, V_TCB_EXPIRED_CHAIN,
+				   V_TCB_EXPIRED_SIGNER),
 		      out);
 
 	/* Another simulated PKI's root, with the same name as ours. */
 	TC_GUARD_GOTO(r, vf_tdx_sim_key_new(&other_key), out);
-	struct vf_tdx_sim_cert_spec spec = { VF_TDX_SIM_CERT_ROOT, "Intel SGX Root CA (simulated)", other_key, NULL,
-					     other_key, nb, p->created_at + VF_TDX_SIM_ROOT_YEARS * VF_TDX_SIM_YEAR,
-					     NULL, NULL };
+	struct vf_tdx_sim_cert_spec spec = { VF_TDX_SIM_CERT_ROOT,
+					     "Intel SGX Root CA (simulated)",
+					     other_key,
+					     NULL,
+					     other_key,
+					     nb,
+					     p->created_at + VF_TDX_SIM_ROOT_YEARS * VF_TDX_SIM_YEAR,
+					     NULL,
+					     NULL };
 	TC_GUARD_GOTO(r, vf_tdx_sim_cert_issue(&spec, &other_root), out);
 	TC_GUARD_GOTO(r, write_pem(g, SIM_DATA "/" V_OTHER_ROOT, other_root, NULL), out);
 	r = other_signer(g, other_root, other_key, nb, p->created_at + VF_TDX_SIM_LEAF_YEARS * VF_TDX_SIM_YEAR,
@@ -476,9 +495,10 @@ static TC_RESULT policy_json(const struct gen *g, const struct sim_case *c, json
 	json_error_t err;
 	json_t *p = NULL;
 	if (c->reference_match)
-		p = json_pack("{s:{s:[s],s:[s,s]}}", "reference_values", "mrtd", g->mrtd_hex, "rtmr0",
-			      "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
-			      g->rtmr0_hex);
+		p = json_pack(
+			"{s:{s:[s],s:[s,s]}}", "reference_values", "mrtd", g->mrtd_hex, "rtmr0",
+			"000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
+			g->rtmr0_hex);
 	else if (c->policy != NULL)
 		p = json_loads(c->policy, 0, &err);
 	else
@@ -514,9 +534,9 @@ static TC_RESULT expect_json(const struct gen *g, const struct sim_case *c, cons
 		ok = json_object_set_new(e, "tcb_status", json_string(c->status)) == 0;
 	}
 	if (ok && c->failure == NULL)
-		ok = json_object_set_new(e, "claims",
-					 json_pack("{s:s,s:s}", "mrtd", g->mrtd_hex, "report_data", g->report_data_hex)) ==
-		     0;
+		ok = json_object_set_new(
+			     e, "claims",
+			     json_pack("{s:s,s:s}", "mrtd", g->mrtd_hex, "report_data", g->report_data_hex)) == 0;
 	TC_ENSURE_GOTO(r, ok, out, TC_ERR_NO_MEMORY, "out of memory");
 	*out = e;
 	e = NULL;

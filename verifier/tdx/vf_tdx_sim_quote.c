@@ -218,8 +218,8 @@ static TC_RESULT put_pck_chain(struct tc_buf *pem, const struct vf_tdx_sim_pki *
 
 /* Signature Data for key type 2: quote signature, attestation key, certification data type 6. */
 static TC_RESULT put_signature_data(struct tc_buf *sig, const struct vf_tdx_sim_pki *pki,
-				    const struct vf_tdx_sim_quote_opts *o, EVP_PKEY *ak, const struct tc_buf *signed_part,
-				    const struct tc_buf *pem)
+				    const struct vf_tdx_sim_quote_opts *o, EVP_PKEY *ak,
+				    const struct tc_buf *signed_part, const struct tc_buf *pem)
 {
 	uint8_t ak_xy[VF_TDX_ECDSA_KEY_LEN], quote_sig[VF_TDX_ECDSA_SIG_LEN], qe_sig[VF_TDX_ECDSA_SIG_LEN];
 	uint8_t auth[VF_TDX_SIM_QE_AUTH_LEN];
@@ -254,8 +254,8 @@ out:
 	return r;
 }
 
-static TC_RESULT build(const struct vf_tdx_sim_pki *pki, const struct vf_tdx_sim_quote_opts *o, EVP_PKEY *ak,
-		       X509 *pck, struct tc_buf *q, struct tc_buf *sig, struct tc_buf *pem)
+static TC_RESULT build(const struct vf_tdx_sim_pki *pki, const struct vf_tdx_sim_quote_opts *o, EVP_PKEY *ak, X509 *pck,
+		       struct tc_buf *q, struct tc_buf *sig, struct tc_buf *pem)
 {
 	struct vf_tdx_report report = o->report;
 	bool v5 = o->version == VF_TDX_QUOTE_V5;
@@ -279,8 +279,7 @@ static TC_RESULT build(const struct vf_tdx_sim_pki *pki, const struct vf_tdx_sim
 	return tc_buf_append(q, sig->data, sig->len);
 }
 
-TC_RESULT vf_tdx_sim_quote(const struct vf_tdx_sim_pki *pki, const struct vf_tdx_sim_quote_opts *o,
-			   struct tc_buf *out)
+TC_RESULT vf_tdx_sim_quote(const struct vf_tdx_sim_pki *pki, const struct vf_tdx_sim_quote_opts *o, struct tc_buf *out)
 {
 	struct tc_result r = tc_ok();
 	struct tc_buf q, sig, pem;

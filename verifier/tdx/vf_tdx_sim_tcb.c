@@ -18,7 +18,7 @@ const uint8_t vf_tdx_sim_other_fmspc[VF_TDX_FMSPC_LEN] = { 0x90, 0xc0, 0x6f, 0x0
 const uint8_t vf_tdx_sim_pceid[VF_TDX_PCEID_LEN] = { 0x00, 0x00 };
 /* Intel's QE vendor ID (DCAP API A.3.1). */
 const uint8_t vf_tdx_sim_qe_vendor_id[VF_TDX_QE_VENDOR_ID_LEN] = { 0x93, 0x9a, 0x72, 0x33, 0xf7, 0x9c, 0x4c, 0xa9,
-								    0x94, 0x0a, 0x0d, 0xb3, 0x95, 0x7f, 0x06, 0x07 };
+								   0x94, 0x0a, 0x0d, 0xb3, 0x95, 0x7f, 0x06, 0x07 };
 /* QE ATTRIBUTES: INIT | MODE64BIT (0x11 in byte 0). */
 const uint8_t vf_tdx_sim_qe_attributes[VF_TDX_SGX_ATTRIBUTES_LEN] = { 0x11 };
 
@@ -35,11 +35,13 @@ const struct vf_tdx_sim_platform_level vf_tdx_sim_platform_levels[] = {
 	{ 18, { VF_TCB_SW_HARDENING_NEEDED, "2024-11-13T00:00:00Z", { "INTEL-SA-00615", NULL } } },
 	{ 16, { VF_TCB_CONFIGURATION_NEEDED, "2024-08-14T00:00:00Z", { "INTEL-SA-00828", NULL } } },
 	{ 14,
-	  { VF_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED, "2024-03-13T00:00:00Z",
+	  { VF_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED,
+	    "2024-03-13T00:00:00Z",
 	    { "INTEL-SA-00615", "INTEL-SA-00828", NULL } } },
 	{ 12, { VF_TCB_OUT_OF_DATE, "2023-08-09T00:00:00Z", { "INTEL-SA-00837", "INTEL-SA-00960", NULL } } },
 	{ 10,
-	  { VF_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED, "2023-02-15T00:00:00Z",
+	  { VF_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED,
+	    "2023-02-15T00:00:00Z",
 	    { "INTEL-SA-00828", "INTEL-SA-00837", NULL } } },
 	{ 8, { VF_TCB_REVOKED, "2022-08-10T00:00:00Z", { "INTEL-SA-00657", NULL } } },
 };
@@ -79,8 +81,7 @@ const struct vf_tdx_sim_preset vf_tdx_sim_presets[] = {
 	{ "relaunch-config", "as relaunch on a ConfigurationNeeded platform", 16, 1, 2, 4, 8, true,
 	  VF_TCB_TD_RELAUNCH_ADVISED_CONFIGURATION_NEEDED },
 	{ "module-tdx03", "TDX module identity TDX_03, up to date", 20, 3, 3, 0, 8, true, VF_TCB_UP_TO_DATE },
-	{ "tdxmodule", "module major version 0: tdxModule, no module levels", 20, 0, 4, 0, 8, true,
-	  VF_TCB_UP_TO_DATE },
+	{ "tdxmodule", "module major version 0: tdxModule, no module levels", 20, 0, 4, 0, 8, true, VF_TCB_UP_TO_DATE },
 	{ "qe-outofdate", "QE ISVSVN at an OutOfDate level", 20, 1, 4, 0, 6, true, VF_TCB_OUT_OF_DATE },
 	{ "qe-revoked", "QE ISVSVN at a Revoked level", 20, 1, 4, 0, 4, true, VF_TCB_REVOKED },
 	{ "none", "PCK SGX components below every platform level", 6, 1, 4, 0, 8, false, VF_TCB_UNKNOWN },
@@ -132,10 +133,11 @@ static TC_RESULT add_unique(json_t *to, const char *const *ids)
 		size_t k;
 		json_t *have;
 		bool dup = false;
-		json_array_foreach (to, k, have)
+		json_array_foreach(to, k, have)
 			dup = dup || strcmp(json_string_value(have), ids[i]) == 0;
 		if (!dup)
-			TC_ENSURE(json_array_append_new(to, json_string(ids[i])) == 0, TC_ERR_NO_MEMORY, "out of memory");
+			TC_ENSURE(json_array_append_new(to, json_string(ids[i])) == 0, TC_ERR_NO_MEMORY,
+				  "out of memory");
 	}
 	return tc_ok();
 }
@@ -277,7 +279,8 @@ static json_t *platform_level(const struct vf_tdx_sim_platform_level *l)
 	vf_tdx_sim_tdx_components(tdx);
 	json_t *tcb = json_object();
 	bool ok = tcb != NULL && put(tcb, "sgxtcbcomponents", svn_components(sgx)) &&
-		  put(tcb, "pcesvn", json_integer(VF_TDX_SIM_PCESVN)) && put(tcb, "tdxtcbcomponents", svn_components(tdx));
+		  put(tcb, "pcesvn", json_integer(VF_TDX_SIM_PCESVN)) &&
+		  put(tcb, "tdxtcbcomponents", svn_components(tdx));
 	if (!ok) {
 		json_decref(tcb);
 		return NULL;
@@ -299,7 +302,8 @@ TC_RESULT vf_tdx_sim_tcb_info_text(int64_t issue, int64_t next, struct tc_buf *o
 	bool ok = t != NULL && put(t, "id", json_string("TDX")) && put(t, "version", json_integer(3)) &&
 		  put(t, "issueDate", time_string(issue)) && put(t, "nextUpdate", time_string(next)) &&
 		  put(t, "fmspc", hex_upper(vf_tdx_sim_fmspc, VF_TDX_FMSPC_LEN)) &&
-		  put(t, "pceId", hex_upper(vf_tdx_sim_pceid, VF_TDX_PCEID_LEN)) && put(t, "tcbType", json_integer(0)) &&
+		  put(t, "pceId", hex_upper(vf_tdx_sim_pceid, VF_TDX_PCEID_LEN)) &&
+		  put(t, "tcbType", json_integer(0)) &&
 		  put(t, "tcbEvaluationDataNumber", json_integer(VF_TDX_SIM_TCB_EVAL_NUMBER)) &&
 		  module_common(put_new(t, "tdxModule", json_object())) &&
 		  (ids = put_new(t, "tdxModuleIdentities", json_array())) != NULL;
@@ -330,7 +334,8 @@ TC_RESULT vf_tdx_sim_qe_identity_text(int64_t issue, int64_t next, struct tc_buf
 		  put(q, "isvprodid", json_integer(VF_TDX_SIM_QE_PRODID)) &&
 		  (levels = put_new(q, "tcbLevels", json_array())) != NULL;
 	for (size_t i = 0; ok && i < vf_tdx_sim_n_qe_levels; i++)
-		ok = json_array_append_new(levels, level_json(json_pack("{s:i}", "isvsvn", (int)vf_tdx_sim_qe_levels[i].isvsvn),
-							      &vf_tdx_sim_qe_levels[i].st)) == 0;
+		ok = json_array_append_new(levels,
+					   level_json(json_pack("{s:i}", "isvsvn", (int)vf_tdx_sim_qe_levels[i].isvsvn),
+						      &vf_tdx_sim_qe_levels[i].st)) == 0;
 	return dump(q, ok, out);
 }

@@ -295,7 +295,9 @@ static TC_RESULT set_name(X509_NAME *name, const char *cn)
 {
 	static const struct {
 		const char *field, *value;
-	} rdns[] = { { "O", "teecert simulated Intel Corporation" }, { "L", "Santa Clara" }, { "ST", "CA" }, { "C", "US" } };
+	} rdns[] = {
+		{ "O", "teecert simulated Intel Corporation" }, { "L", "Santa Clara" }, { "ST", "CA" }, { "C", "US" }
+	};
 	TC_ENSURE(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0) == 1,
 		  TC_ERR_CRYPTO, "subject CN");
 	for (size_t i = 0; i < sizeof rdns / sizeof rdns[0]; i++)
@@ -326,7 +328,8 @@ static TC_RESULT cert_fill(const struct vf_tdx_sim_cert_spec *s, X509 *x)
 		       X509_set_version(x, X509_VERSION_3) == 1 &&
 			       X509_set_serialNumber(x, s->serial != NULL ? (ASN1_INTEGER *)s->serial : serial) == 1 &&
 			       X509_set_subject_name(x, name) == 1 &&
-			       X509_set_issuer_name(x, s->issuer != NULL ? X509_get_subject_name(s->issuer) : name) == 1 &&
+			       X509_set_issuer_name(x, s->issuer != NULL ? X509_get_subject_name(s->issuer) : name) ==
+				       1 &&
 			       X509_set_pubkey(x, s->key) == 1,
 		       out, TC_ERR_CRYPTO, "certificate fields");
 	TC_GUARD_GOTO(r, set_time(X509_getm_notBefore(x), s->not_before), out);
@@ -338,16 +341,17 @@ static TC_RESULT cert_fill(const struct vf_tdx_sim_cert_spec *s, X509 *x)
 	TC_GUARD_GOTO(r, add_conf_ext(x, &ctx, NID_authority_key_identifier, "keyid:always"), out);
 	TC_GUARD_GOTO(r,
 		      add_conf_ext(x, &ctx, NID_basic_constraints,
-				   s->kind == VF_TDX_SIM_CERT_ROOT ? "critical,CA:TRUE,pathlen:1"
-				   : ca				  ? "critical,CA:TRUE,pathlen:0"
-								  : "critical,CA:FALSE"),
+				   s->kind == VF_TDX_SIM_CERT_ROOT ? "critical,CA:TRUE,pathlen:1" :
+				   ca                              ? "critical,CA:TRUE,pathlen:0" :
+								     "critical,CA:FALSE"),
 		      out);
 	TC_GUARD_GOTO(r,
 		      add_conf_ext(x, &ctx, NID_key_usage,
 				   ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature,nonRepudiation"),
 		      out);
 	if (s->kind == VF_TDX_SIM_CERT_PCK) {
-		TC_ENSURE_GOTO(r, s->sgx != NULL, out, TC_ERR_INVALID_ARGUMENT, "a PCK certificate needs SGX extensions");
+		TC_ENSURE_GOTO(r, s->sgx != NULL, out, TC_ERR_INVALID_ARGUMENT,
+			       "a PCK certificate needs SGX extensions");
 		TC_GUARD_GOTO(r, add_sgx_ext(x, s->sgx), out);
 	}
 	if (s->kind == VF_TDX_SIM_CERT_ROOT)
@@ -386,7 +390,8 @@ static TC_RESULT crl_fill(X509_CRL *crl, X509 *issuer, EVP_PKEY *key, int64_t th
 
 	TC_ENSURE_GOTO(r, tu != NULL && nu != NULL && number != NULL, out, TC_ERR_NO_MEMORY, "out of memory");
 	TC_ENSURE_GOTO(r,
-		       ASN1_TIME_set(tu, (time_t)this_update) != NULL && ASN1_TIME_set(nu, (time_t)next_update) != NULL &&
+		       ASN1_TIME_set(tu, (time_t)this_update) != NULL &&
+			       ASN1_TIME_set(nu, (time_t)next_update) != NULL &&
 			       X509_CRL_set_version(crl, X509_CRL_VERSION_2) == 1 &&
 			       X509_CRL_set_issuer_name(crl, X509_get_subject_name(issuer)) == 1 &&
 			       X509_CRL_set1_lastUpdate(crl, tu) == 1 && X509_CRL_set1_nextUpdate(crl, nu) == 1,
@@ -474,8 +479,7 @@ TC_RESULT vf_tdx_sim_pubkey_xy(EVP_PKEY *key, uint8_t xy[VF_TDX_ECDSA_KEY_LEN])
 	return tc_ok();
 }
 
-TC_RESULT vf_tdx_sim_pcs_body(const char *field, const uint8_t *inner, size_t len, EVP_PKEY *key,
-			      struct tc_buf *out)
+TC_RESULT vf_tdx_sim_pcs_body(const char *field, const uint8_t *inner, size_t len, EVP_PKEY *key, struct tc_buf *out)
 {
 	uint8_t sig[VF_TDX_ECDSA_SIG_LEN];
 	char hex[2 * VF_TDX_ECDSA_SIG_LEN + 1];
@@ -541,7 +545,8 @@ static TC_RESULT load_info(struct vf_tdx_sim_pki *pki)
 	TC_ENSURE_GOTO(r, created != NULL && serial != NULL, out, TC_ERR_JSON_FIELD_MISSING,
 		       "%s: created_at and pck_crl.revoked_pck_serial are required", path);
 	TC_GUARD_GOTO(r, tc_time_parse(created, &pki->created_at), out);
-	TC_ENSURE_GOTO(r, BN_hex2bn(&bn, serial) > 0 && (pki->revoked_pck_serial = BN_to_ASN1_INTEGER(bn, NULL)) != NULL,
+	TC_ENSURE_GOTO(r,
+		       BN_hex2bn(&bn, serial) > 0 && (pki->revoked_pck_serial = BN_to_ASN1_INTEGER(bn, NULL)) != NULL,
 		       out, TC_ERR_JSON_FIELD_INVALID, "%s: revoked_pck_serial is not hex", path);
 out:
 	BN_free(bn);
@@ -555,20 +560,22 @@ TC_RESULT vf_tdx_sim_pki_load(const char *dir, struct vf_tdx_sim_pki **out)
 	struct tc_result r = tc_ok();
 	struct vf_tdx_sim_pki *pki = calloc(1, sizeof *pki);
 	TC_ENSURE(pki != NULL, TC_ERR_NO_MEMORY, "out of memory");
-	TC_ENSURE_GOTO(r, snprintf(pki->dir, sizeof pki->dir, "%s", dir) < (int)sizeof pki->dir, fail, TC_ERR_TOO_LARGE,
+	TC_ENSURE_GOTO(r, snprintf(pki->dir, sizeof pki->dir, "%s", dir) < (int)sizeof pki->dir, out, TC_ERR_TOO_LARGE,
 		       "path too long");
-	TC_GUARD_GOTO(r, load_info(pki), fail);
-	TC_GUARD_GOTO(r, load_cert(pki, "intel_root.pem", &pki->root), fail);
-	TC_GUARD_GOTO(r, load_cert(pki, "keys/pck_platform_ca_cert.pem", &pki->platform_ca), fail);
-	TC_GUARD_GOTO(r, load_cert(pki, "keys/tcb_signing_cert.pem", &pki->tcb_signer), fail);
-	TC_GUARD_GOTO(r, load_key(pki, "keys/root_key.pem", &pki->root_key), fail);
-	TC_GUARD_GOTO(r, load_key(pki, "keys/pck_platform_ca_key.pem", &pki->platform_ca_key), fail);
-	TC_GUARD_GOTO(r, load_key(pki, "keys/tcb_signing_key.pem", &pki->tcb_key), fail);
-	TC_GUARD_GOTO(r, load_key(pki, "keys/pck_key.pem", &pki->pck_key), fail);
-	TC_GUARD_GOTO(r, load_key(pki, "keys/attestation_key.pem", &pki->ak_key), fail);
+	TC_GUARD_GOTO(r, load_info(pki), out);
+	TC_GUARD_GOTO(r, load_cert(pki, "intel_root.pem", &pki->root), out);
+	TC_GUARD_GOTO(r, load_cert(pki, "keys/pck_platform_ca_cert.pem", &pki->platform_ca), out);
+	TC_GUARD_GOTO(r, load_cert(pki, "keys/tcb_signing_cert.pem", &pki->tcb_signer), out);
+	TC_GUARD_GOTO(r, load_key(pki, "keys/root_key.pem", &pki->root_key), out);
+	TC_GUARD_GOTO(r, load_key(pki, "keys/pck_platform_ca_key.pem", &pki->platform_ca_key), out);
+	TC_GUARD_GOTO(r, load_key(pki, "keys/tcb_signing_key.pem", &pki->tcb_key), out);
+	TC_GUARD_GOTO(r, load_key(pki, "keys/pck_key.pem", &pki->pck_key), out);
+	TC_GUARD_GOTO(r, load_key(pki, "keys/attestation_key.pem", &pki->ak_key), out);
+out:
+	if (!tc_is_ok(r)) {
+		vf_tdx_sim_pki_free(pki);
+		return r;
+	}
 	*out = pki;
 	return tc_ok();
-fail:
-	vf_tdx_sim_pki_free(pki);
-	return r;
 }

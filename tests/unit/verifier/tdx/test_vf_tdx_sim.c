@@ -23,8 +23,9 @@
 #define TEST_PATH_MAX 4096
 #define TEST_FILE_MAX ((size_t)1024 * 1024)
 
-static const char *const coll_files[] = { "tcb_info.json", "tcb_info_issuer_chain.pem", "qe_identity.json",
-					  "qe_identity_issuer_chain.pem", "pck_crl.der", "pck_crl_issuer_chain.pem",
+static const char *const coll_files[] = { "tcb_info.json",    "tcb_info_issuer_chain.pem",
+					  "qe_identity.json", "qe_identity_issuer_chain.pem",
+					  "pck_crl.der",      "pck_crl_issuer_chain.pem",
 					  "root_ca_crl.der" };
 #define N_COLL (sizeof coll_files / sizeof coll_files[0])
 
@@ -50,6 +51,7 @@ static void read_file(const char *path, struct tc_buf *b)
 
 static int setup(void **state)
 {
+	(void)state;
 	const char *base = getenv("TEECERT_BUILD_DIR");
 	char path[TEST_PATH_MAX];
 	snprintf(work, sizeof work, "%s/test_vf_tdx_sim.XXXXXX", base ? base : "/tmp");
@@ -73,6 +75,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
+	(void)state;
 	char cmd[TEST_PATH_MAX + 16];
 	for (size_t i = 0; i < N_COLL; i++)
 		tc_buf_cleanup(&coll_bufs[i]);
@@ -130,6 +133,7 @@ static void appraise(const struct tc_buf *q, bool allow_simulated, bool strict, 
 
 static void test_init_layout(void **state)
 {
+	(void)state;
 	static const char *const keys[] = { "root_key.pem", "pck_platform_ca_key.pem", "tcb_signing_key.pem",
 					    "pck_key.pem", "attestation_key.pem" };
 	char path[TEST_PATH_MAX];
@@ -173,6 +177,7 @@ static void test_init_layout(void **state)
 /* The PCS bodies verify with the TCB signing key over the exact inner bytes, and parse. */
 static void test_collateral_documents(void **state)
 {
+	(void)state;
 	size_t off = 0, len = 0;
 	uint8_t sig[VF_TDX_ECDSA_SIG_LEN], digest[VF_TDX_SHA256_LEN];
 	struct vf_tdx_tcb_info *ti = NULL;
@@ -194,7 +199,8 @@ static void test_collateral_documents(void **state)
 	assert_int_equal(ti->issue_date, pki->created_at - VF_TDX_SIM_COLLATERAL_LEAD);
 	vf_tdx_tcb_info_free(ti);
 
-	assert_true(tc_is_ok(vf_tdx_pcs_split(coll_bufs[2].data, coll_bufs[2].len, "enclaveIdentity", &off, &len, sig)));
+	assert_true(
+		tc_is_ok(vf_tdx_pcs_split(coll_bufs[2].data, coll_bufs[2].len, "enclaveIdentity", &off, &len, sig)));
 	assert_true(tc_is_ok(vf_sha256(coll_bufs[2].data + off, len, digest)));
 	assert_true(vf_ecdsa_verify_raw(X509_get0_pubkey(pki->tcb_signer), digest, sizeof digest, sig,
 					VF_TDX_ECDSA_COORD_LEN));
@@ -215,6 +221,7 @@ static void test_collateral_documents(void **state)
 
 static void test_sgx_extension_roundtrip(void **state)
 {
+	(void)state;
 	struct vf_tdx_sim_sgx in = { .pcesvn = 0x1234, .sgx_type = 1 };
 	struct vf_tdx_sgx_ext out;
 	struct tc_buf der;
@@ -257,6 +264,7 @@ static void fill_distinct(struct vf_tdx_report *r)
 /* The parser reads back every field the builder wrote, for v4, v5 type 2 and v5 type 3. */
 static void test_quote_roundtrip(void **state)
 {
+	(void)state;
 	static const struct {
 		uint16_t version, body_type;
 		size_t body_len;
@@ -303,6 +311,7 @@ static void test_quote_roundtrip(void **state)
 /* Accepted only with allow_simulated; the device is reported simulated either way. */
 static void test_allow_simulated(void **state)
 {
+	(void)state;
 	struct vf_tdx_sim_quote_opts o;
 	struct tc_buf q;
 	struct vf_appraisal a;
@@ -328,6 +337,7 @@ static void test_allow_simulated(void **state)
 /* Every preset lands on the status it names (all statuses accepted except Revoked, which never is). */
 static void test_presets(void **state)
 {
+	(void)state;
 	for (size_t i = 0; i < vf_tdx_sim_n_presets; i++) {
 		const struct vf_tdx_sim_preset *p = &vf_tdx_sim_presets[i];
 		struct vf_tdx_sim_quote_opts o;
@@ -340,11 +350,13 @@ static void test_presets(void **state)
 		appraise(&q, true, false, &a);
 		if (!p->level_found) {
 			if (a.failure != TC_ERR_TCB_LEVEL_NOT_FOUND)
-				fail_msg("preset %s: failure %s (%s)", p->name, tc_error_info(a.failure)->code, a.detail);
+				fail_msg("preset %s: failure %s (%s)", p->name, tc_error_info(a.failure)->code,
+					 a.detail);
 		} else {
 			if (!a.devices[0].has_tcb_status || a.devices[0].tcb_status != p->expect)
 				fail_msg("preset %s: status %s (%s), expected %s", p->name,
-					 vf_tcb_status_name(a.devices[0].tcb_status), a.detail, vf_tcb_status_name(p->expect));
+					 vf_tcb_status_name(a.devices[0].tcb_status), a.detail,
+					 vf_tcb_status_name(p->expect));
 			assert_int_equal(a.accepted, p->expect != VF_TCB_REVOKED);
 			assert_true(tc_is_ok(vf_tdx_sim_preset_advisories(p, &ids)));
 			if (json_array_size(ids) != json_array_size(a.devices[0].advisory_ids))
@@ -356,24 +368,68 @@ static void test_presets(void **state)
 	}
 }
 
-static void k_bad_quote_sig(struct vf_tdx_sim_quote_opts *o) { o->bad_quote_sig = true; }
-static void k_bad_qe_sig(struct vf_tdx_sim_quote_opts *o) { o->bad_qe_sig = true; }
-static void k_bad_ak(struct vf_tdx_sim_quote_opts *o) { o->bad_ak_binding = true; }
-static void k_bad_chain(struct vf_tdx_sim_quote_opts *o) { o->bad_pck_chain = true; }
-static void k_expired(struct vf_tdx_sim_quote_opts *o) { o->pck_expired = true; }
-static void k_revoked(struct vf_tdx_sim_quote_opts *o) { o->pck_revoked = true; }
-static void k_version(struct vf_tdx_sim_quote_opts *o) { o->version = 3; }
-static void k_body(struct vf_tdx_sim_quote_opts *o) { o->version = VF_TDX_QUOTE_V5; o->body_type = 1; }
-static void k_fmspc(struct vf_tdx_sim_quote_opts *o) { o->fmspc_mismatch = true; }
-static void k_qe_id(struct vf_tdx_sim_quote_opts *o) { o->bad_qe_identity = true; }
-static void k_debug(struct vf_tdx_sim_quote_opts *o) { o->report.td_attributes[0] |= VF_TDX_TD_ATTR_DEBUG; }
-static void k_truncate(struct vf_tdx_sim_quote_opts *o) { o->truncate = VF_TDX_HEADER_LEN + 10; }
-static void k_seam(struct vf_tdx_sim_quote_opts *o) { o->report.seam_attributes[0] = 1; }
-static void k_ak_keys(struct vf_tdx_sim_quote_opts *o) { o->ak_from_keys = true; }
+static void k_bad_quote_sig(struct vf_tdx_sim_quote_opts *o)
+{
+	o->bad_quote_sig = true;
+}
+static void k_bad_qe_sig(struct vf_tdx_sim_quote_opts *o)
+{
+	o->bad_qe_sig = true;
+}
+static void k_bad_ak(struct vf_tdx_sim_quote_opts *o)
+{
+	o->bad_ak_binding = true;
+}
+static void k_bad_chain(struct vf_tdx_sim_quote_opts *o)
+{
+	o->bad_pck_chain = true;
+}
+static void k_expired(struct vf_tdx_sim_quote_opts *o)
+{
+	o->pck_expired = true;
+}
+static void k_revoked(struct vf_tdx_sim_quote_opts *o)
+{
+	o->pck_revoked = true;
+}
+static void k_version(struct vf_tdx_sim_quote_opts *o)
+{
+	o->version = 3;
+}
+static void k_body(struct vf_tdx_sim_quote_opts *o)
+{
+	o->version = VF_TDX_QUOTE_V5;
+	o->body_type = 1;
+}
+static void k_fmspc(struct vf_tdx_sim_quote_opts *o)
+{
+	o->fmspc_mismatch = true;
+}
+static void k_qe_id(struct vf_tdx_sim_quote_opts *o)
+{
+	o->bad_qe_identity = true;
+}
+static void k_debug(struct vf_tdx_sim_quote_opts *o)
+{
+	o->report.td_attributes[0] |= VF_TDX_TD_ATTR_DEBUG;
+}
+static void k_truncate(struct vf_tdx_sim_quote_opts *o)
+{
+	o->truncate = VF_TDX_HEADER_LEN + 10;
+}
+static void k_seam(struct vf_tdx_sim_quote_opts *o)
+{
+	o->report.seam_attributes[0] = 1;
+}
+static void k_ak_keys(struct vf_tdx_sim_quote_opts *o)
+{
+	o->ak_from_keys = true;
+}
 
 /* Each knob damages exactly one thing: the appraisal fails with its code (strict default policy). */
 static void test_knobs(void **state)
 {
+	(void)state;
 	static const struct {
 		const char *name;
 		void (*knob)(struct vf_tdx_sim_quote_opts *o);
@@ -412,16 +468,25 @@ static void test_knobs(void **state)
 /* Cut at every structure boundary (and one byte either side): malformed, never accepted, never a crash. */
 static void test_truncation(void **state)
 {
+	(void)state;
 	struct vf_tdx_sim_quote_opts o;
 	struct tc_buf q;
 	struct vf_tdx_quote parsed;
 	assert_true(tc_is_ok(vf_tdx_sim_quote_opts_init(&o)));
 	make_quote(&o, &q);
 	size_t sig_at = VF_TDX_HEADER_LEN + VF_TDX_TD_REPORT10_LEN; /* signature data length field */
-	size_t qe_at = sig_at + 4 + VF_TDX_ECDSA_SIG_LEN + VF_TDX_ECDSA_KEY_LEN + VF_TDX_CERT_TYPE_LEN +
-		       VF_TDX_CERT_SIZE_LEN;
-	size_t cuts[] = { 0, 1, 2, VF_TDX_HEADER_LEN, sig_at, sig_at + 4, qe_at, qe_at + VF_TDX_QE_REPORT_LEN,
-			  qe_at + VF_TDX_QE_REPORT_LEN + VF_TDX_ECDSA_SIG_LEN + VF_TDX_QE_AUTH_SIZE_LEN, q.len - 1 };
+	size_t qe_at =
+		sig_at + 4 + VF_TDX_ECDSA_SIG_LEN + VF_TDX_ECDSA_KEY_LEN + VF_TDX_CERT_TYPE_LEN + VF_TDX_CERT_SIZE_LEN;
+	size_t cuts[] = { 0,
+			  1,
+			  2,
+			  VF_TDX_HEADER_LEN,
+			  sig_at,
+			  sig_at + 4,
+			  qe_at,
+			  qe_at + VF_TDX_QE_REPORT_LEN,
+			  qe_at + VF_TDX_QE_REPORT_LEN + VF_TDX_ECDSA_SIG_LEN + VF_TDX_QE_AUTH_SIZE_LEN,
+			  q.len - 1 };
 	for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
 		for (int d = -1; d <= 1; d++) {
 			size_t n = cuts[i] + (size_t)d;
@@ -439,6 +504,7 @@ static void test_truncation(void **state)
 /* Collateral missing by role. */
 static void test_collateral_missing(void **state)
 {
+	(void)state;
 	struct vf_tdx_sim_quote_opts o;
 	struct tc_buf q;
 	struct vf_policy p;
@@ -473,12 +539,27 @@ static int json_filter(const struct dirent *d)
 /* The generated set: every manifest meets its expectation and every TDX failure code appears. */
 static void test_generated_cases(void **state)
 {
+	(void)state;
 	static const char *const codes[] = {
-		"evidence_malformed", "evidence_unsupported_version", "cert_chain_invalid", "cert_expired",
-		"cert_revoked", "evidence_signature_invalid", "qe_report_signature_invalid",
-		"attestation_key_binding_invalid", "nonce_mismatch", "collateral_missing", "collateral_signature_invalid",
-		"collateral_expired", "tcb_mismatch", "tcb_level_not_found", "tcb_status_rejected", "qe_identity_mismatch",
-		"measurement_mismatch", "debug_not_allowed", "policy_violation",
+		"evidence_malformed",
+		"evidence_unsupported_version",
+		"cert_chain_invalid",
+		"cert_expired",
+		"cert_revoked",
+		"evidence_signature_invalid",
+		"qe_report_signature_invalid",
+		"attestation_key_binding_invalid",
+		"nonce_mismatch",
+		"collateral_missing",
+		"collateral_signature_invalid",
+		"collateral_expired",
+		"tcb_mismatch",
+		"tcb_level_not_found",
+		"tcb_status_rejected",
+		"qe_identity_mismatch",
+		"measurement_mismatch",
+		"debug_not_allowed",
+		"policy_violation",
 	};
 	bool seen[sizeof codes / sizeof codes[0]] = { false };
 	char out[TEST_PATH_MAX], dir[TEST_PATH_MAX];
@@ -524,11 +605,16 @@ static void test_generated_cases(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_init_layout),	   cmocka_unit_test(test_collateral_documents),
-		cmocka_unit_test(test_sgx_extension_roundtrip), cmocka_unit_test(test_quote_roundtrip),
-		cmocka_unit_test(test_allow_simulated),	   cmocka_unit_test(test_presets),
-		cmocka_unit_test(test_knobs),		   cmocka_unit_test(test_truncation),
-		cmocka_unit_test(test_collateral_missing), cmocka_unit_test(test_generated_cases),
+		cmocka_unit_test(test_init_layout),
+		cmocka_unit_test(test_collateral_documents),
+		cmocka_unit_test(test_sgx_extension_roundtrip),
+		cmocka_unit_test(test_quote_roundtrip),
+		cmocka_unit_test(test_allow_simulated),
+		cmocka_unit_test(test_presets),
+		cmocka_unit_test(test_knobs),
+		cmocka_unit_test(test_truncation),
+		cmocka_unit_test(test_collateral_missing),
+		cmocka_unit_test(test_generated_cases),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
