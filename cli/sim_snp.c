@@ -16,8 +16,16 @@
 #define SIM_CLI_FILE_MODE 0644
 #define SIM_CLI_DIR_MODE 0755
 
-enum { OPT_INIT = 'I', OPT_RSA = 'R', OPT_PKI = 'p', OPT_CASES = 'c', OPT_OUT = 'o', OPT_VCEK_OUT = 'v',
-       OPT_COLL_OUT = 'C', OPT_HELP = 'h' };
+enum {
+	OPT_INIT = 'I',
+	OPT_RSA = 'R',
+	OPT_PKI = 'p',
+	OPT_CASES = 'c',
+	OPT_OUT = 'o',
+	OPT_VCEK_OUT = 'v',
+	OPT_COLL_OUT = 'C',
+	OPT_HELP = 'h'
+};
 
 static void usage(FILE *f)
 {
@@ -90,7 +98,8 @@ static int emit(const char *prog, const char *pki, const struct vf_snp_sim_opts 
 		rc = fail(prog, r);
 	} else {
 		printf("report %s (%zu bytes), %s %s; pin %s/amd_ark_%s.pem%s%s\n", out_path, out.report.len, kind,
-		       vcek_path, pki, out.anchor_product->id, coll_dir ? ", collateral " : "", coll_dir ? coll_dir : "");
+		       vcek_path, pki, out.anchor_product->id, coll_dir ? ", collateral " : "",
+		       coll_dir ? coll_dir : "");
 	}
 	vf_snp_sim_output_cleanup(&out);
 	return rc;
@@ -101,9 +110,12 @@ int cli_sim_snp(int argc, char **argv)
 	const char *prog = "teecert sim snp", *init = NULL, *pki = NULL, *cases = NULL, *out = NULL;
 	const char *vcek_out = NULL, *coll_out = NULL;
 	struct option opts[SIM_CLI_MAX_OPTS] = {
-		{ "init", required_argument, NULL, OPT_INIT },	  { "rsa-bits", required_argument, NULL, OPT_RSA },
-		{ "pki", required_argument, NULL, OPT_PKI },	  { "cases", required_argument, NULL, OPT_CASES },
-		{ "out", required_argument, NULL, OPT_OUT },	  { "vcek-out", required_argument, NULL, OPT_VCEK_OUT },
+		{ "init", required_argument, NULL, OPT_INIT },
+		{ "rsa-bits", required_argument, NULL, OPT_RSA },
+		{ "pki", required_argument, NULL, OPT_PKI },
+		{ "cases", required_argument, NULL, OPT_CASES },
+		{ "out", required_argument, NULL, OPT_OUT },
+		{ "vcek-out", required_argument, NULL, OPT_VCEK_OUT },
 		{ "collateral-out", required_argument, NULL, OPT_COLL_OUT },
 		{ "help", no_argument, NULL, OPT_HELP },
 	};
@@ -117,20 +129,36 @@ int cli_sim_snp(int argc, char **argv)
 	if (n_fixed + n_knobs + 1 > SIM_CLI_MAX_OPTS)
 		return cli_usage_error(prog, "too many knobs for the option table");
 	for (size_t i = 0; i < n_knobs; i++)
-		opts[n_fixed + i] = (struct option){ knobs[i].name, knobs[i].arg ? required_argument : no_argument, NULL,
-						     SIM_CLI_KNOB_BASE + (int)i };
+		opts[n_fixed + i] = (struct option){ knobs[i].name, knobs[i].arg ? required_argument : no_argument,
+						     NULL, SIM_CLI_KNOB_BASE + (int)i };
 	vf_snp_sim_opts_init(&o, tc_time_now());
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case OPT_INIT: init = optarg; break;
-		case OPT_RSA: rsa_bits = (int)strtol(optarg, NULL, 10); break;
-		case OPT_PKI: pki = optarg; break;
-		case OPT_CASES: cases = optarg; break;
-		case OPT_OUT: out = optarg; break;
-		case OPT_VCEK_OUT: vcek_out = optarg; break;
-		case OPT_COLL_OUT: coll_out = optarg; break;
-		case OPT_HELP: usage(stdout); return CLI_EXIT_OK;
+		case OPT_INIT:
+			init = optarg;
+			break;
+		case OPT_RSA:
+			rsa_bits = (int)strtol(optarg, NULL, 10);
+			break;
+		case OPT_PKI:
+			pki = optarg;
+			break;
+		case OPT_CASES:
+			cases = optarg;
+			break;
+		case OPT_OUT:
+			out = optarg;
+			break;
+		case OPT_VCEK_OUT:
+			vcek_out = optarg;
+			break;
+		case OPT_COLL_OUT:
+			coll_out = optarg;
+			break;
+		case OPT_HELP:
+			usage(stdout);
+			return CLI_EXIT_OK;
 		default:
 			if (c < SIM_CLI_KNOB_BASE || c >= SIM_CLI_KNOB_BASE + (int)n_knobs) {
 				usage(stderr);
@@ -140,7 +168,8 @@ int cli_sim_snp(int argc, char **argv)
 						knobs[c - SIM_CLI_KNOB_BASE].arg ? optarg : NULL);
 			if (!tc_is_ok(r))
 				return cli_usage_error(prog, "%s", tc_error_detail());
-			have_report_data = have_report_data || strcmp(knobs[c - SIM_CLI_KNOB_BASE].name, "report-data") == 0;
+			have_report_data =
+				have_report_data || strcmp(knobs[c - SIM_CLI_KNOB_BASE].name, "report-data") == 0;
 			have_knob = true;
 		}
 	}

@@ -285,4 +285,75 @@ TC_RESULT db_log_checkpoint_by_size(struct db_conn *conn, uint64_t size, struct 
 TC_RESULT db_log_maybe_checkpoint(struct db_conn *conn, const struct chain_note_signer *key, int64_t now,
 				  uint64_t every_n, int64_t every_s, bool *written);
 
+/* ------------------------------------------------------------------------------------ collateral cache */
+
+/*
+ * Verified vendor collateral (migration 0004, docs/collateral.md): one row per (vendor, kind, key) holding
+ * the exact bytes whose signature was verified, plus a fetch log. Times are Unix seconds of the caller's
+ * clock (the collateral service's injectable clock), never the database clock.
+ */
+#define DB_COLL_VENDOR_MAX 16
+#define DB_COLL_KIND_MAX 32
+#define DB_COLL_KEY_MAX 512
+#define DB_COLL_URL_MAX 1024
+#define DB_COLL_ERROR_MAX 512
+#define DB_COLL_HASH_LEN 32
+#define DB_COLL_RAW_MAX ((size_t)4 * 1024 * 1024)
+#define DB_COLL_CHAIN_MAX ((size_t)64 * 1024)
+#define DB_COLL_OUTCOME_MAX 24
+
+struct db_collateral_item {
+	char vendor[DB_COLL_VENDOR_MAX];  /* intel | amd | nvidia */
+	char kind[DB_COLL_KIND_MAX];      /* tcb_info, qe_identity, pck_crl, root_ca_crl, vcek, ark_ask_chain, ... */
+	char key[DB_COLL_KEY_MAX + 1];
+	struct tc_buf raw;                /* the verified bytes */
+	struct tc_buf issuer_chain;       /* Intel issuer-chain header (PEM); empty = none */
+	char source_url[DB_COLL_URL_MAX];
+	uint8_t sha256[DB_COLL_HASH_LEN]; /* of raw */
+	int64_t fetched_at, verified_at;
+	bool has_window;                  /* false: immutable item (no not_before/next_update) */
+	int64_t not_before, next_update;
+	char last_error[DB_COLL_ERROR_MAX]; /* "" when the last refresh succeeded */
+	int64_t last_error_at;              /* 0 when none */
+	int failures;                       /* consecutive failed refreshes */
+};
+
+/* Initialise (empty buffers with their maxima) / free the buffers of an item. */
+void db_collateral_item_init(struct db_collateral_item *it);
+void db_collateral_item_cleanup(struct db_collateral_item *it);
+
+/* Insert or replace the item (vendor, kind, key) with IT's bytes and metadata; clears last_error and
+ * failures. Only verified bytes may be written (the caller's duty: vf_collateral_verify first). */
+TC_RESULT db_collateral_put(struct db_conn *conn, const struct db_collateral_item *it);
+/* Read an item (OUT initialised by the caller with db_collateral_item_init); WITH_RAW false leaves raw and
+ * issuer_chain empty. *FOUND false when there is none. */
+TC_RESULT db_collateral_get(struct db_conn *conn, const char *vendor, const char *kind, const char *key,
+			    bool with_raw, struct db_collateral_item *out, bool *found);
+/* Record a failed refresh of an existing item (failures + 1, last_error, last_error_at = AT); no-op when
+ * the item is not cached. */
+TC_RESULT db_collateral_fail(struct db_conn *conn, const char *vendor, const char *kind, const char *key,
+			     const char *error, int64_t at);
+/* Every item's metadata (raw/issuer_chain left empty), ordered by vendor, kind, key. *OUT is a new array
+ * (free() it after db_collateral_item_cleanup of each element); *N gets its length. */
+TC_RESULT db_collateral_list(struct db_conn *conn, struct db_collateral_item **out, size_t *n);
+
+/* One row of collateral_fetch_log. */
+struct db_collateral_log {
+	int64_t at;
+	char vendor[DB_COLL_VENDOR_MAX];
+	char kind[DB_COLL_KIND_MAX];
+	char key[DB_COLL_KEY_MAX + 1];
+	char url[DB_COLL_URL_MAX];
+	char outcome[DB_COLL_OUTCOME_MAX]; /* stored, unchanged, http_error, network_error, verify_failed, ... */
+	int http_status;                   /* 0: no response */
+	int attempts;
+	int64_t duration_ms;
+	char error[DB_COLL_ERROR_MAX];     /* "" on success */
+};
+
+TC_RESULT db_collateral_log_insert(struct db_conn *conn, const struct db_collateral_log *e);
+/* Per outcome: how many fetches the log holds (OUTCOMES/COUNTS of at least MAX entries; *N gets how many). */
+TC_RESULT db_collateral_log_counts(struct db_conn *conn, char (*outcomes)[DB_COLL_OUTCOME_MAX], int64_t *counts,
+				   size_t max, size_t *n);
+
 #endif /* DB_H */

@@ -158,7 +158,7 @@ static void give_back(struct db_pool *pool, int slot, bool failed, unsigned long
 TC_RESULT db_pool_acquire(struct db_pool *pool, unsigned timeout_ms, struct db_conn **out)
 {
 	TC_ENSURE(pool != NULL && out != NULL, TC_ERR_INVALID_ARGUMENT, "db_pool_acquire: missing argument");
-	int slot;
+	int slot = 0;
 	TC_GUARD(claim_slot(pool, timeout_ms, &slot));
 
 	/* The slot is ours: connect or check without holding the lock. */

@@ -126,9 +126,13 @@ static int attr_write(const char *path, const void *data, size_t len)
 	return err;
 }
 
+/* ENTRY/NAME into OUT; a path that does not fit becomes "" so that opening it fails cleanly. */
 static void attr_path(char *out, size_t size, const char *entry, const char *name)
 {
-	snprintf(out, size, "%s/%s", entry, name);
+	int n = snprintf(out, size, "%s/%s", entry, name);
+
+	if (n < 0 || (size_t)n >= size)
+		out[0] = 0;
 }
 
 /* Parse the decimal `generation` attribute. 0 or an errno (EINVAL when it is not a number). */

@@ -39,8 +39,8 @@ struct vf_nv_sim_case {
 	enum vf_nv_sim_case_anchors anchors;
 	bool deny_simulated; /* no "allow_simulated" in the policy */
 	bool no_expected_nonce;
-	bool hex;            /* evidence files as hex text */
-	bool ocsp;           /* OCSP responses for gpu0's and the RIM signer's chains */
+	bool hex;  /* evidence files as hex text */
+	bool ocsp; /* OCSP responses for gpu0's and the RIM signer's chains */
 	enum vf_nv_sim_ocsp_fault ocsp_fault;
 	enum vf_nv_sim_ocsp_target ocsp_target;
 	const char *policy;  /* more policy keys (JSON object text) */

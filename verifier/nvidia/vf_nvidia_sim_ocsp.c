@@ -22,12 +22,12 @@ static TC_RESULT vf_nv_sim_ocsp_one(X509 *cert, X509 *issuer, EVP_PKEY *issuer_k
 	OCSP_BASICRESP *bs = OCSP_BASICRESP_new();
 	OCSP_RESPONSE *resp = NULL;
 	ASN1_TIME *this_upd = ASN1_TIME_set(NULL, (time_t)(now - VF_NV_SIM_HOUR));
-	ASN1_TIME *next_upd = ASN1_TIME_set(NULL, (time_t)(fault == VF_NV_SIM_OCSP_STALE ? now - VF_NV_SIM_DAY_S
-											: now + VF_NV_SIM_WEEK));
+	ASN1_TIME *next_upd = ASN1_TIME_set(
+		NULL, (time_t)(fault == VF_NV_SIM_OCSP_STALE ? now - VF_NV_SIM_DAY_S : now + VF_NV_SIM_WEEK));
 	ASN1_TIME *rev_time = ASN1_TIME_set(NULL, (time_t)(now - VF_NV_SIM_DAY_S));
 	bool revoked = fault == VF_NV_SIM_OCSP_REVOKED || fault == VF_NV_SIM_OCSP_ON_HOLD;
-	int reason = fault == VF_NV_SIM_OCSP_ON_HOLD ? OCSP_REVOKED_STATUS_CERTIFICATEHOLD
-						     : OCSP_REVOKED_STATUS_KEYCOMPROMISE;
+	int reason = fault == VF_NV_SIM_OCSP_ON_HOLD ? OCSP_REVOKED_STATUS_CERTIFICATEHOLD :
+						       OCSP_REVOKED_STATUS_KEYCOMPROMISE;
 	unsigned char *der = NULL;
 	int len;
 	struct tc_result r = tc_ok();
@@ -66,10 +66,9 @@ TC_RESULT vf_nv_sim_ocsp(const struct vf_nv_sim_pki *pki, size_t gpu, enum vf_nv
 	chain = pki->gpus[gpu].chain;
 	/* chain: FMC leaf, BROM, ICA, GH100 identity, root; certificate i+1 is issued by i+2. */
 	for (int i = 0; i < VF_NV_SIM_DEVICE_CAS; i++)
-		TC_GUARD(vf_nv_sim_ocsp_one(sk_X509_value(chain, i + 1), sk_X509_value(chain, i + 2),
-					    pki->device_ca_keys[i],
-					    target == VF_NV_SIM_OCSP_TARGET_GPU && i == 0 ? fault : VF_NV_SIM_OCSP_GOOD, now,
-					    &out[i]));
+		TC_GUARD(vf_nv_sim_ocsp_one(
+			sk_X509_value(chain, i + 1), sk_X509_value(chain, i + 2), pki->device_ca_keys[i],
+			target == VF_NV_SIM_OCSP_TARGET_GPU && i == 0 ? fault : VF_NV_SIM_OCSP_GOOD, now, &out[i]));
 	TC_GUARD(vf_nv_sim_ocsp_one(pki->rim_signer, pki->rim_ca, pki->rim_ca_key,
 				    target == VF_NV_SIM_OCSP_TARGET_RIM ? fault : VF_NV_SIM_OCSP_GOOD, now,
 				    &out[VF_NV_SIM_DEVICE_CAS]));

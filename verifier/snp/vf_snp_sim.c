@@ -38,11 +38,38 @@
 
 /* [KDS] product lines; CPUID and firmware versions are plausible values for the simulated parts. */
 static const struct vf_snp_sim_product products[VF_SNP_SIM_N_PRODUCTS] = {
-	{ "Milan", "milan", "Milan-B0", 0x19, 0x01, 0x01, 1, 55, 29, VF_SNP_TCB_MILAN_GENOA,
+	{ "Milan",
+	  "milan",
+	  "Milan-B0",
+	  0x19,
+	  0x01,
+	  0x01,
+	  1,
+	  55,
+	  29,
+	  VF_SNP_TCB_MILAN_GENOA,
 	  { .bootloader = 4, .tee = 0, .snp = 24, .microcode = 219 } },
-	{ "Genoa", "genoa", "Genoa", 0x19, 0x11, 0x01, 1, 55, 39, VF_SNP_TCB_MILAN_GENOA,
+	{ "Genoa",
+	  "genoa",
+	  "Genoa",
+	  0x19,
+	  0x11,
+	  0x01,
+	  1,
+	  55,
+	  39,
+	  VF_SNP_TCB_MILAN_GENOA,
 	  { .bootloader = 10, .tee = 0, .snp = 23, .microcode = 84 } },
-	{ "Turin", "turin", "Turin", VF_SNP_CPUID_FAMILY_TURIN, 0x02, 0x01, 1, 55, 43, VF_SNP_TCB_TURIN,
+	{ "Turin",
+	  "turin",
+	  "Turin",
+	  VF_SNP_CPUID_FAMILY_TURIN,
+	  0x02,
+	  0x01,
+	  1,
+	  55,
+	  43,
+	  VF_SNP_TCB_TURIN,
 	  { .bootloader = 1, .tee = 1, .snp = 3, .microcode = 72, .fmc = 1 } },
 };
 
@@ -223,7 +250,8 @@ TC_RESULT vf_snp_sim_crl(const struct vf_snp_sim_pki *pki, X509 *revoked, int64_
 		rev = X509_REVOKED_new();
 		TC_ENSURE_GOTO(r,
 			       rev && X509_REVOKED_set_serialNumber(rev, X509_get_serialNumber(revoked)) == 1 &&
-				       X509_REVOKED_set_revocationDate(rev, t0) == 1 && X509_CRL_add0_revoked(crl, rev) == 1,
+				       X509_REVOKED_set_revocationDate(rev, t0) == 1 &&
+				       X509_CRL_add0_revoked(crl, rev) == 1,
 			       out, TC_ERR_CRYPTO, "revoked entry of the sim CRL");
 		rev = NULL; /* owned by the CRL */
 		TC_ENSURE_GOTO(r, X509_CRL_sort(crl) == 1, out, TC_ERR_CRYPTO, "sorting the sim CRL");
@@ -260,8 +288,8 @@ TC_RESULT vf_snp_sim_mkdir(const char *path, unsigned mode)
 /* DIR/A B C into BUF (VF_SNP_SIM_PATH_MAX bytes). */
 static TC_RESULT join(char *buf, const char *dir, const char *a, const char *b, const char *c)
 {
-	TC_ENSURE(snprintf(buf, VF_SNP_SIM_PATH_MAX, "%s/%s%s%s", dir, a, b, c) < VF_SNP_SIM_PATH_MAX,
-		  TC_ERR_TOO_LARGE, "path under %s is too long", dir);
+	TC_ENSURE(snprintf(buf, VF_SNP_SIM_PATH_MAX, "%s/%s%s%s", dir, a, b, c) < VF_SNP_SIM_PATH_MAX, TC_ERR_TOO_LARGE,
+		  "path under %s is too long", dir);
 	return tc_ok();
 }
 
@@ -287,7 +315,8 @@ static TC_RESULT write_key(const char *path, EVP_PKEY *key)
 	long n = 0;
 	struct tc_result r;
 
-	if (!b || PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL) != 1 || (n = BIO_get_mem_data(b, &p)) <= 0)
+	if (!b || PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL) != 1 ||
+	    (n = BIO_get_mem_data(b, &p)) <= 0)
 		r = tc_fail_openssl(TC_ERR_CRYPTO, "PEM of a sim private key");
 	else
 		r = tc_file_write(path, p, (size_t)n, SIM_SECRET_MODE);

@@ -24,10 +24,10 @@
 
 /* One product line of the sim: index 0..VF_SNP_SIM_N_PRODUCTS-1. */
 struct vf_snp_sim_product {
-	const char *name;         /* "Milan" (ARK-Milan, SEV-Milan, SEV-VLEK-Milan) */
-	const char *id;           /* "milan": file names */
-	const char *product_name; /* VCEK productName extension ("Milan-B0", as KDS writes it) */
-	uint8_t family, model, stepping; /* CPUID written into v3+ reports */
+	const char *name;                     /* "Milan" (ARK-Milan, SEV-Milan, SEV-VLEK-Milan) */
+	const char *id;                       /* "milan": file names */
+	const char *product_name;             /* VCEK productName extension ("Milan-B0", as KDS writes it) */
+	uint8_t family, model, stepping;      /* CPUID written into v3+ reports */
 	uint8_t fw_major, fw_minor, fw_build; /* CURRENT/COMMITTED firmware version */
 	enum vf_snp_tcb_layout layout;
 	struct vf_snp_tcb baseline; /* default TCB floor; the default is max(this, TCB table latest) */
@@ -42,10 +42,10 @@ TC_RESULT vf_snp_sim_init_bits(const char *dir, int rsa_bits);
 
 /* What to emit. vf_snp_sim_opts_init sets the defaults: an UpToDate, VCEK-signed v5 Milan report. */
 struct vf_snp_sim_opts {
-	uint32_t version;                          /* 2, 3, 5 */
-	const struct vf_snp_sim_product *product;  /* default Milan */
-	bool vlek;                                 /* sign with a VLEK from the ASVK (SIGNING_KEY 1) */
-	bool debug, migration_agent, smt;          /* GUEST_POLICY bits 19, 18, 16 (+ PLATFORM_INFO.SMT_EN) */
+	uint32_t version;                         /* 2, 3, 5 */
+	const struct vf_snp_sim_product *product; /* default Milan */
+	bool vlek;                                /* sign with a VLEK from the ASVK (SIGNING_KEY 1) */
+	bool debug, migration_agent, smt;         /* GUEST_POLICY bits 19, 18, 16 (+ PLATFORM_INFO.SMT_EN) */
 	uint32_t vmpl;
 	bool has_reported, has_committed, has_launch, has_current;
 	struct vf_snp_tcb reported, committed, launch, current; /* default: the TCB table's latest at NOW */
@@ -56,16 +56,16 @@ struct vf_snp_sim_opts {
 	bool has_chip_id;
 	uint8_t chip_id[VF_SNP_CHIP_ID_LEN]; /* default: the PKI's chip (pki.json); Turin keeps 8 bytes */
 	/* faults, each producing one failure */
-	bool bad_sig;              /* flip a bit of R after signing: evidence_signature_invalid */
-	uint32_t sig_algo;         /* SIGNATURE_ALGO (default 1): other values evidence_unsupported_version */
-	size_t truncate;           /* > 0: keep only this many bytes: evidence_malformed */
-	bool unsupported_version;  /* VERSION = VF_SNP_SIM_UNSUPPORTED_VERSION */
-	bool vcek_tcb_mismatch;    /* the key's snpSPL is REPORTED_TCB's + 1: tcb_mismatch */
-	bool chip_id_mismatch;     /* the VCEK's hwID differs from CHIP_ID in one byte: tcb_mismatch */
-	bool vcek_expired;         /* the key's validity ended a year before NOW: cert_expired */
-	bool vcek_revoked;         /* the CRL lists the issuing ASK/ASVK: cert_revoked */
-	bool wrong_product_chain;  /* the key is issued by the next product line's ASK: cert_chain_invalid */
-	int64_t now;               /* issue time (Unix seconds) */
+	bool bad_sig;             /* flip a bit of R after signing: evidence_signature_invalid */
+	uint32_t sig_algo;        /* SIGNATURE_ALGO (default 1): other values evidence_unsupported_version */
+	size_t truncate;          /* > 0: keep only this many bytes: evidence_malformed */
+	bool unsupported_version; /* VERSION = VF_SNP_SIM_UNSUPPORTED_VERSION */
+	bool vcek_tcb_mismatch;   /* the key's snpSPL is REPORTED_TCB's + 1: tcb_mismatch */
+	bool chip_id_mismatch;    /* the VCEK's hwID differs from CHIP_ID in one byte: tcb_mismatch */
+	bool vcek_expired;        /* the key's validity ended a year before NOW: cert_expired */
+	bool vcek_revoked;        /* the CRL lists the issuing ASK/ASVK: cert_revoked */
+	bool wrong_product_chain; /* the key is issued by the next product line's ASK: cert_chain_invalid */
+	int64_t now;              /* issue time (Unix seconds) */
 };
 
 void vf_snp_sim_opts_init(struct vf_snp_sim_opts *o, int64_t now);

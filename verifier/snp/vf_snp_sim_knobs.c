@@ -20,10 +20,12 @@ static const struct vf_snp_sim_knob knobs[] = {
 	{ "host-data", "HEX", "HOST_DATA, 32 bytes (default zero)" },
 	{ "chip-id", "HEX", "CHIP_ID, 64 bytes (default pki.json chip_id; Turin keeps the first 8)" },
 	{ "debug", NULL, "GUEST_POLICY.DEBUG (bit 19): debug_not_allowed unless allow_debug" },
-	{ "migration-agent", NULL, "GUEST_POLICY.MIGRATE_MA (bit 18): policy_violation unless snp_allow_migration_agent" },
+	{ "migration-agent", NULL,
+	  "GUEST_POLICY.MIGRATE_MA (bit 18): policy_violation unless snp_allow_migration_agent" },
 	{ "smt", NULL, "GUEST_POLICY.SMT (bit 16) and PLATFORM_INFO.SMT_EN: policy_violation with snp_require_no_smt" },
 	{ "vmpl", "N", "VMPL 0..3 (default 0): policy_violation above snp_max_vmpl" },
-	{ "reported-tcb", "BL,TEE,SNP,UCODE[,FMC]", "REPORTED_TCB, also certified by the VCEK (default: TCB table latest)" },
+	{ "reported-tcb", "BL,TEE,SNP,UCODE[,FMC]",
+	  "REPORTED_TCB, also certified by the VCEK (default: TCB table latest)" },
 	{ "committed-tcb", "BL,TEE,SNP,UCODE[,FMC]", "COMMITTED_TCB (default REPORTED_TCB)" },
 	{ "launch-tcb", "BL,TEE,SNP,UCODE[,FMC]", "LAUNCH_TCB (default COMMITTED_TCB)" },
 	{ "current-tcb", "BL,TEE,SNP,UCODE[,FMC]", "CURRENT_TCB (default COMMITTED_TCB)" },
@@ -65,8 +67,8 @@ static TC_RESULT parse_hex(const char *name, const char *v, uint8_t *out, size_t
 	tc_buf_init(&b, len);
 	r = tc_hex_decode(v, strlen(v), &b);
 	if (tc_is_ok(r) && (b.len > len || (exact && b.len != len)))
-		r = tc_fail(TC_ERR_INVALID_ARGUMENT, "--%s wants %s%zu bytes of hex, got %zu", name, exact ? "" : "up to ",
-			    len, b.len);
+		r = tc_fail(TC_ERR_INVALID_ARGUMENT, "--%s wants %s%zu bytes of hex, got %zu", name,
+			    exact ? "" : "up to ", len, b.len);
 	if (tc_is_ok(r)) {
 		memset(out, 0, len);
 		memcpy(out, b.data, b.len);

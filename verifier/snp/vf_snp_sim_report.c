@@ -353,9 +353,9 @@ TC_RESULT vf_snp_sim_emit(const char *pki_dir, const struct vf_snp_sim_opts *o, 
 	TC_GUARD_GOTO(r, vf_snp_sim_pem(leaf, &out->leaf_pem), out);
 	TC_GUARD_GOTO(r, vf_snp_sim_pem(o->vlek ? pki.asvk : pki.ask, &out->chain_pem), out);
 	TC_GUARD_GOTO(r, vf_snp_sim_pem(pki.ark, &out->chain_pem), out);
-	TC_GUARD_GOTO(r, vf_snp_sim_crl(&pki, o->vcek_revoked ? (o->vlek ? pki.asvk : pki.ask) : NULL, o->now,
-					&out->crl_der),
-		      out);
+	TC_GUARD_GOTO(
+		r, vf_snp_sim_crl(&pki, o->vcek_revoked ? (o->vlek ? pki.asvk : pki.ask) : NULL, o->now, &out->crl_der),
+		out);
 	out->anchor_product = issuer_product;
 out:
 	tc_openssl_clear();

@@ -9,6 +9,7 @@
  *   vf_tdx_chain.c     PCK / collateral signer chains and CRLs to the pinned Intel root (memoized)
  *   vf_tdx_tcb.c       TCB level matching and status convergence as Intel QVL does it
  *   vf_tdx_appraise.c  vf_tdx_appraise: the check order of ../shared/evidence/cases/README.md
+ *   vf_tdx_sim*.c      the simulated platform (teecert sim tdx), built with the constants below (vf_tdx_sim.h)
  */
 #ifndef VF_TDX_H
 #define VF_TDX_H

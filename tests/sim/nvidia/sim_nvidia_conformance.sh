@@ -4,7 +4,8 @@
 #   2. `teecert sim nvidia --cases` writes the conformance set and `teecert conformance` must pass all of it;
 #   3. `teecert sim nvidia` evidence for 2 GPUs + `teecert verify` with the PKI's collateral folder is accepted
 #      with allow_simulated and rejected (exit 2, cert_chain_invalid) without it;
-#   4. key files are private (0600 in a 0700 folder).
+#   4. RIMs and OCSP responses written by `--rim-out/--ocsp-out` form a --collateral folder (ocsp required);
+#   5. key files are private (0600 in a 0700 folder).
 set -euo pipefail
 
 teecert=${1:?usage: sim_nvidia_conformance.sh PATH/TO/teecert}
@@ -50,6 +51,28 @@ set -e
 if [ "$rc" -ne 2 ] || ! grep -q '"failure": "cert_chain_invalid"' "$work/rejected.json"; then
 	echo "simulated evidence without allow_simulated: expected exit 2 / cert_chain_invalid, got $rc" >&2
 	cat "$work/rejected.json" >&2
+	exit 1
+fi
+
+# Collateral written by the evidence command itself: RIMs + OCSP responses, ocsp required.
+mkdir -p "$work/coll-good" "$work/coll-revoked"
+"$teecert" sim nvidia --pki "$work/pki" --nonce "$nonce" --gpus 2 --out "$work/ev/y" \
+	--rim-out "$work/coll-good" --ocsp-out "$work/coll-good"
+"$teecert" sim nvidia --pki "$work/pki" --nonce "$nonce" --out "$work/ev/z" \
+	--rim-out "$work/coll-revoked" --ocsp-out "$work/coll-revoked" --ocsp-fault revoked --ocsp-target rim
+printf '{"allow_simulated": true, "expected_nonce": "%s", "ocsp": "required"}\n' "$nonce" >"$work/ocsp.json"
+"$teecert" verify --tee nvidia --evidence "$work/ev/y_gpu0_spdm.bin" --cert-chain "$work/ev/y_gpu0_certchain.pem" \
+	--evidence "$work/ev/y_gpu1_spdm.bin" --cert-chain "$work/ev/y_gpu1_certchain.pem" \
+	--collateral "$work/coll-good" --trust-anchor "nvidia_device_root=$work/pki/nvidia_device_root.pem" \
+	--trust-anchor "nvidia_rim_root=$work/pki/nvidia_rim_root.pem" --policy "$work/ocsp.json" >/dev/null
+set +e
+"$teecert" verify --tee nvidia --evidence "$work/ev/z_gpu0_spdm.bin" --cert-chain "$work/ev/z_gpu0_certchain.pem" \
+	--collateral "$work/coll-revoked" --trust-anchor "nvidia_device_root=$work/pki/nvidia_device_root.pem" \
+	--trust-anchor "nvidia_rim_root=$work/pki/nvidia_rim_root.pem" --policy "$work/ocsp.json" >"$work/revoked.json"
+rc=$?
+set -e
+if [ "$rc" -ne 2 ] || ! grep -q '"failure": "cert_revoked"' "$work/revoked.json"; then
+	echo "revoked RIM signer: expected exit 2 / cert_revoked, got $rc" >&2
 	exit 1
 fi
 

@@ -520,6 +520,60 @@ static void test_simulated_gate(void **state)
 	free(x);
 }
 
+/* OCSP responses read back by the appraiser's RFC 6960 checker. */
+static void test_ocsp(void **state)
+{
+	struct fixture *f = *state;
+	static const struct {
+		enum vf_nv_sim_ocsp_fault fault;
+		enum vf_nv_sim_ocsp_target target;
+		enum tc_code code;
+		enum vf_ocsp_status first, rim;
+	} rows[] = {
+		{ VF_NV_SIM_OCSP_GOOD, VF_NV_SIM_OCSP_TARGET_GPU, TC_OK, VF_OCSP_GOOD, VF_OCSP_GOOD },
+		{ VF_NV_SIM_OCSP_REVOKED, VF_NV_SIM_OCSP_TARGET_GPU, TC_OK, VF_OCSP_REVOKED, VF_OCSP_GOOD },
+		{ VF_NV_SIM_OCSP_ON_HOLD, VF_NV_SIM_OCSP_TARGET_GPU, TC_OK, VF_OCSP_ON_HOLD, VF_OCSP_GOOD },
+		{ VF_NV_SIM_OCSP_REVOKED, VF_NV_SIM_OCSP_TARGET_RIM, TC_OK, VF_OCSP_GOOD, VF_OCSP_REVOKED },
+		{ VF_NV_SIM_OCSP_STALE, VF_NV_SIM_OCSP_TARGET_GPU, TC_ERR_COLLATERAL_EXPIRED, VF_OCSP_GOOD,
+		  VF_OCSP_GOOD },
+		{ VF_NV_SIM_OCSP_BAD_SIG, VF_NV_SIM_OCSP_TARGET_GPU, TC_ERR_COLLATERAL_SIGNATURE_INVALID, VF_OCSP_GOOD,
+		  VF_OCSP_GOOD },
+	};
+	STACK_OF(X509) *chain = f->pki->gpus[1].chain;
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct tc_buf der[VF_NV_SIM_OCSP_RESPONSES];
+		enum vf_ocsp_status st = VF_OCSP_NO_RESPONSE;
+		struct tc_result r;
+
+		for (size_t k = 0; k < VF_NV_SIM_OCSP_RESPONSES; k++)
+			tc_buf_init(&der[k], T_BUF_MAX);
+		assert_true(tc_is_ok(vf_nv_sim_ocsp(f->pki, 1, rows[i].fault, rows[i].target, f->now, der)));
+		r = vf_ocsp_check(der[0].data, der[0].len, sk_X509_value(chain, 1), sk_X509_value(chain, 2), f->now,
+				  NULL, 0, &st);
+		assert_int_equal(r.code, rows[i].code);
+		if (rows[i].code == TC_OK)
+			assert_int_equal(st, rows[i].first);
+		for (int k = 1; k < VF_NV_SIM_DEVICE_CAS; k++) {
+			assert_true(tc_is_ok(vf_ocsp_check(der[k].data, der[k].len, sk_X509_value(chain, k + 1),
+							   sk_X509_value(chain, k + 2), f->now, NULL, 0, &st)));
+			assert_int_equal(st, VF_OCSP_GOOD);
+		}
+		assert_true(tc_is_ok(vf_ocsp_check(der[3].data, der[3].len, f->pki->rim_signer, f->pki->rim_ca, f->now,
+						   NULL, 0, &st)));
+		assert_int_equal(st, rows[i].rim);
+		assert_true(tc_is_ok(vf_ocsp_check(der[4].data, der[4].len, f->pki->rim_ca, f->pki->rim_root, f->now,
+						   NULL, 0, &st)));
+		assert_int_equal(st, VF_OCSP_GOOD);
+		/* A response is about its own certificate only (gpu0's BROM is not gpu1's). */
+		assert_true(tc_is_ok(vf_ocsp_check(der[0].data, der[0].len, sk_X509_value(f->pki->gpus[0].chain, 1),
+						   sk_X509_value(chain, 2), f->now, NULL, 0, &st)));
+		assert_int_equal(st, VF_OCSP_NO_RESPONSE);
+		for (size_t k = 0; k < VF_NV_SIM_OCSP_RESPONSES; k++)
+			tc_buf_cleanup(&der[k]);
+	}
+}
+
 /* ------------------------------------------------------------------------------- generated set */
 
 static int json_only(const struct dirent *d)
@@ -532,12 +586,21 @@ static int json_only(const struct dirent *d)
 static void test_generated_cases(void **state)
 {
 	struct fixture *f = *state;
-	static const char *const codes[] = { "evidence_malformed",         "evidence_unsupported_version",
-					     "cert_chain_invalid",         "cert_expired",
-					     "evidence_signature_invalid", "nonce_mismatch",
-					     "collateral_missing",         "rim_missing",
-					     "rim_chain_invalid",          "rim_signature_invalid",
-					     "measurement_mismatch",       "policy_violation" };
+	static const char *const codes[] = { "evidence_malformed",
+					     "evidence_unsupported_version",
+					     "cert_chain_invalid",
+					     "cert_expired",
+					     "evidence_signature_invalid",
+					     "nonce_mismatch",
+					     "collateral_missing",
+					     "rim_missing",
+					     "rim_chain_invalid",
+					     "rim_signature_invalid",
+					     "measurement_mismatch",
+					     "policy_violation",
+					     "cert_revoked",
+					     "collateral_expired",
+					     "collateral_signature_invalid" };
 	bool covered[sizeof(codes) / sizeof(codes[0])] = { false };
 	char out[512], cases[600];
 	struct dirent **names = NULL;
@@ -594,6 +657,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_spdm_format, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rims, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_knobs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ocsp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_simulated_gate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_generated_cases, setup, teardown),
 	};

@@ -196,12 +196,18 @@ static void test_knobs(void **state)
 	for (size_t i = 0; i < n; i++) {
 		static const struct {
 			const char *name, *value;
-		} values[] = { { "product", "turin" }, { "version", "3" },
-			       { "report-data", "00" }, { "measurement", "" },
-			       { "host-data", "" },     { "chip-id", "01" },
-			       { "vmpl", "3" },         { "reported-tcb", "1,2,3,4" },
-			       { "committed-tcb", "1,2,3,4" }, { "launch-tcb", "1,2,3,4" },
-			       { "current-tcb", "1,2,3,4" },   { "sig-algo", "2" },
+		} values[] = { { "product", "turin" },
+			       { "version", "3" },
+			       { "report-data", "00" },
+			       { "measurement", "" },
+			       { "host-data", "" },
+			       { "chip-id", "01" },
+			       { "vmpl", "3" },
+			       { "reported-tcb", "1,2,3,4" },
+			       { "committed-tcb", "1,2,3,4" },
+			       { "launch-tcb", "1,2,3,4" },
+			       { "current-tcb", "1,2,3,4" },
+			       { "sig-algo", "2" },
 			       { "truncate", "1000" } };
 		char hex[2 * VF_SNP_MEASUREMENT_LEN + 1];
 		const char *v = NULL;
@@ -211,7 +217,8 @@ static void test_knobs(void **state)
 			if (strcmp(values[j].name, k[i].name) == 0)
 				v = values[j].value;
 		if (k[i].arg && v && !v[0]) { /* exact-length hex */
-			size_t len = strcmp(k[i].name, "measurement") == 0 ? VF_SNP_MEASUREMENT_LEN : VF_SNP_HOST_DATA_LEN;
+			size_t len =
+				strcmp(k[i].name, "measurement") == 0 ? VF_SNP_MEASUREMENT_LEN : VF_SNP_HOST_DATA_LEN;
 
 			memset(hex, 'a', 2 * len);
 			hex[2 * len] = 0;
@@ -371,8 +378,9 @@ static void test_emit_accepted(void **state)
 					fail_msg("%s: %s", knobs, a.detail);
 				assert_true(a.devices[0].simulated);
 				assert_int_equal(a.devices[0].tcb_status, VF_TCB_UP_TO_DATE);
-				assert_string_equal(json_string_value(json_object_get(a.devices[0].claims, "signing_key")),
-						    vlek ? "vlek" : "vcek");
+				assert_string_equal(
+					json_string_value(json_object_get(a.devices[0].claims, "signing_key")),
+					vlek ? "vlek" : "vcek");
 				vf_appraisal_cleanup(&a);
 			}
 		}
@@ -392,7 +400,7 @@ static void test_emit_failures(void **state)
 	expect("", E_NO_ALLOW, NULL, "cert_chain_invalid");
 	expect("--vlek --product turin", E_NO_ALLOW, NULL, "cert_chain_invalid");
 	expect("--vcek-expired", E_NO_ALLOW, NULL, "cert_chain_invalid"); /* sim trust before validity */
-	expect("", E_NO_ANCHOR, NULL, "cert_chain_invalid");                /* built-in AMD ARK */
+	expect("", E_NO_ANCHOR, NULL, "cert_chain_invalid");              /* built-in AMD ARK */
 	expect("--product genoa", E_NO_ANCHOR, NULL, "cert_chain_invalid");
 	expect("", E_OTHER_ANCHOR, NULL, "cert_chain_invalid");
 	expect("--wrong-product-chain", 0, NULL, "cert_chain_invalid");
@@ -431,8 +439,11 @@ static void test_emit_failures(void **state)
 	       "{\"snp_min_launch_tcb\":{\"bootloader\":1,\"tee\":0,\"snp\":0,\"microcode\":0}}", "policy_violation");
 	expect("--current-tcb 255,255,255,255", 0, "{\"snp_permit_provisional_firmware\":false}", "policy_violation");
 	expect("--current-tcb 255,255,255,255", 0, NULL, "accepted");
-	expect("--host-data " "0101010101010101010101010101010101010101010101010101010101010101", 0,
-	       "{\"snp_allowed_host_data\":[\"" "0202020202020202020202020202020202020202020202020202020202020202"
+	expect("--host-data "
+	       "0101010101010101010101010101010101010101010101010101010101010101",
+	       0,
+	       "{\"snp_allowed_host_data\":[\""
+	       "0202020202020202020202020202020202020202020202020202020202020202"
 	       "\"]}",
 	       "policy_violation");
 }
@@ -479,14 +490,22 @@ static void test_real_not_simulated(void **state)
 /* The generated set: every case passes, and it holds every failure code it promises. */
 static void test_cases(void **state)
 {
-	static const char *const codes[] = { "evidence_malformed",	   "evidence_unsupported_version",
-					     "cert_chain_invalid",	   "cert_expired",
-					     "cert_revoked",		   "evidence_signature_invalid",
-					     "nonce_mismatch",		   "collateral_missing",
-					     "collateral_signature_invalid", "collateral_expired",
-					     "tcb_mismatch",		   "tcb_status_rejected",
-					     "product_mismatch",	   "measurement_mismatch",
-					     "debug_not_allowed",	   "policy_violation" };
+	static const char *const codes[] = { "evidence_malformed",
+					     "evidence_unsupported_version",
+					     "cert_chain_invalid",
+					     "cert_expired",
+					     "cert_revoked",
+					     "evidence_signature_invalid",
+					     "nonce_mismatch",
+					     "collateral_missing",
+					     "collateral_signature_invalid",
+					     "collateral_expired",
+					     "tcb_mismatch",
+					     "tcb_status_rejected",
+					     "product_mismatch",
+					     "measurement_mismatch",
+					     "debug_not_allowed",
+					     "policy_violation" };
 	char out_dir[SIM_TEST_PATH_MAX], cases_dir[SIM_TEST_PATH_MAX + 8];
 	bool seen[sizeof(codes) / sizeof(codes[0])] = { false };
 	size_t n = 0, loaded = 0, accepted = 0, not_allowed = 0;
@@ -540,9 +559,9 @@ next:
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_encode_roundtrip), cmocka_unit_test(test_knobs),
-		cmocka_unit_test(test_pki_files),	 cmocka_unit_test(test_emit_accepted),
-		cmocka_unit_test(test_emit_failures),	 cmocka_unit_test(test_emit_report_data),
+		cmocka_unit_test(test_encode_roundtrip),   cmocka_unit_test(test_knobs),
+		cmocka_unit_test(test_pki_files),          cmocka_unit_test(test_emit_accepted),
+		cmocka_unit_test(test_emit_failures),      cmocka_unit_test(test_emit_report_data),
 		cmocka_unit_test(test_real_not_simulated), cmocka_unit_test(test_cases),
 	};
 

@@ -5,6 +5,8 @@
  * conformance set (every manifest passes, every TDX failure code appears).
  */
 #include <dirent.h>
+#include <ftw.h>
+#include <stdio.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -73,17 +75,23 @@ static int setup(void **state)
 	return 0;
 }
 
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	return remove(path);
+}
+
 static int teardown(void **state)
 {
 	(void)state;
-	char cmd[TEST_PATH_MAX + 16];
 	for (size_t i = 0; i < N_COLL; i++)
 		tc_buf_cleanup(&coll_bufs[i]);
 	tc_buf_cleanup(&root_buf);
 	vf_tdx_sim_pki_free(pki);
-	/* Only our own mkdtemp folder; keep it when a test failed? The build folder is scratch either way. */
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", work);
-	return system(cmd) == 0 ? 0 : -1;
+	/* Only the folder setup() created with mkdtemp. */
+	return nftw(work, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* Input of QUOTE with the PKI's collateral (ROLE_SKIP left out, may be NULL) and anchor. */
