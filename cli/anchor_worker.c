@@ -65,9 +65,9 @@ static void hex_short(const uint8_t *h, size_t n, char *out, size_t size)
 		snprintf(out, size, "?");
 }
 
-static void set_error(struct db_anchor_tx *t, const char *fmt, const char *detail)
+static void set_error(struct db_anchor_tx *t, const char *what, const char *detail)
 {
-	snprintf(t->last_error, sizeof(t->last_error), fmt, detail);
+	snprintf(t->last_error, sizeof(t->last_error), "%s: %s", what, detail);
 }
 
 /* Build and sign T's transaction from its stored fields; writes raw_tx, tx_hash. */
@@ -156,7 +156,7 @@ static TC_RESULT broadcast_row(struct anchor_worker *w, struct db_anchor_tx *t)
 		TC_GUARD(chain_rpc_receipt(w->rpc, t->tx_hash, &rc, &found));
 		if (!found) {
 			t->state = DB_ANCHOR_DROPPED;
-			set_error(t, "nonce used by another transaction: %s", msg);
+			set_error(t, "nonce used by another transaction", msg);
 			w->metrics.dropped++;
 			tc_log(TC_LOG_ERROR, "anchor_dropped", "tree_size=%" PRIu64 " nonce=%" PRIu64 " tx=0x%s: %s",
 			       t->tree_size, t->nonce, hash, msg);
@@ -167,7 +167,7 @@ static TC_RESULT broadcast_row(struct anchor_worker *w, struct db_anchor_tx *t)
 	}
 	case SEND_UNDERPRICED:
 	case SEND_REJECTED:
-		set_error(t, "node refused the transaction: %s", msg);
+		set_error(t, "node refused the transaction", msg);
 		tc_log(TC_LOG_WARN, "anchor_send_refused", "tree_size=%" PRIu64 " nonce=%" PRIu64 " tx=0x%s: %s",
 		       t->tree_size, t->nonce, hash, msg);
 		break;
@@ -554,7 +554,8 @@ TC_RESULT anchor_tick(struct anchor_worker *w, bool *busy)
 			TC_GUARD(sign_row(w, t));
 			t->state = DB_ANCHOR_SIGNED;
 			TC_GUARD(db_anchor_tx_update(w->db, t, DB_ANCHOR_PLANNED, false));
-			/* fall through: broadcast at once */
+			/* Broadcast at once. */
+			__attribute__((fallthrough));
 		case DB_ANCHOR_SIGNED:
 			TC_GUARD(broadcast_row(w, t));
 			break;

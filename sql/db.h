@@ -321,6 +321,15 @@ struct db_collateral_item {
 /* Initialise (empty buffers with their maxima) / free the buffers of an item. */
 void db_collateral_item_init(struct db_collateral_item *it);
 void db_collateral_item_cleanup(struct db_collateral_item *it);
+/* For the query files: decode row ROW of a result whose first columns are DB_COLL_ITEM_COLUMNS. */
+#define DB_COLL_ITEM_COLUMNS                                                                                           \
+	"vendor, kind, item_key, source_url, encode(sha256, 'hex'), extract(epoch FROM fetched_at)::bigint,"          \
+	" extract(epoch FROM verified_at)::bigint, extract(epoch FROM not_before)::bigint,"                           \
+	" extract(epoch FROM next_update)::bigint, COALESCE(last_error, ''),"                                         \
+	" COALESCE(extract(epoch FROM last_error_at)::bigint, 0), failures"
+#define DB_COLL_ITEM_NCOLUMNS 12
+struct pg_result;
+TC_RESULT db_collateral_item_read(const struct pg_result *res, int row, struct db_collateral_item *out);
 
 /* Insert or replace the item (vendor, kind, key) with IT's bytes and metadata; clears last_error and
  * failures. Only verified bytes may be written (the caller's duty: vf_collateral_verify first). */

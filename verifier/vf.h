@@ -311,4 +311,66 @@ TC_RESULT vf_collect_cpu(const struct vf_collect_options *opt, const uint8_t rep
 TC_RESULT vf_nvidia_collect(const char *nvml_path, const uint8_t nonce[VF_GPU_NONCE_LEN],
 			    struct vf_nvidia_evidence *out);
 
+/* ------------------------------------------------------------------------------- vendor collateral items */
+
+/*
+ * One vendor collateral item as the collateral service fetches and caches it (verifier/vf_collateral.c,
+ * docs/collateral.md). vf_collateral_verify authenticates an item BEFORE it is cached, with the TEE
+ * appraisers' own chain/signature code: signer chain to the pinned vendor root and its validity at NOW, the
+ * signature over the exact bytes, the item's own validity window at NOW, and that the content is the item
+ * that was asked for (WANT_KEY).
+ */
+enum vf_coll_kind {
+	VF_COLL_TCB_INFO,      /* intel: PCS TDX TCB Info body; chain = TCB-Info-Issuer-Chain */
+	VF_COLL_QE_IDENTITY,   /* intel: PCS TD_QE identity body; chain = SGX-Enclave-Identity-Issuer-Chain */
+	VF_COLL_PCK_CRL,       /* intel: PCK CRL (DER); chain = SGX-PCK-CRL-Issuer-Chain */
+	VF_COLL_ROOT_CA_CRL,   /* intel: Intel SGX Root CA CRL (DER), signed by the root */
+	VF_COLL_VCEK,          /* amd: VCEK (DER) per chip and TCB; chain = the product's ark_ask_chain */
+	VF_COLL_ARK_ASK_CHAIN, /* amd: KDS vcek cert_chain, ASK + ARK (PEM) */
+	VF_COLL_ASVK_CHAIN,    /* amd: KDS vlek cert_chain, ASVK + ARK (PEM) */
+	VF_COLL_AMD_CRL,       /* amd: KDS CRL (DER), signed by the ARK */
+	VF_COLL_RIM,           /* nvidia: RIM (SWID XML) by RIM id */
+	VF_COLL_OCSP,          /* nvidia: OCSP response (DER); chain = certificate || issuer (PEM) */
+	VF_COLL__COUNT
+};
+
+#define VF_COLL_KEY_MAX 512
+
+/* "tcb_info", ..., "ocsp" and back; the vendor of a kind ("intel", "amd", "nvidia"). */
+const char *vf_coll_kind_name(enum vf_coll_kind kind);
+TC_RESULT vf_coll_kind_parse(const char *s, enum vf_coll_kind *out);
+const char *vf_coll_kind_vendor(enum vf_coll_kind kind);
+/* True for items that never change once issued (VCEK per chip+TCB, AMD chains, RIM per id). */
+bool vf_coll_kind_immutable(enum vf_coll_kind kind);
+
+/* What verification found out about an item. */
+struct vf_coll_check {
+	char key[VF_COLL_KEY_MAX];  /* the item's identity derived from its content (the cache key) */
+	bool has_window;            /* false for immutable items */
+	int64_t not_before;         /* issueDate / thisUpdate */
+	int64_t next_update;        /* nextUpdate */
+	int64_t signer_not_after;   /* earliest notAfter along the signer chain (0: not applicable) */
+};
+
+/*
+ * Bring fetched bytes into the stored form: CRLs in PEM or hex -> DER; an NVIDIA RIM service JSON envelope
+ * ({"id","rim":"<base64 XML>",...}) -> the XML; everything else unchanged. Appended to OUT.
+ */
+TC_RESULT vf_collateral_normalize(enum vf_coll_kind kind, const uint8_t *raw, size_t len, struct tc_buf *out);
+
+/*
+ * Verify one item (normalised form) at NOW. CHAIN: the issuer chain the kind needs (see enum vf_coll_kind),
+ * NULL otherwise. ANCHOR: the pinned root (PEM/DER), NULL for the vendor default (vf_default_anchor; AMD by
+ * the product the item names). WANT_KEY: the key the item was requested under, or NULL to accept any (import
+ * derives the key). Failures use the appraisal vocabulary: cert_chain_invalid / cert_expired (signer chain),
+ * collateral_signature_invalid, collateral_expired (window), rim_chain_invalid / rim_signature_invalid,
+ * tcb_mismatch (the content is another item than WANT_KEY).
+ */
+TC_RESULT vf_collateral_verify(enum vf_coll_kind kind, const uint8_t *raw, size_t len, const uint8_t *chain,
+			       size_t chain_len, const uint8_t *anchor, size_t anchor_len, const char *want_key,
+			       int64_t now, struct vf_coll_check *out);
+
+/* DER OCSP request for the first certificate of CHAIN_PEM issued by the second (NVIDIA OCSP), no nonce. */
+TC_RESULT vf_collateral_ocsp_request(const uint8_t *chain_pem, size_t len, struct tc_buf *out);
+
 #endif /* VF_H */

@@ -128,8 +128,8 @@ TC_RESULT vf_case_load(const char *path, struct vf_case *out)
 	TC_GUARD_GOTO(r, tc_time_parse(at, &c->verify_at), fail);
 	TC_GUARD_GOTO(r, vf_policy_from_json(&c->policy, json_object_get(c->manifest, "policy")), fail);
 
-	/* Paths are relative to the folder above the manifest's folder. */
-	snprintf(dir, sizeof(dir), "%s", path);
+	/* Paths are relative to the folder above the manifest's folder (resolved, so "x.json" works too). */
+	TC_ENSURE_GOTO(r, realpath(path, dir) != NULL, fail, TC_ERR_IO, "%s: cannot resolve the path", path);
 	snprintf(base, sizeof(base), "%s", dirname(dir));
 	snprintf(dir, sizeof(dir), "%s", base);
 	snprintf(base, sizeof(base), "%s", dirname(dir));

@@ -41,7 +41,8 @@ CREATE TRIGGER log_state_no_truncate BEFORE TRUNCATE ON log_state
 CREATE TABLE log_entries (
     seq                bigint PRIMARY KEY CHECK (seq >= 0),
     entry              bytea NOT NULL CHECK (length(entry) BETWEEN 2 AND 4096),
-    leaf_hash          bytea NOT NULL CHECK (leaf_hash = sha256(decode('00', 'hex') || entry)),
+    leaf_hash          bytea NOT NULL
+                       CONSTRAINT log_entries_leaf_hash_check CHECK (leaf_hash = sha256(decode('00', 'hex') || entry)),
     type               text NOT NULL CHECK (type IN ('issuance', 'revocation')),
     serial             text NOT NULL CHECK (serial ~ '^[0-9a-f]{2,64}$' AND length(serial) % 2 = 0),
     cert_sha256        bytea NOT NULL CHECK (length(cert_sha256) = 32),
