@@ -36,7 +36,8 @@ static void files_cleanup(struct verify_files *f)
 static int print_error(const char *prog, struct tc_result r)
 {
 	fprintf(stderr, "%s: %s: %s\n", prog, tc_error_info(r.code)->code, tc_error_detail());
-	return r.code == TC_ERR_INVALID_ARGUMENT || r.code == TC_ERR_IO ? CLI_EXIT_USAGE : CLI_EXIT_INTERNAL;
+	/* Errors the table marks as the caller's (4xx) are usage errors; an unreadable input file too. */
+	return tc_error_info(r.code)->http_status < 500 || r.code == TC_ERR_IO ? CLI_EXIT_USAGE : CLI_EXIT_INTERNAL;
 }
 
 /* Hex text files ("0x" prefix and whitespace allowed) become bytes; anything else stays as read. */
@@ -191,13 +192,28 @@ out:
 	return r;
 }
 
+/* "ROLE=FILE" (a role is a short name without '/'), or NULL when ARG is a plain path. */
+static const char *role_split(const char *arg, char *role, size_t size)
+{
+	const char *eq = strchr(arg, '=');
+
+	if (!eq || eq == arg || (size_t)(eq - arg) >= size || memchr(arg, '/', (size_t)(eq - arg)))
+		return NULL;
+	snprintf(role, size, "%.*s", (int)(eq - arg), arg);
+	return eq + 1;
+}
+
 static TC_RESULT add_collateral(struct verify_files *f, struct vf_input *in, const char *path)
 {
 	struct stat st;
 	struct tc_buf text;
 	json_t *j = NULL;
 	struct tc_result r;
+	char role[CLI_ROLE_MAX];
+	const char *file = role_split(path, role, sizeof(role));
 
+	if (file)
+		return add_file(f, in->collateral, &in->n_collateral, role, file, false);
 	TC_ENSURE(stat(path, &st) == 0, TC_ERR_IO, "cannot read collateral %s", path);
 	if (S_ISDIR(st.st_mode))
 		return add_collateral_dir(f, in, path);
@@ -282,8 +298,9 @@ static void verify_usage(FILE *f)
 		"                         for nvidia, repeat --evidence/--cert-chain once per GPU\n"
 		"  --cert-chain FILE      nvidia: the GPU certificate chain (PEM, leaf first)\n"
 		"  --vcek FILE | --vlek FILE   snp: the endorsement key certificate (DER or PEM)\n"
-		"  --collateral DIR|FILE  role-named files (tcb_info.json, pck_crl.der, ark_ask_chain.pem, driver_rim.xml,\n"
-		"                         ...) or a QuoteCollateralV3 JSON bundle (TDX)\n"
+		"  --collateral DIR|FILE|ROLE=FILE  a folder of role-named files (tcb_info.json, pck_crl.der,\n"
+		"                         ark_ask_chain.pem, driver_rim.xml, ...), a QuoteCollateralV3 JSON bundle (TDX),\n"
+		"                         or one item by role; repeatable\n"
 		"  --item ROLE=FILE       add one more evidence item by role\n"
 		"  --at RFC3339           verification time (default: now)\n"
 		"  --policy FILE          policy overrides (JSON; see docs/appraisal.md)\n"
@@ -305,7 +322,7 @@ int cli_cmd_verify(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *prog = "teecert verify", *tee = NULL, *at = NULL, *policy_path = NULL, *product = NULL;
-	const char *evidence[VF_MAX_DEVICES], *chains[VF_MAX_DEVICES], *collateral[8], *items[16], *anchors[8];
+	const char *evidence[VF_MAX_DEVICES], *chains[VF_MAX_DEVICES], *collateral[16], *items[16], *anchors[8];
 	const char *vcek = NULL, *vlek = NULL;
 	size_t n_ev = 0, n_ch = 0, n_coll = 0, n_items = 0, n_anch = 0;
 	struct verify_files *files = NULL;
@@ -325,7 +342,7 @@ int cli_cmd_verify(int argc, char **argv)
 		case 'c': if (n_ch < VF_MAX_DEVICES) chains[n_ch++] = optarg; break;
 		case 'V': vcek = optarg; break;
 		case 'L': vlek = optarg; break;
-		case 'C': if (n_coll < 8) collateral[n_coll++] = optarg; break;
+		case 'C': if (n_coll < 16) collateral[n_coll++] = optarg; break;
 		case 'i': if (n_items < 16) items[n_items++] = optarg; break;
 		case 'a': at = optarg; break;
 		case 'p': policy_path = optarg; break;
@@ -385,14 +402,13 @@ int cli_cmd_verify(int argc, char **argv)
 		TC_GUARD_GOTO(r, add_file(files, in->evidence, &in->n_evidence, "vlek", vlek, false), fail);
 	for (size_t i = 0; i < n_items; i++) {
 		char role[CLI_ROLE_MAX];
-		const char *eq = strchr(items[i], '=');
+		const char *file = role_split(items[i], role, sizeof(role));
 
-		if (!eq || eq == items[i] || (size_t)(eq - items[i]) >= sizeof(role)) {
+		if (!file) {
 			rc = cli_usage_error(prog, "--item wants ROLE=FILE, got '%s'", items[i]);
 			goto out;
 		}
-		snprintf(role, sizeof(role), "%.*s", (int)(eq - items[i]), items[i]);
-		TC_GUARD_GOTO(r, add_file(files, in->evidence, &in->n_evidence, role, eq + 1, true), fail);
+		TC_GUARD_GOTO(r, add_file(files, in->evidence, &in->n_evidence, role, file, true), fail);
 	}
 	for (size_t i = 0; i < n_coll; i++)
 		TC_GUARD_GOTO(r, add_collateral(files, in, collateral[i]), fail);
@@ -400,13 +416,12 @@ int cli_cmd_verify(int argc, char **argv)
 		static const char *const default_role[] = { [VF_TEE_TDX] = "intel_root", [VF_TEE_SNP] = "amd_ark",
 							    [VF_TEE_NVIDIA] = "nvidia_device_root" };
 		char role[CLI_ROLE_MAX];
-		const char *eq = strchr(anchors[i], '=');
-		const char *path = eq ? eq + 1 : anchors[i];
+		const char *path = role_split(anchors[i], role, sizeof(role));
 
-		if (eq && (size_t)(eq - anchors[i]) < sizeof(role))
-			snprintf(role, sizeof(role), "%.*s", (int)(eq - anchors[i]), anchors[i]);
-		else
+		if (!path) {
+			path = anchors[i];
 			snprintf(role, sizeof(role), "%s", default_role[in->tee]);
+		}
 		TC_GUARD_GOTO(r, add_file(files, in->anchors, &in->n_anchors, role, path, false), fail);
 	}
 	TC_GUARD_GOTO(r, add_default_anchors(files, in, product), fail);
