@@ -18,6 +18,7 @@
 
 #include "db.h"
 #include "tc.h"
+#include "vf.h"
 
 /* --------------------------------------------------------------------------------------------- routes */
 
@@ -173,5 +174,108 @@ int api_cli_migrate(const char *prog, int argc, char **argv);
 /* The embedded OpenAPI 3.1 document (api/openapi.json, embedded at build time). */
 extern const char api_openapi_json[];
 extern const size_t api_openapi_json_len;
+
+/* ------------------------------------------------------------------------------- collateral service */
+
+/*
+ * The vendor collateral service (api/api_collateral*.c, docs/collateral.md): Intel PCS v4 (or a PCCS),
+ * AMD KDS and the NVIDIA RIM service / OCSP over HTTPS with libcurl, every item verified
+ * (vf_collateral_verify) before it is cached in PostgreSQL (db_collateral_*). Expiring items are served
+ * until their own nextUpdate and never after, refreshed ahead of it; immutable items are kept once verified.
+ * Concurrent requests for one missing item make one upstream fetch. Per-host token buckets, exponential
+ * backoff with jitter, Retry-After honoured. Time comes from an injectable clock.
+ */
+#define API_COLL_INTEL_SGX_BASE "https://api.trustedservices.intel.com/sgx/certification/v4"
+#define API_COLL_INTEL_TDX_BASE "https://api.trustedservices.intel.com/tdx/certification/v4"
+#define API_COLL_INTEL_ROOT_CRL_URL "https://certificates.trustedservices.intel.com/IntelSGXRootCA.der"
+#define API_COLL_AMD_KDS_BASE "https://kdsintf.amd.com"
+#define API_COLL_NVIDIA_RIM_BASE "https://rim.attestation.nvidia.com/v1/rim"
+#define API_COLL_NVIDIA_OCSP_URL "https://ocsp.ndis.nvidia.com"
+
+enum api_coll_host { API_COLL_HOST_INTEL, API_COLL_HOST_AMD, API_COLL_HOST_NVIDIA, API_COLL_HOST_COUNT };
+
+/* Token bucket of one upstream host: PER_S requests per second on average, bursts of BURST. */
+struct api_coll_rate {
+	double per_s;
+	double burst;
+};
+
+struct api_collateral_config {
+	const char *dsn;      /* used to create a pool when POOL is NULL */
+	struct db_pool *pool; /* borrowed when non-NULL */
+	const char *intel_sgx_base;     /* PCS v4 or PCCS: .../sgx/certification/v4 (pckcrl) */
+	const char *intel_tdx_base;     /* PCS v4 or PCCS: .../tdx/certification/v4 (tcb, qe/identity) */
+	const char *intel_root_crl_url; /* the Intel SGX Root CA CRL (PCCS: .../sgx/certification/v4/rootcacrl) */
+	const char *intel_update;       /* "standard" (default) or "early" */
+	const char *amd_kds_base;
+	const char *nvidia_rim_base;
+	const char *nvidia_ocsp_url;
+	struct api_coll_rate rate[API_COLL_HOST_COUNT]; /* defaults: Intel 5/s, AMD 1 per 10 s, NVIDIA 5/s */
+	unsigned timeout_ms;      /* per HTTP attempt (default 15000) */
+	unsigned max_attempts;    /* per fetch, retries included (default 4) */
+	unsigned backoff_base_ms; /* first retry delay before jitter (default 1000), doubled per retry */
+	unsigned backoff_max_ms;  /* cap of one retry delay (default 60000) */
+	unsigned max_wait_ms;     /* total rate-limit/backoff waiting one fetch may do (default 300000) */
+	int64_t refresh_lead_s;   /* refresh expiring items this long before nextUpdate (default 2 days) */
+	unsigned refresh_interval_s; /* background refresher period (default 300) */
+	unsigned db_acquire_ms;
+	/* Injectable clock: milliseconds since the epoch, and a sleep that advances it (NULL: real ones). */
+	int64_t (*clock_ms)(void *arg);
+	void (*sleep_ms)(void *arg, int64_t ms);
+	void *clock_arg;
+};
+
+void api_collateral_config_init(struct api_collateral_config *cfg);
+
+struct api_collateral;
+
+TC_RESULT api_collateral_new(const struct api_collateral_config *cfg, struct api_collateral **out);
+/* Stops the refresher if running. */
+void api_collateral_free(struct api_collateral **c);
+
+/*
+ * The item KIND/KEY (keys: docs/collateral.md; e.g. tcb_info "b0c06f000000", pck_crl "platform", vcek
+ * "Milan/<chip id hex>/3.0.8.115", ark_ask_chain "Milan", rim "NV_GPU_DRIVER_GH100_550.90.07"). Served from
+ * the cache while valid; fetched (single flight) when missing or past nextUpdate. OUT (initialised by the
+ * caller, db_collateral_item_init) gets the item with its bytes. A cached item past nextUpdate whose
+ * refresh fails -> TC_ERR_COLLATERAL_EXPIRED (never served); OCSP items are fetched with
+ * api_collateral_fetch_ocsp.
+ */
+TC_RESULT api_collateral_get(struct api_collateral *c, enum vf_coll_kind kind, const char *key,
+			     struct db_collateral_item *out);
+/* Fetch KIND/KEY from upstream now (single flight), verify and store it; OUT may be NULL. */
+TC_RESULT api_collateral_fetch(struct api_collateral *c, enum vf_coll_kind kind, const char *key,
+			       struct db_collateral_item *out);
+/* NVIDIA OCSP for the first certificate of CHAIN_PEM (certificate || issuer ...); stored under its serial. */
+TC_RESULT api_collateral_fetch_ocsp(struct api_collateral *c, const uint8_t *chain_pem, size_t len,
+				    struct db_collateral_item *out);
+/*
+ * Verify and store an item obtained offline (import). WANT_KEY NULL: the key derived from the content;
+ * KEY_OUT (may be NULL, VF_COLL_KEY_MAX bytes) gets the key used.
+ */
+TC_RESULT api_collateral_put(struct api_collateral *c, enum vf_coll_kind kind, const uint8_t *raw, size_t len,
+			     const uint8_t *chain, size_t chain_len, const char *source, const char *want_key,
+			     char *key_out);
+/* One refresher pass over cached expiring items due within refresh_lead_s (failures keep the cached bytes). */
+TC_RESULT api_collateral_refresh_due(struct api_collateral *c, size_t *refreshed, size_t *failed);
+/* Background refresher thread: a pass every refresh_interval_s until stopped. */
+TC_RESULT api_collateral_refresher_start(struct api_collateral *c);
+void api_collateral_refresher_stop(struct api_collateral *c);
+
+/* Offline / air-gapped use: role-named files (tcb_info.json + tcb_info_issuer_chain.pem, pck_crl.der, vcek.der,
+ * ark_ask_chain.pem, driver_rim.xml, ...) in DIR and its subfolders; each item verified before it is stored.
+ * Export writes DIR/<vendor>/<kind>/<key>/ folders that import reads back. */
+TC_RESULT api_collateral_import_dir(struct api_collateral *c, const char *dir, size_t *imported, size_t *rejected);
+TC_RESULT api_collateral_export_dir(struct api_collateral *c, const char *dir, size_t *exported);
+
+struct api_collateral_stats {
+	uint64_t gets, cache_hits, upstream_requests, stored, unchanged, verify_failed, http_failures;
+	uint64_t stale_served;     /* served while refreshes fail (before nextUpdate) */
+	uint64_t expired_refused;  /* refused: past nextUpdate and the refresh failed */
+	uint64_t single_flight_waits, retries, rate_limit_waits, rollbacks_refused;
+};
+void api_collateral_stats(struct api_collateral *c, struct api_collateral_stats *out);
+/* Seconds of the service clock (for callers that share it). */
+int64_t api_collateral_now(struct api_collateral *c);
 
 #endif /* API_H */

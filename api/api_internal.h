@@ -110,4 +110,26 @@ TC_RESULT api_metrics_handler(struct api_request *req);
 TC_RESULT api_openapi(struct api_request *req);
 TC_RESULT api_challenges_post(struct api_request *req);
 
+/* Transparency log endpoints (api_log_*.c) and the query helpers they share (api_log_query.c). */
+struct chain_merkle_proof;
+
+struct api_log_query {
+	const char *name; /* the parameter's name */
+	bool present;     /* set by api_log_query_parse */
+	uint64_t value;
+};
+
+/* Decimal 0 .. 2^63 - 1 without sign or leading zeros; NAME goes into the 400 detail. */
+TC_RESULT api_log_u64(const char *name, const char *s, uint64_t *out);
+/* Read the query string into Q (N names); unknown or repeated parameters and bad numbers are 400s. */
+TC_RESULT api_log_query_parse(struct api_request *req, struct api_log_query *q, size_t n);
+/* Tree size of the latest checkpoint (0 when there is none). */
+TC_RESULT api_log_latest_size(struct db_conn *conn, uint64_t *size);
+/* A proof as a JSON array of hex hashes (new reference). */
+TC_RESULT api_log_proof_json(const struct chain_merkle_proof *p, json_t **out);
+TC_RESULT api_log_checkpoint_get(struct api_request *req);
+TC_RESULT api_log_entry_get(struct api_request *req);
+TC_RESULT api_log_inclusion_get(struct api_request *req);
+TC_RESULT api_log_consistency_get(struct api_request *req);
+
 #endif /* API_INTERNAL_H */

@@ -20,6 +20,10 @@ static const struct api_route verifier_routes[] = {
 	{ "GET",  "/metrics",       api_metrics_handler, API_BODY_NONE, 0, API_AUTH_PUBLIC, "Prometheus metrics (text format 0.0.4)" },
 	{ "GET",  "/openapi.json",  api_openapi,         API_BODY_NONE, 0, API_AUTH_PUBLIC, "This API's OpenAPI 3.1 document" },
 	{ "POST", "/v1/challenges", api_challenges_post, API_BODY_JSON, API_CHALLENGE_MAX_BODY, API_AUTH_PUBLIC, "Create a single-use challenge nonce for evidence binding" },
+	{ "GET",  "/v1/log/checkpoint",        api_log_checkpoint_get,  API_BODY_NONE, 0, API_AUTH_PUBLIC, "The latest signed checkpoint of the transparency log (or the one of a given size)" },
+	{ "GET",  "/v1/log/entries/{seq}",     api_log_entry_get,       API_BODY_NONE, 0, API_AUTH_PUBLIC, "One entry of the transparency log" },
+	{ "GET",  "/v1/log/proof/inclusion",   api_log_inclusion_get,   API_BODY_NONE, 0, API_AUTH_PUBLIC, "Inclusion proof of an entry in a checkpointed tree (RFC 9162)" },
+	{ "GET",  "/v1/log/proof/consistency", api_log_consistency_get, API_BODY_NONE, 0, API_AUTH_PUBLIC, "Consistency proof between two checkpointed tree sizes (RFC 9162)" },
 };
 
 /* The CA serves the same endpoints for now; issuance, CRL and OCSP rows arrive with the CA work. */

@@ -65,7 +65,7 @@ TC_RESULT ca_passphrase_load(const char *file, const char *env, struct tc_buf *o
 
 /*
  * File backend. ca_signer_file_generate makes a new key of KIND in the process; with PATH it is also stored
- * as an encrypted PKCS#8 PEM (PBES2: scrypt N=2^15 r=8 p=1, AES-256-CBC) with mode 0600; the file must not
+ * as an encrypted PKCS#8 PEM (PBES2: scrypt N=2^14 r=8 p=1, AES-256-CBC) with mode 0600; the file must not
  * exist yet. ca_signer_file_open loads such a file: a file readable or writable by group/other is refused
  * (TC_ERR_KEY_FILE_INSECURE), a wrong passphrase is TC_ERR_KEY_PASSPHRASE, a key that is not P-256/P-384 is
  * TC_ERR_KEY_UNSUPPORTED. Passphrase and file bytes are zeroed after use.

@@ -19,8 +19,8 @@
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
 
-/* scrypt cost of the key file (RFC 7914 §2): 2^15 * 8 * 128 = 32 MiB, a fraction of a second. */
-#define CA_SCRYPT_N 32768
+/* scrypt cost of the key file (RFC 7914 §2): 2^14 * 8 * 128 = 16 MiB (OpenSSL 3.0 decoders cap scrypt at 32 MiB). */
+#define CA_SCRYPT_N 16384
 #define CA_SCRYPT_R 8
 #define CA_SCRYPT_P 1
 

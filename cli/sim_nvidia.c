@@ -60,7 +60,7 @@ static void usage(FILE *f)
 static int fail(struct tc_result r)
 {
 	fprintf(stderr, "%s: %s: %s\n", prog, tc_error_info(r.code)->code, tc_error_detail());
-	return r.code == TC_ERR_INVALID_ARGUMENT ? CLI_EXIT_USAGE : CLI_EXIT_INTERNAL;
+	return r.code == TC_ERR_INVALID_ARGUMENT || r.code == TC_ERR_IO ? CLI_EXIT_USAGE : CLI_EXIT_INTERNAL;
 }
 
 static bool parse_size(const char *s, unsigned long min, unsigned long max, int base, unsigned long *out)

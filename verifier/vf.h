@@ -370,7 +370,8 @@ TC_RESULT vf_collateral_verify(enum vf_coll_kind kind, const uint8_t *raw, size_
 			       size_t chain_len, const uint8_t *anchor, size_t anchor_len, const char *want_key,
 			       int64_t now, struct vf_coll_check *out);
 
-/* DER OCSP request for the first certificate of CHAIN_PEM issued by the second (NVIDIA OCSP), no nonce. */
-TC_RESULT vf_collateral_ocsp_request(const uint8_t *chain_pem, size_t len, struct tc_buf *out);
+/* DER OCSP request for the first certificate of CHAIN_PEM issued by the second (NVIDIA OCSP), no nonce,
+ * appended to OUT; KEY (VF_COLL_KEY_MAX bytes) gets the certificate's serial in hex (the ocsp item key). */
+TC_RESULT vf_collateral_ocsp_request(const uint8_t *chain_pem, size_t len, struct tc_buf *out, char *key);
 
 #endif /* VF_H */

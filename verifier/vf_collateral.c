@@ -538,13 +538,16 @@ out:
 	return r;
 }
 
-TC_RESULT vf_collateral_ocsp_request(const uint8_t *chain_pem, size_t len, struct tc_buf *out)
+TC_RESULT vf_collateral_ocsp_request(const uint8_t *chain_pem, size_t len, struct tc_buf *out, char *key)
 {
 	STACK_OF(X509) *certs = NULL;
 	struct tc_result r;
+	TC_ENSURE(chain_pem != NULL && out != NULL && key != NULL, TC_ERR_INVALID_ARGUMENT, "ocsp: missing argument");
 	TC_GUARD(vf_x509_parse_pem_chain(chain_pem, len, TC_ERR_CERT_CHAIN_INVALID, &certs));
 	TC_ENSURE_GOTO(r, sk_X509_num(certs) >= 2, out, TC_ERR_CERT_CHAIN_INVALID,
 		       "ocsp: the chain needs the certificate and its issuer");
+	const ASN1_INTEGER *serial = X509_get0_serialNumber(sk_X509_value(certs, 0));
+	TC_GUARD_GOTO(r, tc_hex_encode(serial->data, (size_t)serial->length, key, VF_COLL_KEY_MAX), out);
 	r = vf_ocsp_request(sk_X509_value(certs, 0), sk_X509_value(certs, 1), NULL, 0, out);
 out:
 	sk_X509_pop_free(certs, X509_free);

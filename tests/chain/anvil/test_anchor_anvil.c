@@ -54,6 +54,9 @@ struct world {
 };
 
 static char tmp_root[256];
+/* Own nodes started so far: stopped again at exit even when a test failed half-way. */
+static char own_dirs[8][NAME_PATH_MAX];
+static size_t n_own;
 
 static void sh(const char *cmd, char *out, size_t size)
 {
@@ -140,7 +143,7 @@ static void add_checkpoint(struct world *w, uint64_t size)
 	else /* migration 0002's table: the anchor only reads size and root; the note is not checked here */
 		snprintf(q, sizeof(q),
 			 "INSERT INTO log_checkpoints (tree_size, root, signed_at, note, key_name, key_id, signature)"
-			 " VALUES (%" PRIu64 ", '\\x%s', now(), 'test', 'test', '\\x00000000', '\\x' || repeat('00', 64))",
+			 " VALUES (%" PRIu64 ", '\\x%s', now(), 'test', 'test', '\\x00000000', decode(repeat('00', 64), 'hex'))",
 			 size, hex);
 	sql(w, q);
 }
@@ -152,6 +155,8 @@ static void world_setup(struct world *w, const char *name, bool own)
 	if (own) {
 		snprintf(w->dir, sizeof(w->dir), "%s/%s", tmp_root, name);
 		assert_int_equal(mkdir(w->dir, 0700), 0);
+		if (n_own < 8)
+			snprintf(own_dirs[n_own++], sizeof(own_dirs[0]), "%s", w->dir);
 		anvil_start(w->dir, w->url, sizeof(w->url));
 	} else {
 		char path[NAME_PATH_MAX];
@@ -470,6 +475,12 @@ int main(void)
 		cmocka_unit_test(test_kill_after_broadcast),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	for (size_t i = 0; i < n_own; i++) {
+		char stop[2 * NAME_PATH_MAX];
+		snprintf(stop, sizeof(stop), "bash '%s/deploy/anvil.sh' stop '%s' >/dev/null 2>&1", src, own_dirs[i]);
+		if (system(stop) != 0)
+			fprintf(stderr, "could not stop anvil in %s\n", own_dirs[i]);
+	}
 	char cmd[PATH_MAX_LEN + 16];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp_root);
 	if (system(cmd) != 0)
