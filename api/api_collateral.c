@@ -177,6 +177,17 @@ static TC_RESULT api_coll_db(struct api_collateral *c, struct api_coll_db_op *op
 	return r;
 }
 
+TC_RESULT api_collateral_db_conn(struct api_collateral *c, struct db_conn **out)
+{
+	return db_pool_acquire(c->pool, c->cfg.db_acquire_ms, out);
+}
+
+void api_collateral_db_release(struct api_collateral *c, struct db_conn *conn)
+{
+	if (conn != NULL)
+		db_pool_release(c->pool, conn);
+}
+
 static TC_RESULT api_coll_lookup(struct api_collateral *c, enum vf_coll_kind kind, const char *key, bool with_raw,
 				 struct db_collateral_item *out, bool *found)
 {
@@ -219,6 +230,30 @@ static void api_coll_record_failure(struct api_collateral *c, enum vf_coll_kind 
 
 /* ------------------------------------------------------------------------------ verify, then store */
 
+/* AMD product lines whose cached cert_chain a VCEK given without its chain may belong to. */
+static const char *const api_coll_products[] = { "Milan", "Genoa", "Turin", "Siena" };
+
+/* A VCEK without its chain (offline import): verified with the cached ark_ask_chain items only. */
+static TC_RESULT api_coll_verify_vcek_cached(struct api_collateral *c, const uint8_t *raw, size_t len,
+					     const char *want_key, int64_t now, struct vf_coll_check *chk)
+{
+	struct tc_result r = tc_fail(TC_ERR_COLLATERAL_MISSING, "vcek: no cached ark_ask_chain to verify it with");
+	for (size_t i = 0; i < sizeof(api_coll_products) / sizeof(api_coll_products[0]); i++) {
+		struct db_collateral_item ask;
+		db_collateral_item_init(&ask);
+		bool found = false;
+		struct tc_result lr = api_coll_lookup(c, VF_COLL_ARK_ASK_CHAIN, api_coll_products[i], true, &ask, &found);
+		if (tc_is_ok(lr) && found) {
+			r = vf_collateral_verify(VF_COLL_VCEK, raw, len, ask.raw.data, ask.raw.len, NULL, 0, want_key, now,
+						 chk);
+		}
+		db_collateral_item_cleanup(&ask);
+		if (tc_is_ok(r) || !tc_is_ok(lr))
+			return tc_is_ok(lr) ? r : lr;
+	}
+	return r;
+}
+
 /*
  * Verify RAW (as fetched) for KIND/WANT_KEY at the service's now and store it. The cache is untouched
  * unless every check passed. KEY_OUT (may be NULL) gets the stored key; OUTCOME the log outcome.
@@ -237,8 +272,12 @@ static TC_RESULT api_coll_store(struct api_collateral *c, enum vf_coll_kind kind
 	db_collateral_item_init(&old);
 	*outcome = "verify_failed";
 	TC_GUARD_GOTO(r, vf_collateral_normalize(kind, raw, len, &it.raw), out);
-	TC_GUARD_GOTO(r, vf_collateral_verify(kind, it.raw.data, it.raw.len, chain, chain_len, NULL, 0, want_key, now, &chk),
-		      out);
+	if (kind == VF_COLL_VCEK && (chain == NULL || chain_len == 0))
+		r = api_coll_verify_vcek_cached(c, it.raw.data, it.raw.len, want_key, now, &chk);
+	else
+		r = vf_collateral_verify(kind, it.raw.data, it.raw.len, chain, chain_len, NULL, 0, want_key, now, &chk);
+	if (!tc_is_ok(r))
+		goto out;
 	/* Keep the issuer chain with the items that need it to be re-verified (Intel headers, OCSP). The VCEK's
 	 * chain is its product's ark_ask_chain item. */
 	if (chain != NULL && chain_len > 0 && kind != VF_COLL_VCEK)
@@ -270,7 +309,7 @@ static TC_RESULT api_coll_store(struct api_collateral *c, enum vf_coll_kind kind
 	else
 		API_COLL_STAT(c, unchanged);
 	if (key_out != NULL)
-		snprintf(key_out, VF_COLL_KEY_MAX, "%s", it.key);
+		snprintf(key_out, VF_COLL_KEY_MAX, "%.*s", VF_COLL_KEY_MAX - 1, it.key);
 out:
 	if (!tc_is_ok(r) && strcmp(*outcome, "verify_failed") == 0)
 		API_COLL_STAT(c, verify_failed);

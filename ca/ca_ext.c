@@ -114,7 +114,7 @@ TC_RESULT ca_ext_appraisal_from_vf(const struct vf_appraisal *a, struct ca_ext_a
 		e->tee = d->tee;
 		e->simulated = d->simulated;
 		e->has_tcb_status = d->has_tcb_status;
-		e->tcb_status = d->tcb_status;
+		e->tcb_status = d->has_tcb_status ? d->tcb_status : VF_TCB_UNKNOWN;
 	}
 	out->n_devices = a->n_devices;
 	memcpy(out->policy_digest, a->policy_digest, 32);
@@ -220,6 +220,7 @@ static TC_RESULT decode_device(struct tc_cursor *c, struct ca_ext_device *d)
 	uint8_t tag;
 
 	memset(d, 0, sizeof(*d));
+	d->tcb_status = VF_TCB_UNKNOWN; /* absent: not evaluated */
 	TC_GUARD(ca_der_read(c, CA_DER_SEQUENCE, "DeviceSummary", &s));
 	TC_GUARD(ca_der_read_string(&s, CA_DER_UTF8STRING, "DeviceSummary.id", d->id, sizeof(d->id)));
 	TC_GUARD(ca_der_read_uint(&s, CA_DER_ENUMERATED, "DeviceSummary.tee", N_TEE - 1, &v));

@@ -41,10 +41,17 @@ struct anchor_options {
 
 void anchor_options_defaults(struct anchor_options *opt);
 
-/* Counters of one worker (logged with every tick that changed something, and by `status`). */
+/*
+ * Counters of one worker since it started (logged by `anchor_stop`, exported by anchor_metrics_format),
+ * plus what it last saw of the node's `finalized` head.
+ */
 struct anchor_metrics {
 	unsigned long long planned, broadcasts, rebroadcasts, fee_bumps, mined, confirmed, reorgs, dropped,
-		reverted, finalized_stale_alerts, fee_cap_alerts, tick_errors;
+		reverted, finalized_stale_alerts, fee_cap_alerts, tick_errors, ticks;
+	bool have_finalized;      /* the node answered the `finalized` tag with a block */
+	uint64_t finalized_block; /* that block's number */
+	int64_t finalized_age_s;  /* wall clock minus its timestamp when last fetched */
+	bool finalized_stale;     /* older than finalized_stale_s at the last fetch */
 };
 
 struct anchor_worker {
@@ -54,6 +61,8 @@ struct anchor_worker {
 	struct anchor_options opt;
 	struct db_anchor_config cfg;
 	struct anchor_metrics metrics;
+	uint64_t stale_alert_ms; /* monotonic time of the last anchor_finalized_stale alert (0: none this episode) */
+	bool finalized_unsupported_logged;
 };
 
 /*
@@ -77,6 +86,15 @@ TC_RESULT anchor_tick(struct anchor_worker *w, bool *busy);
 TC_RESULT anchor_deploy(struct chain_rpc *rpc, struct db_conn *db, const struct chain_key *key, uint64_t chain_id,
 			const uint8_t *bytecode, size_t len, const struct anchor_options *opt, unsigned wait_ms,
 			struct db_anchor_config *out);
+
+/*
+ * Prometheus text exposition format 0.0.4 (docs/anchor.md "Metrics"), appended to OUT: the worker's
+ * counters and finalized-head gauges from M (NULL: left out, e.g. `status --metrics`), the database's view
+ * (live rows per state, last anchored / confirmed tree size) from TIP (NULL: left out), and NOW_S as
+ * teecert_anchor_metrics_timestamp_seconds so a stale file is noticed.
+ */
+TC_RESULT anchor_metrics_format(const struct anchor_metrics *m, const struct db_anchor_tip *tip, int64_t now_s,
+				struct tc_buf *out);
 
 /* The creation bytecode of chain/contracts/TeecertAnchor.json embedded at build time ("0x..."). */
 extern const char anchor_contract_bytecode_hex[];

@@ -203,21 +203,67 @@ static TC_RESULT head_latest(struct anchor_worker *w, struct heads *h, uint64_t 
 	return tc_ok();
 }
 
+/*
+ * The `finalized` head, and the stale-finality alert: on opBNB a block is finalized once the L1 batch that
+ * carries it is finalized on BNB Chain, normally within minutes; a finalized head older than
+ * finalized_stale_s means the L2 is not settling (or the node is not following L1). The alert is logged
+ * when the head becomes stale and then every finalized_stale_s while it stays stale (not every pass), and
+ * counted in finalized_stale_alerts; metrics.finalized_stale holds the current state.
+ */
 static TC_RESULT head_finalized(struct anchor_worker *w, struct heads *h)
 {
-	if (!h->have_finalized) {
-		struct chain_block_ref ref = { .tag = CHAIN_BLOCK_FINALIZED };
-		TC_GUARD(chain_rpc_block(w->rpc, ref, &h->finalized, &h->finalized_found));
-		h->have_finalized = true;
-		int64_t age = tc_time_now() - (int64_t)h->finalized.timestamp;
-		if (h->finalized_found && w->opt.finalized_stale_s > 0 && age > (int64_t)w->opt.finalized_stale_s) {
-			w->metrics.finalized_stale_alerts++;
-			tc_log(TC_LOG_ERROR, "anchor_finalized_stale",
-			       "ALERT: the finalized head (block %" PRIu64 ") is %" PRId64
-			       " s old, more than %u s; the L2 may not be settling on L1 (alerts=%llu)",
-			       h->finalized.number, age, w->opt.finalized_stale_s, w->metrics.finalized_stale_alerts);
-		}
+	if (h->have_finalized)
+		return tc_ok();
+	struct chain_block_ref ref = { .tag = CHAIN_BLOCK_FINALIZED };
+	TC_GUARD(chain_rpc_block(w->rpc, ref, &h->finalized, &h->finalized_found));
+	h->have_finalized = true;
+	struct anchor_metrics *m = &w->metrics;
+	m->have_finalized = h->finalized_found;
+	if (!h->finalized_found)
+		return tc_ok();
+	int64_t age = tc_time_now() - (int64_t)h->finalized.timestamp;
+	m->finalized_block = h->finalized.number;
+	m->finalized_age_s = age;
+	bool stale = w->opt.finalized_stale_s > 0 && age > (int64_t)w->opt.finalized_stale_s;
+	if (!stale) {
+		if (m->finalized_stale)
+			tc_log(TC_LOG_INFO, "anchor_finalized_recovered",
+			       "the finalized head (block %" PRIu64 ") is %" PRId64 " s old again", h->finalized.number, age);
+		m->finalized_stale = false;
+		w->stale_alert_ms = 0;
+		return tc_ok();
 	}
+	m->finalized_stale = true;
+	uint64_t now_ms = tc_time_mono_ms();
+	if (w->stale_alert_ms != 0 && now_ms - w->stale_alert_ms < (uint64_t)w->opt.finalized_stale_s * 1000u)
+		return tc_ok();
+	w->stale_alert_ms = now_ms != 0 ? now_ms : 1;
+	m->finalized_stale_alerts++;
+	tc_log(TC_LOG_ERROR, "anchor_finalized_stale",
+	       "ALERT: the finalized head (block %" PRIu64 ") is %" PRId64
+	       " s old, more than %u s; the L2 may not be settling on L1 (alerts=%llu)",
+	       h->finalized.number, age, w->opt.finalized_stale_s, m->finalized_stale_alerts);
+	return tc_ok();
+}
+
+/*
+ * The stale-finality check of a pass. In --finalized mode the head is needed anyway and any failure stops
+ * the pass. In depth mode it is only a health check: a node that answers `finalized` with an error (no
+ * such tag before the merge / on some L2 nodes) must not stop anchoring, so that is logged once.
+ */
+static TC_RESULT check_finalized(struct anchor_worker *w, struct heads *h)
+{
+	if (!w->opt.use_finalized && w->opt.finalized_stale_s == 0)
+		return tc_ok();
+	struct tc_result r = head_finalized(w, h);
+	if (tc_is_ok(r) || w->opt.use_finalized || r.code != TC_ERR_CHAIN_RPC_ERROR)
+		return r;
+	h->have_finalized = true;
+	if (!w->finalized_unsupported_logged)
+		tc_log(TC_LOG_WARN, "anchor_finalized_unavailable",
+		       "the node does not answer the `finalized` block (%s); the stale-finality check is off",
+		       tc_error_detail());
+	w->finalized_unsupported_logged = true;
 	return tc_ok();
 }
 
@@ -511,6 +557,82 @@ static TC_RESULT plan_next(struct anchor_worker *w, bool *planned)
 	return tc_ok();
 }
 
+/* ------------------------------------------------------------------------------------------ metrics */
+
+/* Prometheus text exposition format 0.0.4: "# HELP", "# TYPE", then "name{labels} value" lines. */
+static TC_RESULT metric_head(struct tc_buf *out, const char *name, const char *type, const char *help)
+{
+	return tc_buf_appendf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static TC_RESULT metric_u64(struct tc_buf *out, const char *name, const char *type, const char *help, uint64_t v)
+{
+	TC_GUARD(metric_head(out, name, type, help));
+	return tc_buf_appendf(out, "%s %" PRIu64 "\n", name, v);
+}
+
+static TC_RESULT metric_i64(struct tc_buf *out, const char *name, const char *type, const char *help, int64_t v)
+{
+	TC_GUARD(metric_head(out, name, type, help));
+	return tc_buf_appendf(out, "%s %" PRId64 "\n", name, v);
+}
+
+TC_RESULT anchor_metrics_format(const struct anchor_metrics *m, const struct db_anchor_tip *tip, int64_t now_s,
+				struct tc_buf *out)
+{
+	TC_ENSURE(out != NULL, TC_ERR_INVALID_ARGUMENT, "anchor_metrics_format: missing argument");
+	if (tip != NULL) {
+		TC_GUARD(metric_head(out, "teecert_anchor_txs", "gauge", "Anchor transactions in the database by state."));
+		for (int s = 0; s < DB_ANCHOR_STATE_COUNT; s++)
+			TC_GUARD(tc_buf_appendf(out, "teecert_anchor_txs{state=\"%s\"} %" PRIu64 "\n",
+						db_anchor_state_name((enum db_anchor_state)s), tip->count[s]));
+		TC_GUARD(metric_u64(out, "teecert_anchor_last_tree_size", "gauge",
+				    "Highest checkpoint tree size with a live anchor transaction (planned or later).",
+				    tip->last_tree_size));
+		TC_GUARD(metric_u64(out, "teecert_anchor_confirmed_tree_size", "gauge",
+				    "Highest checkpoint tree size whose anchor is confirmed.", tip->confirmed_tree_size));
+		TC_GUARD(metric_i64(out, "teecert_anchor_confirmed_block", "gauge",
+				    "Block of the highest confirmed anchor (-1: none).", tip->confirmed_block));
+	}
+	if (m != NULL) {
+		const struct {
+			const char *name, *help;
+			unsigned long long v;
+		} counters[] = {
+			{ "teecert_anchor_planned_total", "Anchor transactions planned.", m->planned },
+			{ "teecert_anchor_broadcasts_total", "First broadcasts of signed anchor transactions.", m->broadcasts },
+			{ "teecert_anchor_rebroadcasts_total", "Stored transactions sent again (restart, lost by the node, reorg).",
+			  m->rebroadcasts },
+			{ "teecert_anchor_fee_bumps_total", "Stuck transactions replaced with both fees raised.", m->fee_bumps },
+			{ "teecert_anchor_mined_total", "Receipts with status 1 seen.", m->mined },
+			{ "teecert_anchor_confirmed_total", "Anchors confirmed (depth or finalized).", m->confirmed },
+			{ "teecert_anchor_reorgs_total", "Mined anchors whose block left the canonical chain.", m->reorgs },
+			{ "teecert_anchor_dropped_total", "Anchors whose nonce was used by another transaction (alert).",
+			  m->dropped },
+			{ "teecert_anchor_reverted_total", "Anchors mined with status 0 (alert).", m->reverted },
+			{ "teecert_anchor_finalized_stale_total", "anchor_finalized_stale alerts raised.",
+			  m->finalized_stale_alerts },
+			{ "teecert_anchor_fee_cap_alerts_total", "anchor_fee_cap alerts raised.", m->fee_cap_alerts },
+			{ "teecert_anchor_tick_errors_total", "Passes that failed (node or database unreachable, ...).",
+			  m->tick_errors },
+			{ "teecert_anchor_ticks_total", "Passes of the state machine.", m->ticks },
+		};
+		for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
+			TC_GUARD(metric_u64(out, counters[i].name, "counter", counters[i].help, counters[i].v));
+		TC_GUARD(metric_u64(out, "teecert_anchor_finalized_stale", "gauge",
+				    "1 when the node's finalized head was older than --finalized-stale-s at the last pass.",
+				    m->finalized_stale ? 1 : 0));
+		if (m->have_finalized) {
+			TC_GUARD(metric_u64(out, "teecert_anchor_finalized_block", "gauge",
+					    "Number of the node's finalized block at the last pass.", m->finalized_block));
+			TC_GUARD(metric_i64(out, "teecert_anchor_finalized_age_seconds", "gauge",
+					    "Age of the node's finalized block at the last pass.", m->finalized_age_s));
+		}
+	}
+	return metric_i64(out, "teecert_anchor_metrics_timestamp_seconds", "gauge",
+			  "When these metrics were written (Unix seconds).", now_s);
+}
+
 /* --------------------------------------------------------------------------------------------- tick */
 
 TC_RESULT anchor_worker_init(struct anchor_worker *w, struct chain_rpc *rpc, struct db_conn *db,
@@ -543,6 +665,7 @@ TC_RESULT anchor_tick(struct anchor_worker *w, bool *busy)
 {
 	static struct db_anchor_tx open[DB_ANCHOR_OPEN_MAX];
 	size_t n;
+	w->metrics.ticks++;
 	TC_GUARD(db_anchor_tx_open(w->db, w->opt.chain_id, open, DB_ANCHOR_OPEN_MAX, &n));
 	struct heads h;
 	memset(&h, 0, sizeof(h));
@@ -573,8 +696,7 @@ TC_RESULT anchor_tick(struct anchor_worker *w, bool *busy)
 		if (t->state == DB_ANCHOR_MINED)
 			waiting = true;
 	}
-	if (w->opt.use_finalized || w->opt.finalized_stale_s > 0)
-		TC_GUARD(head_finalized(w, &h));
+	TC_GUARD(check_finalized(w, &h));
 	if (!in_flight) {
 		bool planned;
 		TC_GUARD(plan_next(w, &planned));

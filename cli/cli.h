@@ -44,5 +44,7 @@ int cli_sim_tdx(int argc, char **argv);
 int cli_sim_snp(int argc, char **argv);
 int cli_sim_nvidia(int argc, char **argv);
 int cli_cmd_collect(int argc, char **argv);
+/* teecert collateral import|export|status|fetch (cli/cmd_collateral.c) */
+int cli_cmd_collateral(int argc, char **argv);
 
 #endif /* CLI_H */

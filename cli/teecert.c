@@ -11,6 +11,7 @@ static const struct cli_command commands[] = {
 	{ "bench", cli_cmd_bench, "benchmarks: bench tdx|snp|nvidia" },
 	{ "sim", cli_cmd_sim, "simulated TEEs: sim init DIR, sim tdx|snp|nvidia --pki DIR ..." },
 	{ "collect", cli_cmd_collect, "collect evidence from this machine's TEE (configfs-tsm, /dev, NVML)" },
+	{ "collateral", cli_cmd_collateral, "vendor collateral cache: import|export DIR, status, fetch KIND KEY (--db DSN)" },
 	{ NULL, NULL, NULL },
 };
 

@@ -5,8 +5,9 @@
  *
  *   teecert-anchor deploy --rpc URL --key FILE --db DSN [--chain-id N | --network NAME] [--artifact PATH]
  *   teecert-anchor run    --rpc URL[,URL2...] --key FILE --db DSN [--confirmations N | --finalized]
- *                         [--poll-ms N] [--once | --until-idle] [--stuck-ms N] [--max-fee-gwei N] ...
- *   teecert-anchor status --db DSN [--chain-id N | --network NAME]
+ *                         [--poll-ms N] [--once | --until-idle] [--stuck-ms N] [--max-fee-gwei N]
+ *                         [--metrics-file PATH] ...
+ *   teecert-anchor status --db DSN [--chain-id N | --network NAME] [--metrics]
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -24,6 +25,7 @@
 #define DEFAULT_DEPLOY_WAIT_MS 120000
 #define ARTIFACT_MAX ((size_t)4 * 1024 * 1024)
 #define URL_LIST_MAX 4096
+#define METRICS_MAX ((size_t)64 * 1024)
 
 static volatile sig_atomic_t stop_requested;
 
@@ -36,10 +38,10 @@ static void on_signal(int sig)
 /* Flags shared by the commands. */
 struct flags {
 	char rpc[URL_LIST_MAX];
-	const char *key_file, *dsn, *artifact;
+	const char *key_file, *dsn, *artifact, *metrics_file;
 	struct anchor_options opt;
 	unsigned poll_ms, timeout_ms, deploy_wait_ms;
-	bool once, until_idle;
+	bool once, until_idle, metrics;
 };
 
 static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
@@ -57,7 +59,7 @@ static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
 enum {
 	OPT_RPC = 1000, OPT_KEY, OPT_DB, OPT_CHAIN_ID, OPT_NETWORK, OPT_ARTIFACT, OPT_CONFIRMATIONS, OPT_FINALIZED,
 	OPT_POLL_MS, OPT_ONCE, OPT_UNTIL_IDLE, OPT_STUCK_MS, OPT_MAX_FEE_GWEI, OPT_MIN_TIP_WEI, OPT_STALE_S,
-	OPT_TIMEOUT_MS, OPT_WAIT_MS, OPT_LOG_LEVEL,
+	OPT_TIMEOUT_MS, OPT_WAIT_MS, OPT_LOG_LEVEL, OPT_METRICS, OPT_METRICS_FILE,
 };
 
 static const struct option long_opts[] = {
@@ -79,6 +81,8 @@ static const struct option long_opts[] = {
 	{ "timeout-ms", required_argument, NULL, OPT_TIMEOUT_MS },
 	{ "wait-ms", required_argument, NULL, OPT_WAIT_MS },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "metrics", no_argument, NULL, OPT_METRICS },
+	{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -103,6 +107,8 @@ static void usage(FILE *f, const char *cmd)
 		"  --max-fee-gwei N        run: cap of maxFeePerGas (default %d)\n"
 		"  --min-tip-wei N         run: floor of maxPriorityFeePerGas (default 1)\n"
 		"  --finalized-stale-s N   run: alert when the finalized head is older (default %d, 0: off)\n"
+		"  --metrics-file PATH     run: write Prometheus text metrics there after every pass (atomically)\n"
+		"  --metrics               status: Prometheus text instead of JSON\n"
 		"  --timeout-ms N          per-request RPC timeout (default 10000)\n"
 		"  --log-level LEVEL       debug, info, warn, error\n",
 		cmd, ANCHOR_DEFAULT_CONFIRMATIONS, DEFAULT_POLL_MS, ANCHOR_DEFAULT_STUCK_MS, ANCHOR_DEFAULT_MAX_FEE_GWEI,
@@ -206,6 +212,12 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 			tc_log_set_level(lvl);
 			break;
 		}
+		case OPT_METRICS:
+			f->metrics = true;
+			break;
+		case OPT_METRICS_FILE:
+			f->metrics_file = optarg;
+			break;
 		case 'h':
 			usage(stdout, argv[0]);
 			return CLI_EXIT_OK;
@@ -333,6 +345,21 @@ static bool transient(struct tc_result r)
 	return r.code == TC_ERR_CHAIN_UNAVAILABLE || r.code == TC_ERR_DB_UNAVAILABLE || r.code == TC_ERR_DB_CONFLICT;
 }
 
+/* The worker's counters and the database's view, as a Prometheus text file (node_exporter textfile style). */
+static void write_metrics(const char *path, struct anchor_worker *w, struct db_conn *db)
+{
+	struct db_anchor_tip tip;
+	bool have_tip = db != NULL && tc_is_ok(db_anchor_tip(db, w->opt.chain_id, &tip));
+	struct tc_buf b;
+	tc_buf_init(&b, METRICS_MAX);
+	struct tc_result r = anchor_metrics_format(&w->metrics, have_tip ? &tip : NULL, tc_time_now(), &b);
+	if (tc_is_ok(r))
+		r = tc_file_write(path, b.data, b.len, 0644);
+	if (!tc_is_ok(r))
+		tc_log(TC_LOG_WARN, "anchor_metrics_write_failed", "%s: %s", path, tc_error_detail());
+	tc_buf_cleanup(&b);
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	struct flags f;
@@ -386,6 +413,8 @@ static int cmd_run(int argc, char **argv)
 				goto out;
 			}
 		}
+		if (f.metrics_file != NULL)
+			write_metrics(f.metrics_file, &w, db);
 		if (f.once || (f.until_idle && tc_is_ok(r) && !busy))
 			break;
 		pause_ms(f.poll_ms);
@@ -402,6 +431,32 @@ out:
 	chain_rpc_free(&rpc);
 	chain_key_cleanup(&key);
 	return rc;
+}
+
+/* `status` as one JSON object (jansson builds it, so every string is escaped and every number exact). */
+static json_t *status_json(bool found, const struct db_anchor_config *cfg, const struct db_anchor_tip *tip)
+{
+	if (!found)
+		return json_pack("{s:b}", "configured", 0);
+	json_t *states = json_object();
+	if (states == NULL)
+		return NULL;
+	for (int s = 0; s < DB_ANCHOR_STATE_COUNT; s++) {
+		if (json_object_set_new(states, db_anchor_state_name((enum db_anchor_state)s),
+					json_integer((json_int_t)tip->count[s])) != 0) {
+			json_decref(states);
+			return NULL;
+		}
+	}
+	char addr[CHAIN_ADDRESS_STR_SIZE], from[CHAIN_ADDRESS_STR_SIZE];
+	chain_address_to_eip55(cfg->contract, addr);
+	chain_address_to_eip55(cfg->from, from);
+	/* "o" steals STATES, also when json_pack fails. */
+	return json_pack("{s:b, s:I, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:o}", "configured", 1, "chain_id",
+			 (json_int_t)cfg->chain_id, "contract", addr, "owner", from, "deploy_block",
+			 (json_int_t)cfg->deploy_block, "last_tree_size", (json_int_t)tip->last_tree_size,
+			 "confirmed_tree_size", (json_int_t)tip->confirmed_tree_size, "confirmed_block",
+			 (json_int_t)tip->confirmed_block, "next_nonce", (json_int_t)tip->next_nonce, "states", states);
 }
 
 static int cmd_status(int argc, char **argv)
@@ -424,28 +479,33 @@ static int cmd_status(int argc, char **argv)
 	db_conn_free(&db);
 	if (!tc_is_ok(r))
 		return fail("status", r);
-	if (!found) {
-		printf("{\"configured\":false}\n");
-		return CLI_EXIT_OK;
+	if (f.metrics) {
+		struct tc_buf b;
+		tc_buf_init(&b, METRICS_MAX);
+		r = anchor_metrics_format(NULL, &tip, tc_time_now(), &b);
+		if (tc_is_ok(r) && fwrite(b.data, 1, b.len, stdout) != b.len)
+			r = tc_fail(TC_ERR_IO, "writing to stdout failed");
+		tc_buf_cleanup(&b);
+		if (!tc_is_ok(r))
+			return fail("status", r);
+	} else {
+		json_t *doc = status_json(found, &cfg, &tip);
+		if (doc == NULL)
+			return fail("status", tc_fail(TC_ERR_NO_MEMORY, "building the status JSON"));
+		int dumped = json_dumpf(doc, stdout, JSON_COMPACT);
+		json_decref(doc);
+		if (dumped != 0 || fputc('\n', stdout) == EOF)
+			return fail("status", tc_fail(TC_ERR_IO, "writing to stdout failed"));
 	}
-	char addr[CHAIN_ADDRESS_STR_SIZE], from[CHAIN_ADDRESS_STR_SIZE];
-	chain_address_to_eip55(cfg.contract, addr);
-	chain_address_to_eip55(cfg.from, from);
-	printf("{\"configured\":true,\"chain_id\":%" PRIu64 ",\"contract\":\"%s\",\"owner\":\"%s\",\"deploy_block\":%" PRId64
-	       ",\"last_tree_size\":%" PRIu64 ",\"confirmed_tree_size\":%" PRIu64 ",\"confirmed_block\":%" PRId64
-	       ",\"next_nonce\":%" PRIu64 ",\"states\":{",
-	       cfg.chain_id, addr, from, cfg.deploy_block, tip.last_tree_size, tip.confirmed_tree_size,
-	       tip.confirmed_block, tip.next_nonce);
-	for (int s = 0; s < DB_ANCHOR_STATE_COUNT; s++)
-		printf("%s\"%s\":%" PRIu64, s ? "," : "", db_anchor_state_name((enum db_anchor_state)s), tip.count[s]);
-	printf("}}\n");
+	if (fflush(stdout) != 0)
+		return fail("status", tc_fail(TC_ERR_IO, "writing to stdout failed"));
 	return CLI_EXIT_OK;
 }
 
 static const struct cli_command commands[] = {
 	{ "deploy", cmd_deploy, "deploy TeecertAnchor and record it (--rpc URL --key FILE --db DSN)" },
 	{ "run", cmd_run, "anchor checkpoints (--rpc URL[,URL2] --key FILE --db DSN [--confirmations N|--finalized])" },
-	{ "status", cmd_status, "print the contract and the anchor states as JSON (--db DSN)" },
+	{ "status", cmd_status, "print the contract and the anchor states as JSON, or --metrics (--db DSN)" },
 	{ NULL, NULL, NULL },
 };
 

@@ -482,7 +482,7 @@ static void check_exposition_format(const char *text)
 				q++;
 			assert_true(q > p);
 			if (*q == '{') {
-				q = memchr(q, '}', (size_t)(eol - q));
+				q = memrchr(q, '}', (size_t)(eol - q));
 				assert_non_null(q);
 				q++;
 			}

@@ -1,0 +1,62 @@
+/*
+ * api_collateral_http.h — private to api_collateral*.c: the upstream HTTP client of the collateral service
+ * (libcurl), with per-host token buckets, exponential backoff with jitter and Retry-After.
+ */
+#ifndef API_COLLATERAL_HTTP_H
+#define API_COLLATERAL_HTTP_H
+
+#include <pthread.h>
+
+#include "api.h"
+
+#define API_COLL_URL_MAX 2048
+#define API_COLL_OCSP_MAX ((size_t)64 * 1024)
+
+struct api_coll_bucket {
+	double tokens;
+	int64_t last_ms;
+	int64_t blocked_until_ms; /* Retry-After of the host */
+};
+
+struct api_coll_http {
+	const struct api_collateral_config *cfg; /* borrowed from the service */
+	pthread_mutex_t lock;
+	struct api_coll_bucket bucket[API_COLL_HOST_COUNT];
+	uint64_t requests, retries, rate_waits;
+};
+
+struct api_coll_http_result {
+	long status;        /* last HTTP status (0: no response) */
+	unsigned attempts;
+	struct tc_buf body;
+	struct tc_buf chain; /* URL-decoded issuer-chain header, when asked for */
+};
+
+TC_RESULT api_coll_http_init(struct api_coll_http *h, const struct api_collateral_config *cfg);
+void api_coll_http_cleanup(struct api_coll_http *h);
+void api_coll_http_result_init(struct api_coll_http_result *r);
+void api_coll_http_result_cleanup(struct api_coll_http_result *r);
+
+/* The service clock (milliseconds) and sleep (advances an injected clock). */
+int64_t api_coll_http_clock_ms(struct api_coll_http *h);
+void api_coll_http_sleep_ms(struct api_coll_http *h, int64_t ms);
+
+/*
+ * GET URL (POST of POST_BODY as application/ocsp-request when non-NULL) from HOST's bucket, retrying
+ * network errors, 408, 429 and 5xx with backoff (Retry-After honoured) up to max_attempts. CHAIN_HEADER:
+ * the response header holding the issuer chain (NULL: none). Failures: TC_ERR_NOT_FOUND (404),
+ * TC_ERR_RATE_LIMITED (429 to the end or the wait budget spent), TC_ERR_IO (anything else).
+ */
+TC_RESULT api_coll_http_fetch(struct api_coll_http *h, enum api_coll_host host, const char *url,
+			      const char *chain_header, const struct tc_buf *post_body,
+			      struct api_coll_http_result *out);
+
+uint64_t api_coll_http_requests(struct api_coll_http *h);
+uint64_t api_coll_http_retries(struct api_coll_http *h);
+uint64_t api_coll_http_rate_waits(struct api_coll_http *h);
+
+/* api_collateral.c: a pooled connection of the service for the other api_collateral*.c files. */
+TC_RESULT api_collateral_db_conn(struct api_collateral *c, struct db_conn **out);
+void api_collateral_db_release(struct api_collateral *c, struct db_conn *conn);
+
+#endif /* API_COLLATERAL_HTTP_H */
