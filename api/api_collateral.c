@@ -534,13 +534,9 @@ static TC_RESULT api_coll_single_flight(struct api_collateral *c, enum vf_coll_k
 		struct tc_result r = f->result;
 		char detail[TC_DETAIL_MAX];
 		snprintf(detail, sizeof(detail), "%s", f->detail);
-		if (--f->waiters == 0 && f->done) {
-			struct api_coll_flight **pp = &c->flights;
-			while (*pp != f)
-				pp = &(*pp)->next;
-			*pp = f->next;
+		/* The leader unlinked F when it finished; the last follower out frees it. */
+		if (--f->waiters == 0)
 			free(f);
-		}
 		pthread_mutex_unlock(&c->lock);
 		if (!tc_is_ok(r))
 			return tc_fail(r.code, "%s", detail);

@@ -327,8 +327,8 @@ bool ca_der_peek(const struct tc_cursor *c, uint8_t *tag)
 TC_RESULT ca_der_read(struct tc_cursor *c, uint8_t tag, const char *what, struct tc_cursor *content)
 {
 	struct tc_cursor save = *c;
-	uint8_t t;
-	size_t len;
+	uint8_t t = 0;
+	size_t len = 0;
 	struct tc_result r = ca_der_header(c, &t, &len, what);
 
 	if (!tc_is_ok(r)) {

@@ -113,7 +113,7 @@ static TC_RESULT workload_binding(const struct ca_issue_request *req, const stru
 	X509 *cvm = NULL;
 	struct ca_cert_info info;
 	struct tc_result r = tc_ok();
-	int64_t nb, na;
+	int64_t nb = 0, na = 0;
 
 	TC_ENSURE(req->workload_info_hash != NULL, TC_ERR_PROFILE_VIOLATION,
 		  "a workload certificate needs workload_info_hash");

@@ -58,7 +58,8 @@ static void curl_init_once(void)
 
 TC_RESULT chain_rpc_options_parse_urls(char *list, struct chain_rpc_options *opts)
 {
-	TC_ENSURE(list != NULL && opts != NULL, TC_ERR_INVALID_ARGUMENT, "chain_rpc_options_parse_urls: missing argument");
+	TC_ENSURE(list != NULL && opts != NULL, TC_ERR_INVALID_ARGUMENT,
+		  "chain_rpc_options_parse_urls: missing argument");
 	opts->n_urls = 0;
 	char *p = list;
 	for (;;) {
@@ -152,7 +153,8 @@ static TC_RESULT quantity_digits(const json_t *v, const char **digits, size_t *n
 	TC_ENSURE(json_is_string(v), TC_ERR_CHAIN_RPC_ERROR, "quantity is not a string");
 	const char *s = json_string_value(v);
 	size_t len = json_string_length(v);
-	TC_ENSURE(len >= 3 && s[0] == '0' && s[1] == 'x', TC_ERR_CHAIN_RPC_ERROR, "quantity '%.40s' lacks 0x and digits", s);
+	TC_ENSURE(len >= 3 && s[0] == '0' && s[1] == 'x', TC_ERR_CHAIN_RPC_ERROR,
+		  "quantity '%.40s' lacks 0x and digits", s);
 	TC_ENSURE(len == 3 || s[2] != '0', TC_ERR_CHAIN_RPC_ERROR, "quantity '%.40s' has leading zeros", s);
 	for (size_t i = 2; i < len; i++)
 		TC_ENSURE(isxdigit((unsigned char)s[i]), TC_ERR_CHAIN_RPC_ERROR, "quantity '%.40s' is not hex", s);
@@ -209,7 +211,8 @@ TC_RESULT chain_rpc_parse_data(const json_t *v, struct tc_buf *out)
 	TC_ENSURE(len % 2 == 0, TC_ERR_CHAIN_RPC_ERROR, "data '%.40s' has an odd number of digits", s);
 	struct tc_result r = tc_hex_decode(s + 2, len - 2, out);
 	if (!tc_is_ok(r))
-		return tc_fail(r.code == TC_ERR_HEX_INVALID ? TC_ERR_CHAIN_RPC_ERROR : r.code, "data: %s", tc_error_detail());
+		return tc_fail(r.code == TC_ERR_HEX_INVALID ? TC_ERR_CHAIN_RPC_ERROR : r.code, "data: %s",
+			       tc_error_detail());
 	return tc_ok();
 }
 
@@ -301,8 +304,8 @@ static bool is_rate_limit(int code, const char *msg)
  * One HTTP round trip to URL. ATTEMPT_DONE with *DOC set (a JSON-RPC response object) or with a failure in
  * *R; ATTEMPT_RETRY with a description in WHY and a server-requested delay in *RETRY_AFTER_MS (0: none).
  */
-static enum attempt_outcome attempt_once(struct chain_rpc *rpc, const char *url, const struct tc_buf *body,
-					 uint64_t id, json_t **doc, struct tc_result *r, char *why, size_t why_size,
+static enum attempt_outcome attempt_once(struct chain_rpc *rpc, const char *url, const struct tc_buf *body, uint64_t id,
+					 json_t **doc, struct tc_result *r, char *why, size_t why_size,
 					 unsigned *retry_after_ms)
 {
 	struct body_sink sink = { .overflow = false };
@@ -331,7 +334,8 @@ static enum attempt_outcome attempt_once(struct chain_rpc *rpc, const char *url,
 	long status = 0;
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	if (cc != CURLE_OK) {
-		snprintf(why, why_size, "%s", sink.overflow ? "response larger than the limit" : curl_easy_strerror(cc));
+		snprintf(why, why_size, "%s",
+			 sink.overflow ? "response larger than the limit" : curl_easy_strerror(cc));
 		goto out;
 	}
 	if (status == 429 || status >= 500) {
@@ -437,8 +441,8 @@ TC_RESULT chain_rpc_call(struct chain_rpc *rpc, const char *method, json_t *para
 		tc_log(TC_LOG_WARN, "chain_rpc_retry", "%s on %s: %s (attempt %u of %u)", method, url, why, attempt + 1,
 		       rpc->max_attempts);
 	}
-	TC_ENSURE_GOTO(r, doc != NULL, out, TC_ERR_CHAIN_UNAVAILABLE, "%s: no RPC endpoint answered after %u attempts; last: %s",
-		       method, rpc->max_attempts, why);
+	TC_ENSURE_GOTO(r, doc != NULL, out, TC_ERR_CHAIN_UNAVAILABLE,
+		       "%s: no RPC endpoint answered after %u attempts; last: %s", method, rpc->max_attempts, why);
 
 	json_t *err = json_object_get(doc, "error");
 	if (err != NULL && !json_is_null(err)) {
@@ -450,7 +454,8 @@ TC_RESULT chain_rpc_call(struct chain_rpc *rpc, const char *method, json_t *para
 		goto out;
 	}
 	json_t *res = json_object_get(doc, "result");
-	TC_ENSURE_GOTO(r, res != NULL, out, TC_ERR_CHAIN_RPC_ERROR, "%s: response has neither result nor error", method);
+	TC_ENSURE_GOTO(r, res != NULL, out, TC_ERR_CHAIN_RPC_ERROR, "%s: response has neither result nor error",
+		       method);
 	*result = json_incref(res);
 out:
 	json_decref(doc);
@@ -538,9 +543,10 @@ static TC_RESULT fee_history_parse(const json_t *res, struct chain_fee_suggestio
 		TC_ENSURE(v != NULL, TC_ERR_NO_MEMORY, "eth_feeHistory: out of memory");
 		for (size_t i = 0; i < n; i++) {
 			const json_t *row = json_array_get(reward, i);
-			struct tc_result r = json_is_array(row) && json_array_size(row) == 1
-						     ? chain_rpc_parse_quantity_u256(json_array_get(row, 0), &v[i])
-						     : tc_fail(TC_ERR_CHAIN_RPC_ERROR, "eth_feeHistory: reward row %zu", i);
+			struct tc_result r =
+				json_is_array(row) && json_array_size(row) == 1 ?
+					chain_rpc_parse_quantity_u256(json_array_get(row, 0), &v[i]) :
+					tc_fail(TC_ERR_CHAIN_RPC_ERROR, "eth_feeHistory: reward row %zu", i);
 			if (!tc_is_ok(r)) {
 				free(v);
 				return r;
@@ -583,7 +589,8 @@ TC_RESULT chain_rpc_fee_suggestion(struct chain_rpc *rpc, unsigned blocks, unsig
 TC_RESULT chain_rpc_estimate_gas(struct chain_rpc *rpc, const uint8_t from[CHAIN_ADDRESS_LEN], const uint8_t *to,
 				 const uint8_t *data, size_t len, uint64_t *out)
 {
-	json_t *call = json_pack("{s:o, s:o}", "from", data_json(from, CHAIN_ADDRESS_LEN), "data", data_json(data, len));
+	json_t *call =
+		json_pack("{s:o, s:o}", "from", data_json(from, CHAIN_ADDRESS_LEN), "data", data_json(data, len));
 	TC_ENSURE(call != NULL, TC_ERR_NO_MEMORY, "eth_estimateGas: out of memory");
 	if (to != NULL && json_object_set_new(call, "to", data_json(to, CHAIN_ADDRESS_LEN)) != 0) {
 		json_decref(call);
@@ -769,7 +776,8 @@ static bool logs_range_too_large(const char *msg)
 TC_RESULT chain_rpc_get_logs(struct chain_rpc *rpc, const uint8_t address[CHAIN_ADDRESS_LEN], const uint8_t *topic0,
 			     uint64_t from, uint64_t to, uint64_t range, chain_log_fn fn, void *ctx)
 {
-	TC_ENSURE(rpc != NULL && address != NULL && fn != NULL, TC_ERR_INVALID_ARGUMENT, "eth_getLogs: missing argument");
+	TC_ENSURE(rpc != NULL && address != NULL && fn != NULL, TC_ERR_INVALID_ARGUMENT,
+		  "eth_getLogs: missing argument");
 	TC_ENSURE(from <= to, TC_ERR_INVALID_ARGUMENT, "eth_getLogs: from %" PRIu64 " > to %" PRIu64, from, to);
 	if (range == 0)
 		range = RPC_DEFAULT_LOG_RANGE;
@@ -792,8 +800,9 @@ TC_RESULT chain_rpc_get_logs(struct chain_rpc *rpc, const uint8_t address[CHAIN_
 			if (r.code == TC_ERR_CHAIN_RPC_ERROR && rpc->last_code != 0 && end > start &&
 			    logs_range_too_large(rpc->last_msg)) {
 				range = (end - start + 1) / 2;
-				tc_log(TC_LOG_INFO, "chain_logs_range", "node refused %" PRIu64 " blocks (%s); asking %" PRIu64,
-				       end - start + 1, rpc->last_msg, range);
+				tc_log(TC_LOG_INFO, "chain_logs_range",
+				       "node refused %" PRIu64 " blocks (%s); asking %" PRIu64, end - start + 1,
+				       rpc->last_msg, range);
 				continue;
 			}
 			return r;
@@ -804,8 +813,7 @@ TC_RESULT chain_rpc_get_logs(struct chain_rpc *rpc, const uint8_t address[CHAIN_
 		}
 		size_t i;
 		json_t *entry;
-		json_array_foreach(res, i, entry)
-		{
+		json_array_foreach(res, i, entry) {
 			r = log_parse_and_emit(entry, fn, ctx);
 			if (!tc_is_ok(r)) {
 				json_decref(res);

@@ -30,11 +30,11 @@
 #define ANCHOR_GAS_MARGIN_DEN 5
 
 struct anchor_options {
-	uint64_t chain_id;          /* expected chain id (the node must report it) */
-	unsigned confirmations;     /* depth (blocks including the anchor's) when !use_finalized */
-	bool use_finalized;         /* confirmed when the `finalized` head reaches the block */
-	unsigned stuck_ms;          /* unmined this long after broadcast: bump both fees */
-	unsigned finalized_stale_s; /* alert when the finalized head is older than this (0: never) */
+	uint64_t chain_id;                  /* expected chain id (the node must report it) */
+	unsigned confirmations;             /* depth (blocks including the anchor's) when !use_finalized */
+	bool use_finalized;                 /* confirmed when the `finalized` head reaches the block */
+	unsigned stuck_ms;                  /* unmined this long after broadcast: bump both fees */
+	unsigned finalized_stale_s;         /* alert when the finalized head is older than this (0: never) */
 	struct chain_u256 max_fee_cap;      /* maxFeePerGas never exceeds this (wei) */
 	struct chain_u256 min_priority_fee; /* floor of maxPriorityFeePerGas (wei) */
 };
@@ -46,8 +46,8 @@ void anchor_options_defaults(struct anchor_options *opt);
  * plus what it last saw of the node's `finalized` head.
  */
 struct anchor_metrics {
-	unsigned long long planned, broadcasts, rebroadcasts, fee_bumps, mined, confirmed, reorgs, dropped,
-		reverted, finalized_stale_alerts, fee_cap_alerts, tick_errors, ticks;
+	unsigned long long planned, broadcasts, rebroadcasts, fee_bumps, mined, confirmed, reorgs, dropped, reverted,
+		finalized_stale_alerts, fee_cap_alerts, tick_errors, ticks;
 	bool have_finalized;      /* the node answered the `finalized` tag with a block */
 	uint64_t finalized_block; /* that block's number */
 	int64_t finalized_age_s;  /* wall clock minus its timestamp when last fetched */

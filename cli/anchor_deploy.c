@@ -29,12 +29,12 @@ TC_RESULT anchor_deploy(struct chain_rpc *rpc, struct db_conn *db, const struct 
 	TC_GUARD(db_anchor_config_get(db, &cfg, &exists));
 	char addr[CHAIN_ADDRESS_STR_SIZE];
 	chain_address_to_eip55(cfg.contract, addr);
-	TC_ENSURE(!exists, TC_ERR_DB_CONFLICT, "an anchor contract is configured already (%s on chain %" PRIu64 ")", addr,
-		  cfg.chain_id);
+	TC_ENSURE(!exists, TC_ERR_DB_CONFLICT, "an anchor contract is configured already (%s on chain %" PRIu64 ")",
+		  addr, cfg.chain_id);
 	uint64_t node_chain;
 	TC_GUARD(chain_rpc_chain_id(rpc, &node_chain));
-	TC_ENSURE(node_chain == chain_id, TC_ERR_CHAIN_ID_MISMATCH, "the node reports chain id %" PRIu64 ", expected %" PRIu64,
-		  node_chain, chain_id);
+	TC_ENSURE(node_chain == chain_id, TC_ERR_CHAIN_ID_MISMATCH,
+		  "the node reports chain id %" PRIu64 ", expected %" PRIu64, node_chain, chain_id);
 
 	struct chain_tx tx;
 	memset(&tx, 0, sizeof(tx));
@@ -81,7 +81,8 @@ TC_RESULT anchor_deploy(struct chain_rpc *rpc, struct db_conn *db, const struct 
 		pause_ms(DEPLOY_POLL_MS);
 	}
 	TC_ENSURE_GOTO(r, found, out, TC_ERR_CHAIN_UNAVAILABLE,
-		       "deployment 0x%s not mined within %u ms; check it and run deploy again if it was dropped", hex, wait_ms);
+		       "deployment 0x%s not mined within %u ms; check it and run deploy again if it was dropped", hex,
+		       wait_ms);
 	TC_ENSURE_GOTO(r, rc.status && rc.has_contract_address, out, TC_ERR_CHAIN_TX_FAILED,
 		       "deployment 0x%s reverted in block %" PRIu64, hex, rc.block_number);
 

@@ -228,7 +228,8 @@ static TC_RESULT head_finalized(struct anchor_worker *w, struct heads *h)
 	if (!stale) {
 		if (m->finalized_stale)
 			tc_log(TC_LOG_INFO, "anchor_finalized_recovered",
-			       "the finalized head (block %" PRIu64 ") is %" PRId64 " s old again", h->finalized.number, age);
+			       "the finalized head (block %" PRIu64 ") is %" PRId64 " s old again", h->finalized.number,
+			       age);
 		m->finalized_stale = false;
 		w->stale_alert_ms = 0;
 		return tc_ok();
@@ -290,8 +291,9 @@ static void log_mined(struct anchor_worker *w, const struct db_anchor_tx *t)
 		       t->tree_size, hash, t->block_number);
 	} else {
 		w->metrics.mined++;
-		tc_log(TC_LOG_INFO, "anchor_mined", "tree_size=%" PRIu64 " nonce=%" PRIu64 " tx=0x%s block=%" PRIu64
-		       " gas_used=%" PRIu64, t->tree_size, t->nonce, hash, t->block_number, t->gas_used);
+		tc_log(TC_LOG_INFO, "anchor_mined",
+		       "tree_size=%" PRIu64 " nonce=%" PRIu64 " tx=0x%s block=%" PRIu64 " gas_used=%" PRIu64,
+		       t->tree_size, t->nonce, hash, t->block_number, t->gas_used);
 	}
 }
 
@@ -440,7 +442,8 @@ static TC_RESULT poll_mined(struct anchor_worker *w, struct db_anchor_tx *t, str
 	if (!canonical) {
 		w->metrics.reorgs++;
 		char msg[DB_ANCHOR_ERROR_MAX];
-		snprintf(msg, sizeof(msg), "reorg: block %" PRIu64 " of the receipt is no longer canonical", t->block_number);
+		snprintf(msg, sizeof(msg), "reorg: block %" PRIu64 " of the receipt is no longer canonical",
+			 t->block_number);
 		tc_log(TC_LOG_WARN, "anchor_reorg", "tree_size=%" PRIu64 " tx=0x%s: %s%s", t->tree_size, hash, msg,
 		       found ? " (mined again elsewhere)" : "; sending it again");
 		if (found) {
@@ -472,8 +475,8 @@ static TC_RESULT poll_mined(struct anchor_worker *w, struct db_anchor_tx *t, str
 	t->state = DB_ANCHOR_CONFIRMED;
 	TC_GUARD(db_anchor_tx_update(w->db, t, DB_ANCHOR_MINED, false));
 	w->metrics.confirmed++;
-	tc_log(TC_LOG_INFO, "anchor_confirmed", "tree_size=%" PRIu64 " tx=0x%s block=%" PRIu64 " (%s)", t->tree_size, hash,
-	       t->block_number, w->opt.use_finalized ? "finalized" : "depth");
+	tc_log(TC_LOG_INFO, "anchor_confirmed", "tree_size=%" PRIu64 " tx=0x%s block=%" PRIu64 " (%s)", t->tree_size,
+	       hash, t->block_number, w->opt.use_finalized ? "finalized" : "depth");
 	return tc_ok();
 }
 
@@ -497,7 +500,8 @@ static TC_RESULT plan_next(struct anchor_worker *w, bool *planned)
 	uint64_t db_next = tip.has_nonce ? tip.next_nonce : 0;
 	if (node_pending < db_next) {
 		tc_log(TC_LOG_WARN, "anchor_nonce_behind",
-		       "node pending nonce %" PRIu64 " < database next nonce %" PRIu64 "; waiting for the node to catch up",
+		       "node pending nonce %" PRIu64 " < database next nonce %" PRIu64
+		       "; waiting for the node to catch up",
 		       node_pending, db_next);
 		return tc_ok();
 	}
@@ -527,8 +531,9 @@ static TC_RESULT plan_next(struct anchor_worker *w, bool *planned)
 		char base[CHAIN_U256_DEC_SIZE];
 		chain_u256_to_dec(&s.base_fee, base);
 		w->metrics.fee_cap_alerts++;
-		tc_log(TC_LOG_ERROR, "anchor_fee_cap", "ALERT: base fee %s wei is above the fee cap; not anchoring tree_size=%"
-		       PRIu64, base, t.tree_size);
+		tc_log(TC_LOG_ERROR, "anchor_fee_cap",
+		       "ALERT: base fee %s wei is above the fee cap; not anchoring tree_size=%" PRIu64, base,
+		       t.tree_size);
 		return tc_ok();
 	}
 	char dec[CHAIN_U256_DEC_SIZE];
@@ -582,7 +587,8 @@ TC_RESULT anchor_metrics_format(const struct anchor_metrics *m, const struct db_
 {
 	TC_ENSURE(out != NULL, TC_ERR_INVALID_ARGUMENT, "anchor_metrics_format: missing argument");
 	if (tip != NULL) {
-		TC_GUARD(metric_head(out, "teecert_anchor_txs", "gauge", "Anchor transactions in the database by state."));
+		TC_GUARD(metric_head(out, "teecert_anchor_txs", "gauge",
+				     "Anchor transactions in the database by state."));
 		for (int s = 0; s < DB_ANCHOR_STATE_COUNT; s++)
 			TC_GUARD(tc_buf_appendf(out, "teecert_anchor_txs{state=\"%s\"} %" PRIu64 "\n",
 						db_anchor_state_name((enum db_anchor_state)s), tip->count[s]));
@@ -590,7 +596,8 @@ TC_RESULT anchor_metrics_format(const struct anchor_metrics *m, const struct db_
 				    "Highest checkpoint tree size with a live anchor transaction (planned or later).",
 				    tip->last_tree_size));
 		TC_GUARD(metric_u64(out, "teecert_anchor_confirmed_tree_size", "gauge",
-				    "Highest checkpoint tree size whose anchor is confirmed.", tip->confirmed_tree_size));
+				    "Highest checkpoint tree size whose anchor is confirmed.",
+				    tip->confirmed_tree_size));
 		TC_GUARD(metric_i64(out, "teecert_anchor_confirmed_block", "gauge",
 				    "Block of the highest confirmed anchor (-1: none).", tip->confirmed_block));
 	}
@@ -600,15 +607,18 @@ TC_RESULT anchor_metrics_format(const struct anchor_metrics *m, const struct db_
 			unsigned long long v;
 		} counters[] = {
 			{ "teecert_anchor_planned_total", "Anchor transactions planned.", m->planned },
-			{ "teecert_anchor_broadcasts_total", "First broadcasts of signed anchor transactions.", m->broadcasts },
-			{ "teecert_anchor_rebroadcasts_total", "Stored transactions sent again (restart, lost by the node, reorg).",
-			  m->rebroadcasts },
-			{ "teecert_anchor_fee_bumps_total", "Stuck transactions replaced with both fees raised.", m->fee_bumps },
+			{ "teecert_anchor_broadcasts_total", "First broadcasts of signed anchor transactions.",
+			  m->broadcasts },
+			{ "teecert_anchor_rebroadcasts_total",
+			  "Stored transactions sent again (restart, lost by the node, reorg).", m->rebroadcasts },
+			{ "teecert_anchor_fee_bumps_total", "Stuck transactions replaced with both fees raised.",
+			  m->fee_bumps },
 			{ "teecert_anchor_mined_total", "Receipts with status 1 seen.", m->mined },
 			{ "teecert_anchor_confirmed_total", "Anchors confirmed (depth or finalized).", m->confirmed },
-			{ "teecert_anchor_reorgs_total", "Mined anchors whose block left the canonical chain.", m->reorgs },
-			{ "teecert_anchor_dropped_total", "Anchors whose nonce was used by another transaction (alert).",
-			  m->dropped },
+			{ "teecert_anchor_reorgs_total", "Mined anchors whose block left the canonical chain.",
+			  m->reorgs },
+			{ "teecert_anchor_dropped_total",
+			  "Anchors whose nonce was used by another transaction (alert).", m->dropped },
 			{ "teecert_anchor_reverted_total", "Anchors mined with status 0 (alert).", m->reverted },
 			{ "teecert_anchor_finalized_stale_total", "anchor_finalized_stale alerts raised.",
 			  m->finalized_stale_alerts },
@@ -619,12 +629,14 @@ TC_RESULT anchor_metrics_format(const struct anchor_metrics *m, const struct db_
 		};
 		for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
 			TC_GUARD(metric_u64(out, counters[i].name, "counter", counters[i].help, counters[i].v));
-		TC_GUARD(metric_u64(out, "teecert_anchor_finalized_stale", "gauge",
-				    "1 when the node's finalized head was older than --finalized-stale-s at the last pass.",
-				    m->finalized_stale ? 1 : 0));
+		TC_GUARD(metric_u64(
+			out, "teecert_anchor_finalized_stale", "gauge",
+			"1 when the node's finalized head was older than --finalized-stale-s at the last pass.",
+			m->finalized_stale ? 1 : 0));
 		if (m->have_finalized) {
 			TC_GUARD(metric_u64(out, "teecert_anchor_finalized_block", "gauge",
-					    "Number of the node's finalized block at the last pass.", m->finalized_block));
+					    "Number of the node's finalized block at the last pass.",
+					    m->finalized_block));
 			TC_GUARD(metric_i64(out, "teecert_anchor_finalized_age_seconds", "gauge",
 					    "Age of the node's finalized block at the last pass.", m->finalized_age_s));
 		}

@@ -6,6 +6,8 @@
 
 #include <stdio.h>
 
+#include "tc.h"
+
 /* Exit codes of every teecert binary (documented in docs/cli.md). */
 enum cli_exit {
 	CLI_EXIT_OK = 0,       /* success; for verify/admit: accepted */
@@ -46,5 +48,14 @@ int cli_sim_nvidia(int argc, char **argv);
 int cli_cmd_collect(int argc, char **argv);
 /* teecert collateral import|export|status|fetch (cli/cmd_collateral.c) */
 int cli_cmd_collateral(int argc, char **argv);
+/* teecert audit: end-to-end check of one log entry against the log and the chain (cli/cmd_audit.c) */
+int cli_cmd_audit(int argc, char **argv);
+
+/*
+ * HTTP GET of URL (http/https only, no redirects, TIMEOUT_MS for the whole request, 0: 10 s) with libcurl
+ * (cli/cli_http.c). The body is appended to BODY, whose max bounds it (TC_ERR_TOO_LARGE past it); *STATUS
+ * gets the HTTP status. Transport failures (refused, timeout, DNS) are TC_ERR_IO.
+ */
+TC_RESULT cli_http_get(const char *url, unsigned timeout_ms, long *status, struct tc_buf *body);
 
 #endif /* CLI_H */

@@ -12,6 +12,7 @@ static const struct cli_command commands[] = {
 	{ "sim", cli_cmd_sim, "simulated TEEs: sim init DIR, sim tdx|snp|nvidia --pki DIR ..." },
 	{ "collect", cli_cmd_collect, "collect evidence from this machine's TEE (configfs-tsm, /dev, NVML)" },
 	{ "collateral", cli_cmd_collateral, "vendor collateral cache: import|export DIR, status, fetch KIND KEY (--db DSN)" },
+	{ "audit", cli_cmd_audit, "check a log entry end to end: checkpoint signature, inclusion, on-chain Anchored event" },
 	{ NULL, NULL, NULL },
 };
 

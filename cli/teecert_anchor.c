@@ -57,9 +57,26 @@ static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
 }
 
 enum {
-	OPT_RPC = 1000, OPT_KEY, OPT_DB, OPT_CHAIN_ID, OPT_NETWORK, OPT_ARTIFACT, OPT_CONFIRMATIONS, OPT_FINALIZED,
-	OPT_POLL_MS, OPT_ONCE, OPT_UNTIL_IDLE, OPT_STUCK_MS, OPT_MAX_FEE_GWEI, OPT_MIN_TIP_WEI, OPT_STALE_S,
-	OPT_TIMEOUT_MS, OPT_WAIT_MS, OPT_LOG_LEVEL, OPT_METRICS, OPT_METRICS_FILE,
+	OPT_RPC = 1000,
+	OPT_KEY,
+	OPT_DB,
+	OPT_CHAIN_ID,
+	OPT_NETWORK,
+	OPT_ARTIFACT,
+	OPT_CONFIRMATIONS,
+	OPT_FINALIZED,
+	OPT_POLL_MS,
+	OPT_ONCE,
+	OPT_UNTIL_IDLE,
+	OPT_STUCK_MS,
+	OPT_MAX_FEE_GWEI,
+	OPT_MIN_TIP_WEI,
+	OPT_STALE_S,
+	OPT_TIMEOUT_MS,
+	OPT_WAIT_MS,
+	OPT_LOG_LEVEL,
+	OPT_METRICS,
+	OPT_METRICS_FILE,
 };
 
 static const struct option long_opts[] = {
@@ -111,8 +128,8 @@ static void usage(FILE *f, const char *cmd)
 		"  --metrics               status: Prometheus text instead of JSON\n"
 		"  --timeout-ms N          per-request RPC timeout (default 10000)\n"
 		"  --log-level LEVEL       debug, info, warn, error\n",
-		cmd, ANCHOR_DEFAULT_CONFIRMATIONS, DEFAULT_POLL_MS, ANCHOR_DEFAULT_STUCK_MS, ANCHOR_DEFAULT_MAX_FEE_GWEI,
-		ANCHOR_DEFAULT_FINALIZED_STALE_S);
+		cmd, ANCHOR_DEFAULT_CONFIRMATIONS, DEFAULT_POLL_MS, ANCHOR_DEFAULT_STUCK_MS,
+		ANCHOR_DEFAULT_MAX_FEE_GWEI, ANCHOR_DEFAULT_FINALIZED_STALE_S);
 }
 
 /* Returns -1 when parsing succeeded, else an exit code. */
@@ -511,8 +528,9 @@ static const struct cli_command commands[] = {
 
 int main(int argc, char **argv)
 {
-	return cli_dispatch(PROG,
-			    "teecert-anchor: anchors transparency-log checkpoints on opBNB (chain id 204; testnet 5611).\n"
-			    "See docs/anchor.md.",
-			    commands, argc, argv);
+	return cli_dispatch(
+		PROG,
+		"teecert-anchor: anchors transparency-log checkpoints on opBNB (chain id 204; testnet 5611).\n"
+		"See docs/anchor.md.",
+		commands, argc, argv);
 }

@@ -7,9 +7,9 @@
 #include <string.h>
 
 static const char *const names[DB_ANCHOR_STATE_COUNT] = {
-	[DB_ANCHOR_PLANNED] = "planned",     [DB_ANCHOR_SIGNED] = "signed",     [DB_ANCHOR_BROADCAST] = "broadcast",
-	[DB_ANCHOR_MINED] = "mined",         [DB_ANCHOR_CONFIRMED] = "confirmed", [DB_ANCHOR_REPLACED] = "replaced",
-	[DB_ANCHOR_DROPPED] = "dropped",     [DB_ANCHOR_REVERTED] = "reverted",
+	[DB_ANCHOR_PLANNED] = "planned", [DB_ANCHOR_SIGNED] = "signed",       [DB_ANCHOR_BROADCAST] = "broadcast",
+	[DB_ANCHOR_MINED] = "mined",     [DB_ANCHOR_CONFIRMED] = "confirmed", [DB_ANCHOR_REPLACED] = "replaced",
+	[DB_ANCHOR_DROPPED] = "dropped", [DB_ANCHOR_REVERTED] = "reverted",
 };
 
 const char *db_anchor_state_name(enum db_anchor_state s)

@@ -20,7 +20,8 @@ static const struct db_stmt stmt = {
 
 TC_RESULT db_anchor_tx_insert(struct db_conn *conn, const struct db_anchor_tx *tx, int64_t *id)
 {
-	TC_ENSURE(conn != NULL && tx != NULL && id != NULL, TC_ERR_INVALID_ARGUMENT, "db_anchor_tx_insert: missing argument");
+	TC_ENSURE(conn != NULL && tx != NULL && id != NULL, TC_ERR_INVALID_ARGUMENT,
+		  "db_anchor_tx_insert: missing argument");
 	TC_ENSURE(tx->tree_size <= INT64_MAX && tx->nonce <= INT64_MAX && tx->gas_limit <= INT64_MAX &&
 			  tx->chain_id <= INT64_MAX && tx->raw_len <= DB_ANCHOR_RAW_MAX,
 		  TC_ERR_INVALID_ARGUMENT, "anchor transaction field out of range");

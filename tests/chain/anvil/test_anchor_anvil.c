@@ -4,9 +4,16 @@
  *     eth_getLogs client and compare them with the checkpoints; gas per anchor (constant in entries);
  *   - fee bump of a stuck transaction (mining off): same nonce, both fees +10% or more, one event;
  *   - reorg: evm_snapshot before mining, evm_revert after → the dropped anchor is detected and re-sent;
- *   - kill -9 of the worker process after broadcast and before the receipt, restart: no duplicate, no gap.
+ *   - kill -9 of the worker process after broadcast and before the receipt, restart: no duplicate, no gap;
+ *   - the node stopped after a broadcast and started again from its dumped state (deploy/anvil.sh keeps
+ *     DIR/state.json: the chain survives, the pending transaction does not): the worker process keeps
+ *     retrying, then re-sends the stored raw transaction; no duplicate, no gap, confirmed;
+ *   - --finalized: confirmed only once the `finalized` head reaches the block; the stale-finality alert
+ *     (counter, ALERT log line, once per period, recovery) in-process and from the binary, whose
+ *     --metrics-file, `status` and `status --metrics` outputs are checked too.
  * The shared `anvil` fixture serves the first; the others start their own node (deploy/anvil.sh on a
- * temp dir) because they stop mining or rewind the chain.
+ * temp dir) because they stop mining, rewind the chain, restart the node or mine 100 blocks. Worker
+ * processes are killed at exit (and die with the test: PR_SET_PDEATHSIG) even when a test fails.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -18,12 +25,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <fcntl.h>
 
 #include "anchor.h"
 #include "db_internal.h"
@@ -42,7 +51,7 @@
 
 /* One test's world: a node, a database, a key, the deployed contract. */
 struct world {
-	char dir[NAME_PATH_MAX];  /* own anvil's state dir ("" when using the fixture's) */
+	char dir[NAME_PATH_MAX]; /* own anvil's state dir ("" when using the fixture's) */
 	char url[256];
 	char dsn[TC_TEST_DSN_MAX];
 	char key_file[NAME_PATH_MAX];
@@ -55,8 +64,12 @@ struct world {
 
 static char tmp_root[256];
 /* Own nodes started so far: stopped again at exit even when a test failed half-way. */
-static char own_dirs[8][NAME_PATH_MAX];
+#define MAX_OWN 8
+static char own_dirs[MAX_OWN][NAME_PATH_MAX];
 static size_t n_own;
+/* Worker processes still running: killed at exit when a test failed before waiting for them. */
+#define MAX_WORKERS 8
+static pid_t workers[MAX_WORKERS];
 
 static void sh(const char *cmd, char *out, size_t size)
 {
@@ -71,10 +84,12 @@ static void sh(const char *cmd, char *out, size_t size)
 		fail_msg("command failed (%d): %s", st, cmd);
 }
 
-static void anvil_start(const char *dir, char *url, size_t size)
+/* Start anvil on DIR (PORT 0: any free port), loading DIR/state.json when present. */
+static void anvil_start(const char *dir, unsigned port, char *url, size_t size)
 {
 	char cmd[1024];
-	snprintf(cmd, sizeof(cmd), "bash '%s/deploy/anvil.sh' start '%s' 2>&1", getenv("TEECERT_SOURCE_DIR"), dir);
+	snprintf(cmd, sizeof(cmd), "bash '%s/deploy/anvil.sh' start '%s' %u 2>&1", getenv("TEECERT_SOURCE_DIR"), dir,
+		 port);
 	sh(cmd, url, size);
 }
 
@@ -123,6 +138,18 @@ static int64_t sql_int(struct world *w, const char *q)
 	return v;
 }
 
+/* The one text value of Q, copied to OUT. */
+static void sql_text(struct world *w, const char *q, char *out, size_t size)
+{
+	PGresult *res = PQexec(db_conn_pg(w->db), q);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+		PQclear(res);
+		fail_msg("SQL did not return one value: %s", q);
+	}
+	snprintf(out, size, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+}
+
 static void root_of(uint64_t size, uint8_t root[CHAIN_HASH_LEN])
 {
 	char s[32];
@@ -138,12 +165,13 @@ static void add_checkpoint(struct world *w, uint64_t size)
 	assert_ok(tc_hex_encode(root, sizeof(root), hex, sizeof(hex)));
 	if (sql_int(w, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'log_checkpoints'"
 		       " AND column_name = 'signature'") == 0)
-		snprintf(q, sizeof(q), "INSERT INTO log_checkpoints (tree_size, root) VALUES (%" PRIu64 ", '\\x%s')", size,
-			 hex);
+		snprintf(q, sizeof(q), "INSERT INTO log_checkpoints (tree_size, root) VALUES (%" PRIu64 ", '\\x%s')",
+			 size, hex);
 	else /* migration 0002's table: the anchor only reads size and root; the note is not checked here */
 		snprintf(q, sizeof(q),
 			 "INSERT INTO log_checkpoints (tree_size, root, signed_at, note, key_name, key_id, signature)"
-			 " VALUES (%" PRIu64 ", '\\x%s', now(), 'test', 'test', '\\x00000000', decode(repeat('00', 64), 'hex'))",
+			 " VALUES (%" PRIu64
+			 ", '\\x%s', now(), 'test', 'test', '\\x00000000', decode(repeat('00', 64), 'hex'))",
 			 size, hex);
 	sql(w, q);
 }
@@ -155,9 +183,9 @@ static void world_setup(struct world *w, const char *name, bool own)
 	if (own) {
 		snprintf(w->dir, sizeof(w->dir), "%s/%s", tmp_root, name);
 		assert_int_equal(mkdir(w->dir, 0700), 0);
-		if (n_own < 8)
-			snprintf(own_dirs[n_own++], sizeof(own_dirs[0]), "%s", w->dir);
-		anvil_start(w->dir, w->url, sizeof(w->url));
+		assert_true(n_own < MAX_OWN);
+		snprintf(own_dirs[n_own++], sizeof(own_dirs[0]), "%s", w->dir);
+		anvil_start(w->dir, 0, w->url, sizeof(w->url));
 	} else {
 		char path[NAME_PATH_MAX];
 		snprintf(path, sizeof(path), "%s/rpc_url", getenv("TEECERT_ANVIL_DIR"));
@@ -199,9 +227,10 @@ static void world_setup(struct world *w, const char *name, bool own)
 	w->opt.chain_id = 204;
 	w->opt.confirmations = 1;
 	w->opt.finalized_stale_s = 0;
-	assert_ok(anchor_deploy(w->rpc, w->db, &w->key, 204, NULL, 0, &w->opt, 30000, &w->cfg).code == TC_ERR_INVALID_ARGUMENT
-			  ? tc_ok()
-			  : tc_fail(TC_ERR_INTERNAL, "deploy without bytecode must be refused"));
+	assert_ok(anchor_deploy(w->rpc, w->db, &w->key, 204, NULL, 0, &w->opt, 30000, &w->cfg).code ==
+				  TC_ERR_INVALID_ARGUMENT ?
+			  tc_ok() :
+			  tc_fail(TC_ERR_INTERNAL, "deploy without bytecode must be refused"));
 	struct tc_buf code;
 	tc_buf_init(&code, 64 * 1024);
 	assert_ok(tc_hex_decode(anchor_contract_bytecode_hex + 2, strlen(anchor_contract_bytecode_hex) - 2, &code));
@@ -270,7 +299,8 @@ static void read_events(struct world *w, struct events *e)
 	uint8_t topic[CHAIN_HASH_LEN];
 	chain_abi_event_topic(CHAIN_ANCHORED_EVENT_SIG, topic);
 	/* Ranges of 2 blocks force the paging. */
-	assert_ok(chain_rpc_get_logs(w->rpc, w->cfg.contract, topic, (uint64_t)w->cfg.deploy_block, head, 2, collect, e));
+	assert_ok(
+		chain_rpc_get_logs(w->rpc, w->cfg.contract, topic, (uint64_t)w->cfg.deploy_block, head, 2, collect, e));
 }
 
 static void assert_event(const struct events *e, size_t i, uint64_t size, uint64_t prev)
@@ -320,7 +350,8 @@ static void test_anchor_series_and_gas(void **state)
 	assert_true(llabs(g100k - g1k) <= 16 * 8);
 	assert_true(g1 >= g1k);
 	/* Nonces consecutive from the deployment's 0. */
-	assert_int_equal(sql_int(&w, "SELECT string_agg(nonce::text, ',' ORDER BY nonce) = '1,2,3' FROM anchor_txs"), 1);
+	assert_int_equal(sql_int(&w, "SELECT string_agg(nonce::text, ',' ORDER BY nonce) = '1,2,3' FROM anchor_txs"),
+			 1);
 	world_teardown(&w);
 }
 
@@ -350,7 +381,8 @@ static void test_fee_bump(void **state)
 	rpc_void(&w, "evm_setAutomine", json_pack("[b]", 1));
 	tick_until_confirmed(&aw, 7, 20);
 	/* The replacement is the one mined; the original has no receipt; one event. */
-	assert_int_equal(sql_int(&w, "SELECT count(*) FROM anchor_txs WHERE state = 'confirmed' AND replaces IS NOT NULL"), 1);
+	assert_int_equal(
+		sql_int(&w, "SELECT count(*) FROM anchor_txs WHERE state = 'confirmed' AND replaces IS NOT NULL"), 1);
 	struct events e;
 	read_events(&w, &e);
 	assert_int_equal(e.n, 1);
@@ -392,18 +424,117 @@ static void test_reorg(void **state)
 	world_teardown(&w);
 }
 
-static pid_t spawn_worker(struct world *w, const char *extra)
+/*
+ * Run `teecert-anchor run` against W with the flags EXTRA (NULL-terminated) after the common ones; its
+ * stdout and stderr go to LOG (NULL: inherited).
+ */
+static pid_t spawn_worker(struct world *w, const char *log, const char *const *extra)
 {
+	const char *argv[48];
+	size_t n = 0;
+	const char *bin = getenv("TEECERT_ANCHOR_BIN");
+	const char *common[] = { bin,    "run",        "--rpc", w->url,      "--key", w->key_file,  "--db",
+				 w->dsn, "--chain-id", "204",   "--poll-ms", "100",   "--stuck-ms", "600000" };
+	for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++)
+		argv[n++] = common[i];
+	for (size_t i = 0; extra[i] != NULL; i++) {
+		assert_true(n < sizeof(argv) / sizeof(argv[0]) - 1);
+		argv[n++] = extra[i];
+	}
+	argv[n] = NULL;
+	size_t slot;
+	for (slot = 0; slot < MAX_WORKERS && workers[slot] != 0; slot++)
+		;
+	assert_true(slot < MAX_WORKERS);
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		const char *bin = getenv("TEECERT_ANCHOR_BIN");
-		execl(bin, bin, "run", "--rpc", w->url, "--key", w->key_file, "--db", w->dsn, "--chain-id", "204",
-		      "--confirmations", "1", "--poll-ms", "100", "--stuck-ms", "600000", "--finalized-stale-s", "0",
-		      extra, (char *)NULL);
+		/* Die with the test, even when it is killed by a ctest timeout. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
+		if (log != NULL) {
+			int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+			if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+				_exit(127);
+			close(fd);
+		}
+		execv(bin, (char *const *)argv);
 		_exit(127);
 	}
+	workers[slot] = pid;
 	return pid;
+}
+
+/* The worker PID has exited (reaped by the caller). */
+static void worker_gone(pid_t pid)
+{
+	for (size_t i = 0; i < MAX_WORKERS; i++)
+		if (workers[i] == pid)
+			workers[i] = 0;
+}
+
+/* Wait up to MAX_MS for PID to exit; kill it and fail when it does not. Returns its wait status. */
+static int wait_worker(pid_t pid, unsigned max_ms)
+{
+	int st = 0;
+	for (unsigned waited = 0;; waited += 50) {
+		pid_t r = waitpid(pid, &st, WNOHANG);
+		if (r == pid)
+			break;
+		if (waited >= max_ms) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			worker_gone(pid);
+			fail_msg("worker %d did not finish within %u ms", (int)pid, max_ms);
+		}
+		pause_ms(50);
+	}
+	worker_gone(pid);
+	return st;
+}
+
+static void kill_workers(void)
+{
+	for (size_t i = 0; i < MAX_WORKERS; i++) {
+		if (workers[i] == 0)
+			continue;
+		kill(workers[i], SIGKILL);
+		waitpid(workers[i], NULL, 0);
+		workers[i] = 0;
+	}
+}
+
+/* Copy a worker's log to our stderr (so that the ctest log shows it) and return it (free() it). */
+static char *slurp(const char *path, bool echo)
+{
+	struct tc_buf b;
+	tc_buf_init(&b, 16 * 1024 * 1024);
+	if (!tc_is_ok(tc_file_read(path, 16 * 1024 * 1024, &b)) || !tc_is_ok(tc_buf_append_u8(&b, 0))) {
+		tc_buf_cleanup(&b);
+		fail_msg("cannot read %s", path);
+	}
+	if (echo)
+		fprintf(stderr, "----- %s\n%s----- end of %s\n", path, (const char *)b.data, path);
+	size_t len;
+	return (char *)tc_buf_steal(&b, &len);
+}
+
+static size_t count_substr(const char *hay, const char *needle)
+{
+	size_t n = 0;
+	for (const char *p = strstr(hay, needle); p != NULL; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+static size_t count_in_file(const char *path, const char *needle)
+{
+	char *text = slurp(path, false);
+	size_t n = count_substr(text, needle);
+	free(text);
+	return n;
 }
 
 static void test_kill_after_broadcast(void **state)
@@ -413,7 +544,9 @@ static void test_kill_after_broadcast(void **state)
 	world_setup(&w, "anchor_kill", true);
 	rpc_void(&w, "evm_setAutomine", json_pack("[b]", 0));
 	add_checkpoint(&w, 3);
-	pid_t pid = spawn_worker(&w, "--log-level=info");
+	static const char *const flags[] = { "--confirmations",  "1", "--finalized-stale-s", "0",
+					     "--log-level=info", NULL };
+	pid_t pid = spawn_worker(&w, NULL, flags);
 	int i;
 	for (i = 0; i < 200; i++) {
 		if (sql_int(&w, "SELECT count(*) FROM anchor_txs WHERE state = 'broadcast'") == 1)
@@ -422,24 +555,15 @@ static void test_kill_after_broadcast(void **state)
 	}
 	assert_true(i < 200);
 	assert_int_equal(kill(pid, SIGKILL), 0);
-	int st;
-	assert_int_equal(waitpid(pid, &st, 0), pid);
+	int st = wait_worker(pid, 10000);
+	assert_true(WIFSIGNALED(st));
 	/* The transaction is in the pool; a second checkpoint arrives while the worker is dead. */
 	add_checkpoint(&w, 9);
 	rpc_void(&w, "evm_setAutomine", json_pack("[b]", 1));
 	rpc_void(&w, "evm_mine", NULL);
-	pid = spawn_worker(&w, "--until-idle");
-	for (i = 0; i < 600; i++) {
-		pid_t r = waitpid(pid, &st, WNOHANG);
-		if (r == pid)
-			break;
-		pause_ms(50);
-	}
-	if (i == 600) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &st, 0);
-		fail_msg("worker did not finish");
-	}
+	static const char *const again[] = { "--confirmations", "1", "--finalized-stale-s", "0", "--until-idle", NULL };
+	pid = spawn_worker(&w, NULL, again);
+	st = wait_worker(pid, 30000);
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	/* No duplicate, no gap: one row per checkpoint, nonces 1 and 2, node nonce 3. */
 	assert_int_equal(sql_int(&w, "SELECT count(*) FROM anchor_txs"), 2);
@@ -453,6 +577,232 @@ static void test_kill_after_broadcast(void **state)
 	assert_int_equal(e.n, 2);
 	assert_event(&e, 0, 3, 0);
 	assert_event(&e, 1, 9, 3);
+	world_teardown(&w);
+}
+
+/* The port of an http://127.0.0.1:PORT URL. */
+static unsigned url_port(const char *url)
+{
+	const char *colon = strrchr(url, ':');
+	assert_non_null(colon);
+	char *end = NULL;
+	unsigned long port = strtoul(colon + 1, &end, 10);
+	assert_true(end != colon + 1 && port > 0 && port <= 65535);
+	return (unsigned)port;
+}
+
+static void test_node_restart(void **state)
+{
+	(void)state;
+	struct world w;
+	world_setup(&w, "anchor_restart", true);
+	unsigned port = url_port(w.url);
+	char log[NAME_PATH_MAX + 16], state_file[NAME_PATH_MAX + 16];
+	snprintf(log, sizeof(log), "%s/worker.log", w.dir);
+	snprintf(state_file, sizeof(state_file), "%s/state.json", w.dir);
+	rpc_void(&w, "evm_setAutomine", json_pack("[b]", 0));
+	add_checkpoint(&w, 4);
+	static const char *const flags[] = { "--confirmations", "1", "--finalized-stale-s", "0", "--until-idle", NULL };
+	pid_t pid = spawn_worker(&w, log, flags);
+	int i;
+	for (i = 0; i < 200 && sql_int(&w, "SELECT count(*) FROM anchor_txs WHERE state = 'broadcast'") != 1; i++)
+		pause_ms(50);
+	assert_true(i < 200);
+	char hex[2 * CHAIN_HASH_LEN + 1];
+	uint8_t hash[CHAIN_HASH_LEN];
+	sql_text(&w, "SELECT encode(tx_hash, 'hex') FROM anchor_txs WHERE tree_size = 4", hex, sizeof(hex));
+	assert_ok(tc_hex_decode_fixed(hex, strlen(hex), hash, sizeof(hash)));
+	bool known = false;
+	assert_ok(chain_rpc_tx_known(w.rpc, hash, &known));
+	assert_true(known); /* in the node's pool, unmined */
+	uint64_t head_before;
+	assert_ok(chain_rpc_block_number(w.rpc, &head_before));
+
+	/* The node goes away: SIGTERM, anvil dumps its chain (not its pool) to state.json and exits. */
+	anvil_stop(w.dir);
+	assert_int_equal(access(state_file, R_OK), 0);
+	add_checkpoint(&w, 8); /* arrives while the node is down */
+	/* The worker keeps running and failing its passes (each one after the RPC client's own retries). */
+	for (i = 0; i < 600 && count_in_file(log, "\"event\":\"anchor_tick_failed\"") < 2; i++) {
+		assert_int_equal(waitpid(pid, NULL, WNOHANG), 0);
+		pause_ms(50);
+	}
+	assert_true(i < 600);
+	assert_int_equal(count_in_file(log, "chain_unavailable"),
+			 count_in_file(log, "\"event\":\"anchor_tick_failed\""));
+	assert_int_equal(sql_int(&w, "SELECT count(*) FROM anchor_txs"), 1);
+
+	/* Freeze the worker, so the restarted node can be looked at before the worker acts. */
+	assert_int_equal(kill(pid, SIGSTOP), 0);
+	char url[sizeof(w.url)];
+	anvil_start(w.dir, port, url, sizeof(url));
+	assert_string_equal(url, w.url);
+	uint64_t head_after, pending;
+	assert_ok(chain_rpc_block_number(w.rpc, &head_after));
+	assert_int_equal(head_after, head_before); /* the chain was kept (deployment, balance) */
+	char addr[CHAIN_ADDRESS_STR_SIZE];
+	chain_address_to_eip55(w.cfg.contract, addr);
+	json_t *code = rpc_call(&w, "eth_getCode", json_pack("[s, s]", addr, "latest"));
+	assert_true(json_is_string(code) && json_string_length(code) > 2);
+	json_decref(code);
+	assert_ok(chain_rpc_tx_known(w.rpc, hash, &known));
+	assert_false(known); /* ... but the pending transaction was lost */
+	assert_ok(chain_rpc_nonce(w.rpc, w.key.address, true, &pending));
+	assert_int_equal(pending, 1);
+	assert_int_equal(kill(pid, SIGCONT), 0);
+
+	int st = wait_worker(pid, 60000);
+	char *text = slurp(log, true);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	/* The stored raw transaction was sent again (same hash), then the second checkpoint followed it. */
+	assert_true(count_substr(text, "\"event\":\"anchor_rebroadcast\"") >= 1);
+	assert_non_null(strstr(text, hex));
+	free(text);
+	assert_int_equal(sql_int(&w, "SELECT count(*) FROM anchor_txs"), 2);
+	assert_int_equal(sql_int(&w, "SELECT count(*) FROM anchor_txs WHERE state = 'confirmed'"), 2);
+	assert_true(sql_int(&w, "SELECT attempts FROM anchor_txs WHERE tree_size = 4") >= 2);
+	char again[2 * CHAIN_HASH_LEN + 1];
+	sql_text(&w, "SELECT encode(tx_hash, 'hex') FROM anchor_txs WHERE tree_size = 4", again, sizeof(again));
+	assert_string_equal(again, hex);
+	assert_int_equal(sql_int(&w, "SELECT string_agg(nonce::text, ',' ORDER BY nonce) = '1,2' FROM anchor_txs"), 1);
+	uint64_t nonce;
+	assert_ok(chain_rpc_nonce(w.rpc, w.key.address, false, &nonce));
+	assert_int_equal(nonce, 3);
+	struct events e;
+	read_events(&w, &e);
+	assert_int_equal(e.n, 2);
+	assert_event(&e, 0, 4, 0);
+	assert_event(&e, 1, 8, 4);
+	world_teardown(&w);
+}
+
+/* Run the binary with ARGS (a shell-quoted tail) and capture its stdout. */
+static void run_cli(const char *args, char *out, size_t size)
+{
+	char cmd[2048];
+	snprintf(cmd, sizeof(cmd), "'%s' %s", getenv("TEECERT_ANCHOR_BIN"), args);
+	sh(cmd, out, size);
+}
+
+static void test_finalized_and_stale_alert(void **state)
+{
+	(void)state;
+	struct world w;
+	world_setup(&w, "anchor_finalized", true);
+	w.opt.use_finalized = true;
+	w.opt.finalized_stale_s = 0; /* set once the genesis block is surely old enough */
+	char logpath[NAME_PATH_MAX + 16];
+	snprintf(logpath, sizeof(logpath), "%s/inproc.log", w.dir);
+	FILE *logf = fopen(logpath, "w");
+	assert_non_null(logf);
+	tc_log_set_stream(logf);
+	struct anchor_worker aw;
+	assert_ok(anchor_worker_init(&aw, w.rpc, w.db, &w.key, &w.opt));
+	/*
+	 * anvil's `finalized` block is latest - 64 (two epochs of 32 slots) and block 0 before that: here the
+	 * finalized head stays at genesis while latest moves, like an L2 that stopped settling on L1.
+	 */
+	add_checkpoint(&w, 6);
+	bool busy;
+	assert_ok(anchor_tick(&aw, &busy)); /* plan, sign, broadcast; automine mines it */
+	assert_ok(anchor_tick(&aw, &busy)); /* receipt → mined */
+	assert_int_equal(sql_int(&w, "SELECT count(*) FROM anchor_txs WHERE state = 'mined'"), 1);
+	uint64_t block = (uint64_t)sql_int(&w, "SELECT block_number FROM anchor_txs WHERE state = 'mined'");
+	rpc_void(&w, "anvil_mine", json_pack("[s]", "0xa"));
+	assert_ok(anchor_tick(&aw, &busy));
+	/* 11 blocks deep, but not finalized: still mined. */
+	assert_true(busy);
+	assert_int_equal(sql_int(&w, "SELECT count(*) FROM anchor_txs WHERE state = 'mined'"), 1);
+	assert_true(aw.metrics.have_finalized);
+	assert_int_equal(aw.metrics.finalized_block, 0);
+	assert_int_equal(aw.metrics.confirmed, 0);
+
+	assert_int_equal(aw.metrics.finalized_stale_alerts, 0);
+
+	/* Genesis was stamped when anvil started: 2 s later it is older than finalized_stale_s = 1. */
+	pause_ms(2100);
+	aw.opt.finalized_stale_s = 1;
+	assert_ok(anchor_tick(&aw, &busy));
+	assert_int_equal(aw.metrics.finalized_stale_alerts, 1);
+	assert_true(aw.metrics.finalized_stale);
+	assert_true(aw.metrics.finalized_age_s > 1);
+	assert_ok(anchor_tick(&aw, &busy)); /* still stale: not alerted again within the period */
+	assert_int_equal(aw.metrics.finalized_stale_alerts, 1);
+	pause_ms(1100);
+	assert_ok(anchor_tick(&aw, &busy)); /* one period later: reminded */
+	assert_int_equal(aw.metrics.finalized_stale_alerts, 2);
+	assert_int_equal(sql_int(&w, "SELECT count(*) FROM anchor_txs WHERE state = 'mined'"), 1);
+
+	/* 96 more blocks: finalized = latest - 64 passes the anchor's block and is fresh. */
+	rpc_void(&w, "anvil_mine", json_pack("[s]", "0x60"));
+	assert_ok(anchor_tick(&aw, &busy));
+	assert_false(busy);
+	assert_int_equal(sql_int(&w, "SELECT count(*) FROM anchor_txs WHERE state = 'confirmed'"), 1);
+	assert_int_equal(aw.metrics.confirmed, 1);
+	assert_true(aw.metrics.finalized_block >= block);
+	assert_false(aw.metrics.finalized_stale);
+	assert_int_equal(aw.metrics.finalized_stale_alerts, 2);
+	tc_log_set_stream(NULL);
+	fclose(logf);
+	char *text = slurp(logpath, true);
+	assert_int_equal(
+		count_substr(text, "\"level\":\"error\",\"event\":\"anchor_finalized_stale\",\"msg\":\"ALERT: "), 2);
+	assert_int_equal(count_substr(text, "\"event\":\"anchor_finalized_recovered\""), 1);
+	assert_non_null(strstr(text, "\"event\":\"anchor_confirmed\""));
+	assert_non_null(strstr(text, "(finalized)"));
+	free(text);
+
+	/* The binary: one pass on the stale head (no new block for 2 s) writes the ALERT line and the metrics. */
+	pause_ms(2100);
+	char log[NAME_PATH_MAX + 16], prom[NAME_PATH_MAX + 16];
+	snprintf(log, sizeof(log), "%s/worker.log", w.dir);
+	snprintf(prom, sizeof(prom), "%s/anchor.prom", w.dir);
+	const char *const flags[] = {
+		"--finalized", "--finalized-stale-s", "1", "--once", "--metrics-file", prom, NULL
+	};
+	int st = wait_worker(spawn_worker(&w, log, flags), 30000);
+	text = slurp(log, true);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_int_equal(
+		count_substr(text, "\"level\":\"error\",\"event\":\"anchor_finalized_stale\",\"msg\":\"ALERT: "), 1);
+	free(text);
+	text = slurp(prom, true);
+	assert_non_null(strstr(text, "\nteecert_anchor_finalized_stale_total 1\n"));
+	assert_non_null(strstr(text, "\nteecert_anchor_finalized_stale 1\n"));
+	assert_non_null(strstr(text, "\nteecert_anchor_txs{state=\"confirmed\"} 1\n"));
+	assert_non_null(strstr(text, "\nteecert_anchor_txs{state=\"broadcast\"} 0\n"));
+	assert_non_null(strstr(text, "\nteecert_anchor_confirmed_tree_size 6\n"));
+	assert_non_null(strstr(text, "\nteecert_anchor_last_tree_size 6\n"));
+	assert_non_null(strstr(text, "# TYPE teecert_anchor_finalized_stale_total counter\n"));
+	assert_non_null(strstr(text, "\nteecert_anchor_ticks_total 1\n"));
+	free(text);
+
+	/* `status`: JSON built by jansson; `status --metrics`: the database's view as Prometheus text. */
+	char args[1024], out[8192];
+	snprintf(args, sizeof(args), "status --db '%s'", w.dsn);
+	run_cli(args, out, sizeof(out));
+	json_error_t jerr;
+	json_t *doc = json_loads(out, JSON_REJECT_DUPLICATES, &jerr);
+	if (doc == NULL)
+		fail_msg("status is not JSON (%s): %s", jerr.text, out);
+	char addr[CHAIN_ADDRESS_STR_SIZE];
+	chain_address_to_eip55(w.cfg.contract, addr);
+	assert_true(json_is_true(json_object_get(doc, "configured")));
+	assert_int_equal(json_integer_value(json_object_get(doc, "chain_id")), 204);
+	assert_string_equal(json_string_value(json_object_get(doc, "contract")), addr);
+	assert_int_equal(json_integer_value(json_object_get(doc, "confirmed_tree_size")), 6);
+	assert_int_equal(json_integer_value(json_object_get(doc, "confirmed_block")), (json_int_t)block);
+	assert_int_equal(json_integer_value(json_object_get(doc, "next_nonce")), 2);
+	json_t *states = json_object_get(doc, "states");
+	assert_int_equal(json_object_size(states), DB_ANCHOR_STATE_COUNT);
+	assert_int_equal(json_integer_value(json_object_get(states, "confirmed")), 1);
+	assert_int_equal(json_integer_value(json_object_get(states, "mined")), 0);
+	json_decref(doc);
+	snprintf(args, sizeof(args), "status --metrics --db '%s'", w.dsn);
+	run_cli(args, out, sizeof(out));
+	assert_non_null(strstr(out, "teecert_anchor_txs{state=\"confirmed\"} 1\n"));
+	assert_non_null(strstr(out, "teecert_anchor_confirmed_tree_size 6\n"));
+	assert_null(strstr(out, "_total")); /* the worker's counters live in the worker */
 	world_teardown(&w);
 }
 
@@ -473,8 +823,11 @@ int main(void)
 		cmocka_unit_test(test_fee_bump),
 		cmocka_unit_test(test_reorg),
 		cmocka_unit_test(test_kill_after_broadcast),
+		cmocka_unit_test(test_node_restart),
+		cmocka_unit_test(test_finalized_and_stale_alert),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	kill_workers();
 	for (size_t i = 0; i < n_own; i++) {
 		char stop[2 * NAME_PATH_MAX];
 		snprintf(stop, sizeof(stop), "bash '%s/deploy/anvil.sh' stop '%s' >/dev/null 2>&1", src, own_dirs[i]);

@@ -91,13 +91,18 @@ static void *server_main(void *arg)
 		char out[8192];
 		char payload[6000];
 		if (k == NULL)
-			snprintf(payload, sizeof(payload), "{\"jsonrpc\":\"2.0\",\"id\":%llu,\"error\":{\"code\":-1,\"message\":\"script exhausted\"}}", id);
+			snprintf(
+				payload, sizeof(payload),
+				"{\"jsonrpc\":\"2.0\",\"id\":%llu,\"error\":{\"code\":-1,\"message\":\"script exhausted\"}}",
+				id);
 		else if (k->raw != NULL)
 			snprintf(payload, sizeof(payload), "%s", k->raw);
 		else if (k->error != NULL)
-			snprintf(payload, sizeof(payload), "{\"jsonrpc\":\"2.0\",\"id\":%llu,\"error\":%s}", id, k->error);
+			snprintf(payload, sizeof(payload), "{\"jsonrpc\":\"2.0\",\"id\":%llu,\"error\":%s}", id,
+				 k->error);
 		else
-			snprintf(payload, sizeof(payload), "{\"jsonrpc\":\"2.0\",\"id\":%llu,\"result\":%s}", id, k->result);
+			snprintf(payload, sizeof(payload), "{\"jsonrpc\":\"2.0\",\"id\":%llu,\"result\":%s}", id,
+				 k->result);
 		int status = k ? k->status : 200;
 		int n = snprintf(out, sizeof(out),
 				 "HTTP/1.1 %d X\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n%s"
@@ -161,11 +166,13 @@ static void test_quantity_strict(void **state)
 		bool ok;
 		uint64_t v;
 	} cases[] = {
-		{ "\"0x0\"", true, 0 },        { "\"0x1\"", true, 1 },       { "\"0xcc\"", true, 204 },
-		{ "\"0xFFFFFFFFFFFFFFFF\"", true, UINT64_MAX },                 { "\"0x\"", false, 0 },
-		{ "\"0x01\"", false, 0 },      { "\"0x00\"", false, 0 },     { "\"cc\"", false, 0 },
-		{ "\"0x1g\"", false, 0 },      { "\"0x10000000000000000\"", false, 0 }, { "204", false, 0 },
-		{ "\"0X1\"", false, 0 },       { "\" 0x1\"", false, 0 },
+		{ "\"0x0\"", true, 0 },    { "\"0x1\"", true, 1 },
+		{ "\"0xcc\"", true, 204 }, { "\"0xFFFFFFFFFFFFFFFF\"", true, UINT64_MAX },
+		{ "\"0x\"", false, 0 },    { "\"0x01\"", false, 0 },
+		{ "\"0x00\"", false, 0 },  { "\"cc\"", false, 0 },
+		{ "\"0x1g\"", false, 0 },  { "\"0x10000000000000000\"", false, 0 },
+		{ "204", false, 0 },       { "\"0X1\"", false, 0 },
+		{ "\" 0x1\"", false, 0 },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		json_t *j = json_loads(cases[i].json, JSON_DECODE_ANY, NULL);
@@ -204,7 +211,8 @@ static void test_retry_then_success(void **state)
 	memset(&s, 0, sizeof(s));
 	push(&s, (struct canned){ .status = 500, .raw = "oops" });
 	push(&s, (struct canned){ .status = 429, .raw = "slow down" });
-	push(&s, (struct canned){ .status = 200, .error = "{\"code\":-32005,\"message\":\"request rate limit reached\"}" });
+	push(&s,
+	     (struct canned){ .status = 200, .error = "{\"code\":-32005,\"message\":\"request rate limit reached\"}" });
 	push(&s, (struct canned){ .status = 200, .result = "\"0xcc\"" });
 	server_start(&s);
 	struct chain_rpc *rpc = client(&s, NULL);
@@ -315,16 +323,28 @@ static void test_receipt_block_fees(void **state)
 	struct server s;
 	memset(&s, 0, sizeof(s));
 	push(&s, (struct canned){ .status = 200, .result = "null" });
-	push(&s, (struct canned){ .status = 200, .result =
-		"{\"transactionHash\":\"" H32 "\",\"blockNumber\":\"0x5\",\"blockHash\":\"" H32B "\",\"status\":\"0x1\","
-		"\"gasUsed\":\"0x5208\",\"effectiveGasPrice\":\"0x3b9aca00\",\"contractAddress\":null,\"logs\":[]}" });
-	push(&s, (struct canned){ .status = 200, .result =
-		"{\"transactionHash\":\"" H32 "\",\"blockNumber\":\"0x5\",\"blockHash\":\"0x22\",\"status\":\"0x1\",\"gasUsed\":\"0x1\"}" });
-	push(&s, (struct canned){ .status = 200, .result =
-		"{\"number\":\"0x7\",\"hash\":\"" H32B "\",\"parentHash\":\"" H32 "\",\"timestamp\":\"0x64\",\"baseFeePerGas\":\"0x7\"}" });
-	push(&s, (struct canned){ .status = 200, .result =
-		"{\"oldestBlock\":\"0x1\",\"baseFeePerGas\":[\"0x1\",\"0x2\",\"0x3\",\"0x9\"],\"gasUsedRatio\":[0.5,0.5,0.5],"
-		"\"reward\":[[\"0x5\"],[\"0x1\"],[\"0x3\"]]}" });
+	push(&s,
+	     (struct canned){
+		     .status = 200,
+		     .result =
+			     "{\"transactionHash\":\"" H32 "\",\"blockNumber\":\"0x5\",\"blockHash\":\"" H32B
+			     "\",\"status\":\"0x1\","
+			     "\"gasUsed\":\"0x5208\",\"effectiveGasPrice\":\"0x3b9aca00\",\"contractAddress\":null,\"logs\":[]}" });
+	push(&s,
+	     (struct canned){
+		     .status = 200,
+		     .result =
+			     "{\"transactionHash\":\"" H32
+			     "\",\"blockNumber\":\"0x5\",\"blockHash\":\"0x22\",\"status\":\"0x1\",\"gasUsed\":\"0x1\"}" });
+	push(&s, (struct canned){ .status = 200,
+				  .result = "{\"number\":\"0x7\",\"hash\":\"" H32B "\",\"parentHash\":\"" H32
+					    "\",\"timestamp\":\"0x64\",\"baseFeePerGas\":\"0x7\"}" });
+	push(&s,
+	     (struct canned){
+		     .status = 200,
+		     .result =
+			     "{\"oldestBlock\":\"0x1\",\"baseFeePerGas\":[\"0x1\",\"0x2\",\"0x3\",\"0x9\"],\"gasUsedRatio\":[0.5,0.5,0.5],"
+			     "\"reward\":[[\"0x5\"],[\"0x1\"],[\"0x3\"]]}" });
 	push(&s, (struct canned){ .status = 200, .error = "{\"code\":-32601,\"message\":\"method not found\"}" });
 	push(&s, (struct canned){ .status = 200, .result = "\"0x64\"" });
 	push(&s, (struct canned){ .status = 200, .result = "\"0x2\"" });
@@ -371,11 +391,12 @@ static struct tc_result count_log(void *ctx, const struct chain_log *lg)
 	return tc_ok();
 }
 
-#define LOG_ENTRY                                                                                                      \
-	"{\"address\":\"0x5fbdb2315678afecb367f032d93f642f64180aa3\",\"topics\":[\"" H32 "\",\"" H32B "\"],"          \
-	"\"data\":\"0x" "0000000000000000000000000000000000000000000000000000000000000001"                            \
-	"0000000000000000000000000000000000000000000000000000000000000000\",\"blockNumber\":\"0x3\",\"blockHash\":\"" \
-	H32 "\",\"transactionHash\":\"" H32B "\",\"logIndex\":\"0x0\",\"removed\":false}"
+#define LOG_ENTRY                                                                                                         \
+	"{\"address\":\"0x5fbdb2315678afecb367f032d93f642f64180aa3\",\"topics\":[\"" H32 "\",\"" H32B "\"],"              \
+	"\"data\":\"0x"                                                                                                   \
+	"0000000000000000000000000000000000000000000000000000000000000001"                                                \
+	"0000000000000000000000000000000000000000000000000000000000000000\",\"blockNumber\":\"0x3\",\"blockHash\":\"" H32 \
+	"\",\"transactionHash\":\"" H32B "\",\"logIndex\":\"0x0\",\"removed\":false}"
 
 static void test_get_logs_paging(void **state)
 {
@@ -383,7 +404,9 @@ static void test_get_logs_paging(void **state)
 	struct server s;
 	memset(&s, 0, sizeof(s));
 	/* Blocks 0..24 in ranges of 10: 0-9 refused as too large, then 0-4, 5-9 (halved), 10-14, 15-19, 20-24. */
-	push(&s, (struct canned){ .status = 200, .error = "{\"code\":-32005,\"message\":\"query returned more than 10000 results\"}" });
+	push(&s,
+	     (struct canned){ .status = 200,
+			      .error = "{\"code\":-32005,\"message\":\"query returned more than 10000 results\"}" });
 	push(&s, (struct canned){ .status = 200, .result = "[" LOG_ENTRY "]" });
 	push(&s, (struct canned){ .status = 200, .result = "[]" });
 	push(&s, (struct canned){ .status = 200, .result = "[" LOG_ENTRY "," LOG_ENTRY "]" });
@@ -406,10 +429,14 @@ static void test_get_logs_paging(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_quantity_strict),   cmocka_unit_test(test_retry_then_success),
-		cmocka_unit_test(test_gives_up),          cmocka_unit_test(test_node_error_not_retried),
-		cmocka_unit_test(test_malformed_and_wrong_id), cmocka_unit_test(test_failover),
-		cmocka_unit_test(test_receipt_block_fees), cmocka_unit_test(test_get_logs_paging),
+		cmocka_unit_test(test_quantity_strict),
+		cmocka_unit_test(test_retry_then_success),
+		cmocka_unit_test(test_gives_up),
+		cmocka_unit_test(test_node_error_not_retried),
+		cmocka_unit_test(test_malformed_and_wrong_id),
+		cmocka_unit_test(test_failover),
+		cmocka_unit_test(test_receipt_block_fees),
+		cmocka_unit_test(test_get_logs_paging),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

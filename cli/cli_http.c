@@ -1,0 +1,63 @@
+/*
+ * cli_http.c — the one HTTP GET the CLI needs to read a teecert-verifier's public API (teecert audit), over
+ * libcurl. Bounded: the body has a hard maximum (the transfer is aborted past it), http/https only, no
+ * redirects, timeouts on connect and on the whole request. The caller parses the body (tc_json_parse).
+ */
+#include <curl/curl.h>
+
+#include "cli.h"
+
+#define CLI_HTTP_CONNECT_TIMEOUT_MS 3000L
+
+struct sink {
+	struct tc_buf *body;
+	bool too_large;
+};
+
+static size_t write_cb(char *data, size_t size, size_t nmemb, void *userdata)
+{
+	struct sink *s = userdata;
+	size_t n = size * nmemb;
+
+	if (!tc_is_ok(tc_buf_append(s->body, data, n))) {
+		s->too_large = true;
+		return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
+	}
+	return n;
+}
+
+TC_RESULT cli_http_get(const char *url, unsigned timeout_ms, long *status, struct tc_buf *body)
+{
+	static bool curl_ready;
+	struct sink sink = { .body = body, .too_large = false };
+	char errbuf[CURL_ERROR_SIZE] = "";
+	CURLcode cc;
+	CURL *c;
+	long code = 0;
+
+	if (!curl_ready) {
+		TC_ENSURE(curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK, TC_ERR_INTERNAL, "curl_global_init failed");
+		curl_ready = true;
+	}
+	c = curl_easy_init();
+	TC_ENSURE(c != NULL, TC_ERR_NO_MEMORY, "curl_easy_init");
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout_ms ? timeout_ms : 10000));
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, CLI_HTTP_CONNECT_TIMEOUT_MS);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "teecert");
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+	cc = curl_easy_perform(c);
+	if (cc == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_cleanup(c);
+	TC_ENSURE(!sink.too_large, TC_ERR_TOO_LARGE, "GET %s: the response is larger than %zu bytes", url, body->max);
+	TC_ENSURE(cc == CURLE_OK, TC_ERR_IO, "GET %s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(cc));
+	*status = code;
+	return tc_ok();
+}
