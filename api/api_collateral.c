@@ -374,7 +374,8 @@ static TC_RESULT api_coll_vcek_url(const struct api_collateral_config *cfg, cons
 		p = *end == '.' ? end + 1 : end;
 	}
 	TC_ENSURE((n == 4 || n == 5) && *p == 0, TC_ERR_INVALID_ARGUMENT, "vcek key '%s': 4 or 5 TCB components", key);
-	snprintf(product, psize, "%s", buf);
+	int pn = snprintf(product, psize, "%s", buf);
+	TC_ENSURE(pn > 0 && (size_t)pn < psize, TC_ERR_INVALID_ARGUMENT, "vcek key '%s': product name too long", key);
 	int w;
 	if (n == 5)
 		w = snprintf(url, size, "%s/vcek/v1/%s/%s?blSPL=%u&teeSPL=%u&snpSPL=%u&ucodeSPL=%u&fmcSPL=%u",

@@ -493,8 +493,8 @@ static TC_RESULT next_line(const char **p, const char *end, const char **line, s
 TC_RESULT chain_checkpoint_parse(const char *text, size_t len, struct chain_checkpoint *out)
 {
 	struct chain_checkpoint cp = { 0 };
-	const char *p = text, *end = text + len, *line;
-	size_t n;
+	const char *p = text, *end = text + len, *line = NULL;
+	size_t n = 0;
 	bool have_time = false;
 	uint64_t t;
 	struct tc_buf root;

@@ -125,7 +125,7 @@ TC_RESULT db_log_append(struct db_conn *conn, struct db_log_entry *e, uint64_t *
 			uint8_t leaf_hash[DB_LOG_HASH_LEN])
 {
 	struct db_log_entry copy;
-	uint64_t size;
+	uint64_t size = 0;
 	uint8_t leaf[DB_LOG_HASH_LEN];
 	uint8_t nodes[CHAIN_MERKLE_MAX_LEVEL + 1][DB_LOG_HASH_LEN];
 	size_t count = 0;

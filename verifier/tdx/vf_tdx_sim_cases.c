@@ -461,8 +461,9 @@ static json_t *time_json(int64_t t)
 static json_t *data_path(const char *file)
 {
 	char rel[VF_TDX_SIM_PATH_MAX];
-	snprintf(rel, sizeof rel, SIM_DATA "/%s", file);
-	return json_string(rel);
+	int n = snprintf(rel, sizeof rel, SIM_DATA "/%s", file);
+
+	return n > 0 && (size_t)n < sizeof rel ? json_string(rel) : NULL;
 }
 
 /* The collateral map: every role from the copied folder, then the case's overrides. */
