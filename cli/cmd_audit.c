@@ -657,10 +657,10 @@ static int step_receipt(struct audit *a)
 				 rcpt.block_number, a->anchor.block);
 	if (depth < a->f.min_confirmations)
 		return step_fail(a, CLI_EXIT_REJECTED, "receipt",
-				 "tx 0x%s: status 1 (success), block %" PRIu64 ", %" PRIu64 " confirmations (head %" PRIu64
+				 "tx 0x%s: status 1 (success), block %" PRIu64 ", depth %" PRIu64 " confirmation(s) (head %" PRIu64
 				 "), fewer than --min-confirmations %" PRIu64,
 				 tx, rcpt.block_number, depth, head, a->f.min_confirmations);
-	return step_ok(a, "receipt", "tx 0x%s: status 1 (success), block %" PRIu64 ", %" PRIu64 " confirmations (head %" PRIu64 ")",
+	return step_ok(a, "receipt", "tx 0x%s: status 1 (success), block %" PRIu64 ", depth %" PRIu64 " confirmation(s) (head %" PRIu64 ")",
 		       tx, rcpt.block_number, depth, head);
 }
 

@@ -365,4 +365,94 @@ TC_RESULT db_collateral_log_insert(struct db_conn *conn, const struct db_collate
 TC_RESULT db_collateral_log_counts(struct db_conn *conn, char (*outcomes)[DB_COLL_OUTCOME_MAX], int64_t *counts,
 				   size_t max, size_t *n);
 
+/* ------------------------------------------------------------------------------------------ CA service */
+
+/*
+ * The CA service's tables (migration 0005, docs/ca-service.md): CA instances, issued certificates with
+ * their appraisal and evidence, revocations, idempotency keys. Writes run inside the caller's transaction
+ * together with the log entry (db_log_append) that records them.
+ */
+#define DB_CA_NAME_MAX 64
+#define DB_CA_SERIAL_MAX 20
+#define DB_CA_SUBJECT_MAX 1024
+#define DB_CA_HWID_MAX 256
+#define DB_CA_IDEM_KEY_MAX 255
+
+struct db_ca {
+	int64_t id;
+	char name[DB_CA_NAME_MAX + 1];
+	char role[16];    /* root | subroot */
+	char network[16]; /* trusted | untrusted */
+	int64_t parent;   /* 0: none */
+};
+
+/* Record a CA (CERT_DER is its certificate); *ID gets its id. TC_ERR_DB_CONFLICT when the name is taken. */
+TC_RESULT db_ca_insert(struct db_conn *conn, const struct db_ca *ca, const uint8_t *cert_der, size_t cert_len,
+		       int64_t *id);
+/* The CA named NAME; CERT (may be NULL) gets its certificate DER appended. *FOUND false when none. */
+TC_RESULT db_ca_get(struct db_conn *conn, const char *name, struct db_ca *out, struct tc_buf *cert, bool *found);
+
+struct db_cert {
+	uint8_t serial[DB_CA_SERIAL_MAX];
+	size_t serial_len;
+	int64_t ca;
+	char kind[16]; /* cvm | workload | subroot | root */
+	const char *subject;
+	const char *sans_json; /* JSON array text */
+	int64_t not_before, not_after;
+	const uint8_t *der;
+	size_t der_len;
+	uint8_t spki_sha256[32];
+	const char *hardware_id; /* NULL: unknown */
+	bool has_workload_info_hash;
+	uint8_t workload_info_hash[32];
+	const uint8_t *parent_cvm_serial; /* workload only */
+	size_t parent_cvm_serial_len;
+	uint64_t log_seq;
+};
+
+/* Insert a certificate row (C's log entry must exist in this transaction). */
+TC_RESULT db_cert_insert(struct db_conn *conn, const struct db_cert *c);
+/* Insert the appraisal of certificate SERIAL: its JSON text, digests and raw evidence. */
+TC_RESULT db_cert_appraisal_insert(struct db_conn *conn, const uint8_t *serial, size_t serial_len,
+				   const char *appraisal_json, const uint8_t policy_digest[32],
+				   const uint8_t evidence_digest[32], const char *evidence_type, const uint8_t *evidence,
+				   size_t evidence_len);
+
+/* Status of a certificate for revocation, OCSP and the CRL. */
+struct db_cert_status {
+	int64_t ca;
+	char kind[16];
+	uint8_t sha256[32];
+	bool revoked;
+	int reason;         /* CRLReason code when revoked */
+	int64_t revoked_at; /* Unix seconds when revoked */
+};
+
+/* Status of the certificate SERIAL; *FOUND false when no such certificate. LOCK takes a row lock (FOR
+ * UPDATE of the certificate) for a revocation in the same transaction. */
+TC_RESULT db_cert_status(struct db_conn *conn, const uint8_t *serial, size_t serial_len, bool lock,
+			 struct db_cert_status *out, bool *found);
+/* Record the revocation of SERIAL (REASON: CRLReason code, AT: Unix seconds, LOG_SEQ its log entry).
+ * TC_ERR_DB_CONFLICT when it is revoked already. */
+TC_RESULT db_cert_revoke(struct db_conn *conn, const uint8_t *serial, size_t serial_len, int reason, int64_t at,
+			 uint64_t log_seq);
+
+/* One revoked certificate of a CA (for the CRL). */
+struct db_cert_revoked {
+	uint8_t serial[DB_CA_SERIAL_MAX];
+	size_t serial_len;
+	int reason;
+	int64_t revoked_at;
+};
+
+/* Every revoked certificate of CA (by revocation time): *OUT is a new array (free()), *N its length. */
+TC_RESULT db_cert_revoked_list(struct db_conn *conn, int64_t ca, struct db_cert_revoked **out, size_t *n);
+
+/* Idempotency keys of POST /v1/certificates. */
+TC_RESULT db_cert_idem_get(struct db_conn *conn, const char *key, uint8_t request_hash[32], int *status,
+			   struct tc_buf *response, bool *found);
+TC_RESULT db_cert_idem_put(struct db_conn *conn, const char *key, const uint8_t request_hash[32], int status,
+			   const char *response_json);
+
 #endif /* DB_H */

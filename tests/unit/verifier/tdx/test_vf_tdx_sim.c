@@ -41,7 +41,9 @@ static struct tc_buf coll_bufs[N_COLL], root_buf;
 
 static void path_in(char *out, const char *dir, const char *rel)
 {
-	snprintf(out, TEST_PATH_MAX, "%s/%s", dir, rel);
+	int n = snprintf(out, TEST_PATH_MAX, "%s/%s", dir, rel);
+
+	assert_true(n > 0 && n < TEST_PATH_MAX);
 }
 
 static void read_file(const char *path, struct tc_buf *b)
