@@ -40,6 +40,7 @@ enum api_auth {
 enum api_body {
 	API_BODY_NONE, /* no body accepted (max_body is ignored; a body is refused with body_too_large) */
 	API_BODY_JSON, /* optional application/json body of at most max_body bytes, parsed before the handler */
+	API_BODY_OCSP, /* an application/ocsp-request body of at most max_body bytes, handed over unparsed */
 };
 
 /* One row of a service's route table. PATTERN segments written {name} match one non-empty segment. */
@@ -108,6 +109,9 @@ struct api_config {
 	unsigned shutdown_grace_ms; /* how long api_server_stop waits for in-flight requests */
 	unsigned db_acquire_ms;     /* how long a handler waits for a pooled connection */
 	bool handle_signals;        /* block SIGTERM/SIGINT in all threads; api_server_wait returns on them */
+	struct api_ca *ca;          /* teecert-ca serve: the issuing CA (api_ca_*.c), NULL otherwise */
+	const uint8_t *admin_token; /* bearer token of API_AUTH_ADMIN routes (NULL: admin routes answer 401) */
+	size_t admin_token_len;
 };
 
 /* Defaults for everything; the caller sets service, listen_host/port and dsn or pool. */
@@ -170,6 +174,9 @@ TC_RESULT api_reply_error(struct api_request *req, enum tc_code code, const char
 /* `PROG serve ...` and `PROG migrate ...` (ARGV[0] is the subcommand); return an exit code. */
 int api_cli_serve(const char *prog, const char *service, int argc, char **argv);
 int api_cli_migrate(const char *prog, int argc, char **argv);
+/* `teecert-ca init ...`: generate the root key, appraise its own evidence, self-sign, record it
+ * (api_ca_init.c, docs/ca-service.md). */
+int api_cli_ca_init(const char *prog, int argc, char **argv);
 
 /* The embedded OpenAPI 3.1 document (api/openapi.json, embedded at build time). */
 extern const char api_openapi_json[];

@@ -29,6 +29,11 @@ struct serve_opts {
 	unsigned threads;
 	unsigned max_connections;
 	unsigned challenge_lifetime_s;
+	/* teecert-ca only */
+	const char *ca_key, *passphrase_file, *ca_cert, *ca_name, *collateral, *policy, *admin_token_file;
+	const char *public_url, *log_origin;
+	const char *anchors[16];
+	size_t n_anchors;
 };
 
 static void serve_usage(FILE *f, const char *prog)
@@ -44,7 +49,13 @@ static void serve_usage(FILE *f, const char *prog)
 		"  --threads N                 HTTP worker threads (default %d)\n"
 		"  --max-connections N         concurrent HTTP connections (default %d)\n"
 		"  --challenge-lifetime S      lifetime of challenge nonces in seconds (default %d)\n"
-		"  --log-level L               minimum log level (default info)\n",
+		"  --log-level L               minimum log level (default info)\n\n"
+		"teecert-ca only (docs/ca-service.md):\n"
+		"  --ca-key FILE --passphrase-file F --ca-cert FILE [--ca-name NAME]   the issuing CA\n"
+		"  --collateral DIR --trust-anchor ROLE=FILE --policy FILE             appraisal inputs\n"
+		"  --admin-token-file F        bearer token of the admin endpoints (revoke)\n"
+		"  --public-url URL            base URL for the CRL distribution point and OCSP URL\n"
+		"  --log-origin NAME           log id written into certificates (default " API_CA_LOG_ORIGIN_DEFAULT ")\n",
 		prog, API_CLI_DEFAULT_LISTEN, API_DEFAULT_POOL_SIZE, API_DEFAULT_THREADS, API_DEFAULT_MAX_CONNECTIONS,
 		API_DEFAULT_CHALLENGE_LIFETIME_S);
 }
@@ -122,6 +133,20 @@ static int parse_serve(const char *prog, int argc, char **argv, struct serve_opt
 		{ "--challenge-lifetime", 1, API_CLI_MAX_LIFETIME_S,
 		  offsetof(struct serve_opts, challenge_lifetime_s) },
 	};
+	static const struct {
+		const char *name;
+		size_t offset;
+	} strs[] = {
+		{ "--ca-key", offsetof(struct serve_opts, ca_key) },
+		{ "--passphrase-file", offsetof(struct serve_opts, passphrase_file) },
+		{ "--ca-cert", offsetof(struct serve_opts, ca_cert) },
+		{ "--ca-name", offsetof(struct serve_opts, ca_name) },
+		{ "--collateral", offsetof(struct serve_opts, collateral) },
+		{ "--policy", offsetof(struct serve_opts, policy) },
+		{ "--admin-token-file", offsetof(struct serve_opts, admin_token_file) },
+		{ "--public-url", offsetof(struct serve_opts, public_url) },
+		{ "--log-origin", offsetof(struct serve_opts, log_origin) },
+	};
 
 	for (int i = 1; i < argc; i++) {
 		const char *v = NULL;
@@ -141,6 +166,17 @@ static int parse_serve(const char *prog, int argc, char **argv, struct serve_opt
 		} else if (take_opt(argc, argv, &i, "--log-level", &v, &missing)) {
 			o->log_level = v;
 			known = true;
+		} else if (take_opt(argc, argv, &i, "--trust-anchor", &v, &missing)) {
+			if (o->n_anchors == sizeof(o->anchors) / sizeof(o->anchors[0]))
+				return usage_error(prog, "serve", "too many --trust-anchor options");
+			o->anchors[o->n_anchors++] = v;
+			known = true;
+		}
+		for (size_t k = 0; !known && k < sizeof(strs) / sizeof(strs[0]); k++) {
+			if (take_opt(argc, argv, &i, strs[k].name, &v, &missing)) {
+				*(const char **)((char *)o + strs[k].offset) = v;
+				known = true;
+			}
 		}
 		for (size_t k = 0; !known && k < sizeof(nums) / sizeof(nums[0]); k++) {
 			if (!take_opt(argc, argv, &i, nums[k].name, &v, &missing))
@@ -182,6 +218,42 @@ static int preflight(const char *prog, const char *dsn)
 	return API_CLI_EXIT_OK;
 }
 
+/* teecert-ca serve: open the CA (key through the signer only), its appraisal inputs and the admin token. */
+static int ca_setup(const char *prog, const struct serve_opts *o, struct api_ca **ca, struct tc_buf *token)
+{
+	struct api_ca_inputs in;
+	struct db_conn *conn = NULL;
+	struct api_ca_options co = { .name = o->ca_name, .key_file = o->ca_key, .passphrase_file = o->passphrase_file,
+				     .cert_file = o->ca_cert, .public_url = o->public_url, .log_origin = o->log_origin };
+	struct tc_result r = tc_ok();
+
+	if (!o->ca_key || !o->ca_cert)
+		return usage_error(prog, "serve", "%s", "the CA needs --ca-key FILE and --ca-cert FILE");
+	api_ca_inputs_init(&in);
+	if (o->collateral)
+		r = api_ca_inputs_collateral_dir(&in, o->collateral);
+	for (size_t i = 0; tc_is_ok(r) && i < o->n_anchors; i++)
+		r = api_ca_inputs_anchor(&in, o->anchors[i]);
+	if (tc_is_ok(r) && o->policy)
+		r = api_ca_inputs_policy_file(&in, o->policy);
+	if (tc_is_ok(r) && o->admin_token_file)
+		r = api_auth_token_load(o->admin_token_file, token);
+	if (tc_is_ok(r))
+		r = db_conn_open(o->dsn, &conn);
+	if (tc_is_ok(r))
+		r = api_ca_load(&co, conn, &in, ca);
+	db_conn_free(&conn);
+	api_ca_inputs_cleanup(&in);
+	if (!tc_is_ok(r)) {
+		fprintf(stderr, "%s serve: cannot set up the CA (%s): %s\n", prog, tc_error_info(r.code)->code,
+			tc_error_detail());
+		return API_CLI_EXIT_INTERNAL;
+	}
+	fprintf(stderr, "%s serve: CA '%s' (%s network)%s\n", prog, (*ca)->row.name, (*ca)->row.network,
+		(*ca)->inputs.policy.allow_simulated ? ", simulated evidence allowed" : "");
+	return API_CLI_EXIT_OK;
+}
+
 int api_cli_serve(const char *prog, const char *service, int argc, char **argv)
 {
 	struct serve_opts o = { .listen = API_CLI_DEFAULT_LISTEN,
@@ -214,7 +286,21 @@ int api_cli_serve(const char *prog, const char *service, int argc, char **argv)
 	if (rc != API_CLI_EXIT_OK)
 		return rc;
 
+	struct api_ca *ca = NULL;
+	struct tc_buf token;
+
+	tc_buf_init(&token, API_CA_TOKEN_MAX + 2);
+	if (strcmp(service, "ca") == 0) {
+		rc = ca_setup(prog, &o, &ca, &token);
+		if (rc != API_CLI_EXIT_OK) {
+			tc_buf_cleanup(&token);
+			return rc;
+		}
+	}
 	api_config_init(&cfg);
+	cfg.ca = ca;
+	cfg.admin_token = token.len ? token.data : NULL;
+	cfg.admin_token_len = token.len;
 	cfg.service = service;
 	cfg.listen_host = host;
 	cfg.port = port;
@@ -226,6 +312,8 @@ int api_cli_serve(const char *prog, const char *service, int argc, char **argv)
 	cfg.handle_signals = true;
 	if (!tc_is_ok(api_server_start(&cfg, &server))) {
 		fprintf(stderr, "%s: cannot start the server: %s\n", prog, tc_error_detail());
+		api_ca_free(&ca);
+		tc_buf_cleanup(&token);
 		return API_CLI_EXIT_INTERNAL;
 	}
 	bool v6 = strchr(host, ':') != NULL;
@@ -237,6 +325,8 @@ int api_cli_serve(const char *prog, const char *service, int argc, char **argv)
 	unsigned left = api_server_stop(server);
 
 	api_server_free(&server);
+	api_ca_free(&ca);
+	tc_buf_cleanup(&token); /* zeroes the admin token */
 	return left == 0 ? API_CLI_EXIT_OK : API_CLI_EXIT_INTERNAL;
 }
 

@@ -132,4 +132,128 @@ TC_RESULT api_log_entry_get(struct api_request *req);
 TC_RESULT api_log_inclusion_get(struct api_request *req);
 TC_RESULT api_log_consistency_get(struct api_request *req);
 
+/* ------------------------------------------------------------------------------------------ CA service */
+
+/*
+ * The issuing CA of `teecert-ca serve` and `teecert-ca init` (api_ca_*.c, docs/ca-service.md): its signer
+ * (the only path to the key), certificate, appraisal inputs (collateral folder, trust anchors, policy) and
+ * the cached CRL. Read-only after api_ca_load except the CRL cache (under crl_lock).
+ */
+#include "ca.h"
+
+#define API_CA_ITEMS_MAX VF_MAX_ITEMS
+#define API_CA_ROLE_MAX 48
+#define API_CA_TOKEN_MAX 1024
+#define API_CA_TOKEN_MIN 16
+#define API_CA_CRL_VALIDITY_S (24 * 3600)
+#define API_CA_OCSP_VALIDITY_S 3600
+#define API_CA_CVM_VALIDITY_S (7 * 24 * 3600)
+#define API_CA_LOG_ORIGIN_DEFAULT "teecert"
+
+struct api_ca_inputs {
+	struct tc_buf files[2 * API_CA_ITEMS_MAX];
+	char roles[2 * API_CA_ITEMS_MAX][API_CA_ROLE_MAX];
+	size_t n_files;
+	struct vf_item collateral[API_CA_ITEMS_MAX];
+	size_t n_collateral;
+	struct vf_item anchors[API_CA_ITEMS_MAX];
+	size_t n_anchors;
+	struct vf_policy policy;
+};
+
+void api_ca_inputs_init(struct api_ca_inputs *in);
+void api_ca_inputs_cleanup(struct api_ca_inputs *in);
+/* Role-named files of DIR (tcb_info.json -> tcb_info) as collateral; ROLE=FILE as a trust anchor; a JSON
+ * policy file (vf_policy_from_json). */
+TC_RESULT api_ca_inputs_collateral_dir(struct api_ca_inputs *in, const char *dir);
+TC_RESULT api_ca_inputs_anchor(struct api_ca_inputs *in, const char *role_eq_file);
+TC_RESULT api_ca_inputs_policy_file(struct api_ca_inputs *in, const char *path);
+
+struct api_ca {
+	struct ca_signer *signer; /* owned */
+	struct tc_buf cert_der;
+	struct tc_buf cert_pem;
+	struct db_ca row; /* cas row (id, name, role, network) */
+	enum ca_network network;
+	char subject[DB_LOG_ISSUER_MAX + 1]; /* RFC 4514 subject of the CA certificate (log entries' issuer) */
+	char crl_url[CA_URL_MAX];
+	char ocsp_url[CA_URL_MAX];
+	char log_origin[CA_LOG_ID_MAX + 1];
+	struct ca_issuer issuer;
+	struct api_ca_inputs inputs;
+
+	pthread_mutex_t crl_lock;
+	uint64_t crl_generation; /* bumped by every revocation of this process */
+	uint64_t crl_built_generation;
+	uint64_t crl_number;
+	int64_t crl_next_update;
+	struct tc_buf crl; /* DER; empty until first built */
+};
+
+/* Options of api_ca_load (teecert-ca serve). */
+struct api_ca_options {
+	const char *name;            /* NULL: the CA named in the certificate's cas row (by --ca-name) */
+	const char *key_file;
+	const char *passphrase_file; /* NULL: $TEECERT_CA_PASSPHRASE */
+	const char *cert_file;
+	const char *public_url; /* base URL: CRL DP {url}/v1/crl/{name}, OCSP {url}/v1/ocsp */
+	const char *log_origin;
+};
+
+/* Open the key, read the certificate (it must hold the key), look the CA up in the database. INPUTS are
+ * moved into the CA (left empty). */
+TC_RESULT api_ca_load(const struct api_ca_options *o, struct db_conn *conn, struct api_ca_inputs *inputs,
+		      struct api_ca **out);
+void api_ca_free(struct api_ca **ca);
+/* A new revocation happened: the next CRL request rebuilds it. */
+void api_ca_crl_invalidate(struct api_ca *ca);
+/* The CA's current CRL (DER) appended to OUT, rebuilt from the database when stale. */
+TC_RESULT api_ca_crl_get(struct api_ca *ca, struct db_conn *conn, int64_t now, struct tc_buf *out);
+
+/* RFC 4514 subject of a DER certificate into OUT. */
+TC_RESULT api_ca_cert_subject(const uint8_t *der, size_t len, char *out, size_t out_size);
+/* SHA-256 helper. */
+void api_ca_sha256(const void *data, size_t len, uint8_t out[32]);
+
+/*
+ * Issue and record one certificate inside the caller's transaction (the log sequence number the
+ * certificate's .5 extension names is the one db_log_append assigns): ca_issue, log entry, certificates row,
+ * appraisals row. CA_ID is the cas row the certificate belongs to (0 for a root being created: filled by
+ * INSERT_CA). OUT is initialised here.
+ */
+struct api_ca_record {
+	const struct ca_issuer *issuer;
+	const char *issuer_subject; /* log entry issuer; NULL: the CSR's own subject (root) */
+	int64_t ca_id;
+	const struct db_ca *new_ca; /* root creation: insert this cas row with the issued certificate first */
+	const struct ca_csr *csr;
+	enum ca_role role;
+	int64_t validity_s; /* 0: the profile default */
+	const struct vf_appraisal *appraisal;
+	const struct vf_item *evidence;
+	size_t n_evidence;
+	int64_t now;
+};
+
+struct api_ca_recorded {
+	struct ca_issued issued;
+	uint64_t log_seq;
+	int64_t ca_id;          /* the cas row of the certificate (new_ca's id when one was inserted) */
+	json_t *appraisal_json; /* owned */
+};
+
+TC_RESULT api_ca_record(struct db_conn *conn, const struct api_ca_record *rec, struct api_ca_recorded *out);
+void api_ca_recorded_cleanup(struct api_ca_recorded *r);
+
+/* Admin bearer-token check for API_AUTH_ADMIN routes: missing credentials 401, wrong ones 403. */
+TC_RESULT api_auth_admin(struct api_request *req);
+/* Read a token file (trailing newline stripped, API_CA_TOKEN_MIN..MAX bytes) into OUT. */
+TC_RESULT api_auth_token_load(const char *path, struct tc_buf *out);
+
+TC_RESULT api_certificates_post(struct api_request *req);
+TC_RESULT api_revoke_post(struct api_request *req);
+TC_RESULT api_crl_get(struct api_request *req);
+TC_RESULT api_ocsp_post(struct api_request *req);
+TC_RESULT api_ocsp_get(struct api_request *req);
+
 #endif /* API_INTERNAL_H */

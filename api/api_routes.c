@@ -11,6 +11,8 @@
 #include "api_internal.h"
 
 #define API_CHALLENGE_MAX_BODY 4096
+#define API_CERTIFICATE_MAX_BODY (256 * 1024)
+#define API_REVOKE_MAX_BODY 1024
 
 /* clang-format off */
 /* One row per endpoint: method, pattern, handler, body, max body bytes, auth, summary (as in openapi.json). */
@@ -26,13 +28,18 @@ static const struct api_route verifier_routes[] = {
 	{ "GET",  "/v1/log/proof/consistency", api_log_consistency_get, API_BODY_NONE, 0, API_AUTH_PUBLIC, "Consistency proof between two checkpointed tree sizes (RFC 9162)" },
 };
 
-/* The CA serves the same endpoints for now; issuance, CRL and OCSP rows arrive with the CA work. */
+/* The CA: the common endpoints plus issuance, revocation, CRL and OCSP (docs/ca-service.md). */
 static const struct api_route ca_routes[] = {
 	{ "GET",  "/healthz",       api_healthz,         API_BODY_NONE, 0, API_AUTH_PUBLIC, "Liveness: the process serves" },
 	{ "GET",  "/readyz",        api_readyz,          API_BODY_NONE, 0, API_AUTH_PUBLIC, "Readiness: the database is reachable and its schema is current" },
 	{ "GET",  "/metrics",       api_metrics_handler, API_BODY_NONE, 0, API_AUTH_PUBLIC, "Prometheus metrics (text format 0.0.4)" },
 	{ "GET",  "/openapi.json",  api_openapi,         API_BODY_NONE, 0, API_AUTH_PUBLIC, "This API's OpenAPI 3.1 document" },
 	{ "POST", "/v1/challenges", api_challenges_post, API_BODY_JSON, API_CHALLENGE_MAX_BODY, API_AUTH_PUBLIC, "Create a single-use challenge nonce for evidence binding" },
+	{ "POST", "/v1/certificates", api_certificates_post, API_BODY_JSON, API_CERTIFICATE_MAX_BODY, API_AUTH_PUBLIC, "Issue a certificate for a CSR bound to a challenge by appraised evidence" },
+	{ "POST", "/v1/certificates/{serial}/revoke", api_revoke_post, API_BODY_JSON, API_REVOKE_MAX_BODY, API_AUTH_ADMIN, "Revoke a certificate (admin)" },
+	{ "GET",  "/v1/crl/{ca}",   api_crl_get,         API_BODY_NONE, 0, API_AUTH_PUBLIC, "The CA's current CRL (DER)" },
+	{ "POST", "/v1/ocsp",       api_ocsp_post,       API_BODY_OCSP, CA_OCSP_REQUEST_MAX, API_AUTH_PUBLIC, "OCSP responder (RFC 6960), request in the body" },
+	{ "GET",  "/v1/ocsp/{request}", api_ocsp_get,    API_BODY_NONE, 0, API_AUTH_PUBLIC, "OCSP responder (RFC 6960), base64 request in the path" },
 };
 /* clang-format on */
 

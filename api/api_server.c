@@ -33,6 +33,7 @@
 #define API_CONNECTION_TIMEOUT_S 60
 #define API_WAIT_POLL_MS 200
 #define API_NS_PER_MS 1000000L
+#define API_TE_SHOWN_MAX 32 /* characters of an unsupported Transfer-Encoding quoted in the detail */
 
 /* ------------------------------------------------------------------------------------------ helpers */
 
@@ -117,7 +118,58 @@ static bool content_type_is_json(const char *ct)
 /* Size limit of the body of the matched route (0: no body accepted). */
 static size_t body_limit(const struct api_route *route)
 {
-	return route->body == API_BODY_JSON ? route->max_body : 0;
+	return route->body != API_BODY_NONE ? route->max_body : 0;
+}
+
+/* Count the header lines named NAME (case-insensitive): message framing must be unambiguous. */
+struct header_count {
+	const char *name;
+	unsigned n;
+};
+
+static enum MHD_Result header_count_cb(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct header_count *hc = cls;
+
+	(void)kind;
+	(void)value;
+	if (key && strcasecmp(key, hc->name) == 0)
+		hc->n++;
+	return MHD_YES;
+}
+
+static unsigned header_count(struct MHD_Connection *conn, const char *name)
+{
+	struct header_count hc = { name, 0 };
+
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, header_count_cb, &hc);
+	return hc.n;
+}
+
+/*
+ * RFC 9112 §6: the body length must have exactly one reading. Refused before any body byte is read (MHD then
+ * closes the connection): repeated Content-Length or Transfer-Encoding lines, both headers at once (request
+ * smuggling, §6.3 item 3), and transfer codings other than chunked (MHD would read such a body until the
+ * client closes, keeping the request in flight; §6.1 lets a server refuse codings it does not implement).
+ */
+static enum MHD_Result check_framing(struct api_request *req, const char *clen, const char *te)
+{
+	char coding[API_TE_SHOWN_MAX + 1];
+	char detail[TC_DETAIL_MAX];
+
+	if (header_count(req->conn, MHD_HTTP_HEADER_CONTENT_LENGTH) > 1 ||
+	    header_count(req->conn, MHD_HTTP_HEADER_TRANSFER_ENCODING) > 1)
+		return reply_error(req, TC_ERR_INVALID_ARGUMENT,
+				   "repeated Content-Length or Transfer-Encoding header (RFC 9112 §6.3)");
+	if (te && clen)
+		return reply_error(req, TC_ERR_INVALID_ARGUMENT,
+				   "both Transfer-Encoding and Content-Length (RFC 9112 §6.3); send one");
+	if (te && strcasecmp(te, "chunked") != 0) {
+		log_path_copy(coding, sizeof(coding), te); /* printable: the detail must stay valid JSON text */
+		snprintf(detail, sizeof(detail), "Transfer-Encoding '%s' is not supported (only chunked)", coding);
+		return reply_error(req, TC_ERR_UNSUPPORTED, detail);
+	}
+	return MHD_YES;
 }
 
 /* First call: headers are complete. Route, and refuse early what needs no body to decide. */
@@ -141,8 +193,18 @@ static enum MHD_Result on_headers(struct api_request *req, const char *url, cons
 		return reply_failure(req, r);
 	}
 	req->matched = true;
-	if (req->match.route->auth == API_AUTH_ADMIN)
-		return reply_error(req, TC_ERR_UNAUTHORIZED, "admin endpoints need operator credentials");
+	if (req->match.route->auth == API_AUTH_ADMIN) {
+		r = api_auth_admin(req);
+		if (!tc_is_ok(r))
+			return reply_failure(req, r);
+	}
+
+	if (clen || te) {
+		enum MHD_Result framing = check_framing(req, clen, te);
+
+		if (framing != MHD_YES || req->replied)
+			return framing;
+	}
 
 	/* Size limit from Content-Length before reading a byte of the body (STYLE.md point 8). */
 	size_t limit = body_limit(req->match.route);
@@ -163,9 +225,12 @@ static enum MHD_Result on_headers(struct api_request *req, const char *url, cons
 		}
 		has_body = has_body || n > 0;
 	}
-	if (has_body && limit > 0 &&
-	    !content_type_is_json(
-		    MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE)))
+	const char *ct = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+
+	if (has_body && limit > 0 && req->match.route->body == API_BODY_OCSP &&
+	    (!ct || strcasecmp(ct, "application/ocsp-request") != 0))
+		return reply_error(req, TC_ERR_UNSUPPORTED_MEDIA_TYPE, "the body must be application/ocsp-request");
+	if (has_body && limit > 0 && req->match.route->body == API_BODY_JSON && !content_type_is_json(ct))
 		return reply_error(req, TC_ERR_UNSUPPORTED_MEDIA_TYPE, "the body must be application/json");
 	tc_buf_init(&req->body, limit);
 	req->state = API_REQ_BODY;

@@ -36,7 +36,8 @@ TC_RESULT cli_http_get(const char *url, unsigned timeout_ms, long *status, struc
 	long code = 0;
 
 	if (!curl_ready) {
-		TC_ENSURE(curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK, TC_ERR_INTERNAL, "curl_global_init failed");
+		TC_ENSURE(curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK, TC_ERR_INTERNAL,
+			  "curl_global_init failed");
 		curl_ready = true;
 	}
 	c = curl_easy_init();

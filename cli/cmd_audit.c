@@ -197,8 +197,9 @@ static int api_get(struct audit *a, const char *step, const char *path, json_t *
 	tc_buf_init(&body, AUDIT_BODY_MAX);
 	r = cli_http_get(url, AUDIT_HTTP_TIMEOUT_MS, &status, &body);
 	if (!tc_is_ok(r)) {
-		rc = r.code == TC_ERR_IO ? step_fail(a, CLI_EXIT_INTERNAL, step, "verifier unreachable: %s", tc_error_detail())
-					 : step_fail_result(a, step, "GET", r);
+		rc = r.code == TC_ERR_IO ?
+			     step_fail(a, CLI_EXIT_INTERNAL, step, "verifier unreachable: %s", tc_error_detail()) :
+			     step_fail_result(a, step, "GET", r);
 		goto out;
 	}
 	r = tc_json_parse((const char *)body.data, body.len, AUDIT_BODY_MAX, &doc);
@@ -206,8 +207,9 @@ static int api_get(struct audit *a, const char *step, const char *path, json_t *
 		const char *code = tc_is_ok(r) ? json_string_value(json_object_get(doc, "code")) : NULL;
 		const char *detail = tc_is_ok(r) ? json_string_value(json_object_get(doc, "detail")) : NULL;
 
-		rc = step_fail(a, status >= 500 ? CLI_EXIT_INTERNAL : CLI_EXIT_REJECTED, step, "GET %s: HTTP %ld %s%s%.200s",
-			       path, status, code ? code : "(no error code)", detail ? ": " : "", detail ? detail : "");
+		rc = step_fail(a, status >= 500 ? CLI_EXIT_INTERNAL : CLI_EXIT_REJECTED, step,
+			       "GET %s: HTTP %ld %s%s%.200s", path, status, code ? code : "(no error code)",
+			       detail ? ": " : "", detail ? detail : "");
 		goto out;
 	}
 	if (!tc_is_ok(r)) {
@@ -249,8 +251,9 @@ static int step_checkpoint(struct audit *a)
 	}
 	r = chain_checkpoint_open(note, json_string_length(json_object_get(b, "note")), &a->vkey, &a->cp);
 	if (!tc_is_ok(r)) {
-		rc = step_fail(a, CLI_EXIT_REJECTED, "checkpoint", "the signed note does not verify with the pinned key %s: %s",
-			       a->vkey.name, tc_error_detail());
+		rc = step_fail(a, CLI_EXIT_REJECTED, "checkpoint",
+			       "the signed note does not verify with the pinned key %s: %s", a->vkey.name,
+			       tc_error_detail());
 		goto out;
 	}
 	if (a->f.origin != NULL && strcmp(a->cp.origin, a->f.origin) != 0) {
@@ -267,15 +270,17 @@ static int step_checkpoint(struct audit *a)
 		goto out;
 	}
 	if (size != a->cp.tree_size || memcmp(root, a->cp.root, CHAIN_HASH_LEN) != 0) {
-		rc = step_fail(a, CLI_EXIT_REJECTED, "checkpoint", "tree_size/root of the reply differ from its signed note");
+		rc = step_fail(a, CLI_EXIT_REJECTED, "checkpoint",
+			       "tree_size/root of the reply differ from its signed note");
 		goto out;
 	}
 	hex32(a->cp.root, hex);
-	rc = step_ok(a, "checkpoint", "origin %s, tree size %" PRIu64 ", root %s, time %" PRId64
-		     ", signature of key %s verified", a->cp.origin, a->cp.tree_size, hex, a->cp.time, a->vkey.name);
+	rc = step_ok(a, "checkpoint",
+		     "origin %s, tree size %" PRIu64 ", root %s, time %" PRId64 ", signature of key %s verified",
+		     a->cp.origin, a->cp.tree_size, hex, a->cp.time, a->vkey.name);
 	json_object_set_new(a->summary, "checkpoint",
-			    json_pack("{s:s, s:I, s:s, s:I}", "origin", a->cp.origin, "tree_size", (json_int_t)a->cp.tree_size,
-				      "root", hex, "time", (json_int_t)a->cp.time));
+			    json_pack("{s:s, s:I, s:s, s:I}", "origin", a->cp.origin, "tree_size",
+				      (json_int_t)a->cp.tree_size, "root", hex, "time", (json_int_t)a->cp.time));
 out:
 	json_decref(b);
 	return rc;
@@ -300,8 +305,8 @@ static int step_leaf(struct audit *a)
 	tc_buf_init(&canon, AUDIT_ENTRY_MAX);
 	canon_v = json_object_get(b, "canonical");
 	if (!json_is_string(canon_v) || json_string_length(canon_v) > AUDIT_ENTRY_MAX) {
-		rc = step_fail(a, CLI_EXIT_REJECTED, "leaf", "the reply has no canonical entry (string of at most %d bytes)",
-			       AUDIT_ENTRY_MAX);
+		rc = step_fail(a, CLI_EXIT_REJECTED, "leaf",
+			       "the reply has no canonical entry (string of at most %d bytes)", AUDIT_ENTRY_MAX);
 		goto out;
 	}
 	r = parse_u64_field(b, "seq", &seq);
@@ -310,8 +315,8 @@ static int step_leaf(struct audit *a)
 	if (tc_is_ok(r))
 		r = tc_json_parse(json_string_value(canon_v), json_string_length(canon_v), AUDIT_ENTRY_MAX, &entry);
 	if (tc_is_ok(r))
-		r = json_is_object(entry) ? parse_u64_field(entry, "seq", &inner)
-					  : tc_fail(TC_ERR_JSON_FIELD_INVALID, "the entry is not a JSON object");
+		r = json_is_object(entry) ? parse_u64_field(entry, "seq", &inner) :
+					    tc_fail(TC_ERR_JSON_FIELD_INVALID, "the entry is not a JSON object");
 	if (tc_is_ok(r))
 		r = tc_json_canonical(entry, &canon);
 	if (!tc_is_ok(r)) {
@@ -319,12 +324,15 @@ static int step_leaf(struct audit *a)
 		goto out;
 	}
 	if (seq != a->f.seq || inner != a->f.seq) {
-		rc = step_fail(a, CLI_EXIT_REJECTED, "leaf", "asked for entry %" PRIu64 ", got seq %" PRIu64 " (entry says %" PRIu64 ")",
-			       a->f.seq, seq, inner);
+		rc = step_fail(a, CLI_EXIT_REJECTED, "leaf",
+			       "asked for entry %" PRIu64 ", got seq %" PRIu64 " (entry says %" PRIu64 ")", a->f.seq,
+			       seq, inner);
 		goto out;
 	}
-	if (canon.len != json_string_length(canon_v) || memcmp(canon.data, json_string_value(canon_v), canon.len) != 0) {
-		rc = step_fail(a, CLI_EXIT_REJECTED, "leaf", "entry %" PRIu64 " is not in RFC 8785 canonical form", a->f.seq);
+	if (canon.len != json_string_length(canon_v) ||
+	    memcmp(canon.data, json_string_value(canon_v), canon.len) != 0) {
+		rc = step_fail(a, CLI_EXIT_REJECTED, "leaf", "entry %" PRIu64 " is not in RFC 8785 canonical form",
+			       a->f.seq);
 		goto out;
 	}
 	r = chain_merkle_leaf_hash(json_string_value(canon_v), json_string_length(canon_v), a->leaf);
@@ -334,8 +342,8 @@ static int step_leaf(struct audit *a)
 	}
 	hex32(a->leaf, hex);
 	if (memcmp(a->leaf, served, CHAIN_HASH_LEN) != 0) {
-		rc = step_fail(a, CLI_EXIT_REJECTED, "leaf", "entry %" PRIu64 " hashes to %s, the verifier says another leaf hash",
-			       a->f.seq, hex);
+		rc = step_fail(a, CLI_EXIT_REJECTED, "leaf",
+			       "entry %" PRIu64 " hashes to %s, the verifier says another leaf hash", a->f.seq, hex);
 		goto out;
 	}
 	{
@@ -367,8 +375,9 @@ static int check_inclusion(struct audit *a, const char *step, uint64_t size, con
 	int rc;
 
 	if (a->f.seq >= size)
-		return step_fail(a, CLI_EXIT_REJECTED, step, "entry %" PRIu64 " is not in the tree of %" PRIu64 " entries (%s)",
-				 a->f.seq, size, root_name);
+		return step_fail(a, CLI_EXIT_REJECTED, step,
+				 "entry %" PRIu64 " is not in the tree of %" PRIu64 " entries (%s)", a->f.seq, size,
+				 root_name);
 	snprintf(path, sizeof(path), "/v1/log/proof/inclusion?seq=%" PRIu64 "&tree_size=%" PRIu64, a->f.seq, size);
 	rc = api_get(a, step, path, &b);
 	if (rc != CLI_EXIT_OK)
@@ -388,19 +397,22 @@ static int check_inclusion(struct audit *a, const char *step, uint64_t size, con
 		goto out;
 	}
 	if (seq != a->f.seq || got_size != size) {
-		rc = step_fail(a, CLI_EXIT_REJECTED, step, "asked for seq %" PRIu64 " in %" PRIu64 ", got %" PRIu64 " in %" PRIu64,
-			       a->f.seq, size, seq, got_size);
+		rc = step_fail(a, CLI_EXIT_REJECTED, step,
+			       "asked for seq %" PRIu64 " in %" PRIu64 ", got %" PRIu64 " in %" PRIu64, a->f.seq, size,
+			       seq, got_size);
 		goto out;
 	}
 	/* Our leaf hash, the signed (or anchored) root: the verifier's own leaf_hash and root are not used. */
-	r = chain_merkle_verify_inclusion(a->f.seq, size, a->leaf, (const uint8_t(*)[CHAIN_HASH_LEN])proof->hash, proof->len,
-					  root);
+	r = chain_merkle_verify_inclusion(a->f.seq, size, a->leaf, (const uint8_t(*)[CHAIN_HASH_LEN])proof->hash,
+					  proof->len, root);
 	if (!tc_is_ok(r)) {
-		rc = step_fail(a, CLI_EXIT_REJECTED, step, "entry %" PRIu64 " is not in the tree of %" PRIu64 " entries with the %s: %s",
-			       a->f.seq, size, root_name, tc_error_detail());
+		rc = step_fail(a, CLI_EXIT_REJECTED, step,
+			       "entry %" PRIu64 " is not in the tree of %" PRIu64 " entries with the %s: %s", a->f.seq,
+			       size, root_name, tc_error_detail());
 		goto out;
 	}
-	rc = step_ok(a, step, "entry %" PRIu64 " is in the tree of %" PRIu64 " entries (%zu-hash proof verified against the %s)",
+	rc = step_ok(a, step,
+		     "entry %" PRIu64 " is in the tree of %" PRIu64 " entries (%zu-hash proof verified against the %s)",
 		     a->f.seq, size, proof->len, root_name);
 out:
 	free(proof);
@@ -414,7 +426,7 @@ struct anchor_scan {
 	uint64_t n_events;
 	uint64_t last_size; /* to check the chain of prevTreeSize links */
 	uint64_t max_size;
-	bool broken;        /* events not a chain: sizes not increasing or prev links wrong */
+	bool broken; /* events not a chain: sizes not increasing or prev links wrong */
 	struct audit_anchor exact, cover;
 	char why[256];
 };
@@ -439,12 +451,13 @@ static struct tc_result anchor_visit(void *ctx, const struct chain_log *lg)
 		return tc_ok();
 	TC_ENSURE(memcmp(lg->address, s->a->contract, CHAIN_ADDRESS_LEN) == 0, TC_ERR_INVALID_ARGUMENT,
 		  "the node returned a log of another contract");
-	TC_GUARD(chain_anchored_decode((const uint8_t(*)[CHAIN_HASH_LEN])lg->topics, lg->n_topics, lg->data, lg->data_len,
-				       &ev));
+	TC_GUARD(chain_anchored_decode((const uint8_t(*)[CHAIN_HASH_LEN])lg->topics, lg->n_topics, lg->data,
+				       lg->data_len, &ev));
 	if (ev.prev_tree_size != s->last_size || ev.tree_size <= s->last_size) {
 		if (!s->broken)
 			snprintf(s->why, sizeof(s->why),
-				 "Anchored(%" PRIu64 ", prev %" PRIu64 ") in block %" PRIu64 " does not follow tree size %" PRIu64,
+				 "Anchored(%" PRIu64 ", prev %" PRIu64 ") in block %" PRIu64
+				 " does not follow tree size %" PRIu64,
 				 ev.tree_size, ev.prev_tree_size, lg->block_number, s->last_size);
 		s->broken = true;
 	}
@@ -491,8 +504,9 @@ static void anchor_summary(struct audit *a, const char *path)
 	json_object_set_new(a->summary, "anchor",
 			    json_pack("{s:I, s:s, s:I, s:s, s:I, s:s, s:s, s:I}", "tree_size",
 				      (json_int_t)a->anchor.ev.tree_size, "root", root, "prev_tree_size",
-				      (json_int_t)a->anchor.ev.prev_tree_size, "path", path, "block", (json_int_t)a->anchor.block,
-				      "block_hash", bbuf, "tx", buf, "log_index", (json_int_t)a->anchor.log_index));
+				      (json_int_t)a->anchor.ev.prev_tree_size, "path", path, "block",
+				      (json_int_t)a->anchor.block, "block_hash", bbuf, "tx", buf, "log_index",
+				      (json_int_t)a->anchor.log_index));
 }
 
 /* (4) The Anchored events of the contract, read from the node; then roots, consistency, inclusion. */
@@ -516,28 +530,33 @@ static int step_chain(struct audit *a)
 		goto out;
 	}
 	if (a->f.from_block > head) {
-		rc = step_fail(a, CLI_EXIT_REJECTED, "chain", "--from-block %" PRIu64 " is beyond the chain head %" PRIu64,
-			       a->f.from_block, head);
+		rc = step_fail(a, CLI_EXIT_REJECTED, "chain",
+			       "--from-block %" PRIu64 " is beyond the chain head %" PRIu64, a->f.from_block, head);
 		goto out;
 	}
 	chain_abi_event_topic(CHAIN_ANCHORED_EVENT_SIG, topic);
 	r = chain_rpc_get_logs(a->rpc, a->contract, topic, a->f.from_block, head, a->f.range, anchor_visit, s);
 	if (!tc_is_ok(r)) {
-		rc = r.code == TC_ERR_INVALID_ARGUMENT || r.code == TC_ERR_TRUNCATED
-			     ? step_fail(a, CLI_EXIT_REJECTED, "chain", "malformed Anchored event of %s: %s", addr, tc_error_detail())
-			     : step_fail_result(a, "chain", "eth_getLogs", r);
+		rc = r.code == TC_ERR_INVALID_ARGUMENT || r.code == TC_ERR_TRUNCATED ?
+			     step_fail(a, CLI_EXIT_REJECTED, "chain", "malformed Anchored event of %s: %s", addr,
+				       tc_error_detail()) :
+			     step_fail_result(a, "chain", "eth_getLogs", r);
 		goto out;
 	}
 	if (s->n_events == 0) {
-		const char *why = !contract_has_code(a, &has_code) ? "" : has_code ? "" : " (there is no contract at that address)";
+		const char *why = !contract_has_code(a, &has_code) ? "" :
+				  has_code                         ? "" :
+								     " (there is no contract at that address)";
 
-		rc = step_fail(a, CLI_EXIT_REJECTED, "chain", "no Anchored event of %s in blocks %" PRIu64 "..%" PRIu64 "%s", addr,
-			       a->f.from_block, head, why);
+		rc = step_fail(a, CLI_EXIT_REJECTED, "chain",
+			       "no Anchored event of %s in blocks %" PRIu64 "..%" PRIu64 "%s", addr, a->f.from_block,
+			       head, why);
 		goto out;
 	}
 	/* A walk from block 0 sees every anchor: they must form one chain of prevTreeSize links. */
 	if (s->broken && a->f.from_block == 0) {
-		rc = step_fail(a, CLI_EXIT_REJECTED, "chain", "the Anchored events of %s are not one chain: %s", addr, s->why);
+		rc = step_fail(a, CLI_EXIT_REJECTED, "chain", "the Anchored events of %s are not one chain: %s", addr,
+			       s->why);
 		goto out;
 	}
 	if (s->exact.have) {
@@ -546,24 +565,29 @@ static int step_chain(struct audit *a)
 		hex32(a->anchor.tx_hash, tx);
 		if (memcmp(a->anchor.ev.root, a->cp.root, CHAIN_HASH_LEN) != 0) {
 			rc = step_fail(a, CLI_EXIT_REJECTED, "chain",
-				       "Anchored(treeSize %" PRIu64 ") in block %" PRIu64 " carries root %s, not the checkpoint's root",
+				       "Anchored(treeSize %" PRIu64 ") in block %" PRIu64
+				       " carries root %s, not the checkpoint's root",
 				       a->anchor.ev.tree_size, a->anchor.block, root);
 			goto out;
 		}
 		anchor_summary(a, "checkpoint");
-		rc = step_ok(a, "chain", "%s anchored tree size %" PRIu64 " with the checkpoint's root in block %" PRIu64 " (tx 0x%s)",
+		rc = step_ok(a, "chain",
+			     "%s anchored tree size %" PRIu64 " with the checkpoint's root in block %" PRIu64
+			     " (tx 0x%s)",
 			     addr, a->anchor.ev.tree_size, a->anchor.block, tx);
 		goto out;
 	}
 	if (!s->cover.have) {
 		if (s->max_size > a->cp.tree_size)
 			rc = step_fail(a, CLI_EXIT_REJECTED, "chain",
-				       "%s anchored tree size %" PRIu64 ", beyond the verifier's latest checkpoint (%" PRIu64
+				       "%s anchored tree size %" PRIu64
+				       ", beyond the verifier's latest checkpoint (%" PRIu64
 				       "): the verifier serves an old view of the log",
 				       addr, s->max_size, a->cp.tree_size);
 		else
 			rc = step_fail(a, CLI_EXIT_REJECTED, "chain",
-				       "entry %" PRIu64 " is not anchored yet: the largest anchored tree size is %" PRIu64
+				       "entry %" PRIu64
+				       " is not anchored yet: the largest anchored tree size is %" PRIu64
 				       " (checkpoint %" PRIu64 ", %" PRIu64 " events)",
 				       a->f.seq, s->max_size, a->cp.tree_size, s->n_events);
 		goto out;
@@ -572,7 +596,8 @@ static int step_chain(struct audit *a)
 	hex32(a->anchor.ev.root, root);
 	hex32(a->anchor.tx_hash, tx);
 	anchor_summary(a, "consistency");
-	rc = step_ok(a, "chain", "%s anchored tree size %" PRIu64 " (root %s) in block %" PRIu64 " (tx 0x%s); checkpoint %" PRIu64
+	rc = step_ok(a, "chain",
+		     "%s anchored tree size %" PRIu64 " (root %s) in block %" PRIu64 " (tx 0x%s); checkpoint %" PRIu64
 		     " is not anchored yet",
 		     addr, a->anchor.ev.tree_size, root, a->anchor.block, tx, a->cp.tree_size);
 out:
@@ -606,20 +631,23 @@ static int step_consistency(struct audit *a)
 		goto out;
 	}
 	if (from != m || to != n) {
-		rc = step_fail(a, CLI_EXIT_REJECTED, "consistency", "asked for %" PRIu64 "..%" PRIu64 ", got %" PRIu64 "..%" PRIu64, m,
-			       n, from, to);
+		rc = step_fail(a, CLI_EXIT_REJECTED, "consistency",
+			       "asked for %" PRIu64 "..%" PRIu64 ", got %" PRIu64 "..%" PRIu64, m, n, from, to);
 		goto out;
 	}
-	r = chain_merkle_verify_consistency(m, n, a->anchor.ev.root, a->cp.root, (const uint8_t(*)[CHAIN_HASH_LEN])proof->hash,
-					    proof->len);
+	r = chain_merkle_verify_consistency(m, n, a->anchor.ev.root, a->cp.root,
+					    (const uint8_t(*)[CHAIN_HASH_LEN])proof->hash, proof->len);
 	if (!tc_is_ok(r)) {
 		rc = step_fail(a, CLI_EXIT_REJECTED, "consistency",
-			       "the anchored tree of %" PRIu64 " entries is not a prefix of the checkpoint's tree of %" PRIu64 ": %s",
+			       "the anchored tree of %" PRIu64
+			       " entries is not a prefix of the checkpoint's tree of %" PRIu64 ": %s",
 			       m, n, tc_error_detail());
 		goto out;
 	}
-	rc = step_ok(a, "consistency", "the anchored tree of %" PRIu64 " entries is a prefix of the checkpoint's tree of %" PRIu64
-		     " (%zu-hash proof verified)", m, n, proof->len);
+	rc = step_ok(a, "consistency",
+		     "the anchored tree of %" PRIu64 " entries is a prefix of the checkpoint's tree of %" PRIu64
+		     " (%zu-hash proof verified)",
+		     m, n, proof->len);
 out:
 	free(proof);
 	json_decref(b);
@@ -649,18 +677,20 @@ static int step_receipt(struct audit *a)
 	json_object_set_new(anchor, "confirmations", json_integer((json_int_t)depth));
 	json_object_set_new(anchor, "head", json_integer((json_int_t)head));
 	if (!rcpt.status)
-		return step_fail(a, CLI_EXIT_REJECTED, "receipt", "tx 0x%s has status 0 (reverted) in block %" PRIu64, tx,
-				 rcpt.block_number);
+		return step_fail(a, CLI_EXIT_REJECTED, "receipt", "tx 0x%s has status 0 (reverted) in block %" PRIu64,
+				 tx, rcpt.block_number);
 	if (rcpt.block_number != a->anchor.block || memcmp(rcpt.block_hash, a->anchor.block_hash, CHAIN_HASH_LEN) != 0)
 		return step_fail(a, CLI_EXIT_REJECTED, "receipt",
-				 "tx 0x%s is now in block %" PRIu64 ", not in the event's block %" PRIu64 " (reorg)", tx,
-				 rcpt.block_number, a->anchor.block);
+				 "tx 0x%s is now in block %" PRIu64 ", not in the event's block %" PRIu64 " (reorg)",
+				 tx, rcpt.block_number, a->anchor.block);
 	if (depth < a->f.min_confirmations)
 		return step_fail(a, CLI_EXIT_REJECTED, "receipt",
-				 "tx 0x%s: status 1 (success), block %" PRIu64 ", depth %" PRIu64 " confirmation(s) (head %" PRIu64
-				 "), fewer than --min-confirmations %" PRIu64,
+				 "tx 0x%s: status 1 (success), block %" PRIu64 ", depth %" PRIu64
+				 " confirmation(s) (head %" PRIu64 "), fewer than --min-confirmations %" PRIu64,
 				 tx, rcpt.block_number, depth, head, a->f.min_confirmations);
-	return step_ok(a, "receipt", "tx 0x%s: status 1 (success), block %" PRIu64 ", depth %" PRIu64 " confirmation(s) (head %" PRIu64 ")",
+	return step_ok(a, "receipt",
+		       "tx 0x%s: status 1 (success), block %" PRIu64 ", depth %" PRIu64
+		       " confirmation(s) (head %" PRIu64 ")",
 		       tx, rcpt.block_number, depth, head);
 }
 
@@ -669,13 +699,14 @@ static int audit_run(struct audit *a)
 	int rc;
 
 	if ((rc = step_checkpoint(a)) != CLI_EXIT_OK || (rc = step_leaf(a)) != CLI_EXIT_OK ||
-	    (rc = check_inclusion(a, "inclusion", a->cp.tree_size, a->cp.root, "checkpoint's signed root")) != CLI_EXIT_OK ||
+	    (rc = check_inclusion(a, "inclusion", a->cp.tree_size, a->cp.root, "checkpoint's signed root")) !=
+		    CLI_EXIT_OK ||
 	    (rc = step_chain(a)) != CLI_EXIT_OK)
 		return rc;
 	if (a->anchor.ev.tree_size != a->cp.tree_size &&
 	    ((rc = step_consistency(a)) != CLI_EXIT_OK ||
-	     (rc = check_inclusion(a, "anchored-inclusion", a->anchor.ev.tree_size, a->anchor.ev.root, "anchored root")) !=
-		     CLI_EXIT_OK))
+	     (rc = check_inclusion(a, "anchored-inclusion", a->anchor.ev.tree_size, a->anchor.ev.root,
+				   "anchored root")) != CLI_EXIT_OK))
 		return rc;
 	return step_receipt(a);
 }
@@ -732,8 +763,18 @@ static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
 }
 
 enum {
-	OPT_SEQ = 1000, OPT_VERIFIER, OPT_RPC, OPT_CONTRACT, OPT_LOG_KEY, OPT_ORIGIN, OPT_FROM_BLOCK, OPT_RANGE,
-	OPT_MIN_CONF, OPT_JSON, OPT_CERT, OPT_SERIAL,
+	OPT_SEQ = 1000,
+	OPT_VERIFIER,
+	OPT_RPC,
+	OPT_CONTRACT,
+	OPT_LOG_KEY,
+	OPT_ORIGIN,
+	OPT_FROM_BLOCK,
+	OPT_RANGE,
+	OPT_MIN_CONF,
+	OPT_JSON,
+	OPT_CERT,
+	OPT_SERIAL,
 };
 
 static const struct option audit_opts[] = {
@@ -798,15 +839,17 @@ static int parse_flags(int argc, char **argv, struct audit_flags *f)
 			break;
 		case OPT_MIN_CONF:
 			if (!parse_u64(optarg, AUDIT_U63_MAX, &f->min_confirmations))
-				return cli_usage_error(PROG, "--min-confirmations: expected a number, got '%s'", optarg);
+				return cli_usage_error(PROG, "--min-confirmations: expected a number, got '%s'",
+						       optarg);
 			break;
 		case OPT_JSON:
 			f->json = true;
 			break;
 		case OPT_CERT:
 		case OPT_SERIAL:
-			return cli_usage_error(PROG, "--%s needs the certificate API (not yet available in this build); "
-						     "audit a log entry with --seq N",
+			return cli_usage_error(PROG,
+					       "--%s needs the certificate API (not yet available in this build); "
+					       "audit a log entry with --seq N",
 					       c == OPT_CERT ? "cert" : "serial");
 		default:
 			return cli_usage_error(PROG, "unknown or incomplete option '%s' (run 'teecert audit --help')",
@@ -835,7 +878,8 @@ static TC_RESULT load_log_key(const char *path, struct chain_note_verifier *out)
 	r = tc_file_read(path, CHAIN_NOTE_KEY_FILE_MAX, &b);
 	if (tc_is_ok(r)) {
 		end = b.len;
-		while (start < end && (b.data[start] == ' ' || b.data[start] == '\n' || b.data[start] == '\r' || b.data[start] == '\t'))
+		while (start < end && (b.data[start] == ' ' || b.data[start] == '\n' || b.data[start] == '\r' ||
+				       b.data[start] == '\t'))
 			start++;
 		while (end > start && (b.data[end - 1] == ' ' || b.data[end - 1] == '\n' || b.data[end - 1] == '\r' ||
 				       b.data[end - 1] == '\t'))
@@ -859,7 +903,8 @@ int cli_cmd_audit(int argc, char **argv)
 		return rc;
 	r = load_log_key(a.f.log_key, &a.vkey);
 	if (!tc_is_ok(r))
-		return cli_usage_error(PROG, "--log-key %s: %s: %s", a.f.log_key, tc_error_info(r.code)->code, tc_error_detail());
+		return cli_usage_error(PROG, "--log-key %s: %s: %s", a.f.log_key, tc_error_info(r.code)->code,
+				       tc_error_detail());
 	r = chain_address_parse(a.f.contract, strlen(a.f.contract), a.contract);
 	if (!tc_is_ok(r))
 		return cli_usage_error(PROG, "--contract: %s", tc_error_detail());
@@ -883,8 +928,8 @@ int cli_cmd_audit(int argc, char **argv)
 	}
 	rc = audit_run(&a);
 	if (rc == CLI_EXIT_OK)
-		printf("audit passed: entry %" PRIu64 " is in the log under checkpoint %" PRIu64 " and anchored at tree size %" PRIu64
-		       "\n",
+		printf("audit passed: entry %" PRIu64 " is in the log under checkpoint %" PRIu64
+		       " and anchored at tree size %" PRIu64 "\n",
 		       a.f.seq, a.cp.tree_size, a.anchor.ev.tree_size);
 	if (a.f.json) {
 		struct tc_buf out;

@@ -1,6 +1,7 @@
 /*
- * teecert-ca — a CA instance (DESIGN.md "Processes"): `serve` the CA's route table, `migrate` the schema.
- * init/enroll arrive with the CA work. Thin: flags and the server live in api/ (api_cli.c).
+ * teecert-ca — a CA instance (DESIGN.md "Processes"): `init` a root CA, `serve` the CA's route table,
+ * `migrate` the schema; enroll arrives with the sub-CA work. Thin: flags and the server live in api/
+ * (api_cli.c, api_ca_init.c).
  */
 #include "api.h"
 #include "cli.h"
@@ -12,12 +13,18 @@ static int cmd_serve(int argc, char **argv)
 	return api_cli_serve(PROG, "ca", argc, argv);
 }
 
+static int cmd_init(int argc, char **argv)
+{
+	return api_cli_ca_init(PROG, argc, argv);
+}
+
 static int cmd_migrate(int argc, char **argv)
 {
 	return api_cli_migrate(PROG, argc, argv);
 }
 
 static const struct cli_command commands[] = {
+	{ "init", cmd_init, "create a root CA: key, own evidence appraised, self-signed root (--name --network ...)" },
 	{ "serve", cmd_serve, "serve the CA REST API (--listen HOST:PORT --db DSN)" },
 	{ "migrate", cmd_migrate, "apply the database schema migrations (--db DSN)" },
 	{ NULL, NULL, NULL },

@@ -293,6 +293,17 @@ static TC_RESULT policy_apply(struct vf_policy *p, const char *k, json_t *v)
 		return tc_ok();
 	}
 	if (has_tee_prefix(k)) {
+		/* The knob becomes part of the policy digest (RFC 8785, integers only): a value that cannot be
+		 * canonicalised (a real number) is refused here, not later by every appraisal under this policy. */
+		struct tc_buf canon;
+		struct tc_result cr;
+
+		tc_buf_init(&canon, TC_JSON_MAX_DEFAULT);
+		cr = tc_json_canonical(v, &canon);
+		tc_buf_cleanup(&canon);
+		TC_ENSURE(tc_is_ok(cr) || cr.code == TC_ERR_NO_MEMORY, TC_ERR_JSON_FIELD_INVALID, "policy.%s: %s", k,
+			  tc_error_detail());
+		TC_GUARD(cr);
 		if (!p->extra)
 			p->extra = json_object();
 		TC_ENSURE(p->extra && json_object_set(p->extra, k, v) == 0, TC_ERR_NO_MEMORY, "policy.%s", k);

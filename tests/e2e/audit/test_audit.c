@@ -50,11 +50,11 @@
 #define SECOND_ENTRIES 12
 #define T0 1750000000
 
-#define assert_ok(expr)                                                                                              \
-	do {                                                                                                         \
-		struct tc_result t__r = (expr);                                                                      \
-		if (t__r.code != TC_OK)                                                                              \
-			fail_msg("%s failed: %s: %s", #expr, tc_error_info(t__r.code)->code, tc_error_detail());     \
+#define assert_ok(expr)                                                                                                \
+	do {                                                                                                           \
+		struct tc_result t__r = (expr);                                                                        \
+		if (t__r.code != TC_OK)                                                                                \
+			fail_msg("%s failed: %s: %s", #expr, tc_error_info(t__r.code)->code, tc_error_detail());       \
 	} while (0)
 
 static struct {
@@ -123,8 +123,15 @@ static const char *env_bin(const char *name)
 /* Start teecert-verifier serve on 127.0.0.1:0 and read its listening line. */
 static void verifier_start(void)
 {
-	const char *argv[] = { env_bin("TEECERT_VERIFIER_BIN"), "serve", "--listen", "127.0.0.1:0", "--db", g.dsn,
-			       "--log-level", "warn", NULL };
+	const char *argv[] = { env_bin("TEECERT_VERIFIER_BIN"),
+			       "serve",
+			       "--listen",
+			       "127.0.0.1:0",
+			       "--db",
+			       g.dsn,
+			       "--log-level",
+			       "warn",
+			       NULL };
 	int fds[2], port = 0;
 	char line[256];
 	size_t used = 0;
@@ -179,9 +186,24 @@ static void verifier_stop(void)
 static void anchor_until_idle(void)
 {
 	char out[OUT_MAX];
-	const char *argv[] = { env_bin("TEECERT_ANCHOR_BIN"), "run", "--rpc", g.rpc_url, "--key", g.chain_key, "--db", g.dsn,
-			       "--chain-id", "204", "--confirmations", "1", "--finalized-stale-s", "0", "--poll-ms", "100",
-			       "--until-idle", NULL };
+	const char *argv[] = { env_bin("TEECERT_ANCHOR_BIN"),
+			       "run",
+			       "--rpc",
+			       g.rpc_url,
+			       "--key",
+			       g.chain_key,
+			       "--db",
+			       g.dsn,
+			       "--chain-id",
+			       "204",
+			       "--confirmations",
+			       "1",
+			       "--finalized-stale-s",
+			       "0",
+			       "--poll-ms",
+			       "100",
+			       "--until-idle",
+			       NULL };
 	int rc = run(argv, out, sizeof(out));
 
 	if (rc != 0)
@@ -200,7 +222,8 @@ static struct tc_result append_fn(struct db_conn *conn, void *arg)
 	struct append *a = arg;
 
 	for (uint64_t i = a->first; i < a->first + a->n; i++) {
-		struct db_log_entry e = { .type = i % 7 == 6 ? DB_LOG_REVOCATION : DB_LOG_ISSUANCE, .time = T0 + (int64_t)i };
+		struct db_log_entry e = { .type = i % 7 == 6 ? DB_LOG_REVOCATION : DB_LOG_ISSUANCE,
+					  .time = T0 + (int64_t)i };
 
 		snprintf(e.serial, sizeof(e.serial), "%04x", (unsigned)(0x1000 + i));
 		memset(e.cert_sha256, (int)i, sizeof(e.cert_sha256));
@@ -258,8 +281,9 @@ static int audit(uint64_t seq, const char *const *extra, char *out, size_t size)
 	char seq_s[24];
 	const char *argv[40];
 	size_t n = 0;
-	const char *common[] = { env_bin("TEECERT_BIN"), "audit", "--seq", seq_s, "--verifier", g.verifier_url, "--rpc",
-				 g.rpc_url, "--contract", g.contract, "--log-key", g.vkey };
+	const char *common[] = { env_bin("TEECERT_BIN"), "audit",        "--seq",     seq_s,
+				 "--verifier",           g.verifier_url, "--rpc",     g.rpc_url,
+				 "--contract",           g.contract,     "--log-key", g.vkey };
 
 	snprintf(seq_s, sizeof(seq_s), "%llu", (unsigned long long)seq);
 	for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++)
@@ -361,8 +385,17 @@ static void chain_setup(void)
 	json_decref(res);
 	chain_rpc_free(&rpc);
 
-	const char *deploy[] = { env_bin("TEECERT_ANCHOR_BIN"), "deploy", "--rpc", g.rpc_url, "--key", g.chain_key, "--db",
-				 g.dsn, "--chain-id", "204", NULL };
+	const char *deploy[] = { env_bin("TEECERT_ANCHOR_BIN"),
+				 "deploy",
+				 "--rpc",
+				 g.rpc_url,
+				 "--key",
+				 g.chain_key,
+				 "--db",
+				 g.dsn,
+				 "--chain-id",
+				 "204",
+				 NULL };
 	int rc = run(deploy, out, sizeof(out));
 
 	if (rc != 0)
@@ -443,7 +476,8 @@ static void test_audit_ok(void **state)
 	assert_true(json_integer_value(json_object_get(anchor, "confirmations")) >= 1);
 	assert_string_equal(json_string_value(json_object_get(anchor, "path")), "checkpoint");
 	assert_int_equal(json_integer_value(json_object_get(cp, "tree_size")), FIRST_ENTRIES);
-	assert_string_equal(json_string_value(json_object_get(cp, "root")), json_string_value(json_object_get(anchor, "root")));
+	assert_string_equal(json_string_value(json_object_get(cp, "root")),
+			    json_string_value(json_object_get(anchor, "root")));
 	assert_int_equal(json_array_size(json_object_get(j, "steps")), 5);
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "entry"), "seq")), 7);
 	json_decref(j);

@@ -23,16 +23,16 @@ static TC_RESULT fuzz_handler(struct api_request *req)
 	return tc_ok();
 }
 
-/* clang-format off */
+/* Designated initializers: the route row grows fields (body media types, ...) without touching this table. */
+#define FUZZ_ROUTE(m, p, a) { .method = (m), .pattern = (p), .handler = fuzz_handler, .auth = (a), .summary = "" }
 static const struct api_route fuzz_routes[] = {
-	{ "GET",    "/v1/certificates/{serial}",          fuzz_handler, API_BODY_NONE, 0,    API_AUTH_PUBLIC, "" },
-	{ "DELETE", "/v1/certificates/{serial}",          fuzz_handler, API_BODY_NONE, 0,    API_AUTH_ADMIN,  "" },
-	{ "POST",   "/v1/certificates",                   fuzz_handler, API_BODY_JSON, 4096, API_AUTH_PUBLIC, "" },
-	{ "GET",    "/v1/log/{a}/{b}/{c}/{d}/{e}/{f}/{g}/{h}", fuzz_handler, API_BODY_NONE, 0, API_AUTH_PUBLIC, "" },
-	{ "PUT",    "/{x}",                               fuzz_handler, API_BODY_NONE, 0,    API_AUTH_PUBLIC, "" },
-	{ "GET",    "/{}/{",                              fuzz_handler, API_BODY_NONE, 0,    API_AUTH_PUBLIC, "" },
+	FUZZ_ROUTE("GET", "/v1/certificates/{serial}", API_AUTH_PUBLIC),
+	FUZZ_ROUTE("DELETE", "/v1/certificates/{serial}", API_AUTH_ADMIN),
+	FUZZ_ROUTE("POST", "/v1/certificates", API_AUTH_PUBLIC),
+	FUZZ_ROUTE("GET", "/v1/log/{a}/{b}/{c}/{d}/{e}/{f}/{g}/{h}", API_AUTH_PUBLIC),
+	FUZZ_ROUTE("PUT", "/{x}", API_AUTH_PUBLIC),
+	FUZZ_ROUTE("GET", "/{}/{", API_AUTH_PUBLIC),
 };
-/* clang-format on */
 
 static void fuzz_check(const struct api_route *routes, size_t n, const char *method, const char *path)
 {

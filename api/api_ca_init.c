@@ -1,0 +1,316 @@
+/*
+ * api_ca_init.c — `teecert-ca init` (DESIGN.md "Processes"): bootstrap a root CA.
+ *
+ *   1. generate the key in this process (P-384 default; encrypted PKCS#8 file, 0600, ca signer backend);
+ *   2. bind evidence to it: report_data = vf_binding_report_data(SPKI, fresh nonce), collected from the TEE
+ *      (vf_collect_cpu), or — untrusted network only — a simulated TDX quote from --sim-pki DIR;
+ *   3. appraise it (allow_simulated only in an untrusted network; a trusted network refuses sim evidence);
+ *   4. issue the self-signed root (profile root) with the appraisal and evidence extensions, and record it in
+ *      one transaction: cas row, certificates + appraisals rows, log entry.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "api_internal.h"
+#include "tdx/vf_tdx_sim.h"
+
+struct init_opts {
+	const char *name, *network, *key_out, *pass_file, *cert_out, *dsn, *sim_pki, *collateral, *policy;
+	const char *key_type, *log_origin;
+	const char *anchors[16];
+	size_t n_anchors;
+};
+
+static void init_usage(FILE *f, const char *prog)
+{
+	fprintf(f,
+		"usage: %s init --name NAME --network untrusted|trusted --key-out FILE --passphrase-file F\n"
+		"       --cert-out FILE [--db DSN] [--sim-pki DIR] [--collateral DIR] [--trust-anchor ROLE=FILE]\n"
+		"       [--policy FILE] [--key-type p384|p256] [--log-origin NAME]\n\n"
+		"Create a root CA: key generated in this process, its own evidence bound to the key and appraised,\n"
+		"a self-signed root certificate carrying the appraisal, recorded in the database and the log.\n"
+		"--sim-pki DIR (untrusted networks only) makes a simulated TDX quote with the PKI of\n"
+		"`teecert sim tdx --init DIR` and appraises it with DIR/collateral and DIR/intel_root.pem.\n",
+		prog);
+}
+
+static int fail(const char *prog, const char *what, struct tc_result r)
+{
+	fprintf(stderr, "%s init: %s (%s): %s\n", prog, what, tc_error_info(r.code)->code, tc_error_detail());
+	return API_CLI_EXIT_INTERNAL;
+}
+
+static int parse(const char *prog, int argc, char **argv, struct init_opts *o, bool *help)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} opts[] = {
+		{ "--name", offsetof(struct init_opts, name) },
+		{ "--network", offsetof(struct init_opts, network) },
+		{ "--key-out", offsetof(struct init_opts, key_out) },
+		{ "--passphrase-file", offsetof(struct init_opts, pass_file) },
+		{ "--cert-out", offsetof(struct init_opts, cert_out) },
+		{ "--db", offsetof(struct init_opts, dsn) },
+		{ "--sim-pki", offsetof(struct init_opts, sim_pki) },
+		{ "--collateral", offsetof(struct init_opts, collateral) },
+		{ "--policy", offsetof(struct init_opts, policy) },
+		{ "--key-type", offsetof(struct init_opts, key_type) },
+		{ "--log-origin", offsetof(struct init_opts, log_origin) },
+	};
+
+	for (int i = 1; i < argc; i++) {
+		bool known = false;
+
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			*help = true;
+			return API_CLI_EXIT_OK;
+		}
+		if (i + 1 >= argc) {
+			fprintf(stderr, "%s init: option %s needs a value\n", prog, argv[i]);
+			return API_CLI_EXIT_USAGE;
+		}
+		if (strcmp(argv[i], "--trust-anchor") == 0) {
+			if (o->n_anchors == sizeof(o->anchors) / sizeof(o->anchors[0]))
+				return API_CLI_EXIT_USAGE;
+			o->anchors[o->n_anchors++] = argv[++i];
+			continue;
+		}
+		for (size_t k = 0; k < sizeof(opts) / sizeof(opts[0]) && !known; k++) {
+			if (strcmp(argv[i], opts[k].name) == 0) {
+				*(const char **)((char *)o + opts[k].off) = argv[++i];
+				known = true;
+			}
+		}
+		if (!known) {
+			fprintf(stderr, "%s init: unknown option '%s' (see '%s init --help')\n", prog, argv[i], prog);
+			return API_CLI_EXIT_USAGE;
+		}
+	}
+	return API_CLI_EXIT_OK;
+}
+
+/* A simulated TDX quote carrying REPORT_DATA (verifier/tdx simulator, default `uptodate` platform). */
+static TC_RESULT sim_quote(const char *pki_dir, const uint8_t report_data[VF_REPORT_DATA_LEN], struct tc_buf *out)
+{
+	struct vf_tdx_sim_pki *pki = NULL;
+	struct vf_tdx_sim_quote_opts o;
+	struct tc_result r;
+
+	TC_GUARD(vf_tdx_sim_quote_opts_init(&o));
+	memcpy(o.report.report_data, report_data, VF_REPORT_DATA_LEN);
+	r = vf_tdx_sim_pki_load(pki_dir, &pki);
+	if (tc_is_ok(r))
+		r = vf_tdx_sim_quote(pki, &o, out);
+	vf_tdx_sim_pki_free(pki);
+	return r;
+}
+
+/* Real evidence from this machine's TEE (TDX quotes; SNP needs its VCEK, not handled by init yet). */
+static TC_RESULT real_evidence(const uint8_t report_data[VF_REPORT_DATA_LEN], struct tc_buf *out)
+{
+	struct vf_cpu_evidence ev;
+	struct tc_result r;
+
+	TC_GUARD(vf_collect_cpu(NULL, report_data, &ev));
+	if (ev.tee != VF_TEE_TDX || ev.td_report_only)
+		r = tc_fail(TC_ERR_UNSUPPORTED, "init needs a TDX quote (got %s via %s)", vf_tee_name(ev.tee), ev.interface);
+	else
+		r = tc_buf_append(out, ev.evidence.data, ev.evidence.len);
+	vf_cpu_evidence_cleanup(&ev);
+	return r;
+}
+
+struct init_txn {
+	struct api_ca_record spec;
+	struct api_ca_recorded rec;
+	bool have_rec;
+};
+
+/* Safe to re-run: a retry issues a fresh certificate (new serial) against the new log size. */
+static struct tc_result init_txn_run(struct db_conn *conn, void *arg)
+{
+	struct init_txn *t = arg;
+
+	if (t->have_rec)
+		api_ca_recorded_cleanup(&t->rec);
+	t->have_rec = false;
+	TC_GUARD(api_ca_record(conn, &t->spec, &t->rec));
+	t->have_rec = true;
+	return tc_ok();
+}
+
+static TC_RESULT load_inputs(const struct init_opts *o, struct api_ca_inputs *in, bool trusted)
+{
+	char path[4096];
+
+	if (o->sim_pki) {
+		snprintf(path, sizeof(path), "%s/collateral", o->sim_pki);
+		TC_GUARD(api_ca_inputs_collateral_dir(in, o->collateral ? o->collateral : path));
+		snprintf(path, sizeof(path), "intel_root=%s/intel_root.pem", o->sim_pki);
+		TC_GUARD(api_ca_inputs_anchor(in, path));
+	} else if (o->collateral) {
+		TC_GUARD(api_ca_inputs_collateral_dir(in, o->collateral));
+	}
+	for (size_t i = 0; i < o->n_anchors; i++)
+		TC_GUARD(api_ca_inputs_anchor(in, o->anchors[i]));
+	if (o->policy)
+		TC_GUARD(api_ca_inputs_policy_file(in, o->policy));
+	in->policy.allow_simulated = !trusted && o->sim_pki != NULL;
+	return tc_ok();
+}
+
+int api_cli_ca_init(const char *prog, int argc, char **argv)
+{
+	struct init_opts o = { .dsn = getenv("TEECERT_DB_DSN"), .key_type = "p384" };
+	struct api_ca_inputs in;
+	struct ca_signer *signer = NULL;
+	struct db_conn *conn = NULL;
+	struct tc_buf pass, spki, quote, csr_pem;
+	struct ca_csr csr;
+	bool have_csr = false, have_appraisal = false, found = false;
+	struct vf_appraisal a;
+	enum ca_network network;
+	enum ca_key_kind kind;
+	uint8_t nonce[VF_BINDING_NONCE_LEN];
+	struct init_txn t = { 0 };
+	struct db_ca row = { 0 };
+	bool help = false;
+	int rc = parse(prog, argc, argv, &o, &help);
+
+	if (rc != API_CLI_EXIT_OK || help) {
+		if (help)
+			init_usage(stdout, prog);
+		return rc;
+	}
+	if (!o.name || !o.network || !o.key_out || !o.cert_out || !o.dsn) {
+		fprintf(stderr, "%s init: --name, --network, --key-out, --cert-out and --db are required\n", prog);
+		return API_CLI_EXIT_USAGE;
+	}
+	if (!tc_is_ok(ca_network_parse(o.network, &network))) {
+		fprintf(stderr, "%s init: --network must be trusted or untrusted\n", prog);
+		return API_CLI_EXIT_USAGE;
+	}
+	if (strcmp(o.key_type, "p384") != 0 && strcmp(o.key_type, "p256") != 0) {
+		fprintf(stderr, "%s init: --key-type must be p384 or p256\n", prog);
+		return API_CLI_EXIT_USAGE;
+	}
+	kind = strcmp(o.key_type, "p256") == 0 ? CA_KEY_P256 : CA_KEY_P384;
+	if (network == CA_NETWORK_TRUSTED && o.sim_pki) {
+		struct tc_result r = tc_fail(TC_ERR_EVIDENCE_REFUSED,
+					     "a trusted network refuses simulated evidence (--sim-pki); use real TEE evidence");
+		return fail(prog, "refused", r);
+	}
+	snprintf(row.name, sizeof(row.name), "%s", o.name);
+	snprintf(row.role, sizeof(row.role), "root");
+	snprintf(row.network, sizeof(row.network), "%s", ca_network_name(network));
+
+	api_ca_inputs_init(&in);
+	tc_buf_init(&pass, CA_PASSPHRASE_MAX + 2);
+	tc_buf_init(&spki, 4096);
+	tc_buf_init(&quote, (size_t)64 * 1024);
+	tc_buf_init(&csr_pem, CA_CSR_PEM_MAX);
+	struct tc_result r = load_inputs(&o, &in, network == CA_NETWORK_TRUSTED);
+	const char *what = "appraisal inputs";
+
+	if (tc_is_ok(r)) {
+		what = "database";
+		r = db_conn_open(o.dsn, &conn);
+	}
+	if (tc_is_ok(r))
+		r = db_schema_check(conn);
+	if (tc_is_ok(r))
+		{
+		struct db_ca existing;
+
+		r = db_ca_get(conn, o.name, &existing, NULL, &found);
+	}
+	if (tc_is_ok(r) && found)
+		r = tc_fail(TC_ERR_DB_CONFLICT, "a CA named '%.64s' exists already", o.name);
+	if (tc_is_ok(r)) {
+		what = "key";
+		snprintf(row.role, sizeof(row.role), "root");
+		snprintf(row.network, sizeof(row.network), "%s", ca_network_name(network));
+		r = ca_passphrase_load(o.pass_file, "TEECERT_CA_PASSPHRASE", &pass);
+	}
+	if (tc_is_ok(r))
+		r = ca_signer_file_generate(kind, o.key_out, pass.data, pass.len, &signer);
+	if (tc_is_ok(r))
+		r = signer->public_key(signer, &spki);
+	if (tc_is_ok(r)) {
+		uint8_t rd[VF_REPORT_DATA_LEN];
+
+		what = "evidence";
+		r = tc_random_bytes(nonce, sizeof(nonce));
+		if (tc_is_ok(r))
+			r = vf_binding_report_data(spki.data, spki.len, nonce, NULL, rd);
+		if (tc_is_ok(r))
+			r = o.sim_pki ? sim_quote(o.sim_pki, rd, &quote) : real_evidence(rd, &quote);
+		if (tc_is_ok(r)) {
+			in.policy.has_expected_report_data = true;
+			memcpy(in.policy.expected_report_data, rd, sizeof(rd));
+		}
+	}
+	struct vf_item ev = { .role = "tdx_quote", .data = quote.data, .len = quote.len };
+	int64_t now = (int64_t)time(NULL);
+
+	if (tc_is_ok(r)) {
+		struct vf_input input = { .tee = VF_TEE_TDX, .n_evidence = 1 };
+
+		what = "appraisal";
+		input.evidence[0] = ev;
+		memcpy(input.collateral, in.collateral, in.n_collateral * sizeof(in.collateral[0]));
+		input.n_collateral = in.n_collateral;
+		memcpy(input.anchors, in.anchors, in.n_anchors * sizeof(in.anchors[0]));
+		input.n_anchors = in.n_anchors;
+		r = vf_appraise(&input, &in.policy, now, &a);
+		have_appraisal = tc_is_ok(r);
+		if (tc_is_ok(r) && !a.accepted)
+			r = tc_fail(a.failure, "the CA's own evidence was rejected: %s", a.detail);
+	}
+	if (tc_is_ok(r)) {
+		what = "root certificate";
+		r = ca_csr_build(signer, o.name, "teecert", NULL, 0, &csr_pem);
+	}
+	if (tc_is_ok(r)) {
+		r = ca_csr_parse_pem((const char *)csr_pem.data, csr_pem.len, &csr);
+		have_csr = tc_is_ok(r);
+	}
+	if (tc_is_ok(r)) {
+		struct ca_issuer issuer = { .signer = signer,
+					    .network = network,
+					    .log_id = (const uint8_t *)(o.log_origin ? o.log_origin : API_CA_LOG_ORIGIN_DEFAULT),
+					    .log_id_len = strlen(o.log_origin ? o.log_origin : API_CA_LOG_ORIGIN_DEFAULT) };
+
+		t.spec = (struct api_ca_record){ .issuer = &issuer, .new_ca = &row, .csr = &csr, .role = CA_ROLE_ROOT,
+						 .appraisal = &a, .evidence = &ev, .n_evidence = 1, .now = now };
+		r = db_txn_run(conn, init_txn_run, &t);
+	}
+	if (tc_is_ok(r)) {
+		what = "certificate file";
+		r = tc_file_write(o.cert_out, t.rec.issued.pem.data, t.rec.issued.pem.len, 0644);
+	}
+	if (tc_is_ok(r)) {
+		printf("root CA '%s' (%s network): serial %s, log index %llu, certificate %s, key %s\n", o.name,
+		       ca_network_name(network), t.rec.issued.serial_hex, (unsigned long long)t.rec.log_seq, o.cert_out,
+		       o.key_out);
+		fflush(stdout);
+	}
+	rc = tc_is_ok(r) ? API_CLI_EXIT_OK : fail(prog, what, r);
+	if (t.have_rec)
+		api_ca_recorded_cleanup(&t.rec);
+	if (have_csr)
+		ca_csr_cleanup(&csr);
+	if (have_appraisal)
+		vf_appraisal_cleanup(&a);
+	ca_signer_free(&signer);
+	db_conn_free(&conn);
+	api_ca_inputs_cleanup(&in);
+	tc_buf_cleanup(&pass);
+	tc_buf_cleanup(&spki);
+	tc_buf_cleanup(&quote);
+	tc_buf_cleanup(&csr_pem);
+	return rc;
+}

@@ -1,0 +1,484 @@
+/*
+ * api_ca_state.c — the issuing CA of teecert-ca (docs/ca-service.md): loading its key (through the signer
+ * interface only), certificate and appraisal inputs; the one issuance-and-record step shared by `init` and
+ * POST /v1/certificates; the CRL cache.
+ *
+ * Issuance and its records are one unit inside the caller's db_txn_run transaction: the log size is read
+ * first so the certificate's LogEntryReference (.5) can name the entry that db_log_append then writes; a
+ * concurrent append makes the SERIALIZABLE transaction retry, and a mismatch is refused.
+ */
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+
+#include "api_internal.h"
+
+#define API_CA_FILE_MAX ((size_t)4 * 1024 * 1024)
+
+void api_ca_sha256(const void *data, size_t len, uint8_t out[32])
+{
+	SHA256(data, len, out);
+}
+
+TC_RESULT api_ca_cert_subject(const uint8_t *der, size_t len, char *out, size_t out_size)
+{
+	const unsigned char *p = der;
+	X509 *x = d2i_X509(NULL, &p, (long)len);
+	BIO *bio = NULL;
+	struct tc_result r = tc_ok();
+
+	TC_ENSURE(x != NULL, TC_ERR_INVALID_ARGUMENT, "the CA certificate is not DER X.509");
+	bio = BIO_new(BIO_s_mem());
+	if (!bio || X509_NAME_print_ex(bio, X509_get_subject_name(x), 0, XN_FLAG_RFC2253) < 0) {
+		r = tc_fail_openssl(TC_ERR_CRYPTO, "subject name");
+	} else {
+		int n = BIO_read(bio, out, (int)out_size - 1);
+
+		out[n > 0 ? n : 0] = '\0';
+		if (n <= 0)
+			r = tc_fail(TC_ERR_INVALID_ARGUMENT, "the CA certificate has an empty subject");
+	}
+	BIO_free(bio);
+	X509_free(x);
+	return r;
+}
+
+/* ------------------------------------------------------------------------------------------- inputs */
+
+void api_ca_inputs_init(struct api_ca_inputs *in)
+{
+	memset(in, 0, sizeof(*in));
+	vf_policy_init(&in->policy);
+}
+
+void api_ca_inputs_cleanup(struct api_ca_inputs *in)
+{
+	for (size_t i = 0; i < in->n_files; i++)
+		tc_buf_cleanup(&in->files[i]);
+	vf_policy_cleanup(&in->policy);
+	memset(in, 0, sizeof(*in));
+}
+
+static TC_RESULT add_file(struct api_ca_inputs *in, struct vf_item *items, size_t *n, const char *role,
+			  const char *path)
+{
+	TC_ENSURE(in->n_files < 2 * API_CA_ITEMS_MAX && *n < API_CA_ITEMS_MAX, TC_ERR_TOO_LARGE, "too many input files");
+	struct tc_buf *b = &in->files[in->n_files];
+
+	tc_buf_init(b, API_CA_FILE_MAX);
+	snprintf(in->roles[in->n_files], API_CA_ROLE_MAX, "%s", role);
+	in->n_files++;
+	TC_GUARD(tc_file_read(path, API_CA_FILE_MAX, b));
+	items[*n] = (struct vf_item){ .role = in->roles[in->n_files - 1], .data = b->data, .len = b->len };
+	(*n)++;
+	return tc_ok();
+}
+
+TC_RESULT api_ca_inputs_collateral_dir(struct api_ca_inputs *in, const char *dir)
+{
+	struct dirent **names = NULL;
+	int n = scandir(dir, &names, NULL, alphasort);
+	struct tc_result r = tc_ok();
+
+	TC_ENSURE(n >= 0, TC_ERR_IO, "cannot read collateral folder %s", dir);
+	for (int i = 0; i < n; i++) {
+		char role[API_CA_ROLE_MAX], path[4096];
+		struct stat st;
+
+		if (names[i]->d_name[0] == '.' || !tc_is_ok(r))
+			continue;
+		snprintf(role, sizeof(role), "%.47s", names[i]->d_name);
+		role[strcspn(role, ".")] = '\0';
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
+		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+			continue;
+		r = add_file(in, in->collateral, &in->n_collateral, role, path);
+	}
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return r;
+}
+
+TC_RESULT api_ca_inputs_anchor(struct api_ca_inputs *in, const char *role_eq_file)
+{
+	const char *eq = strchr(role_eq_file, '=');
+	char role[API_CA_ROLE_MAX];
+
+	TC_ENSURE(eq && eq != role_eq_file && eq[1] && (size_t)(eq - role_eq_file) < sizeof(role),
+		  TC_ERR_INVALID_ARGUMENT, "trust anchor '%.64s': want ROLE=FILE (e.g. intel_root=root.pem)",
+		  role_eq_file);
+	snprintf(role, sizeof(role), "%.*s", (int)(eq - role_eq_file), role_eq_file);
+	return add_file(in, in->anchors, &in->n_anchors, role, eq + 1);
+}
+
+TC_RESULT api_ca_inputs_policy_file(struct api_ca_inputs *in, const char *path)
+{
+	struct tc_buf b;
+	json_t *j = NULL;
+	struct tc_result r;
+
+	tc_buf_init(&b, TC_JSON_MAX_DEFAULT);
+	r = tc_file_read(path, TC_JSON_MAX_DEFAULT, &b);
+	if (tc_is_ok(r))
+		r = tc_json_parse((const char *)b.data, b.len, TC_JSON_MAX_DEFAULT, &j);
+	if (tc_is_ok(r))
+		r = json_is_object(j) ? vf_policy_from_json(&in->policy, j)
+				      : tc_fail(TC_ERR_INVALID_ARGUMENT, "policy %s: not a JSON object", path);
+	json_decref(j);
+	tc_buf_cleanup(&b);
+	return r;
+}
+
+/* Move SRC into DST: the file bytes stay where they are; the role names live in the struct, so the items'
+ * role pointers are re-pointed at DST's copies. SRC is left empty. */
+static void inputs_move(struct api_ca_inputs *dst, struct api_ca_inputs *src)
+{
+	struct vf_item *lists[2] = { src->collateral, src->anchors };
+	size_t counts[2] = { src->n_collateral, src->n_anchors };
+
+	*dst = *src;
+	for (size_t l = 0; l < 2; l++) {
+		struct vf_item *items = l == 0 ? dst->collateral : dst->anchors;
+
+		for (size_t i = 0; i < counts[l]; i++)
+			for (size_t j = 0; j < src->n_files; j++)
+				if (lists[l][i].role == src->roles[j])
+					items[i].role = dst->roles[j];
+	}
+	memset(src, 0, sizeof(*src));
+	vf_policy_init(&src->policy);
+}
+
+/* ------------------------------------------------------------------------------------------ record */
+
+void api_ca_recorded_cleanup(struct api_ca_recorded *r)
+{
+	ca_issued_cleanup(&r->issued);
+	json_decref(r->appraisal_json);
+	r->appraisal_json = NULL;
+}
+
+/* SANs of the CSR as a JSON array of {type, value}. */
+static TC_RESULT sans_json(const struct ca_csr *csr, struct tc_buf *out)
+{
+	static const char *const names[] = { "dns", "ip", "uri", "other" };
+	json_t *a = json_array();
+	struct tc_result r;
+
+	TC_ENSURE(a, TC_ERR_NO_MEMORY, "sans");
+	for (size_t i = 0; i < csr->n_sans; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s}", "type", names[csr->sans[i].type], "value",
+						   csr->sans[i].value));
+	r = tc_json_dump(a, out);
+	json_decref(a);
+	if (tc_is_ok(r))
+		r = tc_buf_append_u8(out, 0);
+	return r;
+}
+
+/* A hardware identity string from the first device's claims (ppid, fmspc, chip_id), NULL-terminated. */
+static void hardware_id(const struct vf_appraisal *a, char *out, size_t size)
+{
+	static const char *const keys[] = { "ppid", "chip_id", "ueid", "fmspc" };
+
+	out[0] = '\0';
+	if (!a || a->n_devices == 0 || !a->devices[0].claims)
+		return;
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		const char *v = json_string_value(json_object_get(a->devices[0].claims, keys[k]));
+
+		if (v) {
+			snprintf(out, size, "%s:%s:%.200s", vf_tee_name(a->devices[0].tee), keys[k], v);
+			return;
+		}
+	}
+}
+
+static TC_RESULT appraisal_digest(const json_t *aj, uint8_t out[32])
+{
+	struct tc_buf b;
+
+	tc_buf_init(&b, TC_JSON_MAX_DEFAULT);
+	struct tc_result r = tc_json_canonical(aj, &b);
+
+	if (tc_is_ok(r))
+		api_ca_sha256(b.data, b.len, out);
+	tc_buf_cleanup(&b);
+	return r;
+}
+
+static TC_RESULT record_rows(struct db_conn *conn, const struct api_ca_record *rec, struct api_ca_recorded *out,
+			     uint64_t expect_seq)
+{
+	struct db_log_entry e = { .type = DB_LOG_ISSUANCE };
+	struct db_cert c = { 0 };
+	struct tc_buf sans, aj;
+	char hwid[DB_CA_HWID_MAX];
+	uint64_t seq = 0;
+	struct tc_result r = tc_ok();
+
+	tc_buf_init(&sans, 64 * 1024);
+	tc_buf_init(&aj, TC_JSON_MAX_DEFAULT);
+	snprintf(e.serial, sizeof(e.serial), "%s", out->issued.serial_hex);
+	memcpy(e.cert_sha256, out->issued.sha256, 32);
+	snprintf(e.issuer, sizeof(e.issuer), "%s", rec->issuer_subject ? rec->issuer_subject : rec->csr->subject_text);
+	snprintf(e.kind, sizeof(e.kind), "%s", ca_role_name(rec->role));
+	TC_GUARD_GOTO(r, appraisal_digest(out->appraisal_json, e.appraisal_digest), out);
+	e.has_appraisal_digest = true;
+	e.time = rec->now;
+	TC_GUARD_GOTO(r, db_log_append(conn, &e, &seq, NULL), out);
+	TC_ENSURE_GOTO(r, seq == expect_seq, out, TC_ERR_DB_CONFLICT, "log grew during issuance; retry");
+	out->log_seq = seq;
+
+	TC_GUARD_GOTO(r, sans_json(rec->csr, &sans), out);
+	hardware_id(rec->appraisal, hwid, sizeof(hwid));
+	memcpy(c.serial, out->issued.serial, CA_SERIAL_LEN);
+	c.serial_len = CA_SERIAL_LEN;
+	out->ca_id = rec->ca_id;
+	if (rec->new_ca)
+		TC_GUARD_GOTO(r, db_ca_insert(conn, rec->new_ca, out->issued.der.data, out->issued.der.len, &out->ca_id),
+			      out);
+	c.ca = out->ca_id;
+	snprintf(c.kind, sizeof(c.kind), "%s", ca_role_name(rec->role));
+	c.subject = rec->csr->subject_text;
+	c.sans_json = (const char *)sans.data;
+	c.not_before = out->issued.not_before;
+	c.not_after = out->issued.not_after;
+	c.der = out->issued.der.data;
+	c.der_len = out->issued.der.len;
+	api_ca_sha256(rec->csr->spki.data, rec->csr->spki.len, c.spki_sha256);
+	c.hardware_id = hwid[0] ? hwid : NULL;
+	c.log_seq = seq;
+	TC_GUARD_GOTO(r, db_cert_insert(conn, &c), out);
+
+	if (rec->appraisal && rec->n_evidence > 0) {
+		TC_GUARD_GOTO(r, tc_json_dump(out->appraisal_json, &aj), out);
+		TC_GUARD_GOTO(r, tc_buf_append_u8(&aj, 0), out);
+		TC_GUARD_GOTO(r,
+			      db_cert_appraisal_insert(conn, c.serial, c.serial_len, (const char *)aj.data,
+						       rec->appraisal->policy_digest, rec->appraisal->evidence_digest,
+						       rec->evidence[0].role, rec->evidence[0].data, rec->evidence[0].len),
+			      out);
+	}
+out:
+	tc_buf_cleanup(&sans);
+	tc_buf_cleanup(&aj);
+	return r;
+}
+
+TC_RESULT api_ca_record(struct db_conn *conn, const struct api_ca_record *rec, struct api_ca_recorded *out)
+{
+	struct ca_issue_request req = { 0 };
+	uint64_t size = 0;
+	struct tc_result r;
+
+	memset(out, 0, sizeof(*out));
+	TC_GUARD(db_log_size(conn, &size));
+	req.csr = rec->csr;
+	ca_profile_default(rec->role, &req.profile);
+	if (rec->validity_s > 0)
+		req.profile.validity_s = rec->validity_s;
+	req.appraisal = rec->appraisal;
+	req.evidence = rec->evidence;
+	req.n_evidence = rec->n_evidence;
+	req.has_log_seq = rec->issuer->log_id != NULL;
+	req.log_seq = size;
+	req.now = rec->now;
+	TC_GUARD(ca_issue(rec->issuer, &req, &out->issued));
+	r = rec->appraisal ? vf_appraisal_to_json(rec->appraisal, &out->appraisal_json) : tc_ok();
+	if (tc_is_ok(r) && !out->appraisal_json) {
+		out->appraisal_json = json_object();
+		if (!out->appraisal_json)
+			r = tc_fail(TC_ERR_NO_MEMORY, "appraisal");
+	}
+	if (tc_is_ok(r))
+		r = record_rows(conn, rec, out, size);
+	if (!tc_is_ok(r))
+		api_ca_recorded_cleanup(out);
+	return r;
+}
+
+/* -------------------------------------------------------------------------------------------- load */
+
+TC_RESULT api_ca_load(const struct api_ca_options *o, struct db_conn *conn, struct api_ca_inputs *inputs,
+		      struct api_ca **out)
+{
+	struct api_ca *ca = calloc(1, sizeof(*ca));
+	struct tc_buf pass, spki, cert_spki;
+	bool found = false;
+	struct tc_result r = tc_ok();
+
+	TC_ENSURE(ca, TC_ERR_NO_MEMORY, "ca");
+	tc_buf_init(&pass, CA_PASSPHRASE_MAX + 2);
+	tc_buf_init(&spki, 4096);
+	tc_buf_init(&cert_spki, 4096);
+	tc_buf_init(&ca->cert_der, CA_KEY_FILE_MAX);
+	tc_buf_init(&ca->cert_pem, CA_KEY_FILE_MAX);
+	tc_buf_init(&ca->crl, (size_t)64 * 1024 * 1024);
+	pthread_mutex_init(&ca->crl_lock, NULL);
+	api_ca_inputs_init(&ca->inputs);
+
+	TC_GUARD_GOTO(r, ca_passphrase_load(o->passphrase_file, "TEECERT_CA_PASSPHRASE", &pass), fail);
+	TC_GUARD_GOTO(r, ca_signer_file_open(o->key_file, pass.data, pass.len, &ca->signer), fail);
+	TC_GUARD_GOTO(r, tc_file_read(o->cert_file, CA_KEY_FILE_MAX, &ca->cert_pem), fail);
+	{
+		BIO *bio = BIO_new_mem_buf(ca->cert_pem.data, (int)ca->cert_pem.len);
+		X509 *x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+		unsigned char *der = NULL;
+		int n = x ? i2d_X509(x, &der) : -1;
+
+		if (n > 0)
+			r = tc_buf_append(&ca->cert_der, der, (size_t)n);
+		else
+			r = tc_fail_openssl(TC_ERR_INVALID_ARGUMENT, "the --ca-cert file is not a PEM certificate");
+		if (n > 0 && tc_is_ok(r)) {
+			unsigned char *sp = NULL;
+			int sn = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &sp);
+
+			r = sn > 0 ? tc_buf_append(&cert_spki, sp, (size_t)sn) : tc_fail(TC_ERR_CRYPTO, "spki");
+			OPENSSL_free(sp);
+		}
+		OPENSSL_free(der);
+		X509_free(x);
+		BIO_free(bio);
+		TC_GUARD_GOTO(r, r, fail);
+	}
+	TC_GUARD_GOTO(r, ca->signer->public_key(ca->signer, &spki), fail);
+	TC_ENSURE_GOTO(r, spki.len == cert_spki.len && memcmp(spki.data, cert_spki.data, spki.len) == 0, fail,
+		       TC_ERR_PROFILE_VIOLATION, "the --ca-cert certificate does not hold the --ca-key key");
+	TC_GUARD_GOTO(r, api_ca_cert_subject(ca->cert_der.data, ca->cert_der.len, ca->subject, sizeof(ca->subject)),
+		      fail);
+	char cn[DB_CA_NAME_MAX + 1] = "";
+
+	if (!o->name) {
+		const unsigned char *p = ca->cert_der.data;
+		X509 *x = d2i_X509(NULL, &p, (long)ca->cert_der.len);
+
+		if (x)
+			X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn, sizeof(cn));
+		X509_free(x);
+	}
+	const char *name = o->name ? o->name : cn;
+
+	TC_GUARD_GOTO(r, db_ca_get(conn, name, &ca->row, NULL, &found), fail);
+	TC_ENSURE_GOTO(r, found, fail, TC_ERR_NOT_FOUND, "no CA named '%.64s' in the database (run teecert-ca init)",
+		       name);
+	TC_GUARD_GOTO(r, ca_network_parse(ca->row.network, &ca->network), fail);
+	snprintf(ca->log_origin, sizeof(ca->log_origin), "%s", o->log_origin ? o->log_origin : API_CA_LOG_ORIGIN_DEFAULT);
+	if (o->public_url && o->public_url[0]) {
+		size_t n = strlen(o->public_url);
+
+		while (n > 0 && o->public_url[n - 1] == '/')
+			n--;
+		snprintf(ca->crl_url, sizeof(ca->crl_url), "%.*s/v1/crl/%s", (int)n, o->public_url, ca->row.name);
+		snprintf(ca->ocsp_url, sizeof(ca->ocsp_url), "%.*s/v1/ocsp", (int)n, o->public_url);
+	}
+	ca->issuer = (struct ca_issuer){
+		.cert_der = ca->cert_der.data,
+		.cert_len = ca->cert_der.len,
+		.signer = ca->signer,
+		.crl_url = ca->crl_url[0] ? ca->crl_url : NULL,
+		.ocsp_url = ca->ocsp_url[0] ? ca->ocsp_url : NULL,
+		.network = ca->network,
+		.log_id = (const uint8_t *)ca->log_origin,
+		.log_id_len = strlen(ca->log_origin),
+	};
+	api_ca_inputs_cleanup(&ca->inputs);
+	inputs_move(&ca->inputs, inputs);
+	ca->inputs.policy.allow_simulated = ca->inputs.policy.allow_simulated && ca->network == CA_NETWORK_UNTRUSTED;
+	tc_buf_cleanup(&pass);
+	tc_buf_cleanup(&spki);
+	tc_buf_cleanup(&cert_spki);
+	*out = ca;
+	return tc_ok();
+fail:
+	tc_buf_cleanup(&pass);
+	tc_buf_cleanup(&spki);
+	tc_buf_cleanup(&cert_spki);
+	api_ca_free(&ca);
+	return r;
+}
+
+void api_ca_free(struct api_ca **pca)
+{
+	struct api_ca *ca = pca ? *pca : NULL;
+
+	if (!ca)
+		return;
+	ca_signer_free(&ca->signer);
+	tc_buf_cleanup(&ca->cert_der);
+	tc_buf_cleanup(&ca->cert_pem);
+	tc_buf_cleanup(&ca->crl);
+	api_ca_inputs_cleanup(&ca->inputs);
+	pthread_mutex_destroy(&ca->crl_lock);
+	free(ca);
+	*pca = NULL;
+}
+
+/* --------------------------------------------------------------------------------------------- CRL */
+
+void api_ca_crl_invalidate(struct api_ca *ca)
+{
+	pthread_mutex_lock(&ca->crl_lock);
+	ca->crl_generation++;
+	pthread_mutex_unlock(&ca->crl_lock);
+}
+
+static TC_RESULT crl_build(struct api_ca *ca, struct db_conn *conn, int64_t now)
+{
+	struct db_cert_revoked *list = NULL;
+	size_t n = 0;
+	struct ca_revoked *entries = NULL;
+	struct tc_result r;
+
+	TC_GUARD(db_cert_revoked_list(conn, ca->row.id, &list, &n));
+	entries = calloc(n ? n : 1, sizeof(*entries));
+	if (!entries) {
+		free(list);
+		return tc_fail(TC_ERR_NO_MEMORY, "crl entries");
+	}
+	for (size_t i = 0; i < n; i++) {
+		memcpy(entries[i].serial, list[i].serial, list[i].serial_len);
+		entries[i].serial_len = list[i].serial_len;
+		entries[i].revoked_at = list[i].revoked_at;
+		entries[i].reason = (enum ca_crl_reason)list[i].reason;
+	}
+	/* cRLNumber: monotonically increasing (RFC 5280 §5.2.3), from the clock so restarts keep it growing. */
+	uint64_t number = (uint64_t)now > ca->crl_number ? (uint64_t)now : ca->crl_number + 1;
+
+	tc_buf_reset(&ca->crl);
+	r = ca_crl_build(&ca->issuer, entries, n, number, now, now + API_CA_CRL_VALIDITY_S, &ca->crl);
+	if (tc_is_ok(r)) {
+		ca->crl_number = number;
+		ca->crl_next_update = now + API_CA_CRL_VALIDITY_S;
+	}
+	free(entries);
+	free(list);
+	return r;
+}
+
+TC_RESULT api_ca_crl_get(struct api_ca *ca, struct db_conn *conn, int64_t now, struct tc_buf *out)
+{
+	struct tc_result r = tc_ok();
+
+	pthread_mutex_lock(&ca->crl_lock);
+	bool stale = ca->crl.len == 0 || ca->crl_built_generation != ca->crl_generation ||
+		     now >= ca->crl_next_update - API_CA_CRL_VALIDITY_S / 2;
+	uint64_t gen = ca->crl_generation;
+
+	if (stale) {
+		r = crl_build(ca, conn, now);
+		if (tc_is_ok(r))
+			ca->crl_built_generation = gen;
+	}
+	if (tc_is_ok(r))
+		r = tc_buf_append(out, ca->crl.data, ca->crl.len);
+	pthread_mutex_unlock(&ca->crl_lock);
+	return r;
+}

@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# test_e2e_ca.sh — the CA service end to end with real processes (docs/ca-service.md):
+# sim TDX PKI -> migrate -> init (untrusted, sim evidence) -> serve on 127.0.0.1:0 -> challenge -> openssl key +
+# CSR -> report_data computed with openssl dgst -> sim quote -> POST /v1/certificates -> openssl verify ->
+# revoke (admin token) -> openssl ocsp says revoked, the CRL lists it. Negatives check the stable error code
+# and that nothing was stored.
+set -euo pipefail
+teecert="$(readlink -f "$1")"; ca="$(readlink -f "$2")"
+dir="$(mktemp -d)"; pid=""; dbname=""
+base_dsn="$(cat "$TEECERT_BUILD_DIR/testpg/dsn")"
+PSQL=/usr/lib/postgresql/15/bin/psql
+cleanup() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  [ -n "$dbname" ] && "$PSQL" "$base_dsn" -qAtc "DROP DATABASE IF EXISTS $dbname" >/dev/null 2>&1 || true
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; [ -f "$dir/serve.err" ] && tail -20 "$dir/serve.err" >&2; exit 1; }
+cd "$dir"
+
+dbname="t_e2e_ca_$$_$RANDOM"
+"$PSQL" "$base_dsn" -qAtc "CREATE DATABASE $dbname" >/dev/null
+case "$base_dsn" in
+  postgres*://*) dsn="${base_dsn%%\?*}"; dsn="${dsn%/*}/$dbname";;
+  *dbname=*) dsn="$(echo "$base_dsn" | sed "s/dbname=[^ ]*/dbname=$dbname/")";;
+  *) dsn="$base_dsn dbname=$dbname";;
+esac
+sql() { "$PSQL" "$dsn" -qAtc "$1"; }
+
+"$teecert" sim tdx --init pki >/dev/null
+"$ca" migrate --db "$dsn" >/dev/null
+printf 'correct horse battery staple\n' > pass; chmod 600 pass
+printf 'admin-token-0123456789abcdef\n' > token; chmod 600 token
+
+# A trusted network refuses simulated evidence, before any key is made.
+if "$ca" init --name trusted1 --network trusted --key-out t.key --passphrase-file pass --cert-out t.pem \
+     --db "$dsn" --sim-pki pki 2>err; then fail "trusted init with sim evidence succeeded"; fi
+grep -q evidence_refused err || fail "trusted init: $(cat err)"
+[ ! -e t.key ] || fail "trusted init left a key"
+
+"$ca" init --name root1 --network untrusted --key-out root.key --passphrase-file pass --cert-out root.pem \
+  --db "$dsn" --sim-pki pki
+openssl verify -CAfile root.pem root.pem >/dev/null || fail "root does not verify"
+openssl x509 -in root.pem -noout -text | grep -q "2.23.133.5.4.9" || fail "root has no evidence extension"
+[ "$(sql "SELECT count(*) FROM cas WHERE name='root1' AND network='untrusted'")" = 1 ] || fail "cas row"
+[ "$(sql "SELECT count(*) FROM certificates WHERE kind='root'")" = 1 ] || fail "root certificate row"
+
+"$ca" serve --listen 127.0.0.1:0 --db "$dsn" --ca-key root.key --passphrase-file pass --ca-cert root.pem \
+  --collateral pki/collateral --trust-anchor intel_root=pki/intel_root.pem --policy <(echo '{"allow_simulated": true}') \
+  --admin-token-file token --public-url http://127.0.0.1:1 >serve.out 2>serve.err &
+pid=$!
+for _ in $(seq 100); do grep -q "listening on" serve.out 2>/dev/null && break; sleep 0.1; done
+url="$(sed -n 's/^listening on //p' serve.out)"; [ -n "$url" ] || fail "server did not start"
+
+# curl helper: body in $1 (file), prints the status; response in resp
+post() { curl -s -o resp -w '%{http_code}' -H 'Content-Type: application/json' "${@:2}" --data-binary @"$1" "$url/v1/certificates"; }
+code_of() { jq -r .code resp; }
+challenge() { curl -sf -X POST "$url/v1/challenges" | jq -r .nonce; }
+n_certs() { sql "SELECT (SELECT count(*) FROM certificates) || '/' || (SELECT size FROM log_state)"; }
+
+# Key, CSR, binding (report_data = SHA-512("teecert/v1" || SHA-256(SPKI DER) || nonce)), quote, request body.
+mkreq() { # $1 key $2 nonce $3 out.json [extra sim flags...]
+  local key=$1 nonce=$2 out=$3; shift 3
+  openssl req -new -key "$key" -subj "/CN=cvm1" -addext "subjectAltName=DNS:cvm1.example" -out "$out.csr" 2>/dev/null
+  openssl pkey -in "$key" -pubout -outform DER -out "$out.spki"
+  { printf 'teecert/v1'; openssl dgst -sha256 -binary "$out.spki"; echo -n "$nonce" | xxd -r -p; } > "$out.bind"
+  local rd; rd="$(openssl dgst -sha512 -binary "$out.bind" | xxd -p -c 256)"
+  "$teecert" sim tdx --pki pki --report-data "$rd" --out "$out.quote" "$@" >/dev/null
+  jq -n --rawfile csr "$out.csr" --arg nonce "$nonce" --arg q "$(base64 -w0 "$out.quote")" \
+    '{kind: "cvm", csr: $csr, nonce: $nonce, evidence: {tee: "tdx", quote: $q}}' > "$out"
+}
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out cvm.key 2>/dev/null
+
+before="$(n_certs)"
+mkreq cvm.key "$(challenge)" req.json
+[ "$(post req.json -H 'Idempotency-Key: k1')" = 201 ] || fail "issue: $(cat resp)"
+jq -r .certificate resp > cvm.pem
+jq -r '.chain[0]' resp > chain.pem
+serial="$(jq -r .serial resp)"
+[ "$(jq -r .appraisal.verdict resp)" = accepted ] || fail "appraisal in response"
+[ "$(jq -r .log_index resp)" -ge 1 ] || fail "log_index"
+openssl verify -CAfile root.pem cvm.pem || fail "openssl verify cvm"
+cmp -s <(openssl x509 -in chain.pem -outform DER) <(openssl x509 -in root.pem -outform DER) || fail "chain"
+openssl x509 -in cvm.pem -noout -text | grep -q "OCSP - URI:http://127.0.0.1:1/v1/ocsp" || fail "AIA"
+[ "$(sql "SELECT count(*) FROM appraisals WHERE serial = decode('$serial','hex')")" = 1 ] || fail "appraisal row"
+# Idempotency: same key + same body -> same response; same key + other body -> 409.
+cp resp first
+[ "$(post req.json -H 'Idempotency-Key: k1')" = 201 ] || fail "idempotent replay: $(cat resp)"
+[ "$(jq -r .serial resp)" = "$serial" ] || fail "replay gave another certificate"
+mkreq cvm.key "$(challenge)" req2.json
+[ "$(post req2.json -H 'Idempotency-Key: k1')" = 409 ] && [ "$(code_of)" = idempotency_conflict ] || fail "idem conflict: $(cat resp)"
+after="$(n_certs)"
+
+# Negatives: code and nothing stored.
+neg() { # $1 expected status $2 expected code $3 body file [curl args]
+  local want=$1 code=$2 body=$3; shift 3
+  local got; got="$(post "$body" "$@")"
+  [ "$got" = "$want" ] && [ "$(code_of)" = "$code" ] || fail "want $want $code, got $got $(cat resp)"
+  jq -e '.hint and .detail and .request_id' resp >/dev/null || fail "error shape: $(cat resp)"
+  [ "$(n_certs)" = "$after" ] || fail "$code stored something"
+}
+neg 400 challenge_used req.json                                   # replayed nonce
+mkreq cvm.key "$(openssl rand -hex 32)" unk.json; neg 400 challenge_not_found unk.json
+n="$(challenge)"; mkreq cvm.key "$n" mis.json --wrong-report-data; neg 422 nonce_mismatch mis.json
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out other.key 2>/dev/null
+jq --rawfile csr <(openssl req -new -key other.key -subj /CN=x 2>/dev/null) '.csr = $csr' req2.json > swap.json
+neg 422 nonce_mismatch swap.json                                  # report data does not bind the CSR key
+mkreq cvm.key "$(challenge)" dbg.json --debug; neg 422 debug_not_allowed dbg.json
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out weak.key 2>/dev/null
+mkreq weak.key "$(challenge)" weak.json; neg 400 key_weak weak.json
+# CSR with a broken signature: flip a byte inside the signature BIT STRING (the last bytes of the DER).
+openssl req -in req.json.csr -outform DER -out bad.der
+python3 - <<'PY'
+d = bytearray(open("bad.der", "rb").read()); d[-3] ^= 0x01; open("bad.der", "wb").write(bytes(d))
+PY
+jq --rawfile csr <(openssl req -inform DER -in bad.der 2>/dev/null || { echo "-----BEGIN CERTIFICATE REQUEST-----"; base64 -w64 bad.der; echo "-----END CERTIFICATE REQUEST-----"; }) '.csr = $csr' req2.json > badsig.json
+neg 400 csr_signature_invalid badsig.json
+printf '{"kind": "cvm", "csr": ' > malformed.json; neg 400 json_malformed malformed.json
+head -c 300000 /dev/zero | tr '\0' 'a' | jq -Rs '{kind: "cvm", csr: .}' > big.json; neg 413 body_too_large big.json
+
+# Revocation: admin only.
+rv() { curl -s -o resp -w '%{http_code}' -H 'Content-Type: application/json' "$@" --data '{"reason": "keyCompromise"}' "$url/v1/certificates/$serial/revoke"; }
+[ "$(rv)" = 401 ] && [ "$(code_of)" = unauthorized ] || fail "revoke without token: $(cat resp)"
+[ "$(rv -H 'Authorization: Bearer wrong-token-0123456789')" = 403 ] && [ "$(code_of)" = forbidden ] || fail "wrong token"
+[ "$(sql "SELECT count(*) FROM revocations")" = 0 ] || fail "unauthorized revoke stored"
+[ "$(rv -H "Authorization: Bearer $(cat token)")" = 200 ] || fail "revoke: $(cat resp)"
+[ "$(rv -H "Authorization: Bearer $(cat token)")" = 409 ] || fail "second revoke"
+
+# OCSP (openssl POSTs application/ocsp-request) and the CRL.
+out="$(openssl ocsp -issuer root.pem -cert cvm.pem -url "$url/v1/ocsp" -CAfile root.pem 2>&1)" || fail "ocsp: $out"
+echo "$out" | grep -q "Response verify OK" || fail "ocsp verify: $out"
+echo "$out" | grep -q "cvm.pem: revoked" || fail "ocsp status: $out"
+curl -sf "$url/v1/crl/root1" -o root.crl
+openssl crl -inform DER -in root.crl -noout -text | grep -qi "Serial Number: $serial" || fail "CRL does not list $serial"
+openssl crl -inform DER -in root.crl -CAfile root.pem -noout 2>&1 | grep -q "verify OK" || fail "CRL signature"
+openssl crl -inform DER -in root.crl -out root.crl.pem
+openssl verify -crl_check -CRLfile root.crl.pem -CAfile root.pem cvm.pem >/dev/null 2>&1 && fail "revoked cert verified with CRL"
+echo "e2e CA: issue, idempotency, 8 negatives, revoke, OCSP, CRL: ok"
