@@ -88,4 +88,61 @@ bool vf_x509_is_simulated(X509 *anchor);
 /* Add the simulated-root marker extension to X (used by the sim PKI generators). */
 TC_RESULT vf_x509_mark_simulated(X509 *x);
 
+/*
+ * Simulated vendor PKIs (vf_sim_x509.c): the helpers the TDX, SNP and NVIDIA generators share. Files are
+ * PEM: certificates VF_SIM_CERT_MODE, private keys unencrypted PKCS#8 VF_SIM_KEY_MODE (the PEM text is
+ * zeroed after use); reads are bounded by VF_SIM_FILE_MAX.
+ */
+#define VF_SIM_FILE_MAX ((size_t)1024 * 1024)
+#define VF_SIM_CERT_MODE 0644
+#define VF_SIM_KEY_MODE 0600
+#define VF_SIM_SERIAL_MAX 20 /* RFC 5280 §4.1.2.2: at most 20 octets */
+
+/* Create folder PATH (an existing folder is fine) and set its mode to MODE. */
+TC_RESULT vf_sim_mkdir(const char *path, unsigned mode);
+/* A new EC key on CURVE (an OpenSSL group name: "P-256", SN_secp384r1). */
+TC_RESULT vf_sim_key_new(const char *curve, EVP_PKEY **out);
+TC_RESULT vf_sim_key_write(const char *path, EVP_PKEY *key);
+/* A PEM private key; TYPE (EVP_PKEY_EC, ...) or EVP_PKEY_NONE for any. Fails with TC_ERR_INVALID_ARGUMENT. */
+TC_RESULT vf_sim_key_read(const char *path, int type, EVP_PKEY **out);
+/* PEM of CERT appended to OUT. */
+TC_RESULT vf_sim_cert_pem(X509 *cert, struct tc_buf *out);
+/* CERTS[0..N) as one PEM file. */
+TC_RESULT vf_sim_certs_write(const char *path, X509 *const *certs, size_t n);
+TC_RESULT vf_sim_cert_read(const char *path, X509 **out);
+/* A random positive serial of LEN (1..VF_SIM_SERIAL_MAX) bytes, top byte 0x40..0x7f (full length). */
+TC_RESULT vf_sim_serial(size_t len, ASN1_INTEGER **out);
+
+/* One RDN of a name: FIELD is OpenSSL's short name ("CN", "O", "serialNumber"); a NULL VALUE is skipped. */
+struct vf_sim_rdn {
+	const char *field, *value;
+};
+/* A new name of RDNS[0..N) in that order (UTF8String values). */
+TC_RESULT vf_sim_name(const struct vf_sim_rdn *rdns, size_t n, X509_NAME **out);
+
+/* One extension in OpenSSL's configuration syntax, e.g. { NID_key_usage, "critical,keyCertSign" }; a NULL
+ * VALUE is skipped. */
+struct vf_sim_ext {
+	int nid;
+	const char *value;
+};
+/* Add one configuration-syntax extension to X, with ISSUER (NULL: X itself) for the AKI. */
+TC_RESULT vf_sim_ext_conf(X509 *x, X509 *issuer, int nid, const char *value);
+/* Add a non-critical extension OID_TEXT whose extnValue is the caller's DER[0..LEN). */
+TC_RESULT vf_sim_ext_der(X509 *x, const char *oid_text, const uint8_t *der, size_t len);
+
+struct vf_sim_cert_spec {
+	X509_NAME *subject;	      /* borrowed */
+	X509 *issuer;		      /* NULL: self-issued (issuer name = subject) */
+	const ASN1_INTEGER *serial;   /* NULL: a random one of SERIAL_LEN bytes, or 0 when SERIAL_LEN is 0 */
+	size_t serial_len;
+	int64_t not_before, not_after;
+	EVP_PKEY *key;		      /* the subject's public key */
+	const struct vf_sim_ext *exts; /* added in order, after the fields */
+	size_t n_exts;
+	bool simulated_root;	      /* then add the VF_SIM_ROOT_OID marker */
+};
+/* A new, UNSIGNED v3 certificate of SPEC; the caller adds its own extensions and signs it. */
+TC_RESULT vf_sim_cert_new(const struct vf_sim_cert_spec *spec, X509 **out);
+
 #endif /* VF_INTERNAL_H */

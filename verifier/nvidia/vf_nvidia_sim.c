@@ -13,10 +13,8 @@
  * The device chain mirrors NVIDIA's (the real subjects with "(teecert sim)" appended). Validity: device
  * chain notAfter 9999-12-31T23:59:59Z as NVIDIA issues it; RIM root/CA/signer 30/20/10 years.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "vf_nvidia_sim.h"
 
@@ -41,18 +39,6 @@ bool vf_nv_sim_rim_active(enum vf_nv_sim_rim_kind kind, size_t index)
 	bool driver = index == 7 || (index >= 21 && index <= 40);
 
 	return kind == VF_NV_SIM_RIM_DRIVER ? driver : vbios;
-}
-
-static TC_RESULT vf_nv_sim_mkdir(const char *path, unsigned mode)
-{
-	struct stat st;
-
-	if (mkdir(path, (mode_t)mode) == 0)
-		return tc_ok();
-	TC_ENSURE(errno == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode), TC_ERR_IO, "cannot create %s: %s",
-		  path, strerror(errno));
-	TC_ENSURE(chmod(path, (mode_t)mode) == 0, TC_ERR_IO, "cannot chmod %s: %s", path, strerror(errno));
-	return tc_ok();
 }
 
 static TC_RESULT vf_nv_sim_hex_name(size_t n, char *out, size_t size)
@@ -94,7 +80,7 @@ static TC_RESULT vf_nv_sim_entity(struct vf_nv_sim_gen *g, const char *name, con
 {
 	char file[VF_NV_SIM_NAME_MAX];
 
-	TC_GUARD(vf_nv_sim_key_new(key_out));
+	TC_GUARD(vf_sim_key_new(VF_NV_SIM_CURVE, key_out));
 	TC_GUARD(vf_nv_sim_cert_issue(spec, *key_out, issuer, issuer_key != NULL ? issuer_key : *key_out, cert_out));
 	snprintf(file, sizeof(file), "%s.key", name);
 	TC_GUARD(vf_nv_sim_key_write(g->keys, file, *key_out));
@@ -303,11 +289,11 @@ TC_RESULT vf_nv_sim_init_at(const char *dir, int64_t now)
 	struct tc_result r = tc_ok();
 
 	TC_ENSURE(dir != NULL && dir[0], TC_ERR_INVALID_ARGUMENT, "no folder given");
-	TC_GUARD(vf_nv_sim_mkdir(dir, VF_NV_SIM_DIR_MODE));
+	TC_GUARD(vf_sim_mkdir(dir, VF_NV_SIM_DIR_MODE));
 	TC_GUARD(vf_nv_sim_path(dir, "keys", g.keys));
-	TC_GUARD(vf_nv_sim_mkdir(g.keys, VF_NV_SIM_KEYS_MODE));
+	TC_GUARD(vf_sim_mkdir(g.keys, VF_NV_SIM_KEYS_MODE));
 	TC_GUARD(vf_nv_sim_path(dir, "collateral", path));
-	TC_GUARD(vf_nv_sim_mkdir(path, VF_NV_SIM_DIR_MODE));
+	TC_GUARD(vf_sim_mkdir(path, VF_NV_SIM_DIR_MODE));
 	TC_GUARD(tc_random_bytes(g.meas, sizeof(g.meas)));
 	TC_GUARD_GOTO(r, vf_nv_sim_device_cas(&g), out);
 	for (size_t i = 0; i < VF_NV_SIM_MAX_GPUS; i++)

@@ -138,12 +138,12 @@ struct vf_nv_sim_cert_spec {
 	const char *ueid_san; /* "NVIDIA:GH100:<hex>" otherName SAN, NULL: none */
 };
 
-TC_RESULT vf_nv_sim_key_new(EVP_PKEY **out);
+/* Every simulated NVIDIA key is ECDSA P-384 (vf_sim_key_new(VF_NV_SIM_CURVE, ...)). */
+#define VF_NV_SIM_CURVE SN_secp384r1
 /* Issue a certificate for KEY (public part) signed by ISSUER_KEY; ISSUER NULL = self-signed. */
 TC_RESULT vf_nv_sim_cert_issue(const struct vf_nv_sim_cert_spec *spec, EVP_PKEY *key, X509 *issuer,
 			       EVP_PKEY *issuer_key, X509 **out);
-/* PEM of one certificate / of a stack appended to OUT. */
-TC_RESULT vf_nv_sim_cert_pem(X509 *cert, struct tc_buf *out);
+/* PEM of a stack appended to OUT (one certificate: vf_sim_cert_pem). */
 TC_RESULT vf_nv_sim_chain_pem(STACK_OF(X509) *chain, struct tc_buf *out);
 /* Files: certificates 0644, PKCS#8 private keys 0600 (the PEM buffer is zeroed). */
 TC_RESULT vf_nv_sim_cert_write(const char *dir, const char *name, X509 *cert);

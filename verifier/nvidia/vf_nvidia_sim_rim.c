@@ -292,15 +292,15 @@ static TC_RESULT vf_nv_sim_foreign_chain(int64_t now, EVP_PKEY **signer_key, STA
 	};
 	struct tc_result r = tc_ok();
 
-	TC_GUARD_GOTO(r, vf_nv_sim_key_new(&root_key), out);
+	TC_GUARD_GOTO(r, vf_sim_key_new(VF_NV_SIM_CURVE, &root_key), out);
 	TC_GUARD_GOTO(r, vf_nv_sim_cert_issue(&spec, root_key, NULL, root_key, &root), out);
 	spec.subject.cn = "Foreign RIM CA (teecert sim)";
 	spec.simulated_root = false;
-	TC_GUARD_GOTO(r, vf_nv_sim_key_new(&ca_key), out);
+	TC_GUARD_GOTO(r, vf_sim_key_new(VF_NV_SIM_CURVE, &ca_key), out);
 	TC_GUARD_GOTO(r, vf_nv_sim_cert_issue(&spec, ca_key, root, root_key, &ca), out);
 	spec.subject.cn = "Foreign RIM Signer (teecert sim)";
 	spec.ca = false;
-	TC_GUARD_GOTO(r, vf_nv_sim_key_new(signer_key), out);
+	TC_GUARD_GOTO(r, vf_sim_key_new(VF_NV_SIM_CURVE, signer_key), out);
 	TC_GUARD_GOTO(r, vf_nv_sim_cert_issue(&spec, *signer_key, ca, ca_key, &signer), out);
 	TC_ENSURE_GOTO(r, sk_X509_push(chain, signer) > 0, out, TC_ERR_NO_MEMORY, "chain");
 	signer = NULL;

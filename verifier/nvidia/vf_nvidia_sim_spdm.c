@@ -260,7 +260,7 @@ static TC_RESULT vf_nv_sim_chain(const struct vf_nv_sim_pki *pki, const struct v
 		    (k->chain == VF_NV_SIM_CHAIN_MISSING_ICA && i == 2) ||
 		    (k->chain == VF_NV_SIM_CHAIN_ROOT_ONLY && !root))
 			continue;
-		TC_GUARD_GOTO(r, vf_nv_sim_cert_pem(c, out), out);
+		TC_GUARD_GOTO(r, vf_sim_cert_pem(c, out), out);
 	}
 out:
 	X509_free(expired);

@@ -12,13 +12,9 @@
  *   keys/ (0700) ark_<p>.pem ask_<p>.pem asvk_<p>.pem (PKCS#8 PEM, 0600)
  * VCEKs/VLEKs are not stored: vf_snp_sim_emit issues one per report (vf_snp_sim_report.c).
  */
-#include <errno.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include <openssl/bn.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 
@@ -31,7 +27,6 @@
 #define SIM_SERIAL_BYTES 8
 #define SIM_FILE_MAX ((size_t)1024 * 1024)
 #define SIM_PUBLIC_MODE 0644
-#define SIM_SECRET_MODE 0600
 #define SIM_DIR_MODE 0755
 #define SIM_KEYS_MODE 0700
 #define SIM_CRL_BACKDATE 3600
@@ -90,24 +85,14 @@ const struct vf_snp_sim_product *vf_snp_sim_product_at(size_t i)
 
 TC_RESULT vf_snp_sim_name(const char *cn, X509_NAME **out)
 {
-	static const char *const fields[][2] = { { "OU", "Engineering (teecert simulated)" },
-						 { "C", "US" },
-						 { "L", "Santa Clara" },
-						 { "ST", "CA" },
-						 { "O", "Advanced Micro Devices" } };
-	X509_NAME *n = X509_NAME_new();
-	bool ok = n != NULL;
+	const struct vf_sim_rdn rdns[] = { { "OU", "Engineering (teecert simulated)" },
+					   { "C", "US" },
+					   { "L", "Santa Clara" },
+					   { "ST", "CA" },
+					   { "O", "Advanced Micro Devices" },
+					   { "CN", cn } };
 
-	for (size_t i = 0; ok && i < sizeof(fields) / sizeof(fields[0]); i++)
-		ok = X509_NAME_add_entry_by_txt(n, fields[i][0], MBSTRING_ASC, (const unsigned char *)fields[i][1], -1,
-						-1, 0) == 1;
-	ok = ok && X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0) == 1;
-	if (!ok) {
-		X509_NAME_free(n);
-		return tc_fail_openssl(TC_ERR_CRYPTO, "certificate name");
-	}
-	*out = n;
-	return tc_ok();
+	return vf_sim_name(rdns, sizeof(rdns) / sizeof(rdns[0]), out);
 }
 
 /* RSASSA-PSS/SHA-384/MGF1-SHA-384/salt 48 signing context for KEY (AMD's certificate signature). */
@@ -153,80 +138,33 @@ TC_RESULT vf_snp_sim_sign_crl(X509_CRL *crl, EVP_PKEY *key)
 	return tc_ok();
 }
 
-TC_RESULT vf_snp_sim_pem(X509 *x, struct tc_buf *out)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	char *p = NULL;
-	long n = 0;
-	struct tc_result r = tc_ok();
-
-	if (!b || PEM_write_bio_X509(b, x) != 1 || (n = BIO_get_mem_data(b, &p)) <= 0)
-		r = tc_fail_openssl(TC_ERR_CRYPTO, "PEM of a certificate");
-	else
-		r = tc_buf_append(out, p, (size_t)n);
-	BIO_free(b);
-	return r;
-}
-
-static TC_RESULT random_serial(X509 *x)
-{
-	uint8_t bytes[SIM_SERIAL_BYTES];
-	BIGNUM *bn;
-	bool ok;
-
-	TC_GUARD(tc_random_bytes(bytes, sizeof(bytes)));
-	bytes[0] = (uint8_t)((bytes[0] & 0x7f) | 0x01); /* positive, never zero, full length */
-	bn = BN_bin2bn(bytes, sizeof(bytes), NULL);
-	ok = bn && BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) != NULL;
-	BN_free(bn);
-	TC_ENSURE(ok, TC_ERR_CRYPTO, "certificate serial");
-	return tc_ok();
-}
-
-static TC_RESULT add_ext(X509 *x, X509 *issuer, int nid, const char *value)
-{
-	X509V3_CTX v3;
-	X509_EXTENSION *e;
-	bool ok;
-
-	X509V3_set_ctx(&v3, issuer, x, NULL, NULL, 0);
-	e = X509V3_EXT_conf_nid(NULL, &v3, nid, value);
-	ok = e && X509_add_ext(x, e, -1) == 1;
-	X509_EXTENSION_free(e);
-	if (!ok)
-		return tc_fail_openssl(TC_ERR_CRYPTO, "certificate extension");
-	return tc_ok();
-}
-
 /* An ARK (ISSUER NULL: self-signed, marked simulated) or ASK/ASVK certificate for CN. */
 static TC_RESULT ca_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key, int64_t now, X509 **out)
 {
-	X509 *x = X509_new();
-	X509_NAME *name = NULL;
+	const struct vf_sim_ext exts[] = {
+		{ NID_key_usage, "critical,keyCertSign,cRLSign" },
+		{ NID_basic_constraints, "critical,CA:TRUE" },
+		{ NID_subject_key_identifier, "hash" },
+		{ NID_authority_key_identifier, issuer ? "keyid:always" : NULL },
+	};
+	struct vf_sim_cert_spec spec = { .issuer = issuer,
+					 .serial_len = SIM_SERIAL_BYTES,
+					 .not_before = now - SIM_DAY,
+					 .not_after = now + SIM_CA_YEARS * SIM_YEAR,
+					 .key = key,
+					 .exts = exts,
+					 .n_exts = sizeof(exts) / sizeof(exts[0]),
+					 .simulated_root = issuer == NULL };
+	X509 *x = NULL;
 	struct tc_result r = tc_ok();
 
-	TC_ENSURE(x, TC_ERR_NO_MEMORY, "certificate");
-	TC_GUARD_GOTO(r, vf_snp_sim_name(cn, &name), out);
-	TC_ENSURE_GOTO(r,
-		       X509_set_version(x, 2) == 1 && X509_set_subject_name(x, name) == 1 &&
-			       X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name) == 1 &&
-			       ASN1_TIME_set(X509_getm_notBefore(x), (time_t)(now - SIM_DAY)) &&
-			       ASN1_TIME_set(X509_getm_notAfter(x), (time_t)(now + SIM_CA_YEARS * SIM_YEAR)) &&
-			       X509_set_pubkey(x, key) == 1,
-		       out, TC_ERR_CRYPTO, "building the %s certificate", cn);
-	TC_GUARD_GOTO(r, random_serial(x), out);
-	TC_GUARD_GOTO(r, add_ext(x, issuer ? issuer : x, NID_key_usage, "critical,keyCertSign,cRLSign"), out);
-	TC_GUARD_GOTO(r, add_ext(x, issuer ? issuer : x, NID_basic_constraints, "critical,CA:TRUE"), out);
-	TC_GUARD_GOTO(r, add_ext(x, issuer ? issuer : x, NID_subject_key_identifier, "hash"), out);
-	if (issuer)
-		TC_GUARD_GOTO(r, add_ext(x, issuer, NID_authority_key_identifier, "keyid:always"), out);
-	else
-		TC_GUARD_GOTO(r, vf_x509_mark_simulated(x), out);
+	TC_GUARD(vf_snp_sim_name(cn, &spec.subject));
+	TC_GUARD_GOTO(r, vf_sim_cert_new(&spec, &x), out);
 	TC_GUARD_GOTO(r, vf_snp_sim_sign_cert(x, issuer_key ? issuer_key : key), out);
 	*out = x;
 	x = NULL;
 out:
-	X509_NAME_free(name);
+	X509_NAME_free(spec.subject);
 	X509_free(x);
 	return r;
 }
@@ -275,14 +213,7 @@ out:
 
 TC_RESULT vf_snp_sim_mkdir(const char *path, unsigned mode)
 {
-	struct stat st;
-
-	if (mkdir(path, mode) == 0)
-		return tc_ok();
-	TC_ENSURE(errno == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode), TC_ERR_IO, "cannot create %s: %s",
-		  path, strerror(errno));
-	TC_ENSURE(chmod(path, mode) == 0, TC_ERR_IO, "cannot chmod %s", path);
-	return tc_ok();
+	return vf_sim_mkdir(path, mode);
 }
 
 /* DIR/A B C into BUF (VF_SNP_SIM_PATH_MAX bytes). */
@@ -291,75 +222,6 @@ static TC_RESULT join(char *buf, const char *dir, const char *a, const char *b, 
 	TC_ENSURE(snprintf(buf, VF_SNP_SIM_PATH_MAX, "%s/%s%s%s", dir, a, b, c) < VF_SNP_SIM_PATH_MAX, TC_ERR_TOO_LARGE,
 		  "path under %s is too long", dir);
 	return tc_ok();
-}
-
-static TC_RESULT write_cert(const char *path, X509 *const *certs, size_t n)
-{
-	struct tc_buf pem;
-	struct tc_result r = tc_ok();
-
-	tc_buf_init(&pem, SIM_FILE_MAX);
-	for (size_t i = 0; i < n; i++)
-		TC_GUARD_GOTO(r, vf_snp_sim_pem(certs[i], &pem), out);
-	r = tc_file_write(path, pem.data, pem.len, SIM_PUBLIC_MODE);
-out:
-	tc_buf_cleanup(&pem);
-	return r;
-}
-
-/* PKCS#8 PEM, 0600; the in-memory copy is zeroed. */
-static TC_RESULT write_key(const char *path, EVP_PKEY *key)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	char *p = NULL;
-	long n = 0;
-	struct tc_result r;
-
-	if (!b || PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL) != 1 ||
-	    (n = BIO_get_mem_data(b, &p)) <= 0)
-		r = tc_fail_openssl(TC_ERR_CRYPTO, "PEM of a sim private key");
-	else
-		r = tc_file_write(path, p, (size_t)n, SIM_SECRET_MODE);
-	if (p && n > 0)
-		tc_secure_zero(p, (size_t)n);
-	BIO_free(b);
-	return r;
-}
-
-static TC_RESULT read_cert(const char *path, X509 **out)
-{
-	struct tc_buf b;
-	struct tc_result r;
-
-	tc_buf_init(&b, SIM_FILE_MAX);
-	r = tc_file_read(path, SIM_FILE_MAX, &b);
-	if (tc_is_ok(r))
-		r = vf_x509_parse(b.data, b.len, TC_ERR_INVALID_ARGUMENT, out);
-	tc_buf_cleanup(&b);
-	return r;
-}
-
-static TC_RESULT read_key(const char *path, EVP_PKEY **out)
-{
-	struct tc_buf b;
-	BIO *bio = NULL;
-	EVP_PKEY *k = NULL;
-	struct tc_result r;
-
-	tc_buf_init(&b, SIM_FILE_MAX);
-	TC_GUARD_GOTO(r, tc_file_read(path, SIM_FILE_MAX, &b), out);
-	bio = BIO_new_mem_buf(b.data, (int)b.len);
-	k = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
-	if (!k) {
-		r = tc_fail_openssl(TC_ERR_INVALID_ARGUMENT, path);
-		goto out;
-	}
-	*out = k;
-	r = tc_ok();
-out:
-	BIO_free(bio);
-	tc_buf_cleanup(&b); /* zeroes the PEM text */
-	return r;
 }
 
 /* ------------------------------------------------------------------------------------------ init */
@@ -421,17 +283,17 @@ static TC_RESULT write_product(const char *dir, const struct vf_snp_sim_pki *pki
 	tc_buf_init(&crl, SIM_FILE_MAX);
 	TC_GUARD_GOTO(r, join(keys, dir, VF_SNP_SIM_KEYS_DIR, "", ""), out);
 	TC_GUARD_GOTO(r, join(path, dir, "amd_ark_", id, ".pem"), out);
-	TC_GUARD_GOTO(r, write_cert(path, &pki->ark, 1), out);
+	TC_GUARD_GOTO(r, vf_sim_certs_write(path, &pki->ark, 1), out);
 	TC_GUARD_GOTO(r, join(path, dir, "ask_", id, ".pem"), out);
-	TC_GUARD_GOTO(r, write_cert(path, &pki->ask, 1), out);
+	TC_GUARD_GOTO(r, vf_sim_certs_write(path, &pki->ask, 1), out);
 	TC_GUARD_GOTO(r, join(path, dir, "asvk_", id, ".pem"), out);
-	TC_GUARD_GOTO(r, write_cert(path, &pki->asvk, 1), out);
+	TC_GUARD_GOTO(r, vf_sim_certs_write(path, &pki->asvk, 1), out);
 	TC_GUARD_GOTO(r, join(path, keys, "ark_", id, ".pem"), out);
-	TC_GUARD_GOTO(r, write_key(path, pki->ark_key), out);
+	TC_GUARD_GOTO(r, vf_sim_key_write(path, pki->ark_key), out);
 	TC_GUARD_GOTO(r, join(path, keys, "ask_", id, ".pem"), out);
-	TC_GUARD_GOTO(r, write_key(path, pki->ask_key), out);
+	TC_GUARD_GOTO(r, vf_sim_key_write(path, pki->ask_key), out);
 	TC_GUARD_GOTO(r, join(path, keys, "asvk_", id, ".pem"), out);
-	TC_GUARD_GOTO(r, write_key(path, pki->asvk_key), out);
+	TC_GUARD_GOTO(r, vf_sim_key_write(path, pki->asvk_key), out);
 	TC_GUARD_GOTO(r, vf_snp_sim_crl(pki, NULL, now, &crl), out);
 	for (int vlek = 0; vlek < 2; vlek++) {
 		const char *suffix = vlek ? "-vlek" : "";
@@ -441,7 +303,7 @@ static TC_RESULT write_product(const char *dir, const struct vf_snp_sim_pki *pki
 		pair[0] = vlek ? pki->asvk : pki->ask;
 		pair[1] = pki->ark;
 		TC_GUARD_GOTO(r, join(sub, path, "ark_ask_chain.pem", "", ""), out);
-		TC_GUARD_GOTO(r, write_cert(sub, pair, 2), out);
+		TC_GUARD_GOTO(r, vf_sim_certs_write(sub, pair, 2), out);
 		TC_GUARD_GOTO(r, join(sub, path, "amd_crl.der", "", ""), out);
 		TC_GUARD_GOTO(r, tc_file_write(sub, crl.data, crl.len, SIM_PUBLIC_MODE), out);
 	}
@@ -515,17 +377,17 @@ TC_RESULT vf_snp_sim_pki_load(const char *dir, const struct vf_snp_sim_product *
 	memset(&pki, 0, sizeof(pki));
 	pki.product = p;
 	TC_GUARD_GOTO(r, join(path, dir, "amd_ark_", p->id, ".pem"), fail);
-	TC_GUARD_GOTO(r, read_cert(path, &pki.ark), fail);
+	TC_GUARD_GOTO(r, vf_sim_cert_read(path, &pki.ark), fail);
 	TC_GUARD_GOTO(r, join(path, dir, "ask_", p->id, ".pem"), fail);
-	TC_GUARD_GOTO(r, read_cert(path, &pki.ask), fail);
+	TC_GUARD_GOTO(r, vf_sim_cert_read(path, &pki.ask), fail);
 	TC_GUARD_GOTO(r, join(path, dir, "asvk_", p->id, ".pem"), fail);
-	TC_GUARD_GOTO(r, read_cert(path, &pki.asvk), fail);
+	TC_GUARD_GOTO(r, vf_sim_cert_read(path, &pki.asvk), fail);
 	TC_GUARD_GOTO(r, join(path, dir, VF_SNP_SIM_KEYS_DIR "/ark_", p->id, ".pem"), fail);
-	TC_GUARD_GOTO(r, read_key(path, &pki.ark_key), fail);
+	TC_GUARD_GOTO(r, vf_sim_key_read(path, EVP_PKEY_NONE, &pki.ark_key), fail);
 	TC_GUARD_GOTO(r, join(path, dir, VF_SNP_SIM_KEYS_DIR "/ask_", p->id, ".pem"), fail);
-	TC_GUARD_GOTO(r, read_key(path, &pki.ask_key), fail);
+	TC_GUARD_GOTO(r, vf_sim_key_read(path, EVP_PKEY_NONE, &pki.ask_key), fail);
 	TC_GUARD_GOTO(r, join(path, dir, VF_SNP_SIM_KEYS_DIR "/asvk_", p->id, ".pem"), fail);
-	TC_GUARD_GOTO(r, read_key(path, &pki.asvk_key), fail);
+	TC_GUARD_GOTO(r, vf_sim_key_read(path, EVP_PKEY_NONE, &pki.asvk_key), fail);
 	TC_ENSURE_GOTO(r, vf_x509_is_simulated(pki.ark), fail, TC_ERR_INVALID_ARGUMENT,
 		       "%s/amd_ark_%s.pem is not a simulated root", dir, p->id);
 	*out = pki;

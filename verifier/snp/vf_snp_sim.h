@@ -141,7 +141,5 @@ TC_RESULT vf_snp_sim_name(const char *cn, X509_NAME **out);
 TC_RESULT vf_snp_sim_crl(const struct vf_snp_sim_pki *pki, X509 *revoked, int64_t now, struct tc_buf *der);
 /* mkdir with MODE; an existing folder is fine (its mode is set to MODE). */
 TC_RESULT vf_snp_sim_mkdir(const char *path, unsigned mode);
-/* PEM of a certificate appended to OUT. */
-TC_RESULT vf_snp_sim_pem(X509 *x, struct tc_buf *out);
 
 #endif /* VF_SNP_SIM_H */

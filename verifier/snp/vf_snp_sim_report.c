@@ -85,21 +85,9 @@ void vf_snp_sim_output_cleanup(struct vf_snp_sim_output *out)
 static TC_RESULT add_amd_ext(X509 *x, const char *sub, const unsigned char *der, int len)
 {
 	char oid_text[SIM_OID_MAX];
-	ASN1_OBJECT *oid;
-	ASN1_OCTET_STRING *val = ASN1_OCTET_STRING_new();
-	X509_EXTENSION *e = NULL;
-	bool ok;
 
 	snprintf(oid_text, sizeof(oid_text), "%s%s", VF_SNP_OID_ARC, sub);
-	oid = OBJ_txt2obj(oid_text, 1);
-	ok = oid && val && ASN1_OCTET_STRING_set(val, der, len) == 1 &&
-	     (e = X509_EXTENSION_create_by_OBJ(NULL, oid, 0, val)) != NULL && X509_add_ext(x, e, -1) == 1;
-	X509_EXTENSION_free(e);
-	ASN1_OCTET_STRING_free(val);
-	ASN1_OBJECT_free(oid);
-	if (!ok)
-		return tc_fail_openssl(TC_ERR_CRYPTO, oid_text);
-	return tc_ok();
+	return vf_sim_ext_der(x, oid_text, der, (size_t)len);
 }
 
 static TC_RESULT add_int_ext(X509 *x, const char *sub, long v)
@@ -160,33 +148,27 @@ static TC_RESULT add_kds_exts(X509 *x, const struct vf_snp_sim_opts *o, const st
 static TC_RESULT leaf_cert(const struct vf_snp_sim_opts *o, const struct vf_snp_sim_pki *pki, EVP_PKEY *key,
 			   const struct vf_snp_tcb *tcb, const uint8_t *hwid, size_t hwid_len, X509 **out)
 {
-	X509 *issuer = o->vlek ? pki->asvk : pki->ask;
 	EVP_PKEY *issuer_key = o->vlek ? pki->asvk_key : pki->ask_key;
-	int64_t nb = o->now - SIM_VCEK_BACKDATE, na = o->now + SIM_VCEK_YEARS * SIM_YEAR;
-	X509 *x = X509_new();
-	X509_NAME *name = NULL;
+	/* Serial 0 (serial_len 0) and no AKI, like KDS VCEKs (the verifier must take them as they are). */
+	struct vf_sim_cert_spec spec = { .issuer = o->vlek ? pki->asvk : pki->ask,
+					 .not_before = o->now - SIM_VCEK_BACKDATE,
+					 .not_after = o->now + SIM_VCEK_YEARS * SIM_YEAR,
+					 .key = key };
+	X509 *x = NULL;
 	struct tc_result r = tc_ok();
 
-	TC_ENSURE(x, TC_ERR_NO_MEMORY, "certificate");
 	if (o->vcek_expired) {
-		nb = o->now - (SIM_VCEK_YEARS + 1) * SIM_YEAR;
-		na = o->now - SIM_YEAR;
+		spec.not_before = o->now - (SIM_VCEK_YEARS + 1) * SIM_YEAR;
+		spec.not_after = o->now - SIM_YEAR;
 	}
-	TC_GUARD_GOTO(r, vf_snp_sim_name(o->vlek ? VF_SNP_CN_VLEK : VF_SNP_CN_VCEK, &name), out);
-	/* Serial 0 and no AKI, like KDS VCEKs (the verifier must take them as they are). */
-	TC_ENSURE_GOTO(r,
-		       X509_set_version(x, 2) == 1 && ASN1_INTEGER_set(X509_get_serialNumber(x), 0) == 1 &&
-			       X509_set_subject_name(x, name) == 1 &&
-			       X509_set_issuer_name(x, X509_get_subject_name(issuer)) == 1 &&
-			       ASN1_TIME_set(X509_getm_notBefore(x), (time_t)nb) &&
-			       ASN1_TIME_set(X509_getm_notAfter(x), (time_t)na) && X509_set_pubkey(x, key) == 1,
-		       out, TC_ERR_CRYPTO, "building the sim %s", o->vlek ? "VLEK" : "VCEK");
+	TC_GUARD(vf_snp_sim_name(o->vlek ? VF_SNP_CN_VLEK : VF_SNP_CN_VCEK, &spec.subject));
+	TC_GUARD_GOTO(r, vf_sim_cert_new(&spec, &x), out);
 	TC_GUARD_GOTO(r, add_kds_exts(x, o, tcb, hwid, hwid_len), out);
 	TC_GUARD_GOTO(r, vf_snp_sim_sign_cert(x, issuer_key), out);
 	*out = x;
 	x = NULL;
 out:
-	X509_NAME_free(name);
+	X509_NAME_free(spec.subject);
 	X509_free(x);
 	return r;
 }
@@ -350,9 +332,9 @@ TC_RESULT vf_snp_sim_emit(const char *pki_dir, const struct vf_snp_sim_opts *o, 
 	TC_GUARD_GOTO(r, tc_buf_append(&out->report, bytes, o->truncate ? o->truncate : sizeof(bytes)), out);
 
 	/* what the verifier needs beside it */
-	TC_GUARD_GOTO(r, vf_snp_sim_pem(leaf, &out->leaf_pem), out);
-	TC_GUARD_GOTO(r, vf_snp_sim_pem(o->vlek ? pki.asvk : pki.ask, &out->chain_pem), out);
-	TC_GUARD_GOTO(r, vf_snp_sim_pem(pki.ark, &out->chain_pem), out);
+	TC_GUARD_GOTO(r, vf_sim_cert_pem(leaf, &out->leaf_pem), out);
+	TC_GUARD_GOTO(r, vf_sim_cert_pem(o->vlek ? pki.asvk : pki.ask, &out->chain_pem), out);
+	TC_GUARD_GOTO(r, vf_sim_cert_pem(pki.ark, &out->chain_pem), out);
 	TC_GUARD_GOTO(
 		r, vf_snp_sim_crl(&pki, o->vcek_revoked ? (o->vlek ? pki.asvk : pki.ask) : NULL, o->now, &out->crl_der),
 		out);

@@ -56,11 +56,11 @@ static TC_RESULT build_pki(struct sim_build *b)
 	struct vf_tdx_sim_pki *p = &b->pki;
 	int64_t nb = p->created_at - VF_TDX_SIM_CERT_LEAD;
 
-	TC_GUARD(vf_tdx_sim_key_new(&p->root_key));
-	TC_GUARD(vf_tdx_sim_key_new(&p->platform_ca_key));
-	TC_GUARD(vf_tdx_sim_key_new(&p->tcb_key));
-	TC_GUARD(vf_tdx_sim_key_new(&p->pck_key));
-	TC_GUARD(vf_tdx_sim_key_new(&p->ak_key));
+	TC_GUARD(vf_sim_key_new("P-256", &p->root_key));
+	TC_GUARD(vf_sim_key_new("P-256", &p->platform_ca_key));
+	TC_GUARD(vf_sim_key_new("P-256", &p->tcb_key));
+	TC_GUARD(vf_sim_key_new("P-256", &p->pck_key));
+	TC_GUARD(vf_sim_key_new("P-256", &p->ak_key));
 
 	struct vf_tdx_sim_cert_spec root = { VF_TDX_SIM_CERT_ROOT,
 					     "Intel SGX Root CA (simulated)",
@@ -96,7 +96,7 @@ static TC_RESULT build_pki(struct sim_build *b)
 	/* The default PCK certificate (uptodate preset), for tools that sign evidence outside teecert. */
 	struct vf_tdx_sim_quote_opts o;
 	TC_GUARD(vf_tdx_sim_quote_opts_init(&o));
-	TC_GUARD(vf_tdx_sim_serial(&p->revoked_pck_serial));
+	TC_GUARD(vf_sim_serial(VF_TDX_SIM_SERIAL_LEN, &p->revoked_pck_serial));
 	return vf_tdx_sim_pck_issue(p, &o, &b->pck);
 }
 
@@ -117,8 +117,8 @@ static TC_RESULT build_collateral(struct sim_build *b)
 		      out);
 
 	/* PCK CRL: the revoked PCK serial (--pck-revoked) and one more; root CA CRL: an unrelated serial. */
-	TC_GUARD_GOTO(r, vf_tdx_sim_serial(&b->other_pck_serial), out);
-	TC_GUARD_GOTO(r, vf_tdx_sim_serial(&b->root_crl_serial), out);
+	TC_GUARD_GOTO(r, vf_sim_serial(VF_TDX_SIM_SERIAL_LEN, &b->other_pck_serial), out);
+	TC_GUARD_GOTO(r, vf_sim_serial(VF_TDX_SIM_SERIAL_LEN, &b->root_crl_serial), out);
 	const ASN1_INTEGER *pck_serials[] = { p->revoked_pck_serial, b->other_pck_serial };
 	const ASN1_INTEGER *root_serials[] = { b->root_crl_serial };
 	TC_GUARD_GOTO(r, vf_tdx_sim_crl(p->platform_ca, p->platform_ca_key, issue, next, pck_serials, 2, &b->pck_crl),
@@ -148,22 +148,19 @@ static TC_RESULT write_bytes(const char *dir, const char *rel, const struct tc_b
 /* CERTS (NULL-terminated) as one PEM file. */
 static TC_RESULT write_pem(const char *dir, const char *rel, X509 *const *certs)
 {
-	struct tc_result r = tc_ok();
-	struct tc_buf pem;
-	tc_buf_init(&pem, TC_BUF_DEFAULT_MAX);
-	for (size_t i = 0; certs[i] != NULL; i++)
-		TC_GUARD_GOTO(r, vf_tdx_sim_cert_pem(certs[i], &pem), out);
-	r = write_bytes(dir, rel, &pem);
-out:
-	tc_buf_cleanup(&pem);
-	return r;
+	char path[VF_TDX_SIM_PATH_MAX];
+	size_t n = 0;
+	TC_GUARD(path_of(dir, rel, path, sizeof path));
+	while (certs[n] != NULL)
+		n++;
+	return vf_sim_certs_write(path, certs, n);
 }
 
 static TC_RESULT write_key(const char *dir, const char *rel, EVP_PKEY *key)
 {
 	char path[VF_TDX_SIM_PATH_MAX];
 	TC_GUARD(path_of(dir, rel, path, sizeof path));
-	return vf_tdx_sim_key_write(path, key);
+	return vf_sim_key_write(path, key);
 }
 
 static json_t *serial_hex(const ASN1_INTEGER *serial)
@@ -268,11 +265,11 @@ static TC_RESULT write_all(struct sim_build *b)
 	X509 *tcb_only[] = { p->tcb_signer, NULL };
 	X509 *pck_only[] = { b->pck, NULL };
 
-	TC_GUARD(vf_tdx_sim_mkdir(b->dir, 0755));
+	TC_GUARD(vf_sim_mkdir(b->dir, 0755));
 	TC_GUARD(path_of(b->dir, "keys", path, sizeof path));
-	TC_GUARD(vf_tdx_sim_mkdir(path, 0700));
+	TC_GUARD(vf_sim_mkdir(path, 0700));
 	TC_GUARD(path_of(b->dir, "collateral", path, sizeof path));
-	TC_GUARD(vf_tdx_sim_mkdir(path, 0755));
+	TC_GUARD(vf_sim_mkdir(path, 0755));
 
 	TC_GUARD(write_pem(b->dir, "intel_root.pem", root_only));
 	TC_GUARD(write_bytes(b->dir, "collateral/tcb_info.json", &b->tcb_info));

@@ -135,13 +135,7 @@ struct vf_tdx_sim_pki {
 TC_RESULT vf_tdx_sim_pki_load(const char *dir, struct vf_tdx_sim_pki **out);
 void vf_tdx_sim_pki_free(struct vf_tdx_sim_pki *pki);
 
-/* A fresh P-256 key. */
-TC_RESULT vf_tdx_sim_key_new(EVP_PKEY **out);
-/* PEM PKCS#8 key file (0600) / PEM certificate file (0644) / DER CRL file (0644). */
-TC_RESULT vf_tdx_sim_key_write(const char *path, EVP_PKEY *key);
-TC_RESULT vf_tdx_sim_key_read(const char *path, EVP_PKEY **out);
-TC_RESULT vf_tdx_sim_cert_pem(X509 *cert, struct tc_buf *out); /* appended */
-TC_RESULT vf_tdx_sim_cert_read(const char *path, X509 **out);
+/* Keys (P-256), PEM files, serials (VF_TDX_SIM_SERIAL_LEN) and folders: vf_sim_* in vf_internal.h. */
 
 /* What a certificate is for (extensions per Intel's SGX PKI profile). */
 enum vf_tdx_sim_cert_kind {
@@ -180,8 +174,6 @@ TC_RESULT vf_tdx_sim_sgx_ext_der(const struct vf_tdx_sim_sgx *sgx, struct tc_buf
 /* A DER CRL by ISSUER (signed with KEY) listing SERIALS. */
 TC_RESULT vf_tdx_sim_crl(X509 *issuer, EVP_PKEY *key, int64_t this_update, int64_t next_update,
 			 const ASN1_INTEGER *const *serials, size_t n_serials, struct tc_buf *out);
-/* A random positive serial number. */
-TC_RESULT vf_tdx_sim_serial(ASN1_INTEGER **out);
 
 /* ECDSA P-256 / SHA-256 over DATA as raw r || s (DCAP quote and PCS signatures). */
 TC_RESULT vf_tdx_sim_sign_raw(EVP_PKEY *key, const void *data, size_t len, uint8_t sig[VF_TDX_ECDSA_SIG_LEN]);
@@ -230,7 +222,5 @@ TC_RESULT vf_tdx_sim_quote(const struct vf_tdx_sim_pki *pki, const struct vf_tdx
  */
 TC_RESULT vf_tdx_sim_cases(const char *pki_dir, const char *out_dir, size_t *n_cases);
 
-/* mkdir with MODE unless PATH is already a folder. */
-TC_RESULT vf_tdx_sim_mkdir(const char *path, unsigned mode);
 
 #endif /* VF_TDX_SIM_H */

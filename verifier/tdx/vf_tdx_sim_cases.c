@@ -301,9 +301,9 @@ static TC_RESULT write_pem(const struct gen *g, const char *rel, X509 *first, X5
 {
 	struct tc_buf pem;
 	tc_buf_init(&pem, TC_BUF_DEFAULT_MAX);
-	struct tc_result r = vf_tdx_sim_cert_pem(first, &pem);
+	struct tc_result r = vf_sim_cert_pem(first, &pem);
 	if (tc_is_ok(r) && second != NULL)
-		r = vf_tdx_sim_cert_pem(second, &pem);
+		r = vf_sim_cert_pem(second, &pem);
 	if (tc_is_ok(r))
 		r = write_data(g, rel, pem.data, pem.len);
 	tc_buf_cleanup(&pem);
@@ -380,7 +380,7 @@ static TC_RESULT other_signer(const struct gen *g, X509 *issuer, EVP_PKEY *issue
 	X509 *cert = NULL;
 	char rel[VF_TDX_SIM_PATH_MAX];
 
-	TC_GUARD_GOTO(r, vf_tdx_sim_key_new(&key), out);
+	TC_GUARD_GOTO(r, vf_sim_key_new("P-256", &key), out);
 	struct vf_tdx_sim_cert_spec spec = { VF_TDX_SIM_CERT_TCB_SIGNER,
 					     "Intel SGX TCB Signing (simulated)",
 					     key,
@@ -411,7 +411,7 @@ static TC_RESULT write_variants(const struct gen *g)
 	X509 *other_root = NULL;
 
 	TC_GUARD_GOTO(r, tampered_tcb_info(g), out);
-	TC_GUARD_GOTO(r, vf_tdx_sim_key_new(&rogue), out);
+	TC_GUARD_GOTO(r, vf_sim_key_new("P-256", &rogue), out);
 	TC_GUARD_GOTO(r, resign(g, "collateral/qe_identity.json", "enclaveIdentity", rogue, V_QE_BAD_SIG), out);
 	TC_GUARD_GOTO(r, write_crl(g, V_PCK_CRL_BAD_SIG, p->platform_ca, rogue, issue, next, NULL), out);
 	TC_GUARD_GOTO(r,
@@ -429,7 +429,7 @@ static TC_RESULT write_variants(const struct gen *g)
 		      out);
 
 	/* Another simulated PKI's root, with the same name as ours. */
-	TC_GUARD_GOTO(r, vf_tdx_sim_key_new(&other_key), out);
+	TC_GUARD_GOTO(r, vf_sim_key_new("P-256", &other_key), out);
 	struct vf_tdx_sim_cert_spec spec = { VF_TDX_SIM_CERT_ROOT,
 					     "Intel SGX Root CA (simulated)",
 					     other_key,
@@ -610,13 +610,13 @@ static TC_RESULT generate(struct gen *g)
 	char path[VF_TDX_SIM_PATH_MAX];
 	struct vf_tdx_sim_quote_opts o;
 
-	TC_GUARD(vf_tdx_sim_mkdir(g->out, 0755));
+	TC_GUARD(vf_sim_mkdir(g->out, 0755));
 	TC_GUARD(out_path(g, "cases", path, sizeof path));
-	TC_GUARD(vf_tdx_sim_mkdir(path, 0755));
+	TC_GUARD(vf_sim_mkdir(path, 0755));
 	TC_GUARD(out_path(g, SIM_DATA, path, sizeof path));
-	TC_GUARD(vf_tdx_sim_mkdir(path, 0755));
+	TC_GUARD(vf_sim_mkdir(path, 0755));
 	TC_GUARD(out_path(g, SIM_DATA "/collateral", path, sizeof path));
-	TC_GUARD(vf_tdx_sim_mkdir(path, 0755));
+	TC_GUARD(vf_sim_mkdir(path, 0755));
 
 	/* The report data every quote carries and the measurements the reference-value cases name. */
 	static const char label[] = "teecert/sim/tdx/cases/report-data";

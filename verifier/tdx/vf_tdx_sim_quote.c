@@ -123,7 +123,7 @@ TC_RESULT vf_tdx_sim_pck_issue(const struct vf_tdx_sim_pki *pki, const struct vf
 		spec.not_after = spec.not_before + VF_TDX_SIM_HOUR; /* ended before the PKI was created */
 	if (o->bad_pck_chain) {
 		/* Names the Platform CA as issuer, signed by a key that is not the Platform CA's. */
-		TC_GUARD(vf_tdx_sim_key_new(&rogue));
+		TC_GUARD(vf_sim_key_new("P-256", &rogue));
 		spec.issuer_key = rogue;
 	}
 	r = vf_tdx_sim_cert_issue(&spec, out);
@@ -211,9 +211,9 @@ static TC_RESULT put_qe_report(struct tc_buf *b, const struct vf_tdx_sim_quote_o
 /* PCK leaf || Platform CA || Root, PEM (certification data type 5). */
 static TC_RESULT put_pck_chain(struct tc_buf *pem, const struct vf_tdx_sim_pki *pki, X509 *pck)
 {
-	TC_GUARD(vf_tdx_sim_cert_pem(pck, pem));
-	TC_GUARD(vf_tdx_sim_cert_pem(pki->platform_ca, pem));
-	return vf_tdx_sim_cert_pem(pki->root, pem);
+	TC_GUARD(vf_sim_cert_pem(pck, pem));
+	TC_GUARD(vf_sim_cert_pem(pki->platform_ca, pem));
+	return vf_sim_cert_pem(pki->root, pem);
 }
 
 /* Signature Data for key type 2: quote signature, attestation key, certification data type 6. */
@@ -293,7 +293,7 @@ TC_RESULT vf_tdx_sim_quote(const struct vf_tdx_sim_pki *pki, const struct vf_tdx
 		TC_ENSURE_GOTO(r, EVP_PKEY_up_ref(pki->ak_key) == 1, out, TC_ERR_CRYPTO, "attestation key");
 		ak = pki->ak_key;
 	} else {
-		TC_GUARD_GOTO(r, vf_tdx_sim_key_new(&ak), out);
+		TC_GUARD_GOTO(r, vf_sim_key_new("P-256", &ak), out);
 	}
 	TC_GUARD_GOTO(r, vf_tdx_sim_pck_issue(pki, o, &pck), out);
 	TC_GUARD_GOTO(r, build(pki, o, ak, pck, &q, &sig, &pem), out);

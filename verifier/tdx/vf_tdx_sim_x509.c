@@ -7,10 +7,8 @@
  * encoded with the same OpenSSL ASN.1 SEQUENCE-ANY machinery and entry numbers vf_tdx_pck.c decodes with.
  * Private keys are written as unencrypted PEM PKCS#8, mode 0600, and the PEM text is zeroed after use.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -22,113 +20,8 @@
 #include "vf_internal.h"
 #include "vf_tdx_sim.h"
 
-#define SIM_KEY_FILE_MAX ((size_t)64 * 1024)
 #define SIM_OID_TEXT_MAX 64
 #define SIM_POINT_LEN (1 + VF_TDX_ECDSA_KEY_LEN) /* uncompressed SEC1 point: 0x04 || x || y */
-
-TC_RESULT vf_tdx_sim_mkdir(const char *path, unsigned mode)
-{
-	struct stat st;
-	if (mkdir(path, (mode_t)mode) == 0)
-		return chmod(path, (mode_t)mode) == 0 ? tc_ok() : tc_fail(TC_ERR_IO, "cannot chmod %s", path);
-	TC_ENSURE(errno == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode), TC_ERR_IO, "cannot create folder %s",
-		  path);
-	return tc_ok();
-}
-
-/* ----------------------------------------------------------------------------------------------- keys */
-
-TC_RESULT vf_tdx_sim_key_new(EVP_PKEY **out)
-{
-	EVP_PKEY *k = EVP_EC_gen("P-256");
-	if (k == NULL)
-		return tc_fail_openssl(TC_ERR_CRYPTO, "P-256 key generation");
-	*out = k;
-	return tc_ok();
-}
-
-TC_RESULT vf_tdx_sim_key_write(const char *path, EVP_PKEY *key)
-{
-	struct tc_result r = tc_ok();
-	char *pem = NULL;
-	BIO *b = BIO_new(BIO_s_mem());
-	TC_ENSURE(b != NULL, TC_ERR_NO_MEMORY, "out of memory");
-	if (PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL) != 1) {
-		r = tc_fail_openssl(TC_ERR_CRYPTO, "PEM PKCS#8 encoding");
-		goto out;
-	}
-	long n = BIO_get_mem_data(b, &pem);
-	TC_ENSURE_GOTO(r, n > 0 && pem != NULL, out, TC_ERR_CRYPTO, "PEM PKCS#8 encoding is empty");
-	r = tc_file_write(path, pem, (size_t)n, 0600);
-	tc_secure_zero(pem, (size_t)n);
-out:
-	BIO_free(b);
-	return r;
-}
-
-TC_RESULT vf_tdx_sim_key_read(const char *path, EVP_PKEY **out)
-{
-	struct tc_result r = tc_ok();
-	struct tc_buf text;
-	BIO *b = NULL;
-	tc_buf_init(&text, SIM_KEY_FILE_MAX);
-	TC_GUARD_GOTO(r, tc_file_read(path, SIM_KEY_FILE_MAX, &text), out);
-	b = BIO_new_mem_buf(text.data, (int)text.len);
-	TC_ENSURE_GOTO(r, b != NULL, out, TC_ERR_NO_MEMORY, "out of memory");
-	EVP_PKEY *k = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
-	if (k == NULL) {
-		r = tc_fail_openssl(TC_ERR_CRYPTO, path);
-		goto out;
-	}
-	*out = k;
-out:
-	BIO_free(b);
-	tc_buf_cleanup(&text); /* zeroes the key text */
-	return r;
-}
-
-TC_RESULT vf_tdx_sim_cert_pem(X509 *cert, struct tc_buf *out)
-{
-	struct tc_result r = tc_ok();
-	char *pem = NULL;
-	BIO *b = BIO_new(BIO_s_mem());
-	TC_ENSURE(b != NULL, TC_ERR_NO_MEMORY, "out of memory");
-	if (PEM_write_bio_X509(b, cert) != 1) {
-		r = tc_fail_openssl(TC_ERR_CRYPTO, "PEM certificate encoding");
-		goto out;
-	}
-	long n = BIO_get_mem_data(b, &pem);
-	TC_ENSURE_GOTO(r, n > 0 && pem != NULL, out, TC_ERR_CRYPTO, "PEM certificate encoding is empty");
-	r = tc_buf_append(out, pem, (size_t)n);
-out:
-	BIO_free(b);
-	return r;
-}
-
-TC_RESULT vf_tdx_sim_cert_read(const char *path, X509 **out)
-{
-	struct tc_result r = tc_ok();
-	struct tc_buf text;
-	tc_buf_init(&text, SIM_KEY_FILE_MAX);
-	TC_GUARD_GOTO(r, tc_file_read(path, SIM_KEY_FILE_MAX, &text), out);
-	r = vf_x509_parse(text.data, text.len, TC_ERR_INVALID_ARGUMENT, out);
-out:
-	tc_buf_cleanup(&text);
-	return r;
-}
-
-TC_RESULT vf_tdx_sim_serial(ASN1_INTEGER **out)
-{
-	uint8_t raw[VF_TDX_SIM_SERIAL_LEN];
-	TC_GUARD(tc_random_bytes(raw, sizeof raw));
-	raw[0] = (uint8_t)((raw[0] & 0x7f) | 0x40); /* positive, full length */
-	BIGNUM *bn = BN_bin2bn(raw, sizeof raw, NULL);
-	ASN1_INTEGER *i = bn != NULL ? BN_to_ASN1_INTEGER(bn, NULL) : NULL;
-	BN_free(bn);
-	TC_ENSURE(i != NULL, TC_ERR_NO_MEMORY, "out of memory");
-	*out = i;
-	return tc_ok();
-}
 
 /* ------------------------------------------------------------------------------------ SGX extension */
 
@@ -260,121 +153,69 @@ out:
 
 /* ------------------------------------------------------------------------------------- certificates */
 
-static TC_RESULT add_conf_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
-{
-	X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, ctx, nid, value);
-	bool ok = e != NULL && X509_add_ext(x, e, -1) == 1;
-	X509_EXTENSION_free(e);
-	if (!ok)
-		return tc_fail_openssl(TC_ERR_CRYPTO, value);
-	return tc_ok();
-}
-
 static TC_RESULT add_sgx_ext(X509 *x, const struct vf_tdx_sim_sgx *sgx)
 {
-	struct tc_result r = tc_ok();
 	struct tc_buf der;
-	ASN1_OBJECT *oid = OBJ_txt2obj(VF_TDX_SGX_EXT_OID, 1);
-	ASN1_OCTET_STRING *value = ASN1_OCTET_STRING_new();
-	X509_EXTENSION *e = NULL;
 	tc_buf_init(&der, TC_BUF_DEFAULT_MAX);
-	TC_ENSURE_GOTO(r, oid != NULL && value != NULL, out, TC_ERR_NO_MEMORY, "out of memory");
-	TC_GUARD_GOTO(r, vf_tdx_sim_sgx_ext_der(sgx, &der), out);
-	if (ASN1_OCTET_STRING_set(value, der.data, (int)der.len) != 1 ||
-	    (e = X509_EXTENSION_create_by_OBJ(NULL, oid, 0, value)) == NULL || X509_add_ext(x, e, -1) != 1)
-		r = tc_fail_openssl(TC_ERR_CRYPTO, "adding the SGX extensions");
-out:
-	X509_EXTENSION_free(e);
-	ASN1_OCTET_STRING_free(value);
-	ASN1_OBJECT_free(oid);
+	struct tc_result r = vf_tdx_sim_sgx_ext_der(sgx, &der);
+	if (tc_is_ok(r))
+		r = vf_sim_ext_der(x, VF_TDX_SGX_EXT_OID, der.data, der.len);
 	tc_buf_cleanup(&der);
 	return r;
 }
 
-static TC_RESULT set_name(X509_NAME *name, const char *cn)
+static TC_RESULT cert_fill(const struct vf_tdx_sim_cert_spec *s, X509_NAME *name, X509 **out)
 {
-	static const struct {
-		const char *field, *value;
-	} rdns[] = {
-		{ "O", "teecert simulated Intel Corporation" }, { "L", "Santa Clara" }, { "ST", "CA" }, { "C", "US" }
-	};
-	TC_ENSURE(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0) == 1,
-		  TC_ERR_CRYPTO, "subject CN");
-	for (size_t i = 0; i < sizeof rdns / sizeof rdns[0]; i++)
-		TC_ENSURE(X509_NAME_add_entry_by_txt(name, rdns[i].field, MBSTRING_UTF8,
-						     (const unsigned char *)rdns[i].value, -1, -1, 0) == 1,
-			  TC_ERR_CRYPTO, "subject %s", rdns[i].field);
-	return tc_ok();
-}
-
-static TC_RESULT set_time(ASN1_TIME *field, int64_t t)
-{
-	TC_ENSURE(ASN1_TIME_set(field, (time_t)t) != NULL, TC_ERR_CRYPTO, "certificate time %lld", (long long)t);
-	return tc_ok();
-}
-
-static TC_RESULT cert_fill(const struct vf_tdx_sim_cert_spec *s, X509 *x)
-{
-	X509V3_CTX ctx;
-	ASN1_INTEGER *serial = NULL;
-	X509_NAME *name = X509_NAME_new();
-	struct tc_result r = tc_ok();
-
-	TC_ENSURE(name != NULL, TC_ERR_NO_MEMORY, "out of memory");
-	TC_GUARD_GOTO(r, set_name(name, s->cn), out);
-	if (s->serial == NULL)
-		TC_GUARD_GOTO(r, vf_tdx_sim_serial(&serial), out);
-	TC_ENSURE_GOTO(r,
-		       X509_set_version(x, X509_VERSION_3) == 1 &&
-			       X509_set_serialNumber(x, s->serial != NULL ? (ASN1_INTEGER *)s->serial : serial) == 1 &&
-			       X509_set_subject_name(x, name) == 1 &&
-			       X509_set_issuer_name(x, s->issuer != NULL ? X509_get_subject_name(s->issuer) : name) ==
-				       1 &&
-			       X509_set_pubkey(x, s->key) == 1,
-		       out, TC_ERR_CRYPTO, "certificate fields");
-	TC_GUARD_GOTO(r, set_time(X509_getm_notBefore(x), s->not_before), out);
-	TC_GUARD_GOTO(r, set_time(X509_getm_notAfter(x), s->not_after), out);
-
-	X509V3_set_ctx(&ctx, s->issuer != NULL ? s->issuer : x, x, NULL, NULL, 0);
 	bool ca = s->kind == VF_TDX_SIM_CERT_ROOT || s->kind == VF_TDX_SIM_CERT_CA;
-	TC_GUARD_GOTO(r, add_conf_ext(x, &ctx, NID_subject_key_identifier, "hash"), out);
-	TC_GUARD_GOTO(r, add_conf_ext(x, &ctx, NID_authority_key_identifier, "keyid:always"), out);
-	TC_GUARD_GOTO(r,
-		      add_conf_ext(x, &ctx, NID_basic_constraints,
-				   s->kind == VF_TDX_SIM_CERT_ROOT ? "critical,CA:TRUE,pathlen:1" :
-				   ca                              ? "critical,CA:TRUE,pathlen:0" :
-								     "critical,CA:FALSE"),
-		      out);
-	TC_GUARD_GOTO(r,
-		      add_conf_ext(x, &ctx, NID_key_usage,
-				   ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature,nonRepudiation"),
-		      out);
-	if (s->kind == VF_TDX_SIM_CERT_PCK) {
-		TC_ENSURE_GOTO(r, s->sgx != NULL, out, TC_ERR_INVALID_ARGUMENT,
-			       "a PCK certificate needs SGX extensions");
+	const struct vf_sim_ext exts[] = {
+		{ NID_subject_key_identifier, "hash" },
+		{ NID_authority_key_identifier, "keyid:always" },
+		{ NID_basic_constraints, s->kind == VF_TDX_SIM_CERT_ROOT ? "critical,CA:TRUE,pathlen:1" :
+					 ca                              ? "critical,CA:TRUE,pathlen:0" :
+									   "critical,CA:FALSE" },
+		{ NID_key_usage, ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature,nonRepudiation" },
+	};
+	const struct vf_sim_cert_spec spec = { .subject = name,
+					       .issuer = s->issuer,
+					       .serial = s->serial,
+					       .serial_len = VF_TDX_SIM_SERIAL_LEN,
+					       .not_before = s->not_before,
+					       .not_after = s->not_after,
+					       .key = s->key,
+					       .exts = exts,
+					       .n_exts = sizeof exts / sizeof exts[0],
+					       .simulated_root = s->kind == VF_TDX_SIM_CERT_ROOT };
+	struct tc_result r = tc_ok();
+	X509 *x = NULL;
+
+	TC_ENSURE(s->kind != VF_TDX_SIM_CERT_PCK || s->sgx != NULL, TC_ERR_INVALID_ARGUMENT,
+		  "a PCK certificate needs SGX extensions");
+	TC_GUARD(vf_sim_cert_new(&spec, &x));
+	if (s->kind == VF_TDX_SIM_CERT_PCK)
 		TC_GUARD_GOTO(r, add_sgx_ext(x, s->sgx), out);
-	}
-	if (s->kind == VF_TDX_SIM_CERT_ROOT)
-		TC_GUARD_GOTO(r, vf_x509_mark_simulated(x), out);
-	if (X509_sign(x, s->issuer_key, EVP_sha256()) <= 0)
+	if (X509_sign(x, s->issuer_key, EVP_sha256()) <= 0) {
 		r = tc_fail_openssl(TC_ERR_CRYPTO, "signing the certificate");
+		goto out;
+	}
+	*out = x;
+	x = NULL;
 out:
-	ASN1_INTEGER_free(serial);
-	X509_NAME_free(name);
+	X509_free(x);
 	return r;
 }
 
 TC_RESULT vf_tdx_sim_cert_issue(const struct vf_tdx_sim_cert_spec *s, X509 **out)
 {
-	X509 *x = X509_new();
-	TC_ENSURE(x != NULL, TC_ERR_NO_MEMORY, "out of memory");
-	struct tc_result r = cert_fill(s, x);
-	if (!tc_is_ok(r)) {
-		X509_free(x);
-		return r;
-	}
-	*out = x;
-	return tc_ok();
+	const struct vf_sim_rdn rdns[] = { { "CN", s->cn },
+					   { "O", "teecert simulated Intel Corporation" },
+					   { "L", "Santa Clara" },
+					   { "ST", "CA" },
+					   { "C", "US" } };
+	X509_NAME *name = NULL;
+	TC_GUARD(vf_sim_name(rdns, sizeof rdns / sizeof rdns[0], &name));
+	struct tc_result r = cert_fill(s, name, out);
+	X509_NAME_free(name);
+	return r;
 }
 
 /* ------------------------------------------------------------------------------------------------ CRLs */
@@ -518,14 +359,14 @@ static TC_RESULT load_key(const struct vf_tdx_sim_pki *pki, const char *rel, EVP
 {
 	char path[VF_TDX_SIM_PATH_MAX];
 	TC_GUARD(load_path(pki, rel, path, sizeof path));
-	return vf_tdx_sim_key_read(path, out);
+	return vf_sim_key_read(path, EVP_PKEY_NONE, out);
 }
 
 static TC_RESULT load_cert(const struct vf_tdx_sim_pki *pki, const char *rel, X509 **out)
 {
 	char path[VF_TDX_SIM_PATH_MAX];
 	TC_GUARD(load_path(pki, rel, path, sizeof path));
-	return vf_tdx_sim_cert_read(path, out);
+	return vf_sim_cert_read(path, out);
 }
 
 /* pki.json: created_at and the revoked PCK serial (hex). */
