@@ -112,6 +112,7 @@ struct api_config {
 	struct api_ca *ca;          /* teecert-ca serve: the issuing CA (api_ca_*.c), NULL otherwise */
 	const uint8_t *admin_token; /* bearer token of API_AUTH_ADMIN routes (NULL: admin routes answer 401) */
 	size_t admin_token_len;
+	struct api_admission *admission; /* teecert-verifier: admission inputs (api_admission_load), NULL: none */
 };
 
 /* Defaults for everything; the caller sets service, listen_host/port and dsn or pool. */
@@ -163,6 +164,29 @@ TC_RESULT api_reply_data(struct api_request *req, unsigned status, const char *c
 			 size_t len);
 /* Reply with the error shape for CODE: status and hint from tc_errors.def, DETAIL (may be NULL or ""). */
 TC_RESULT api_reply_error(struct api_request *req, enum tc_code code, const char *detail);
+
+/* ----------------------------------------------------------------------------------------- admission */
+
+/*
+ * Admission decisions of teecert-verifier (api/api_admission*.c, docs/admission.md): POST
+ * /v1/admission/peer verifies a presented chain to the trust root, checks revocation and the recorded
+ * appraisal against the current policy and reports anchoring; the verdict is a compact JWS ES256 made with
+ * the signing key, whose public JWK GET /v1/verdict-key publishes. The verifier holds no CA key.
+ */
+struct api_admission;
+
+struct api_admission_options {
+	const char *trust_root_file;  /* PEM: the root certificate(s) chains must reach */
+	const char *policy_file;      /* JSON: a vf policy plus "require_anchored" (bool); NULL: defaults */
+	const char *signing_key_file; /* PEM: P-256 private key of the verdicts */
+	int64_t verdict_ttl_s;        /* 0: API_ADMISSION_TTL_DEFAULT_S */
+	int64_t fixed_now;            /* tests only: verification time (0: the clock) */
+};
+
+#define API_ADMISSION_TTL_DEFAULT_S 300
+
+TC_RESULT api_admission_load(const struct api_admission_options *o, struct api_admission **out);
+void api_admission_free(struct api_admission **a);
 
 /* --------------------------------------------------------------------------------------- service mains */
 

@@ -231,6 +231,10 @@ static TC_RESULT record_rows(struct db_conn *conn, const struct api_ca_record *r
 	snprintf(e.kind, sizeof(e.kind), "%s", ca_role_name(rec->role));
 	TC_GUARD_GOTO(r, appraisal_digest(out->appraisal_json, e.appraisal_digest), out);
 	e.has_appraisal_digest = true;
+	if (rec->workload_info_hash) {
+		e.has_workload_info_hash = true;
+		memcpy(e.workload_info_hash, rec->workload_info_hash, 32);
+	}
 	e.time = rec->now;
 	TC_GUARD_GOTO(r, db_log_append(conn, &e, &seq, NULL), out);
 	TC_ENSURE_GOTO(r, seq == expect_seq, out, TC_ERR_DB_CONFLICT, "log grew during issuance; retry");
@@ -255,6 +259,12 @@ static TC_RESULT record_rows(struct db_conn *conn, const struct api_ca_record *r
 	api_ca_sha256(rec->csr->spki.data, rec->csr->spki.len, c.spki_sha256);
 	c.hardware_id = hwid[0] ? hwid : NULL;
 	c.log_seq = seq;
+	if (rec->workload_info_hash) {
+		c.has_workload_info_hash = true;
+		memcpy(c.workload_info_hash, rec->workload_info_hash, 32);
+	}
+	c.parent_cvm_serial = rec->parent_cvm_serial;
+	c.parent_cvm_serial_len = rec->parent_cvm_serial_len;
 	TC_GUARD_GOTO(r, db_cert_insert(conn, &c), out);
 
 	if (rec->appraisal && rec->n_evidence > 0) {
@@ -287,6 +297,9 @@ TC_RESULT api_ca_record(struct db_conn *conn, const struct api_ca_record *rec, s
 	req.appraisal = rec->appraisal;
 	req.evidence = rec->evidence;
 	req.n_evidence = rec->n_evidence;
+	req.workload_info_hash = rec->workload_info_hash;
+	req.cvm_cert_der = rec->cvm_cert_der;
+	req.cvm_cert_len = rec->cvm_cert_len;
 	req.has_log_seq = rec->issuer->log_id != NULL;
 	req.log_seq = size;
 	req.now = rec->now;

@@ -2,7 +2,13 @@
  * api_certificates.c — POST /v1/certificates: issue a CVM certificate after appraising the evidence bound
  * to the CSR key and a challenge (DESIGN.md "Evidence binding", docs/ca-service.md).
  *
- *   {"kind": "cvm", "csr": PEM, "nonce": 64 hex, "evidence": {"tee": "tdx", "quote": base64}}
+ *   {"kind": "cvm", "csr": PEM, "nonce": 64 hex, "evidence": {"tee": "tdx", "quote": base64}
+ *                                                  | {"tee": "snp", "report": base64, "vcek"|"vlek": base64},
+ *    "gpu_evidence": [{"spdm": base64, "cert_chain": PEM}, ...]}   (optional, NVIDIA H100 per GPU)
+ *
+ * The CPU evidence is appraised with report_data bound to the CSR key and nonce; the GPUs, when present, with
+ * expected_nonce = vf_binding_gpu_nonce(SPKI, nonce). Both must be accepted; the certificate carries one
+ * appraisal (CPU then GPU devices, evidence digest over every item in order, every collateral digest).
  *
  * parse (field spec, CSR intake) -> one transaction: Idempotency-Key lookup, consume the nonce, appraise with
  * the expected report_data = vf_binding_report_data(SPKI, nonce) (nonce_mismatch otherwise), issue (profile
@@ -11,15 +17,71 @@
  */
 #include <string.h>
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
 #include "api_internal.h"
 
 #define API_CERT_QUOTE_MAX ((size_t)64 * 1024)
+#define API_CERT_VCEK_MAX ((size_t)16 * 1024)
+#define API_CERT_GPUS_MAX 8
+#define API_CERT_SPDM_MAX ((size_t)16 * 1024)
+#define API_CERT_CHAIN_MAX ((size_t)32 * 1024)
+
+/* The evidence of one request (decoded bytes, owned). */
+struct cert_evidence {
+	enum vf_tee tee;
+	struct tc_buf cpu;         /* TDX quote or SNP report */
+	struct tc_buf endorsement; /* SNP VCEK or VLEK, empty for TDX */
+	bool is_vlek;
+	size_t n_gpus;
+	struct tc_buf spdm[API_CERT_GPUS_MAX];
+	const char *chain[API_CERT_GPUS_MAX]; /* PEM, borrowed from the body */
+};
+
+static const char *const gpu_spdm_roles[API_CERT_GPUS_MAX] = { "gpu0.spdm", "gpu1.spdm", "gpu2.spdm", "gpu3.spdm",
+							       "gpu4.spdm", "gpu5.spdm", "gpu6.spdm", "gpu7.spdm" };
+static const char *const gpu_chain_roles[API_CERT_GPUS_MAX] = { "gpu0.cert_chain", "gpu1.cert_chain",
+								"gpu2.cert_chain", "gpu3.cert_chain",
+								"gpu4.cert_chain", "gpu5.cert_chain",
+								"gpu6.cert_chain", "gpu7.cert_chain" };
+
+static void cert_evidence_init(struct cert_evidence *e)
+{
+	memset(e, 0, sizeof(*e));
+	tc_buf_init(&e->cpu, API_CERT_QUOTE_MAX);
+	tc_buf_init(&e->endorsement, API_CERT_VCEK_MAX);
+	for (size_t i = 0; i < API_CERT_GPUS_MAX; i++)
+		tc_buf_init(&e->spdm[i], API_CERT_SPDM_MAX);
+}
+
+static void cert_evidence_cleanup(struct cert_evidence *e)
+{
+	tc_buf_cleanup(&e->cpu);
+	tc_buf_cleanup(&e->endorsement);
+	for (size_t i = 0; i < API_CERT_GPUS_MAX; i++)
+		tc_buf_cleanup(&e->spdm[i]);
+}
+
+/* kind workload: the CVM certificate it is bound to (checked before the transaction, status inside it). */
+struct cvm_parent {
+	struct tc_buf der;
+	struct ca_cert_info info; /* borrows der */
+	uint8_t serial[DB_CA_SERIAL_MAX];
+	size_t serial_len;
+	uint8_t sha256[32];
+};
 
 struct cert_txn {
 	struct api_ca *ca;
 	const struct ca_csr *csr;
 	uint8_t nonce[VF_BINDING_NONCE_LEN];
-	const struct tc_buf *quote;
+	const struct cert_evidence *ev;
+	enum ca_role role;                 /* cvm or workload */
+	const uint8_t *workload_info_hash; /* workload only */
+	const struct cvm_parent *parent;   /* workload only */
 	const char *idem_key;
 	uint8_t request_hash[32];
 	int64_t now;
@@ -29,7 +91,8 @@ struct cert_txn {
 	json_t *response; /* owned */
 };
 
-static TC_RESULT response_build(const struct api_ca *ca, const struct api_ca_recorded *rec, json_t **out)
+static TC_RESULT response_build(const struct api_ca *ca, enum ca_role role, const struct api_ca_recorded *rec,
+			      json_t **out)
 {
 	char nb[TC_TIME_RFC3339_LEN], na[TC_TIME_RFC3339_LEN];
 	json_t *chain = json_array();
@@ -40,7 +103,7 @@ static TC_RESULT response_build(const struct api_ca *ca, const struct api_ca_rec
 	TC_GUARD(tc_time_format(rec->issued.not_after, na));
 	*out = json_pack("{s:s%, s:o, s:s, s:s, s:O, s:I, s:s, s:s, s:s}", "certificate",
 			 (const char *)rec->issued.pem.data, rec->issued.pem.len, "chain", chain, "serial",
-			 rec->issued.serial_hex, "kind", "cvm", "appraisal", rec->appraisal_json, "log_index",
+			 rec->issued.serial_hex, "kind", ca_role_name(role), "appraisal", rec->appraisal_json, "log_index",
 			 (json_int_t)rec->log_seq, "not_before", nb, "not_after", na, "ca", ca->row.name);
 	TC_ENSURE(*out, TC_ERR_NO_MEMORY, "response");
 	return tc_ok();
@@ -72,12 +135,238 @@ static TC_RESULT idem_check(struct db_conn *conn, struct cert_txn *t, bool *repl
 	return r;
 }
 
+/* The CA's collateral and anchors into IN (borrowed). */
+static void inputs_fill(const struct api_ca *ca, struct vf_input *in)
+{
+	memcpy(in->collateral, ca->inputs.collateral, ca->inputs.n_collateral * sizeof(in->collateral[0]));
+	in->n_collateral = ca->inputs.n_collateral;
+	memcpy(in->anchors, ca->inputs.anchors, ca->inputs.n_anchors * sizeof(in->anchors[0]));
+	in->n_anchors = ca->inputs.n_anchors;
+}
+
+/* vf_core's evidence digest over the combined list: role NUL, length (8 bytes BE), bytes per item. */
+static TC_RESULT evidence_digest(const struct vf_item *items, size_t n, uint8_t out[32])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned int len = 0;
+	bool ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
+
+	for (size_t i = 0; ok && i < n; i++) {
+		uint8_t len_be[8];
+
+		for (int k = 0; k < 8; k++)
+			len_be[k] = (uint8_t)((uint64_t)items[i].len >> (56 - 8 * k));
+		ok = EVP_DigestUpdate(ctx, items[i].role, strlen(items[i].role) + 1) == 1 &&
+		     EVP_DigestUpdate(ctx, len_be, sizeof(len_be)) == 1 &&
+		     EVP_DigestUpdate(ctx, items[i].data, items[i].len) == 1;
+	}
+	ok = ok && EVP_DigestFinal_ex(ctx, out, &len) == 1;
+	EVP_MD_CTX_free(ctx);
+	return ok ? tc_ok() : tc_fail_openssl(TC_ERR_CRYPTO, "evidence digest");
+}
+
+/* Move GPU's devices and collateral digests into A (one appraisal for the certificate). */
+static TC_RESULT appraisal_merge(struct vf_appraisal *a, struct vf_appraisal *gpu)
+{
+	for (size_t i = 0; i < gpu->n_devices; i++) {
+		struct vf_device *src = &gpu->devices[i];
+		struct vf_device *d = vf_appraisal_add_device(a, src->id, src->tee);
+
+		TC_ENSURE(d, TC_ERR_INTERNAL, "too many devices in one appraisal");
+		d->simulated = src->simulated;
+		d->tcb_status = src->tcb_status;
+		d->has_tcb_status = src->has_tcb_status;
+		json_decref(d->advisory_ids);
+		json_decref(d->claims);
+		d->advisory_ids = src->advisory_ids;
+		d->claims = src->claims;
+		src->advisory_ids = NULL;
+		src->claims = NULL;
+	}
+	for (size_t i = 0; i < gpu->n_collateral; i++) {
+		bool seen = false;
+
+		for (size_t k = 0; k < a->n_collateral && !seen; k++)
+			seen = strcmp(a->collateral[k].role, gpu->collateral[i].role) == 0 &&
+			       memcmp(a->collateral[k].sha256, gpu->collateral[i].sha256, 32) == 0;
+		if (seen)
+			continue;
+		TC_ENSURE(a->n_collateral < VF_MAX_ITEMS, TC_ERR_INTERNAL, "too many collateral digests");
+		a->collateral[a->n_collateral++] = gpu->collateral[i];
+	}
+	return tc_ok();
+}
+
+/*
+ * Appraise the CPU evidence (report_data bound to the CSR key and nonce), then the GPUs (expected_nonce =
+ * gpu_nonce of the same key and nonce); any rejection fails with its code. ALL gets every evidence item in
+ * order (borrowed), OUT the merged appraisal (caller cleans up).
+ */
+static TC_RESULT appraise_all(const struct api_ca *ca, const struct cert_txn *t, struct vf_item *all, size_t *n_all,
+			      struct vf_appraisal *out)
+{
+	const struct cert_evidence *ev = t->ev;
+	struct vf_input in = { .tee = ev->tee };
+	struct vf_policy policy = ca->inputs.policy; /* shallow copy: json members stay owned by the CA */
+	struct vf_appraisal a, g;
+	struct tc_result r;
+	size_t n = 0;
+
+	if (ca->network == CA_NETWORK_TRUSTED)
+		policy.allow_simulated = false;
+	if (ev->tee == VF_TEE_TDX) {
+		all[n++] = (struct vf_item){ .role = "tdx_quote", .data = ev->cpu.data, .len = ev->cpu.len };
+	} else {
+		all[n++] = (struct vf_item){ .role = "snp_report", .data = ev->cpu.data, .len = ev->cpu.len };
+		all[n++] = (struct vf_item){ .role = ev->is_vlek ? "vlek" : "vcek", .data = ev->endorsement.data,
+					     .len = ev->endorsement.len };
+	}
+	memcpy(in.evidence, all, n * sizeof(all[0]));
+	in.n_evidence = n;
+	inputs_fill(ca, &in);
+	policy.has_expected_report_data = true;
+	TC_GUARD(vf_binding_report_data(t->csr->spki.data, t->csr->spki.len, t->nonce, t->workload_info_hash,
+					policy.expected_report_data));
+	TC_GUARD(vf_appraise(&in, &policy, t->now, &a));
+	if (!a.accepted) {
+		r = tc_fail(a.failure, "appraisal rejected: %s", a.detail);
+		vf_appraisal_cleanup(&a);
+		return r;
+	}
+	if (ev->n_gpus > 0) {
+		struct vf_input gin = { .tee = VF_TEE_NVIDIA };
+		struct vf_policy gpol = policy;
+
+		for (size_t i = 0; i < ev->n_gpus; i++) {
+			gin.evidence[gin.n_evidence++] = (struct vf_item){ .role = gpu_spdm_roles[i],
+									   .data = ev->spdm[i].data,
+									   .len = ev->spdm[i].len };
+			gin.evidence[gin.n_evidence++] = (struct vf_item){ .role = gpu_chain_roles[i],
+									   .data = (const uint8_t *)ev->chain[i],
+									   .len = strlen(ev->chain[i]) };
+		}
+		inputs_fill(ca, &gin);
+		gpol.has_expected_report_data = false;
+		gpol.has_expected_nonce = true;
+		r = vf_binding_gpu_nonce(t->csr->spki.data, t->csr->spki.len, t->nonce, gpol.expected_nonce);
+		if (tc_is_ok(r))
+			r = vf_appraise(&gin, &gpol, t->now, &g);
+		if (!tc_is_ok(r)) {
+			vf_appraisal_cleanup(&a);
+			return r;
+		}
+		if (!g.accepted)
+			r = tc_fail(g.failure, "GPU appraisal rejected: %s", g.detail);
+		if (tc_is_ok(r))
+			r = appraisal_merge(&a, &g);
+		vf_appraisal_cleanup(&g);
+		memcpy(all + n, gin.evidence, gin.n_evidence * sizeof(all[0]));
+		n += gin.n_evidence;
+		if (tc_is_ok(r))
+			r = evidence_digest(all, n, a.evidence_digest);
+		if (!tc_is_ok(r)) {
+			vf_appraisal_cleanup(&a);
+			return r;
+		}
+	}
+	*n_all = n;
+	*out = a;
+	return tc_ok();
+}
+
+/*
+ * The CVM certificate of a workload request: PEM, signed by this CA's key, role cvm (our .4 extension), valid
+ * NOW. Its extensions (hardware identity) are trusted only after the signature check.
+ */
+static TC_RESULT cvm_parent_load(const struct api_ca *ca, const char *pem, int64_t now, struct cvm_parent *p)
+{
+	BIO *bio = BIO_new_mem_buf(pem, (int)strlen(pem));
+	X509 *x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL, *issuer = NULL;
+	const unsigned char *ip = ca->cert_der.data;
+	unsigned char *der = NULL;
+	int n = x ? i2d_X509(x, &der) : -1;
+	const ASN1_INTEGER *sn;
+	time_t t = (time_t)now;
+	struct tc_result r = tc_ok();
+
+	BIO_free(bio);
+	if (n <= 0) {
+		r = tc_fail_openssl(TC_ERR_CVM_CERT_INVALID, "cvm_certificate is not a PEM certificate");
+		goto out;
+	}
+	TC_GUARD_GOTO(r, tc_buf_append(&p->der, der, (size_t)n), out);
+	issuer = d2i_X509(NULL, &ip, (long)ca->cert_der.len);
+	TC_ENSURE_GOTO(r, issuer, out, TC_ERR_INTERNAL, "CA certificate DER");
+	TC_ENSURE_GOTO(r, X509_check_issued(issuer, x) == X509_V_OK && X509_verify(x, X509_get0_pubkey(issuer)) == 1,
+		       out, TC_ERR_CVM_CERT_INVALID, "the CVM certificate was not issued by this CA");
+	TC_ENSURE_GOTO(r, X509_cmp_time(X509_get0_notBefore(x), &t) < 0 && X509_cmp_time(X509_get0_notAfter(x), &t) > 0,
+		       out, TC_ERR_CVM_CERT_INVALID, "the CVM certificate is not valid now");
+	TC_GUARD_GOTO(r, ca_cert_info_parse(p->der.data, p->der.len, &p->info), out);
+	TC_ENSURE_GOTO(r, p->info.has_role && p->info.role.role == CA_ROLE_CVM && p->info.has_hwid, out,
+		       TC_ERR_CVM_CERT_INVALID, "the bound certificate is not a cvm certificate with a hardware identity");
+	sn = X509_get0_serialNumber(x);
+	TC_ENSURE_GOTO(r, ASN1_STRING_length(sn) > 0 && (size_t)ASN1_STRING_length(sn) <= sizeof(p->serial), out,
+		       TC_ERR_CVM_CERT_INVALID, "the CVM certificate serial is not one of ours");
+	p->serial_len = (size_t)ASN1_STRING_length(sn);
+	memcpy(p->serial, ASN1_STRING_get0_data(sn), p->serial_len);
+	api_ca_sha256(p->der.data, p->der.len, p->sha256);
+out:
+	tc_openssl_clear();
+	OPENSSL_free(der);
+	X509_free(x);
+	X509_free(issuer);
+	return r;
+}
+
+/* Inside the transaction: the CVM certificate is the one this CA stored (same bytes) and is not revoked. */
+static TC_RESULT cvm_parent_status(struct db_conn *conn, const struct api_ca *ca, const struct cvm_parent *p)
+{
+	struct db_cert_status st;
+	bool found = false;
+
+	TC_GUARD(db_cert_status(conn, p->serial, p->serial_len, false, &st, &found));
+	TC_ENSURE(found && st.ca == ca->row.id && strcmp(st.kind, "cvm") == 0 && tc_ct_equal(st.sha256, p->sha256, 32),
+		  TC_ERR_CVM_CERT_INVALID, "the CVM certificate is not a cvm certificate recorded by this CA");
+	TC_ENSURE(!st.revoked, TC_ERR_CERT_REVOKED, "the CVM certificate is revoked");
+	return tc_ok();
+}
+
+static bool hwid_same(const struct ca_ext_hwid_device *a, const struct ca_ext_hwid_device *b)
+{
+	if (a->tee != b->tee)
+		return false;
+	if (a->has_ppid && b->has_ppid) /* TDX: FMSPC + PPID of the platform */
+		return a->has_fmspc == b->has_fmspc && memcmp(a->ppid, b->ppid, CA_PPID_LEN) == 0 &&
+		       (!a->has_fmspc || memcmp(a->fmspc, b->fmspc, CA_FMSPC_LEN) == 0);
+	if (a->chip_id_len > 0) /* SNP: CHIP_ID */
+		return a->chip_id_len == b->chip_id_len && memcmp(a->chip_id, b->chip_id, a->chip_id_len) == 0;
+	return false;
+}
+
+/* The workload evidence comes from the CPU the CVM certificate names (DESIGN.md "Certificates"). */
+static TC_RESULT hardware_match(const struct vf_appraisal *a, const struct ca_ext_hwid *cvm)
+{
+	struct ca_ext_hwid hw;
+	const struct ca_ext_hwid_device *mine = NULL, *theirs = NULL;
+
+	TC_GUARD(ca_ext_hwid_from_vf(a, &hw));
+	for (size_t i = 0; i < hw.n_devices; i++)
+		if (strcmp(hw.devices[i].id, "cpu0") == 0)
+			mine = &hw.devices[i];
+	for (size_t i = 0; i < cvm->n_devices; i++)
+		if (strcmp(cvm->devices[i].id, "cpu0") == 0)
+			theirs = &cvm->devices[i];
+	TC_ENSURE(mine && theirs && hwid_same(mine, theirs), TC_ERR_HARDWARE_MISMATCH,
+		  "the workload evidence's CPU identity differs from the CVM certificate's");
+	return tc_ok();
+}
+
 static struct tc_result cert_txn_run(struct db_conn *conn, void *arg)
 {
 	struct cert_txn *t = arg;
 	struct api_ca *ca = t->ca;
-	struct vf_input in = { .tee = VF_TEE_TDX };
-	struct vf_policy policy = ca->inputs.policy; /* shallow copy: json members stay owned by the CA */
+	struct vf_item all[VF_MAX_ITEMS];
+	size_t n_all = 0;
 	struct vf_appraisal a;
 	struct api_ca_recorded rec = { 0 };
 	struct tc_result r;
@@ -92,40 +381,38 @@ static struct tc_result cert_txn_run(struct db_conn *conn, void *arg)
 		return tc_ok();
 	}
 	TC_GUARD(db_challenge_consume(conn, t->nonce));
+	if (t->parent)
+		TC_GUARD(cvm_parent_status(conn, t->ca, t->parent));
 
-	in.evidence[0] = (struct vf_item){ .role = "tdx_quote", .data = t->quote->data, .len = t->quote->len };
-	in.n_evidence = 1;
-	memcpy(in.collateral, ca->inputs.collateral, ca->inputs.n_collateral * sizeof(in.collateral[0]));
-	in.n_collateral = ca->inputs.n_collateral;
-	memcpy(in.anchors, ca->inputs.anchors, ca->inputs.n_anchors * sizeof(in.anchors[0]));
-	in.n_anchors = ca->inputs.n_anchors;
-	policy.has_expected_report_data = true;
-	TC_GUARD(vf_binding_report_data(t->csr->spki.data, t->csr->spki.len, t->nonce, NULL,
-					policy.expected_report_data));
-	if (ca->network == CA_NETWORK_TRUSTED)
-		policy.allow_simulated = false;
-	TC_GUARD(vf_appraise(&in, &policy, t->now, &a));
-	if (!a.accepted) {
-		r = tc_fail(a.failure, "appraisal rejected: %s", a.detail);
-		vf_appraisal_cleanup(&a);
-		return r;
+	TC_GUARD(appraise_all(ca, t, all, &n_all, &a));
+	if (t->parent) {
+		r = hardware_match(&a, &t->parent->info.hwid);
+		if (!tc_is_ok(r)) {
+			vf_appraisal_cleanup(&a);
+			return r;
+		}
 	}
 	struct api_ca_record spec = {
 		.issuer = &ca->issuer,
 		.issuer_subject = ca->subject,
 		.ca_id = ca->row.id,
 		.csr = t->csr,
-		.role = CA_ROLE_CVM,
-		.validity_s = API_CA_CVM_VALIDITY_S,
+		.role = t->role,
+		.validity_s = t->role == CA_ROLE_CVM ? API_CA_CVM_VALIDITY_S : 0,
 		.appraisal = &a,
-		.evidence = in.evidence,
-		.n_evidence = in.n_evidence,
+		.evidence = all,
+		.n_evidence = n_all,
 		.now = t->now,
+		.workload_info_hash = t->workload_info_hash,
+		.cvm_cert_der = t->parent ? t->parent->der.data : NULL,
+		.cvm_cert_len = t->parent ? t->parent->der.len : 0,
+		.parent_cvm_serial = t->parent ? t->parent->serial : NULL,
+		.parent_cvm_serial_len = t->parent ? t->parent->serial_len : 0,
 	};
 	r = api_ca_record(conn, &spec, &rec);
 	vf_appraisal_cleanup(&a);
 	TC_GUARD(r);
-	r = response_build(ca, &rec, &t->response);
+	r = response_build(ca, t->role, &rec, &t->response);
 	api_ca_recorded_cleanup(&rec);
 	TC_GUARD(r);
 	t->status = 201;
@@ -143,30 +430,87 @@ static struct tc_result cert_txn_run(struct db_conn *conn, void *arg)
 	return r;
 }
 
+/* evidence: {"tee": "tdx", "quote"} or {"tee": "snp", "report", "vcek" | "vlek"}. */
+static TC_RESULT evidence_parse(const json_t *evidence, struct cert_evidence *ev)
+{
+	const char *tee = NULL;
+	bool has_vcek = false, has_vlek = false;
+	const struct tc_json_field head[] = {
+		{ .name = "tee", .kind = TC_JSON_STRING, .required = true, .out = &tee, .max_len = 16 },
+	};
+	const struct tc_json_field tdx[] = {
+		{ .name = "tee", .kind = TC_JSON_STRING, .required = true, .out = &tee, .max_len = 16 },
+		{ .name = "quote", .kind = TC_JSON_BASE64, .required = true, .out = &ev->cpu, .max_len = API_CERT_QUOTE_MAX },
+	};
+	const struct tc_json_field snp[] = {
+		{ .name = "tee", .kind = TC_JSON_STRING, .required = true, .out = &tee, .max_len = 16 },
+		{ .name = "report", .kind = TC_JSON_BASE64, .required = true, .out = &ev->cpu, .max_len = API_CERT_QUOTE_MAX },
+		{ .name = "vcek", .kind = TC_JSON_BASE64, .out = &ev->endorsement, .max_len = API_CERT_VCEK_MAX,
+		  .present = &has_vcek },
+		{ .name = "vlek", .kind = TC_JSON_BASE64, .out = &ev->endorsement, .max_len = API_CERT_VCEK_MAX,
+		  .present = &has_vlek },
+	};
+
+	TC_GUARD(tc_json_fields(evidence, head, 1, true));
+	if (strcmp(tee, "tdx") == 0) {
+		ev->tee = VF_TEE_TDX;
+		return tc_json_fields(evidence, tdx, sizeof(tdx) / sizeof(tdx[0]), false);
+	}
+	TC_ENSURE(strcmp(tee, "snp") == 0, TC_ERR_JSON_FIELD_INVALID,
+		  "evidence.tee '%.16s': expected tdx or snp", tee);
+	ev->tee = VF_TEE_SNP;
+	TC_GUARD(tc_json_fields(evidence, snp, sizeof(snp) / sizeof(snp[0]), false));
+	TC_ENSURE(has_vcek != has_vlek, TC_ERR_JSON_FIELD_INVALID,
+		  "evidence: exactly one of vcek and vlek is needed with tee snp");
+	ev->is_vlek = has_vlek;
+	return tc_ok();
+}
+
+/* gpu_evidence: [{"spdm": base64, "cert_chain": PEM}, ...], at most API_CERT_GPUS_MAX. */
+static TC_RESULT gpus_parse(const json_t *arr, struct cert_evidence *ev)
+{
+	size_t i;
+	const json_t *g;
+
+	json_array_foreach(arr, i, g) {
+		const struct tc_json_field spec[] = {
+			{ .name = "spdm", .kind = TC_JSON_BASE64, .required = true, .out = &ev->spdm[i],
+			  .max_len = API_CERT_SPDM_MAX },
+			{ .name = "cert_chain", .kind = TC_JSON_STRING, .required = true, .out = &ev->chain[i],
+			  .max_len = API_CERT_CHAIN_MAX },
+		};
+
+		TC_ENSURE(json_is_object(g), TC_ERR_JSON_FIELD_INVALID, "gpu_evidence[%zu] must be an object", i);
+		TC_GUARD(tc_json_fields(g, spec, sizeof(spec) / sizeof(spec[0]), false));
+		ev->n_gpus = i + 1;
+	}
+	return tc_ok();
+}
+
 /* The fields of the body (STYLE.md point 8: declarative spec, unknown fields refused). */
 static TC_RESULT body_parse(const json_t *in, const char **kind, const char **csr, struct tc_buf *nonce,
-			    struct tc_buf *quote)
+			    struct cert_evidence *ev, json_t **workload_info, const char **cvm_pem)
 {
-	json_t *evidence = NULL;
-	const char *tee = NULL;
+	json_t *evidence = NULL, *gpus = NULL;
 	const struct tc_json_field top[] = {
 		{ .name = "kind", .kind = TC_JSON_STRING, .required = true, .out = kind, .max_len = 16 },
 		{ .name = "csr", .kind = TC_JSON_STRING, .required = true, .out = csr, .max_len = CA_CSR_PEM_MAX },
 		{ .name = "nonce", .kind = TC_JSON_HEX, .required = true, .out = nonce, .exact_len = VF_BINDING_NONCE_LEN },
 		{ .name = "evidence", .kind = TC_JSON_OBJECT, .required = true, .out = &evidence },
-	};
-	const struct tc_json_field ev[] = {
-		{ .name = "tee", .kind = TC_JSON_STRING, .required = true, .out = &tee, .max_len = 16 },
-		{ .name = "quote", .kind = TC_JSON_BASE64, .required = true, .out = quote, .max_len = API_CERT_QUOTE_MAX },
+		{ .name = "gpu_evidence", .kind = TC_JSON_ARRAY, .out = &gpus, .max_len = API_CERT_GPUS_MAX },
+		{ .name = "workload_info", .kind = TC_JSON_OBJECT, .out = workload_info },
+		{ .name = "cvm_certificate", .kind = TC_JSON_STRING, .out = cvm_pem, .max_len = API_CERT_CHAIN_MAX },
 	};
 
 	TC_ENSURE(in && json_is_object(in), TC_ERR_JSON_FIELD_MISSING, "the body must be a JSON object");
 	TC_GUARD(tc_json_fields(in, top, sizeof(top) / sizeof(top[0]), false));
-	TC_ENSURE(strcmp(*kind, "cvm") == 0, TC_ERR_JSON_FIELD_INVALID,
-		  "kind '%.16s' is not supported here yet (this CA issues kind cvm)", *kind);
-	TC_GUARD(tc_json_fields(evidence, ev, sizeof(ev) / sizeof(ev[0]), false));
-	TC_ENSURE(strcmp(tee, "tdx") == 0, TC_ERR_JSON_FIELD_INVALID, "evidence.tee '%.16s': only tdx is accepted yet",
-		  tee);
+	TC_ENSURE(strcmp(*kind, "cvm") == 0 || strcmp(*kind, "workload") == 0, TC_ERR_JSON_FIELD_INVALID,
+		  "kind '%.16s': expected cvm or workload", *kind);
+	TC_ENSURE((strcmp(*kind, "workload") == 0) == (*workload_info != NULL && *cvm_pem != NULL),
+		  TC_ERR_JSON_FIELD_INVALID, "workload_info and cvm_certificate go with kind workload (and only there)");
+	TC_GUARD(evidence_parse(evidence, ev));
+	if (gpus)
+		TC_GUARD(gpus_parse(gpus, ev));
 	return tc_ok();
 }
 
@@ -174,7 +518,12 @@ TC_RESULT api_certificates_post(struct api_request *req)
 {
 	struct api_ca *ca = req->server->cfg.ca;
 	const char *kind = NULL, *csr_pem = NULL;
-	struct tc_buf nonce, quote;
+	struct tc_buf nonce;
+	struct cert_evidence ev;
+	json_t *workload_info = NULL;
+	const char *cvm_pem = NULL;
+	struct cvm_parent parent = { 0 };
+	uint8_t wl_hash[VF_BINDING_HASH_LEN];
 	struct ca_csr csr;
 	bool have_csr = false;
 	struct cert_txn t = { .ca = ca };
@@ -183,8 +532,19 @@ TC_RESULT api_certificates_post(struct api_request *req)
 
 	TC_ENSURE(ca, TC_ERR_INTERNAL, "this server has no CA configured");
 	tc_buf_init(&nonce, VF_BINDING_NONCE_LEN);
-	tc_buf_init(&quote, API_CERT_QUOTE_MAX);
-	TC_GUARD_GOTO(r, body_parse(api_request_json(req), &kind, &csr_pem, &nonce, &quote), out);
+	cert_evidence_init(&ev);
+	tc_buf_init(&parent.der, API_CERT_CHAIN_MAX);
+	t.role = CA_ROLE_CVM;
+	t.now = (int64_t)time(NULL);
+	TC_GUARD_GOTO(r, body_parse(api_request_json(req), &kind, &csr_pem, &nonce, &ev, &workload_info, &cvm_pem),
+		      out);
+	if (workload_info) {
+		TC_GUARD_GOTO(r, vf_binding_workload_info_hash(workload_info, wl_hash), out);
+		TC_GUARD_GOTO(r, cvm_parent_load(ca, cvm_pem, t.now, &parent), out);
+		t.role = CA_ROLE_WORKLOAD;
+		t.workload_info_hash = wl_hash;
+		t.parent = &parent;
+	}
 	TC_GUARD_GOTO(r, ca_csr_parse_pem(csr_pem, strlen(csr_pem), &csr), out);
 	have_csr = true;
 	t.idem_key = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Idempotency-Key");
@@ -200,8 +560,7 @@ TC_RESULT api_certificates_post(struct api_request *req)
 	api_ca_sha256(req->body.data, req->body.len, t.request_hash);
 	memcpy(t.nonce, nonce.data, VF_BINDING_NONCE_LEN);
 	t.csr = &csr;
-	t.quote = &quote;
-	t.now = (int64_t)time(NULL);
+	t.ev = &ev;
 	TC_GUARD_GOTO(r, api_request_db(req, &conn), out);
 	TC_GUARD_GOTO(r, db_txn_run(conn, cert_txn_run, &t), out);
 	tc_log(TC_LOG_INFO, t.replayed ? "certificate_replayed" : "certificate_issued", "serial %s subject %s",
@@ -212,6 +571,7 @@ out:
 	if (have_csr)
 		ca_csr_cleanup(&csr);
 	tc_buf_cleanup(&nonce);
-	tc_buf_cleanup(&quote);
+	cert_evidence_cleanup(&ev);
+	tc_buf_cleanup(&parent.der);
 	return r;
 }

@@ -30,8 +30,10 @@ struct serve_opts {
 	unsigned max_connections;
 	unsigned challenge_lifetime_s;
 	/* teecert-ca only */
-	const char *ca_key, *passphrase_file, *ca_cert, *ca_name, *collateral, *policy, *admin_token_file;
+	const char *ca_key, *passphrase_file, *ca_cert, *ca_name, *policy, *admin_token_file;
 	const char *public_url, *log_origin;
+	const char *collateral[4]; /* --collateral DIR, repeatable (one folder per vendor) */
+	size_t n_collateral;
 	const char *anchors[16];
 	size_t n_anchors;
 };
@@ -52,7 +54,7 @@ static void serve_usage(FILE *f, const char *prog)
 		"  --log-level L               minimum log level (default info)\n\n"
 		"teecert-ca only (docs/ca-service.md):\n"
 		"  --ca-key FILE --passphrase-file F --ca-cert FILE [--ca-name NAME]   the issuing CA\n"
-		"  --collateral DIR --trust-anchor ROLE=FILE --policy FILE             appraisal inputs\n"
+		"  --collateral DIR (repeatable) --trust-anchor ROLE=FILE --policy FILE appraisal inputs\n"
 		"  --admin-token-file F        bearer token of the admin endpoints (revoke)\n"
 		"  --public-url URL            base URL for the CRL distribution point and OCSP URL\n"
 		"  --log-origin NAME           log id written into certificates (default " API_CA_LOG_ORIGIN_DEFAULT ")\n",
@@ -141,7 +143,6 @@ static int parse_serve(const char *prog, int argc, char **argv, struct serve_opt
 		{ "--passphrase-file", offsetof(struct serve_opts, passphrase_file) },
 		{ "--ca-cert", offsetof(struct serve_opts, ca_cert) },
 		{ "--ca-name", offsetof(struct serve_opts, ca_name) },
-		{ "--collateral", offsetof(struct serve_opts, collateral) },
 		{ "--policy", offsetof(struct serve_opts, policy) },
 		{ "--admin-token-file", offsetof(struct serve_opts, admin_token_file) },
 		{ "--public-url", offsetof(struct serve_opts, public_url) },
@@ -170,6 +171,11 @@ static int parse_serve(const char *prog, int argc, char **argv, struct serve_opt
 			if (o->n_anchors == sizeof(o->anchors) / sizeof(o->anchors[0]))
 				return usage_error(prog, "serve", "too many --trust-anchor options");
 			o->anchors[o->n_anchors++] = v;
+			known = true;
+		} else if (take_opt(argc, argv, &i, "--collateral", &v, &missing)) {
+			if (o->n_collateral == sizeof(o->collateral) / sizeof(o->collateral[0]))
+				return usage_error(prog, "serve", "too many --collateral options");
+			o->collateral[o->n_collateral++] = v;
 			known = true;
 		}
 		for (size_t k = 0; !known && k < sizeof(strs) / sizeof(strs[0]); k++) {
@@ -230,8 +236,8 @@ static int ca_setup(const char *prog, const struct serve_opts *o, struct api_ca 
 	if (!o->ca_key || !o->ca_cert)
 		return usage_error(prog, "serve", "%s", "the CA needs --ca-key FILE and --ca-cert FILE");
 	api_ca_inputs_init(&in);
-	if (o->collateral)
-		r = api_ca_inputs_collateral_dir(&in, o->collateral);
+	for (size_t i = 0; tc_is_ok(r) && i < o->n_collateral; i++)
+		r = api_ca_inputs_collateral_dir(&in, o->collateral[i]);
 	for (size_t i = 0; tc_is_ok(r) && i < o->n_anchors; i++)
 		r = api_ca_inputs_anchor(&in, o->anchors[i]);
 	if (tc_is_ok(r) && o->policy)

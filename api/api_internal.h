@@ -233,6 +233,12 @@ struct api_ca_record {
 	const struct vf_item *evidence;
 	size_t n_evidence;
 	int64_t now;
+	/* kind workload only: the bound workload info hash and CVM certificate (DER, its serial) */
+	const uint8_t *workload_info_hash;
+	const uint8_t *cvm_cert_der;
+	size_t cvm_cert_len;
+	const uint8_t *parent_cvm_serial;
+	size_t parent_cvm_serial_len;
 };
 
 struct api_ca_recorded {
@@ -255,5 +261,42 @@ TC_RESULT api_revoke_post(struct api_request *req);
 TC_RESULT api_crl_get(struct api_request *req);
 TC_RESULT api_ocsp_post(struct api_request *req);
 TC_RESULT api_ocsp_get(struct api_request *req);
+
+/* ------------------------------------------------------------------ certificate history (verifier) */
+/* GET /v1/certificates[/{serial}] and GET /v1/cas (api_certs_*.c, api_cas.c; docs/admission.md). */
+#define API_CERTS_LIMIT_DEFAULT 100
+#define API_CERTS_LIMIT_MAX 1000
+/* PEM ("CERTIFICATE") of DER appended to OUT as text. */
+TC_RESULT api_certs_pem(const uint8_t *der, size_t len, struct tc_buf *out);
+/* A certificate row as JSON (new reference); FULL adds the PEM, appraisal object and decoded extensions. */
+TC_RESULT api_certs_row_json(const struct db_certs_row *row, bool full, json_t **out);
+/* Lowercase hex serial 1..20 bytes, no leading zero byte needed: NAME goes into the 400 detail. */
+TC_RESULT api_certs_serial_parse(const char *name, const char *s, uint8_t out[DB_CA_SERIAL_MAX], size_t *len);
+TC_RESULT api_certs_get(struct api_request *req);
+TC_RESULT api_certs_list(struct api_request *req);
+TC_RESULT api_cas_get(struct api_request *req);
+
+/* ------------------------------------------------------------------------------ admission (verifier) */
+/* api_admission*.c (docs/admission.md). Read-only after api_admission_load. */
+struct x509_store_st;
+struct evp_pkey_st;
+#define API_ADMISSION_KID_MAX 64
+#define API_ADMISSION_MAX_BODY (128 * 1024)
+#define API_ADMISSION_CHAIN_MAX 8
+struct api_admission {
+	struct x509_store_st *store; /* the trust root(s) */
+	struct vf_policy policy;
+	bool require_anchored;
+	struct evp_pkey_st *key; /* verdict signing key (P-256), used only by api_admission_sign */
+	char kid[API_ADMISSION_KID_MAX]; /* RFC 7638 thumbprint, base64url */
+	json_t *jwk;                     /* the public key (RFC 7517) */
+	int64_t ttl_s, fixed_now;
+};
+/* Verification time: the fixed test time or the clock. */
+int64_t api_admission_now(const struct api_admission *a);
+/* Compact JWS ES256 (RFC 7515, RFC 7518 §3.4) of the canonical JSON of PAYLOAD, appended to OUT. */
+TC_RESULT api_admission_sign(const struct api_admission *a, const json_t *payload, struct tc_buf *out);
+TC_RESULT api_admission_peer_post(struct api_request *req);
+TC_RESULT api_admission_key_get(struct api_request *req);
 
 #endif /* API_INTERNAL_H */

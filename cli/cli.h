@@ -50,6 +50,8 @@ int cli_cmd_collect(int argc, char **argv);
 int cli_cmd_collateral(int argc, char **argv);
 /* teecert audit: end-to-end check of one log entry against the log and the chain (cli/cmd_audit.c) */
 int cli_cmd_audit(int argc, char **argv);
+/* teecert cert show FILE [--json]: standard fields + teecert extensions decoded (cli/cmd_cert.c) */
+int cli_cmd_cert(int argc, char **argv);
 
 /*
  * HTTP GET of URL (http/https only, no redirects, TIMEOUT_MS for the whole request, 0: 10 s) with libcurl

@@ -13,6 +13,7 @@ static const struct cli_command commands[] = {
 	{ "collect", cli_cmd_collect, "collect evidence from this machine's TEE (configfs-tsm, /dev, NVML)" },
 	{ "collateral", cli_cmd_collateral, "vendor collateral cache: import|export DIR, status, fetch KIND KEY (--db DSN)" },
 	{ "audit", cli_cmd_audit, "check a log entry end to end: checkpoint signature, inclusion, on-chain Anchored event" },
+	{ "cert", cli_cmd_cert, "cert show FILE [--json]: a certificate's fields and teecert extensions decoded" },
 	{ NULL, NULL, NULL },
 };
 

@@ -132,6 +132,32 @@ static void usage(FILE *f, const char *cmd)
 		ANCHOR_DEFAULT_MAX_FEE_GWEI, ANCHOR_DEFAULT_FINALIZED_STALE_S);
 }
 
+/* The numeric flags: accepted range (parse_u64) and the tail of the "bad --NAME" message. */
+static const struct num_flag {
+	int opt;
+	const char *name;
+	uint64_t min, max;
+	const char *hint;
+} num_flags[] = {
+	{ OPT_CHAIN_ID, "chain-id", 1, INT64_MAX, "" },
+	{ OPT_CONFIRMATIONS, "confirmations", 1, 1000000, " (1..1000000)" },
+	{ OPT_POLL_MS, "poll-ms", 0, 3600000, "" },
+	{ OPT_STUCK_MS, "stuck-ms", 0, 86400000, "" },
+	{ OPT_MAX_FEE_GWEI, "max-fee-gwei", 1, 1000000000, "" },
+	{ OPT_MIN_TIP_WEI, "min-tip-wei", 0, UINT64_MAX, "" },
+	{ OPT_STALE_S, "finalized-stale-s", 0, 30 * 86400, "" },
+	{ OPT_TIMEOUT_MS, "timeout-ms", 1, 600000, "" },
+	{ OPT_WAIT_MS, "wait-ms", 0, 86400000, "" },
+};
+
+static const struct num_flag *num_flag_of(int opt)
+{
+	for (size_t i = 0; i < sizeof(num_flags) / sizeof(num_flags[0]); i++)
+		if (num_flags[i].opt == opt)
+			return &num_flags[i];
+	return NULL;
+}
+
 /* Returns -1 when parsing succeeded, else an exit code. */
 static int parse_flags(int argc, char **argv, struct flags *f)
 {
@@ -144,6 +170,9 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 	int c;
 	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
 		uint64_t v = 0;
+		const struct num_flag *nf = num_flag_of(c);
+		if (nf != NULL && (!parse_u64(optarg, nf->max, &v) || v < nf->min))
+			return cli_usage_error(PROG, "bad --%s '%s'%s", nf->name, optarg, nf->hint);
 		switch (c) {
 		case OPT_RPC:
 			if (strlen(optarg) >= sizeof(f->rpc))
@@ -160,8 +189,6 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 			f->artifact = optarg;
 			break;
 		case OPT_CHAIN_ID:
-			if (!parse_u64(optarg, INT64_MAX, &v) || v == 0)
-				return cli_usage_error(PROG, "bad --chain-id '%s'", optarg);
 			f->opt.chain_id = v;
 			break;
 		case OPT_NETWORK:
@@ -173,8 +200,6 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 				return cli_usage_error(PROG, "unknown --network '%s' (opbnb, opbnb-testnet)", optarg);
 			break;
 		case OPT_CONFIRMATIONS:
-			if (!parse_u64(optarg, 1000000, &v) || v == 0)
-				return cli_usage_error(PROG, "bad --confirmations '%s' (1..1000000)", optarg);
 			f->opt.confirmations = (unsigned)v;
 			confirmations_set = true;
 			break;
@@ -182,8 +207,6 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 			f->opt.use_finalized = true;
 			break;
 		case OPT_POLL_MS:
-			if (!parse_u64(optarg, 3600000, &v))
-				return cli_usage_error(PROG, "bad --poll-ms '%s'", optarg);
 			f->poll_ms = (unsigned)v;
 			break;
 		case OPT_ONCE:
@@ -193,33 +216,21 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 			f->until_idle = true;
 			break;
 		case OPT_STUCK_MS:
-			if (!parse_u64(optarg, 86400000, &v))
-				return cli_usage_error(PROG, "bad --stuck-ms '%s'", optarg);
 			f->opt.stuck_ms = (unsigned)v;
 			break;
 		case OPT_MAX_FEE_GWEI:
-			if (!parse_u64(optarg, 1000000000, &v) || v == 0)
-				return cli_usage_error(PROG, "bad --max-fee-gwei '%s'", optarg);
 			chain_u256_from_u64(&f->opt.max_fee_cap, v * 1000000000u);
 			break;
 		case OPT_MIN_TIP_WEI:
-			if (!parse_u64(optarg, UINT64_MAX, &v))
-				return cli_usage_error(PROG, "bad --min-tip-wei '%s'", optarg);
 			chain_u256_from_u64(&f->opt.min_priority_fee, v);
 			break;
 		case OPT_STALE_S:
-			if (!parse_u64(optarg, 30 * 86400, &v))
-				return cli_usage_error(PROG, "bad --finalized-stale-s '%s'", optarg);
 			f->opt.finalized_stale_s = (unsigned)v;
 			break;
 		case OPT_TIMEOUT_MS:
-			if (!parse_u64(optarg, 600000, &v) || v == 0)
-				return cli_usage_error(PROG, "bad --timeout-ms '%s'", optarg);
 			f->timeout_ms = (unsigned)v;
 			break;
 		case OPT_WAIT_MS:
-			if (!parse_u64(optarg, 86400000, &v))
-				return cli_usage_error(PROG, "bad --wait-ms '%s'", optarg);
 			f->deploy_wait_ms = (unsigned)v;
 			break;
 		case OPT_LOG_LEVEL: {
@@ -260,9 +271,16 @@ static int fail(const char *what, struct tc_result r)
 	return CLI_EXIT_INTERNAL;
 }
 
-/* Open the RPC client and load the key (both commands that send transactions need them). */
-static int open_chain(struct flags *f, struct chain_rpc **rpc, struct chain_key *key)
+/*
+ * Parse the flags, open the RPC client and load the key (both commands that send transactions need them):
+ * -1 when all succeeded, else an exit code.
+ */
+static int open_chain(int argc, char **argv, struct flags *f, struct chain_rpc **rpc, struct chain_key *key)
 {
+	int rc = parse_flags(argc, argv, f);
+	if (rc >= 0)
+		return rc;
+	memset(key, 0, sizeof(*key));
 	if (f->rpc[0] == '\0' || f->key_file == NULL)
 		return cli_usage_error(PROG, "--rpc URL and --key FILE are required");
 	struct chain_rpc_options ro;
@@ -307,13 +325,10 @@ out:
 static int cmd_deploy(int argc, char **argv)
 {
 	struct flags f;
-	int rc = parse_flags(argc, argv, &f);
-	if (rc >= 0)
-		return rc;
 	struct chain_rpc *rpc = NULL;
 	struct chain_key key;
-	memset(&key, 0, sizeof(key));
-	if ((rc = open_chain(&f, &rpc, &key)) >= 0)
+	int rc = open_chain(argc, argv, &f, &rpc, &key);
+	if (rc >= 0)
 		return rc;
 	struct db_conn *db = NULL;
 	struct tc_buf code;
@@ -380,13 +395,10 @@ static void write_metrics(const char *path, struct anchor_worker *w, struct db_c
 static int cmd_run(int argc, char **argv)
 {
 	struct flags f;
-	int rc = parse_flags(argc, argv, &f);
-	if (rc >= 0)
-		return rc;
 	struct chain_rpc *rpc = NULL;
 	struct chain_key key;
-	memset(&key, 0, sizeof(key));
-	if ((rc = open_chain(&f, &rpc, &key)) >= 0)
+	int rc = open_chain(argc, argv, &f, &rpc, &key);
+	if (rc >= 0)
 		return rc;
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));

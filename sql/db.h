@@ -55,7 +55,7 @@ void db_pool_stats(struct db_pool *pool, struct db_pool_stats *out);
  * again, up to DB_TXN_MAX_ATTEMPTS times with a short randomized backoff. Any other failure rolls back and
  * is returned. FN must be safe to re-run (no side effects outside the database).
  */
-#define DB_TXN_MAX_ATTEMPTS 8
+#define DB_TXN_MAX_ATTEMPTS 16
 
 typedef struct tc_result (*db_txn_fn)(struct db_conn *conn, void *arg);
 
@@ -454,5 +454,72 @@ TC_RESULT db_cert_idem_get(struct db_conn *conn, const char *key, uint8_t reques
 			   struct tc_buf *response, bool *found);
 TC_RESULT db_cert_idem_put(struct db_conn *conn, const char *key, const uint8_t request_hash[32], int status,
 			   const char *response_json);
+
+/* ---------------------------------------------------------------------------- certificate history */
+
+/*
+ * Certificate lookups of teecert-verifier (GET /v1/certificates[/{serial}], GET /v1/cas; docs/admission.md):
+ * read-only, rows handed to a callback one by one (borrowed for the call only). Status is computed at AT
+ * (Unix seconds): revoked, expired (not_after <= AT), not_yet_valid, valid.
+ */
+#define DB_CERTS_LIST_MAX 1001 /* the API maximum page (1000) plus one row of look-ahead */
+
+struct db_certs_filter {
+	const uint8_t *serial; /* NULL: any */
+	size_t serial_len;
+	const char *kind, *tee, *ca_name, *status, *hardware_id; /* NULL: any */
+	bool has_issued_from, has_issued_to;                    /* created_at in [from, to) */
+	int64_t issued_from, issued_to;
+	bool has_workload_info_hash;
+	uint8_t workload_info_hash[32];
+	bool has_after; /* keyset: rows strictly after (after_us, after_serial) in (created_at, serial) order */
+	int64_t after_us;
+	uint8_t after_serial[DB_CA_SERIAL_MAX];
+	size_t after_serial_len;
+	int64_t at;    /* status time */
+	unsigned limit; /* 1 .. DB_CERTS_LIST_MAX */
+};
+
+struct db_certs_row {
+	uint8_t serial[DB_CA_SERIAL_MAX];
+	size_t serial_len;
+	int64_t ca;
+	const char *ca_name, *kind, *subject, *sans_json, *status;
+	int64_t not_before, not_after, created_us; /* created_us: created_at in microseconds */
+	const uint8_t *der;
+	size_t der_len;
+	const char *hardware_id; /* NULL when unknown */
+	bool has_workload_info_hash;
+	uint8_t workload_info_hash[32];
+	uint64_t log_seq;
+	bool revoked;
+	int64_t revoked_at;
+	int reason;
+	const char *appraisal_json;      /* NULL: no appraisal row */
+	const char *tee, *tcb_status;    /* of the first appraised device; NULL when absent */
+};
+
+typedef struct tc_result (*db_certs_row_fn)(const struct db_certs_row *row, void *arg);
+
+/* Certificates matching F in (created_at, serial) order, at most F->limit; FN per row. */
+TC_RESULT db_certs_list(struct db_conn *conn, const struct db_certs_filter *f, db_certs_row_fn fn, void *arg);
+
+struct db_certs_ca_row {
+	int64_t id, parent; /* parent 0: none */
+	const char *name, *role, *network;
+	const uint8_t *der;
+	size_t der_len;
+	bool revoked; /* its certificate row (same sha256) is revoked */
+};
+
+typedef struct tc_result (*db_certs_ca_fn)(const struct db_certs_ca_row *row, void *arg);
+
+/* Every CA by id; FN per row. */
+TC_RESULT db_certs_list_cas(struct db_conn *conn, db_certs_ca_fn fn, void *arg);
+
+/* The first confirmed anchor transaction whose tree covers log entry SEQ (tree_size > SEQ; migration 0003);
+ * *FOUND false when none. BLOCK is -1 when unknown. (teecert-verifier admission, docs/admission.md) */
+TC_RESULT db_admission_anchor(struct db_conn *conn, uint64_t seq, bool *found, uint64_t *tree_size,
+			      uint8_t tx_hash[32], int64_t *block);
 
 #endif /* DB_H */

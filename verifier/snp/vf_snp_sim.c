@@ -112,30 +112,28 @@ static TC_RESULT pss_ctx(EVP_PKEY *key, EVP_MD_CTX **out)
 	return tc_ok();
 }
 
-TC_RESULT vf_snp_sim_sign_cert(X509 *x, EVP_PKEY *key)
+/* Sign X (when not NULL) or CRL with KEY (RSASSA-PSS, pss_ctx). */
+static TC_RESULT pss_sign(X509 *x, X509_CRL *crl, EVP_PKEY *key)
 {
 	EVP_MD_CTX *ctx = NULL;
 	int n;
 
 	TC_GUARD(pss_ctx(key, &ctx));
-	n = X509_sign_ctx(x, ctx);
+	n = x != NULL ? X509_sign_ctx(x, ctx) : X509_CRL_sign_ctx(crl, ctx);
 	EVP_MD_CTX_free(ctx);
 	if (n <= 0)
-		return tc_fail_openssl(TC_ERR_CRYPTO, "signing a sim certificate");
+		return tc_fail_openssl(TC_ERR_CRYPTO, x != NULL ? "signing a sim certificate" : "signing a sim CRL");
 	return tc_ok();
+}
+
+TC_RESULT vf_snp_sim_sign_cert(X509 *x, EVP_PKEY *key)
+{
+	return pss_sign(x, NULL, key);
 }
 
 TC_RESULT vf_snp_sim_sign_crl(X509_CRL *crl, EVP_PKEY *key)
 {
-	EVP_MD_CTX *ctx = NULL;
-	int n;
-
-	TC_GUARD(pss_ctx(key, &ctx));
-	n = X509_CRL_sign_ctx(crl, ctx);
-	EVP_MD_CTX_free(ctx);
-	if (n <= 0)
-		return tc_fail_openssl(TC_ERR_CRYPTO, "signing a sim CRL");
-	return tc_ok();
+	return pss_sign(NULL, crl, key);
 }
 
 /* An ARK (ISSUER NULL: self-signed, marked simulated) or ASK/ASVK certificate for CN. */

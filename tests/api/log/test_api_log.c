@@ -17,6 +17,7 @@
 #include "api_test_util.h"
 #include "chain.h"
 #include "db.h"
+#include "tc_testsupport.h"
 
 #define CHECKPOINTED 30
 #define EXTRA 7
@@ -26,13 +27,6 @@ static char g_dsn[API_TEST_DSN_MAX];
 static struct api_test_server g_srv;
 static struct chain_merkle_mem g_ref;
 static struct chain_note_verifier g_verifier;
-
-#define assert_ok(expr)                                                                                              \
-	do {                                                                                                         \
-		struct tc_result t__r = (expr);                                                                      \
-		if (t__r.code != TC_OK)                                                                              \
-			fail_msg("%s failed: %s: %s", #expr, tc_error_info(t__r.code)->code, tc_error_detail());     \
-	} while (0)
 
 struct seed {
 	int first, n;
@@ -63,21 +57,21 @@ static void seed_log(void)
 	struct chain_note_signer *key = NULL;
 	struct seed s1 = { 0, CHECKPOINTED, NULL }, s2 = { CHECKPOINTED, EXTRA, NULL };
 
-	assert_ok(db_conn_open(g_dsn, &conn));
-	assert_ok(chain_note_signer_generate(KEY_NAME, &key));
+	tc_assert_ok(db_conn_open(g_dsn, &conn));
+	tc_assert_ok(chain_note_signer_generate(KEY_NAME, &key));
 	g_verifier = *chain_note_signer_verifier(key);
 	s1.key = key;
-	assert_ok(db_txn_run(conn, seed_fn, &s1));
-	assert_ok(db_txn_run(conn, seed_fn, &s2));
+	tc_assert_ok(db_txn_run(conn, seed_fn, &s1));
+	tc_assert_ok(db_txn_run(conn, seed_fn, &s2));
 	chain_merkle_mem_init(&g_ref, 1024);
 	for (uint64_t seq = 0; seq < CHECKPOINTED + EXTRA; seq++) {
 		struct db_log_entry e;
 		uint8_t leaf[DB_LOG_HASH_LEN];
 		bool found = false;
 
-		assert_ok(db_log_entry_get(conn, seq, &e, NULL, leaf, &found));
+		tc_assert_ok(db_log_entry_get(conn, seq, &e, NULL, leaf, &found));
 		assert_true(found);
-		assert_ok(chain_merkle_mem_append_hash(&g_ref, leaf));
+		tc_assert_ok(chain_merkle_mem_append_hash(&g_ref, leaf));
 	}
 	chain_note_signer_free(&key);
 	db_conn_free(&conn);
@@ -132,7 +126,7 @@ static void hex_field(const json_t *obj, const char *name, uint8_t *out, size_t 
 
 	if (s == NULL)
 		fail_msg("no string field %s", name);
-	assert_ok(tc_hex_decode_fixed(s, strlen(s), out, len));
+	tc_assert_ok(tc_hex_decode_fixed(s, strlen(s), out, len));
 }
 
 static size_t proof_field(const json_t *obj, uint8_t (*out)[CHAIN_HASH_LEN])
@@ -146,7 +140,7 @@ static size_t proof_field(const json_t *obj, uint8_t (*out)[CHAIN_HASH_LEN])
 	json_array_foreach(arr, i, h)
 	{
 		assert_true(json_is_string(h));
-		assert_ok(tc_hex_decode_fixed(json_string_value(h), json_string_length(h), out[i], CHAIN_HASH_LEN));
+		tc_assert_ok(tc_hex_decode_fixed(json_string_value(h), json_string_length(h), out[i], CHAIN_HASH_LEN));
 	}
 	return json_array_size(arr);
 }
@@ -155,7 +149,7 @@ static void ref_root(uint64_t n, uint8_t out[CHAIN_HASH_LEN])
 {
 	struct chain_merkle_source src = chain_merkle_mem_source(&g_ref);
 
-	assert_ok(chain_merkle_root(&src, n, out));
+	tc_assert_ok(chain_merkle_root(&src, n, out));
 }
 
 /* The signed root of the latest checkpoint, after verifying its note. */
@@ -166,7 +160,7 @@ static void checkpoint_root(uint8_t root[CHAIN_HASH_LEN])
 	struct chain_checkpoint cp;
 
 	assert_non_null(note);
-	assert_ok(chain_checkpoint_open(note, strlen(note), &g_verifier, &cp));
+	tc_assert_ok(chain_checkpoint_open(note, strlen(note), &g_verifier, &cp));
 	assert_int_equal(cp.tree_size, CHECKPOINTED);
 	memcpy(root, cp.root, CHAIN_HASH_LEN);
 	json_decref(b);
@@ -211,7 +205,7 @@ static void test_entries(void **state)
 		assert_int_equal(json_integer_value(json_object_get(json_object_get(b, "entry"), "seq")), seq);
 		canonical = json_string_value(json_object_get(b, "canonical"));
 		assert_non_null(canonical);
-		assert_ok(chain_merkle_leaf_hash(canonical, strlen(canonical), want));
+		tc_assert_ok(chain_merkle_leaf_hash(canonical, strlen(canonical), want));
 		hex_field(b, "leaf_hash", leaf, CHAIN_HASH_LEN);
 		assert_memory_equal(leaf, want, CHAIN_HASH_LEN);
 		assert_memory_equal(leaf, g_ref.level[0].data + (size_t)seq * CHAIN_HASH_LEN, CHAIN_HASH_LEN);
@@ -240,7 +234,7 @@ static void test_inclusion(void **state)
 		hex_field(b, "leaf_hash", leaf, CHAIN_HASH_LEN);
 		size_t n = proof_field(b, proof);
 
-		assert_ok(chain_merkle_verify_inclusion(seq, CHECKPOINTED, leaf, (const uint8_t(*)[CHAIN_HASH_LEN])proof, n,
+		tc_assert_ok(chain_merkle_verify_inclusion(seq, CHECKPOINTED, leaf, (const uint8_t(*)[CHAIN_HASH_LEN])proof, n,
 							root));
 		json_decref(b);
 	}
@@ -251,7 +245,7 @@ static void test_inclusion(void **state)
 	assert_memory_equal(got_root, root, CHAIN_HASH_LEN);
 	size_t n = proof_field(b, proof);
 
-	assert_ok(chain_merkle_verify_inclusion(3, 17, g_ref.level[0].data + 3 * CHAIN_HASH_LEN,
+	tc_assert_ok(chain_merkle_verify_inclusion(3, 17, g_ref.level[0].data + 3 * CHAIN_HASH_LEN,
 						(const uint8_t(*)[CHAIN_HASH_LEN])proof, n, root));
 	json_decref(b);
 	/* Errors. */
@@ -284,7 +278,7 @@ static void test_consistency(void **state)
 		assert_memory_equal(got, old_root, CHAIN_HASH_LEN);
 		size_t n = proof_field(b, proof);
 
-		assert_ok(chain_merkle_verify_consistency(from, CHECKPOINTED, old_root, root,
+		tc_assert_ok(chain_merkle_verify_consistency(from, CHECKPOINTED, old_root, root,
 							  (const uint8_t(*)[CHAIN_HASH_LEN])proof, n));
 		json_decref(b);
 	}
@@ -293,7 +287,7 @@ static void test_consistency(void **state)
 
 	ref_root(7, old_root);
 	ref_root(13, root);
-	assert_ok(chain_merkle_verify_consistency(7, 13, old_root, root, (const uint8_t(*)[CHAIN_HASH_LEN])proof, n));
+	tc_assert_ok(chain_merkle_verify_consistency(7, 13, old_root, root, (const uint8_t(*)[CHAIN_HASH_LEN])proof, n));
 	json_decref(b);
 	get("/v1/log/proof/consistency", 400, "invalid_argument");
 	get("/v1/log/proof/consistency?from=0", 400, "invalid_argument");

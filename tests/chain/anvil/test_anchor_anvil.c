@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -41,13 +42,6 @@
 #define SKIP 77
 #define PATH_MAX_LEN 512
 #define NAME_PATH_MAX (PATH_MAX_LEN + 64)
-
-#define assert_ok(expr)                                                                                                \
-	do {                                                                                                           \
-		struct tc_result t__r = (expr);                                                                        \
-		if (t__r.code != TC_OK)                                                                                \
-			fail_msg("%s failed: %s: %s", #expr, tc_error_info(t__r.code)->code, tc_error_detail());       \
-	} while (0)
 
 /* One test's world: a node, a database, a key, the deployed contract. */
 struct world {
@@ -103,7 +97,7 @@ static void anvil_stop(const char *dir)
 static json_t *rpc_call(struct world *w, const char *method, json_t *params)
 {
 	json_t *res = NULL;
-	assert_ok(chain_rpc_call(w->rpc, method, params, &res));
+	tc_assert_ok(chain_rpc_call(w->rpc, method, params, &res));
 	return res;
 }
 
@@ -114,15 +108,7 @@ static void rpc_void(struct world *w, const char *method, json_t *params)
 
 static void sql(struct world *w, const char *q)
 {
-	PGresult *res = PQexec(db_conn_pg(w->db), q);
-	ExecStatusType st = PQresultStatus(res);
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-		char msg[512];
-		snprintf(msg, sizeof(msg), "%s", PQresultErrorMessage(res));
-		PQclear(res);
-		fail_msg("SQL failed: %s: %s", q, msg);
-	}
-	PQclear(res);
+	tc_assert_ok(tc_test_sql(db_conn_pg(w->db), q));
 }
 
 static int64_t sql_int(struct world *w, const char *q)
@@ -162,7 +148,7 @@ static void add_checkpoint(struct world *w, uint64_t size)
 	uint8_t root[CHAIN_HASH_LEN];
 	root_of(size, root);
 	char hex[2 * CHAIN_HASH_LEN + 1], q[1024];
-	assert_ok(tc_hex_encode(root, sizeof(root), hex, sizeof(hex)));
+	tc_assert_ok(tc_hex_encode(root, sizeof(root), hex, sizeof(hex)));
 	if (sql_int(w, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'log_checkpoints'"
 		       " AND column_name = 'signature'") == 0)
 		snprintf(q, sizeof(q), "INSERT INTO log_checkpoints (tree_size, root) VALUES (%" PRIu64 ", '\\x%s')",
@@ -191,7 +177,7 @@ static void world_setup(struct world *w, const char *name, bool own)
 		snprintf(path, sizeof(path), "%s/rpc_url", getenv("TEECERT_ANVIL_DIR"));
 		struct tc_buf b;
 		tc_buf_init(&b, 256);
-		assert_ok(tc_file_read(path, 255, &b));
+		tc_assert_ok(tc_file_read(path, 255, &b));
 		snprintf(w->url, sizeof(w->url), "%.*s", (int)strcspn((char *)b.data, "\r\n"), (char *)b.data);
 		tc_buf_cleanup(&b);
 	}
@@ -201,22 +187,22 @@ static void world_setup(struct world *w, const char *name, bool own)
 	ro.n_urls = 1;
 	ro.backoff_base_ms = 50;
 	ro.backoff_max_ms = 500;
-	assert_ok(chain_rpc_new(&ro, &w->rpc));
+	tc_assert_ok(chain_rpc_new(&ro, &w->rpc));
 
 	/* A fresh funded key per world, so worlds never share nonces. */
-	assert_ok(chain_key_generate(&w->key));
+	tc_assert_ok(chain_key_generate(&w->key));
 	char hex[2 * CHAIN_PRIVKEY_LEN + 1];
-	assert_ok(tc_hex_encode(w->key.secret, CHAIN_PRIVKEY_LEN, hex, sizeof(hex)));
+	tc_assert_ok(tc_hex_encode(w->key.secret, CHAIN_PRIVKEY_LEN, hex, sizeof(hex)));
 	snprintf(w->key_file, sizeof(w->key_file), "%s/%s.key", tmp_root, name);
-	assert_ok(tc_file_write(w->key_file, hex, strlen(hex), 0600));
+	tc_assert_ok(tc_file_write(w->key_file, hex, strlen(hex), 0600));
 	tc_secure_zero(hex, sizeof(hex));
 	char addr[CHAIN_ADDRESS_STR_SIZE];
 	chain_address_to_eip55(w->key.address, addr);
 	rpc_void(w, "anvil_setBalance", json_pack("[s, s]", addr, "0x56bc75e2d63100000")); /* 100 ETH */
 
-	assert_ok(tc_test_db_create(name, w->dsn, sizeof(w->dsn)));
-	assert_ok(db_conn_open(w->dsn, &w->db));
-	assert_ok(db_migrate(w->db, NULL));
+	tc_assert_ok(tc_test_db_create(name, w->dsn, sizeof(w->dsn)));
+	tc_assert_ok(db_conn_open(w->dsn, &w->db));
+	tc_assert_ok(db_migrate(w->db, NULL));
 	/* Until migration 0002 brings the log's table, a stand-in of the same shape. */
 	if (sql_int(w, "SELECT count(*) FROM pg_tables WHERE tablename = 'log_checkpoints'") == 0)
 		sql(w, "CREATE TABLE log_checkpoints (tree_size bigint PRIMARY KEY, root bytea NOT NULL)");
@@ -227,14 +213,14 @@ static void world_setup(struct world *w, const char *name, bool own)
 	w->opt.chain_id = 204;
 	w->opt.confirmations = 1;
 	w->opt.finalized_stale_s = 0;
-	assert_ok(anchor_deploy(w->rpc, w->db, &w->key, 204, NULL, 0, &w->opt, 30000, &w->cfg).code ==
+	tc_assert_ok(anchor_deploy(w->rpc, w->db, &w->key, 204, NULL, 0, &w->opt, 30000, &w->cfg).code ==
 				  TC_ERR_INVALID_ARGUMENT ?
 			  tc_ok() :
 			  tc_fail(TC_ERR_INTERNAL, "deploy without bytecode must be refused"));
 	struct tc_buf code;
 	tc_buf_init(&code, 64 * 1024);
-	assert_ok(tc_hex_decode(anchor_contract_bytecode_hex + 2, strlen(anchor_contract_bytecode_hex) - 2, &code));
-	assert_ok(anchor_deploy(w->rpc, w->db, &w->key, 204, code.data, code.len, &w->opt, 30000, &w->cfg));
+	tc_assert_ok(tc_hex_decode(anchor_contract_bytecode_hex + 2, strlen(anchor_contract_bytecode_hex) - 2, &code));
+	tc_assert_ok(anchor_deploy(w->rpc, w->db, &w->key, 204, code.data, code.len, &w->opt, 30000, &w->cfg));
 	/* A second deployment into the same database is refused. */
 	struct db_anchor_config again;
 	assert_int_equal(anchor_deploy(w->rpc, w->db, &w->key, 204, code.data, code.len, &w->opt, 30000, &again).code,
@@ -264,9 +250,9 @@ static void tick_until_confirmed(struct anchor_worker *aw, uint64_t size, int ma
 {
 	for (int i = 0; i < max; i++) {
 		bool busy;
-		assert_ok(anchor_tick(aw, &busy));
+		tc_assert_ok(anchor_tick(aw, &busy));
 		struct db_anchor_tip tip;
-		assert_ok(db_anchor_tip(aw->db, 204, &tip));
+		tc_assert_ok(db_anchor_tip(aw->db, 204, &tip));
 		if (tip.confirmed_tree_size == size)
 			return;
 		pause_ms(50);
@@ -295,11 +281,11 @@ static void read_events(struct world *w, struct events *e)
 {
 	memset(e, 0, sizeof(*e));
 	uint64_t head;
-	assert_ok(chain_rpc_block_number(w->rpc, &head));
+	tc_assert_ok(chain_rpc_block_number(w->rpc, &head));
 	uint8_t topic[CHAIN_HASH_LEN];
 	chain_abi_event_topic(CHAIN_ANCHORED_EVENT_SIG, topic);
 	/* Ranges of 2 blocks force the paging. */
-	assert_ok(
+	tc_assert_ok(
 		chain_rpc_get_logs(w->rpc, w->cfg.contract, topic, (uint64_t)w->cfg.deploy_block, head, 2, collect, e));
 }
 
@@ -321,10 +307,10 @@ static void test_anchor_series_and_gas(void **state)
 	struct world w;
 	world_setup(&w, "anchor_series", false);
 	struct anchor_worker aw;
-	assert_ok(anchor_worker_init(&aw, w.rpc, w.db, &w.key, &w.opt));
+	tc_assert_ok(anchor_worker_init(&aw, w.rpc, w.db, &w.key, &w.opt));
 	/* Nothing to do yet. */
 	bool busy = true;
-	assert_ok(anchor_tick(&aw, &busy));
+	tc_assert_ok(anchor_tick(&aw, &busy));
 	assert_false(busy);
 	add_checkpoint(&w, 1);
 	add_checkpoint(&w, 1000);
@@ -362,13 +348,13 @@ static void test_fee_bump(void **state)
 	world_setup(&w, "anchor_bump", true);
 	w.opt.stuck_ms = 0;
 	struct anchor_worker aw;
-	assert_ok(anchor_worker_init(&aw, w.rpc, w.db, &w.key, &w.opt));
+	tc_assert_ok(anchor_worker_init(&aw, w.rpc, w.db, &w.key, &w.opt));
 	rpc_void(&w, "evm_setAutomine", json_pack("[b]", 0));
 	add_checkpoint(&w, 7);
 	bool busy;
-	assert_ok(anchor_tick(&aw, &busy)); /* plan, sign, store, broadcast */
+	tc_assert_ok(anchor_tick(&aw, &busy)); /* plan, sign, store, broadcast */
 	assert_int_equal(sql_int(&w, "SELECT count(*) FROM anchor_txs WHERE state = 'broadcast'"), 1);
-	assert_ok(anchor_tick(&aw, &busy)); /* still unmined after stuck_ms = 0: bump */
+	tc_assert_ok(anchor_tick(&aw, &busy)); /* still unmined after stuck_ms = 0: bump */
 	assert_int_equal(aw.metrics.fee_bumps, 1);
 	assert_int_equal(sql_int(&w, "SELECT count(*) FROM anchor_txs WHERE state = 'replaced'"), 1);
 	/* Both fees up by at least 10%, same nonce, same checkpoint. */
@@ -397,12 +383,12 @@ static void test_reorg(void **state)
 	world_setup(&w, "anchor_reorg", true);
 	w.opt.confirmations = 3;
 	struct anchor_worker aw;
-	assert_ok(anchor_worker_init(&aw, w.rpc, w.db, &w.key, &w.opt));
+	tc_assert_ok(anchor_worker_init(&aw, w.rpc, w.db, &w.key, &w.opt));
 	json_t *snap = rpc_call(&w, "evm_snapshot", NULL);
 	add_checkpoint(&w, 5);
 	bool busy;
-	assert_ok(anchor_tick(&aw, &busy)); /* broadcast; automine mines it */
-	assert_ok(anchor_tick(&aw, &busy)); /* receipt → mined */
+	tc_assert_ok(anchor_tick(&aw, &busy)); /* broadcast; automine mines it */
+	tc_assert_ok(anchor_tick(&aw, &busy)); /* receipt → mined */
 	assert_int_equal(sql_int(&w, "SELECT count(*) FROM anchor_txs WHERE state = 'mined'"), 1);
 	int64_t first_block = sql_int(&w, "SELECT block_number FROM anchor_txs WHERE state = 'mined'");
 	/* Rewind the chain to before the anchor, then build a different history. */
@@ -411,7 +397,7 @@ static void test_reorg(void **state)
 	json_decref(ok);
 	json_decref(snap);
 	rpc_void(&w, "anvil_mine", json_pack("[s]", "0x2"));
-	assert_ok(anchor_tick(&aw, &busy)); /* receipt gone → back to broadcast and re-sent */
+	tc_assert_ok(anchor_tick(&aw, &busy)); /* receipt gone → back to broadcast and re-sent */
 	assert_int_equal(aw.metrics.reorgs, 1);
 	assert_true(aw.metrics.rebroadcasts >= 1);
 	rpc_void(&w, "anvil_mine", json_pack("[s]", "0x3"));
@@ -446,23 +432,15 @@ static pid_t spawn_worker(struct world *w, const char *log, const char *const *e
 	for (slot = 0; slot < MAX_WORKERS && workers[slot] != 0; slot++)
 		;
 	assert_true(slot < MAX_WORKERS);
-	pid_t parent = getpid();
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		/* Die with the test, even when it is killed by a ctest timeout. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(127);
-		if (log != NULL) {
-			int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-			if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
-				_exit(127);
-			close(fd);
-		}
-		execv(bin, (char *const *)argv);
-		_exit(127);
+	int fd = -1;
+	if (log != NULL) {
+		fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		assert_true(fd >= 0);
 	}
+	pid_t pid = tc_test_spawn(argv, fd, fd);
+	if (fd >= 0)
+		close(fd);
+	assert_true(pid >= 0);
 	workers[slot] = pid;
 	return pid;
 }
@@ -479,19 +457,10 @@ static void worker_gone(pid_t pid)
 static int wait_worker(pid_t pid, unsigned max_ms)
 {
 	int st = 0;
-	for (unsigned waited = 0;; waited += 50) {
-		pid_t r = waitpid(pid, &st, WNOHANG);
-		if (r == pid)
-			break;
-		if (waited >= max_ms) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &st, 0);
-			worker_gone(pid);
-			fail_msg("worker %d did not finish within %u ms", (int)pid, max_ms);
-		}
-		pause_ms(50);
-	}
+	bool exited = tc_test_wait(pid, max_ms, &st);
 	worker_gone(pid);
+	if (!exited)
+		fail_msg("worker %d did not finish within %u ms", (int)pid, max_ms);
 	return st;
 }
 
@@ -500,8 +469,7 @@ static void kill_workers(void)
 	for (size_t i = 0; i < MAX_WORKERS; i++) {
 		if (workers[i] == 0)
 			continue;
-		kill(workers[i], SIGKILL);
-		waitpid(workers[i], NULL, 0);
+		tc_test_stop(workers[i], SIGKILL, UINT_MAX);
 		workers[i] = 0;
 	}
 }
@@ -570,7 +538,7 @@ static void test_kill_after_broadcast(void **state)
 	assert_int_equal(sql_int(&w, "SELECT count(*) FROM anchor_txs WHERE state = 'confirmed'"), 2);
 	assert_int_equal(sql_int(&w, "SELECT string_agg(nonce::text, ',' ORDER BY nonce) = '1,2' FROM anchor_txs"), 1);
 	uint64_t nonce;
-	assert_ok(chain_rpc_nonce(w.rpc, w.key.address, false, &nonce));
+	tc_assert_ok(chain_rpc_nonce(w.rpc, w.key.address, false, &nonce));
 	assert_int_equal(nonce, 3);
 	struct events e;
 	read_events(&w, &e);
@@ -611,12 +579,12 @@ static void test_node_restart(void **state)
 	char hex[2 * CHAIN_HASH_LEN + 1];
 	uint8_t hash[CHAIN_HASH_LEN];
 	sql_text(&w, "SELECT encode(tx_hash, 'hex') FROM anchor_txs WHERE tree_size = 4", hex, sizeof(hex));
-	assert_ok(tc_hex_decode_fixed(hex, strlen(hex), hash, sizeof(hash)));
+	tc_assert_ok(tc_hex_decode_fixed(hex, strlen(hex), hash, sizeof(hash)));
 	bool known = false;
-	assert_ok(chain_rpc_tx_known(w.rpc, hash, &known));
+	tc_assert_ok(chain_rpc_tx_known(w.rpc, hash, &known));
 	assert_true(known); /* in the node's pool, unmined */
 	uint64_t head_before;
-	assert_ok(chain_rpc_block_number(w.rpc, &head_before));
+	tc_assert_ok(chain_rpc_block_number(w.rpc, &head_before));
 
 	/* The node goes away: SIGTERM, anvil dumps its chain (not its pool) to state.json and exits. */
 	anvil_stop(w.dir);
@@ -638,16 +606,16 @@ static void test_node_restart(void **state)
 	anvil_start(w.dir, port, url, sizeof(url));
 	assert_string_equal(url, w.url);
 	uint64_t head_after, pending;
-	assert_ok(chain_rpc_block_number(w.rpc, &head_after));
+	tc_assert_ok(chain_rpc_block_number(w.rpc, &head_after));
 	assert_int_equal(head_after, head_before); /* the chain was kept (deployment, balance) */
 	char addr[CHAIN_ADDRESS_STR_SIZE];
 	chain_address_to_eip55(w.cfg.contract, addr);
 	json_t *code = rpc_call(&w, "eth_getCode", json_pack("[s, s]", addr, "latest"));
 	assert_true(json_is_string(code) && json_string_length(code) > 2);
 	json_decref(code);
-	assert_ok(chain_rpc_tx_known(w.rpc, hash, &known));
+	tc_assert_ok(chain_rpc_tx_known(w.rpc, hash, &known));
 	assert_false(known); /* ... but the pending transaction was lost */
-	assert_ok(chain_rpc_nonce(w.rpc, w.key.address, true, &pending));
+	tc_assert_ok(chain_rpc_nonce(w.rpc, w.key.address, true, &pending));
 	assert_int_equal(pending, 1);
 	assert_int_equal(kill(pid, SIGCONT), 0);
 
@@ -666,7 +634,7 @@ static void test_node_restart(void **state)
 	assert_string_equal(again, hex);
 	assert_int_equal(sql_int(&w, "SELECT string_agg(nonce::text, ',' ORDER BY nonce) = '1,2' FROM anchor_txs"), 1);
 	uint64_t nonce;
-	assert_ok(chain_rpc_nonce(w.rpc, w.key.address, false, &nonce));
+	tc_assert_ok(chain_rpc_nonce(w.rpc, w.key.address, false, &nonce));
 	assert_int_equal(nonce, 3);
 	struct events e;
 	read_events(&w, &e);
@@ -697,19 +665,19 @@ static void test_finalized_and_stale_alert(void **state)
 	assert_non_null(logf);
 	tc_log_set_stream(logf);
 	struct anchor_worker aw;
-	assert_ok(anchor_worker_init(&aw, w.rpc, w.db, &w.key, &w.opt));
+	tc_assert_ok(anchor_worker_init(&aw, w.rpc, w.db, &w.key, &w.opt));
 	/*
 	 * anvil's `finalized` block is latest - 64 (two epochs of 32 slots) and block 0 before that: here the
 	 * finalized head stays at genesis while latest moves, like an L2 that stopped settling on L1.
 	 */
 	add_checkpoint(&w, 6);
 	bool busy;
-	assert_ok(anchor_tick(&aw, &busy)); /* plan, sign, broadcast; automine mines it */
-	assert_ok(anchor_tick(&aw, &busy)); /* receipt → mined */
+	tc_assert_ok(anchor_tick(&aw, &busy)); /* plan, sign, broadcast; automine mines it */
+	tc_assert_ok(anchor_tick(&aw, &busy)); /* receipt → mined */
 	assert_int_equal(sql_int(&w, "SELECT count(*) FROM anchor_txs WHERE state = 'mined'"), 1);
 	uint64_t block = (uint64_t)sql_int(&w, "SELECT block_number FROM anchor_txs WHERE state = 'mined'");
 	rpc_void(&w, "anvil_mine", json_pack("[s]", "0xa"));
-	assert_ok(anchor_tick(&aw, &busy));
+	tc_assert_ok(anchor_tick(&aw, &busy));
 	/* 11 blocks deep, but not finalized: still mined. */
 	assert_true(busy);
 	assert_int_equal(sql_int(&w, "SELECT count(*) FROM anchor_txs WHERE state = 'mined'"), 1);
@@ -722,20 +690,20 @@ static void test_finalized_and_stale_alert(void **state)
 	/* Genesis was stamped when anvil started: 2 s later it is older than finalized_stale_s = 1. */
 	pause_ms(2100);
 	aw.opt.finalized_stale_s = 1;
-	assert_ok(anchor_tick(&aw, &busy));
+	tc_assert_ok(anchor_tick(&aw, &busy));
 	assert_int_equal(aw.metrics.finalized_stale_alerts, 1);
 	assert_true(aw.metrics.finalized_stale);
 	assert_true(aw.metrics.finalized_age_s > 1);
-	assert_ok(anchor_tick(&aw, &busy)); /* still stale: not alerted again within the period */
+	tc_assert_ok(anchor_tick(&aw, &busy)); /* still stale: not alerted again within the period */
 	assert_int_equal(aw.metrics.finalized_stale_alerts, 1);
 	pause_ms(1100);
-	assert_ok(anchor_tick(&aw, &busy)); /* one period later: reminded */
+	tc_assert_ok(anchor_tick(&aw, &busy)); /* one period later: reminded */
 	assert_int_equal(aw.metrics.finalized_stale_alerts, 2);
 	assert_int_equal(sql_int(&w, "SELECT count(*) FROM anchor_txs WHERE state = 'mined'"), 1);
 
 	/* 96 more blocks: finalized = latest - 64 passes the anchor's block and is fresh. */
 	rpc_void(&w, "anvil_mine", json_pack("[s]", "0x60"));
-	assert_ok(anchor_tick(&aw, &busy));
+	tc_assert_ok(anchor_tick(&aw, &busy));
 	assert_false(busy);
 	assert_int_equal(sql_int(&w, "SELECT count(*) FROM anchor_txs WHERE state = 'confirmed'"), 1);
 	assert_int_equal(aw.metrics.confirmed, 1);

@@ -389,6 +389,7 @@ struct appender {
 	pthread_barrier_t *barrier;
 	uint64_t seqs[THREAD_APPENDS];
 	struct tc_result r;
+	char detail[TC_DETAIL_MAX]; /* the failing thread's own detail (details are per thread) */
 };
 
 struct one_append {
@@ -418,6 +419,8 @@ static void *appender_main(void *arg)
 		w->r = db_txn_run(conn, one_append_fn, &a);
 		w->seqs[k] = a.seq;
 	}
+	if (!tc_is_ok(w->r))
+		snprintf(w->detail, sizeof(w->detail), "%s", tc_error_detail());
 	db_conn_free(&conn);
 	return NULL;
 }
@@ -442,7 +445,7 @@ static void test_concurrent_appenders(void **state)
 	pthread_barrier_destroy(&barrier);
 	for (int i = 0; i < 2; i++)
 		if (!tc_is_ok(w[i].r))
-			fail_msg("appender %d: %s: %s", i, tc_error_info(w[i].r.code)->code, tc_error_detail());
+			fail_msg("appender %d: %s: %s", i, tc_error_info(w[i].r.code)->code, w[i].detail);
 	/* Each seq was handed out exactly once, and they fill start .. start + 2N - 1. */
 	assert_int_equal(log_size(), start + 2 * THREAD_APPENDS);
 	seen = calloc(2 * THREAD_APPENDS, 1);

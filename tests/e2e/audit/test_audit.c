@@ -46,16 +46,10 @@
 #define PATH_LEN 512
 #define OUT_MAX 65536
 #define RUN_TIMEOUT_MS 120000
+#define VERIFIER_STOP_MS 15000
 #define FIRST_ENTRIES 20
 #define SECOND_ENTRIES 12
 #define T0 1750000000
-
-#define assert_ok(expr)                                                                                                \
-	do {                                                                                                           \
-		struct tc_result t__r = (expr);                                                                        \
-		if (t__r.code != TC_OK)                                                                                \
-			fail_msg("%s failed: %s: %s", #expr, tc_error_info(t__r.code)->code, tc_error_detail());       \
-	} while (0)
 
 static struct {
 	char tmp[PATH_LEN];
@@ -77,38 +71,12 @@ static struct {
 /* Run ARGV (NULL-terminated) with stdout+stderr into OUT; return its exit status (-1: killed). */
 static int run(const char *const *argv, char *out, size_t size)
 {
-	char path[PATH_LEN + 32];
-	int fd, st = 0;
-	pid_t parent = getpid(), pid;
+	int rc = tc_test_run(argv, out, size, RUN_TIMEOUT_MS);
 
-	snprintf(path, sizeof(path), "%s/out.XXXXXX", g.tmp);
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	unlink(path);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(127);
-		if (dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
-			_exit(127);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	for (unsigned waited = 0; waitpid(pid, &st, WNOHANG) != pid; waited += 20) {
-		if (waited >= RUN_TIMEOUT_MS) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &st, 0);
-			close(fd);
-			fail_msg("%s %s did not exit within %d ms", argv[0], argv[1], RUN_TIMEOUT_MS);
-		}
-		usleep(20000);
-	}
-	ssize_t n = pread(fd, out, size - 1, 0);
-	out[n > 0 ? n : 0] = '\0';
-	close(fd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	if (rc == TC_TEST_RUN_TIMEOUT)
+		fail_msg("%s %s did not exit within %d ms", argv[0], argv[1], RUN_TIMEOUT_MS);
+	assert_true(rc != TC_TEST_RUN_ERROR);
+	return rc;
 }
 
 static const char *env_bin(const char *name)
@@ -132,53 +100,17 @@ static void verifier_start(void)
 			       "--log-level",
 			       "warn",
 			       NULL };
-	int fds[2], port = 0;
-	char line[256];
-	size_t used = 0;
-	pid_t parent = getpid();
 
-	assert_int_equal(pipe(fds), 0);
-	g.verifier = fork();
-	assert_true(g.verifier >= 0);
-	if (g.verifier == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(127);
-		dup2(fds[1], 1);
-		close(fds[0]);
-		close(fds[1]);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(fds[1]);
-	while (used < sizeof(line) - 1 && memchr(line, '\n', used) == NULL) {
-		ssize_t got = read(fds[0], line + used, sizeof(line) - 1 - used);
-
-		if (got <= 0)
-			break;
-		used += (size_t)got;
-	}
-	close(fds[0]); /* the server logs to stderr; stdout had only this line */
-	line[used] = '\0';
-	if (sscanf(line, "listening on http://127.0.0.1:%d", &port) != 1 || port <= 0)
-		fail_msg("teecert-verifier did not start: '%s'", line);
-	snprintf(g.verifier_url, sizeof(g.verifier_url), "http://127.0.0.1:%d", port);
+	g.verifier = tc_test_serve(argv, g.verifier_url, sizeof(g.verifier_url));
+	if (g.verifier <= 0)
+		fail_msg("teecert-verifier did not start: '%s'", g.verifier_url);
 }
 
 static void verifier_stop(void)
 {
-	int st;
-
 	if (g.verifier <= 0)
 		return;
-	kill(g.verifier, SIGTERM);
-	for (int i = 0; i < 300 && waitpid(g.verifier, &st, WNOHANG) != g.verifier; i++) {
-		usleep(50000);
-		if (i == 299) {
-			kill(g.verifier, SIGKILL);
-			waitpid(g.verifier, &st, 0);
-		}
-	}
+	tc_test_stop(g.verifier, SIGTERM, VERIFIER_STOP_MS);
 	g.verifier = 0;
 }
 
@@ -243,23 +175,13 @@ static void append_and_checkpoint(uint64_t n, const struct chain_note_signer *ke
 {
 	struct append a = { g.size, n, key };
 
-	assert_ok(db_txn_run(g.db, append_fn, &a));
+	tc_assert_ok(db_txn_run(g.db, append_fn, &a));
 	g.size += n;
 }
 
 static void sql(const char *q)
 {
-	PGresult *res = PQexec(db_conn_pg(g.db), q);
-	ExecStatusType st = PQresultStatus(res);
-
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-		char msg[512];
-
-		snprintf(msg, sizeof(msg), "%s", PQresultErrorMessage(res));
-		PQclear(res);
-		fail_msg("SQL failed: %s: %s", q, msg);
-	}
-	PQclear(res);
+	tc_assert_ok(tc_test_sql(db_conn_pg(g.db), q));
 }
 
 static void write_vkey(const struct chain_note_signer *s, const char *path)
@@ -267,9 +189,9 @@ static void write_vkey(const struct chain_note_signer *s, const char *path)
 	struct tc_buf b;
 
 	tc_buf_init(&b, 1024);
-	assert_ok(chain_note_verifier_format(chain_note_signer_verifier(s), &b));
-	assert_ok(tc_buf_append_str(&b, "\n"));
-	assert_ok(tc_file_write(path, b.data, b.len, 0644));
+	tc_assert_ok(chain_note_verifier_format(chain_note_signer_verifier(s), &b));
+	tc_assert_ok(tc_buf_append_str(&b, "\n"));
+	tc_assert_ok(tc_file_write(path, b.data, b.len, 0644));
 	tc_buf_cleanup(&b);
 }
 
@@ -365,23 +287,23 @@ static void chain_setup(void)
 
 	snprintf(path, sizeof(path), "%s/rpc_url", env_bin("TEECERT_ANVIL_DIR"));
 	tc_buf_init(&b, 256);
-	assert_ok(tc_file_read(path, 255, &b));
+	tc_assert_ok(tc_file_read(path, 255, &b));
 	snprintf(g.rpc_url, sizeof(g.rpc_url), "%.*s", (int)strcspn((char *)b.data, "\r\n"), (char *)b.data);
 	tc_buf_cleanup(&b);
 
 	/* A fresh funded chain key: no nonce shared with other tests on the fixture node. */
-	assert_ok(chain_key_generate(&key));
-	assert_ok(tc_hex_encode(key.secret, CHAIN_PRIVKEY_LEN, hex, sizeof(hex)));
+	tc_assert_ok(chain_key_generate(&key));
+	tc_assert_ok(tc_hex_encode(key.secret, CHAIN_PRIVKEY_LEN, hex, sizeof(hex)));
 	snprintf(g.chain_key, sizeof(g.chain_key), "%s/chain.key", g.tmp);
-	assert_ok(tc_file_write(g.chain_key, hex, strlen(hex), 0600));
+	tc_assert_ok(tc_file_write(g.chain_key, hex, strlen(hex), 0600));
 	tc_secure_zero(hex, sizeof(hex));
 	chain_address_to_eip55(key.address, addr);
 	chain_key_cleanup(&key);
 	memset(&ro, 0, sizeof(ro));
 	ro.urls[0] = g.rpc_url;
 	ro.n_urls = 1;
-	assert_ok(chain_rpc_new(&ro, &rpc));
-	assert_ok(chain_rpc_call(rpc, "anvil_setBalance", json_pack("[s, s]", addr, "0x56bc75e2d63100000"), &res));
+	tc_assert_ok(chain_rpc_new(&ro, &rpc));
+	tc_assert_ok(chain_rpc_call(rpc, "anvil_setBalance", json_pack("[s, s]", addr, "0x56bc75e2d63100000"), &res));
 	json_decref(res);
 	chain_rpc_free(&rpc);
 
@@ -407,18 +329,18 @@ static void chain_setup(void)
 		*--last = '\0';
 	while (last > out && last[-1] != '\n')
 		last--;
-	assert_ok(chain_address_parse(last, strlen(last), (uint8_t[CHAIN_ADDRESS_LEN]){ 0 }));
+	tc_assert_ok(chain_address_parse(last, strlen(last), (uint8_t[CHAIN_ADDRESS_LEN]){ 0 }));
 	snprintf(g.contract, sizeof(g.contract), "%s", last);
 }
 
 static int group_setup(void **state)
 {
 	(void)state;
-	assert_ok(tc_test_db_create("audit", g.dsn, sizeof(g.dsn)));
-	assert_ok(db_conn_open(g.dsn, &g.db));
-	assert_ok(db_migrate(g.db, NULL));
-	assert_ok(chain_note_signer_generate(KEY_NAME, &g.log_key));
-	assert_ok(chain_note_signer_generate(KEY_NAME, &g.other_key));
+	tc_assert_ok(tc_test_db_create("audit", g.dsn, sizeof(g.dsn)));
+	tc_assert_ok(db_conn_open(g.dsn, &g.db));
+	tc_assert_ok(db_migrate(g.db, NULL));
+	tc_assert_ok(chain_note_signer_generate(KEY_NAME, &g.log_key));
+	tc_assert_ok(chain_note_signer_generate(KEY_NAME, &g.other_key));
 	snprintf(g.vkey, sizeof(g.vkey), "%s/log.vkey", g.tmp);
 	snprintf(g.vkey_other, sizeof(g.vkey_other), "%s/other.vkey", g.tmp);
 	write_vkey(g.log_key, g.vkey);
@@ -465,7 +387,7 @@ static void test_audit_ok(void **state)
 		nl--;
 	json_t *j = NULL;
 
-	assert_ok(tc_json_parse(nl, strlen(nl), OUT_MAX, &j));
+	tc_assert_ok(tc_json_parse(nl, strlen(nl), OUT_MAX, &j));
 	assert_true(json_is_true(json_object_get(j, "ok")));
 	assert_int_equal(json_integer_value(json_object_get(j, "exit")), 0);
 	assert_int_equal(json_integer_value(json_object_get(j, "seq")), 7);

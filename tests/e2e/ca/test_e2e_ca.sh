@@ -28,6 +28,8 @@ esac
 sql() { "$PSQL" "$dsn" -qAtc "$1"; }
 
 "$teecert" sim tdx --init pki >/dev/null
+"$teecert" sim snp --init snp --rsa-bits 2048 >/dev/null
+"$teecert" sim nvidia --init nv >/dev/null
 "$ca" migrate --db "$dsn" >/dev/null
 printf 'correct horse battery staple\n' > pass; chmod 600 pass
 printf 'admin-token-0123456789abcdef\n' > token; chmod 600 token
@@ -46,7 +48,10 @@ openssl x509 -in root.pem -noout -text | grep -q "2.23.133.5.4.9" || fail "root 
 [ "$(sql "SELECT count(*) FROM certificates WHERE kind='root'")" = 1 ] || fail "root certificate row"
 
 "$ca" serve --listen 127.0.0.1:0 --db "$dsn" --ca-key root.key --passphrase-file pass --ca-cert root.pem \
-  --collateral pki/collateral --trust-anchor intel_root=pki/intel_root.pem --policy <(echo '{"allow_simulated": true}') \
+  --collateral pki/collateral --trust-anchor intel_root=pki/intel_root.pem \
+  --collateral snp/collateral-milan --trust-anchor amd_ark=snp/amd_ark_milan.pem --collateral nv/collateral \
+  --trust-anchor nvidia_device_root=nv/nvidia_device_root.pem --trust-anchor nvidia_rim_root=nv/nvidia_rim_root.pem \
+  --policy <(echo '{"allow_simulated": true}') \
   --admin-token-file token --public-url http://127.0.0.1:1 >serve.out 2>serve.err &
 pid=$!
 for _ in $(seq 100); do grep -q "listening on" serve.out 2>/dev/null && break; sleep 0.1; done
@@ -83,6 +88,15 @@ openssl verify -CAfile root.pem cvm.pem || fail "openssl verify cvm"
 cmp -s <(openssl x509 -in chain.pem -outform DER) <(openssl x509 -in root.pem -outform DER) || fail "chain"
 openssl x509 -in cvm.pem -noout -text | grep -q "OCSP - URI:http://127.0.0.1:1/v1/ocsp" || fail "AIA"
 [ "$(sql "SELECT count(*) FROM appraisals WHERE serial = decode('$serial','hex')")" = 1 ] || fail "appraisal row"
+# teecert cert show: standard fields and the teecert extensions decoded.
+"$teecert" cert show cvm.pem --json > show.json || fail "cert show"
+[ "$(jq -r .serial show.json)" = "$serial" ] || fail "cert show serial: $(cat show.json)"
+jq -e '.subject == "CN=cvm1" and .ca == false and (.subject_alt_names | index("DNS:cvm1.example")) and
+       .teecert.appraisal.verdict == "accepted" and .teecert.role == "cvm" and .teecert.network == "untrusted" and
+       (.teecert.log_entry.seq >= 1) and (.teecert.hardware_identity | length >= 1)' show.json >/dev/null ||
+  fail "cert show fields: $(cat show.json)"
+"$teecert" cert show root.pem | grep -Eq '^  role +root$' || fail "cert show text: $("$teecert" cert show root.pem)"
+if "$teecert" cert show cvm.key 2>/dev/null; then fail "cert show accepted a key file"; fi
 # Idempotency: same key + same body -> same response; same key + other body -> 409.
 cp resp first
 [ "$(post req.json -H 'Idempotency-Key: k1')" = 201 ] || fail "idempotent replay: $(cat resp)"
@@ -118,6 +132,83 @@ neg 400 csr_signature_invalid badsig.json
 printf '{"kind": "cvm", "csr": ' > malformed.json; neg 400 json_malformed malformed.json
 head -c 300000 /dev/zero | tr '\0' 'a' | jq -Rs '{kind: "cvm", csr: .}' > big.json; neg 413 body_too_large big.json
 
+# SNP + 2 GPUs: report_data binds key and nonce; each GPU answers gpu_nonce =
+# SHA-256("teecert/gpu/v1" || SHA-256(SPKI) || nonce).
+mksnp() { # $1 key $2 nonce $3 out.json [extra sim nvidia flags...]
+  local key=$1 nonce=$2 out=$3; shift 3
+  openssl req -new -key "$key" -subj "/CN=gpu-cvm" -out "$out.csr" 2>/dev/null
+  openssl pkey -in "$key" -pubout -outform DER -out "$out.spki"
+  { printf 'teecert/v1'; openssl dgst -sha256 -binary "$out.spki"; echo -n "$nonce" | xxd -r -p; } > "$out.bind"
+  { printf 'teecert/gpu/v1'; openssl dgst -sha256 -binary "$out.spki"; echo -n "$nonce" | xxd -r -p; } > "$out.gbind"
+  local rd gn; rd="$(openssl dgst -sha512 -binary "$out.bind" | xxd -p -c 256)"
+  gn="$(openssl dgst -sha256 -binary "$out.gbind" | xxd -p -c 256)"
+  "$teecert" sim snp --pki snp --report-data "$rd" --out "$out.report" --vcek-out "$out.vcek.pem" >/dev/null
+  "$teecert" sim nvidia --pki nv --nonce "$gn" --gpus 2 --out "$out.gpu" "$@" >/dev/null
+  jq -n --rawfile csr "$out.csr" --arg nonce "$nonce" --arg r "$(base64 -w0 "$out.report")" \
+    --arg v "$(base64 -w0 "$out.vcek.pem")" --arg s0 "$(base64 -w0 "${out}.gpu_gpu0_spdm.bin")" \
+    --arg s1 "$(base64 -w0 "${out}.gpu_gpu1_spdm.bin")" --rawfile c0 "${out}.gpu_gpu0_certchain.pem" \
+    --rawfile c1 "${out}.gpu_gpu1_certchain.pem" \
+    '{kind: "cvm", csr: $csr, nonce: $nonce, evidence: {tee: "snp", report: $r, vcek: $v},
+      gpu_evidence: [{spdm: $s0, cert_chain: $c0}, {spdm: $s1, cert_chain: $c1}]}' > "$out"
+}
+mksnp cvm.key "$(challenge)" gpu.json
+[ "$(post gpu.json)" = 201 ] || fail "SNP+GPU issue: $(cat resp)"
+jq -r .certificate resp > gpu-cvm.pem
+openssl verify -CAfile root.pem gpu-cvm.pem || fail "openssl verify SNP+GPU cvm"
+[ "$(jq -r '[.appraisal.devices[].id] | join(",")' resp)" = "cpu0,gpu0,gpu1" ] || fail "devices: $(jq -c .appraisal resp)"
+"$teecert" cert show gpu-cvm.pem --json | jq -e '[.teecert.appraisal.devices[].tee] == ["snp","nvidia","nvidia"] and
+  ([.teecert.evidence[].role] | sort) == ["gpu0.cert_chain","gpu0.spdm","gpu1.cert_chain","gpu1.spdm","snp_report","vcek"]' \
+  >/dev/null || fail "SNP+GPU extensions: $("$teecert" cert show gpu-cvm.pem --json)"
+after="$(n_certs)"
+mksnp cvm.key "$(challenge)" gpuwrong.json --wrong-nonce; neg 422 nonce_mismatch gpuwrong.json
+mksnp cvm.key "$(challenge)" gpubad.json --bad-sig; neg 422 evidence_signature_invalid gpubad.json
+
+# Workload certificates: bound to a CVM certificate of this CA, from the same hardware, with
+# report_data = SHA-512("teecert/v1" || SHA-256(SPKI) || nonce || SHA-256(JCS(workload_info))).
+# jq -cS equals RFC 8785 for this info (ASCII strings, integers).
+jq -n '{runtime_info: [{type: "oci", hash: {algo: "sha256", value: "ab12"}, size: 42}], created_at: "2026-01-01T00:00:00Z", order_id: "o-1"}' > wi.json
+mkwl() { # $1 key $2 nonce $3 cvm cert $4 out.json $5 tee (tdx|snp) [extra sim flags...]
+  local key=$1 nonce=$2 cvm=$3 out=$4 tee=$5; shift 5
+  openssl req -new -key "$key" -subj "/CN=job1" -out "$out.csr" 2>/dev/null
+  openssl pkey -in "$key" -pubout -outform DER -out "$out.spki"
+  { printf 'teecert/v1'; openssl dgst -sha256 -binary "$out.spki"; echo -n "$nonce" | xxd -r -p
+    jq -cSj . wi.json | openssl dgst -sha256 -binary; } > "$out.bind"
+  local rd; rd="$(openssl dgst -sha512 -binary "$out.bind" | xxd -p -c 256)"
+  if [ "$tee" = tdx ]; then
+    "$teecert" sim tdx --pki pki --report-data "$rd" --out "$out.ev" "$@" >/dev/null
+    jq -n --arg q "$(base64 -w0 "$out.ev")" '{tee: "tdx", quote: $q}' > "$out.evj"
+  else
+    "$teecert" sim snp --pki snp --report-data "$rd" --out "$out.ev" --vcek-out "$out.vcek.pem" "$@" >/dev/null
+    jq -n --arg r "$(base64 -w0 "$out.ev")" --arg v "$(base64 -w0 "$out.vcek.pem")" '{tee: "snp", report: $r, vcek: $v}' > "$out.evj"
+  fi
+  jq -n --rawfile csr "$out.csr" --arg nonce "$nonce" --slurpfile ev "$out.evj" --slurpfile wi wi.json \
+    --rawfile cvm "$cvm" '{kind: "workload", csr: $csr, nonce: $nonce, evidence: $ev[0], workload_info: $wi[0], cvm_certificate: $cvm}' > "$out"
+}
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out wl.key 2>/dev/null
+mkwl wl.key "$(challenge)" cvm.pem wl.json tdx
+[ "$(post wl.json)" = 201 ] || fail "workload issue: $(cat resp)"
+[ "$(jq -r .kind resp)" = workload ] || fail "workload kind: $(cat resp)"
+jq -r .certificate resp > wl.pem; wl_serial="$(jq -r .serial resp)"
+openssl verify -CAfile root.pem wl.pem || fail "openssl verify workload"
+[ "$(date -d "$(openssl x509 -in wl.pem -noout -enddate | cut -d= -f2)" +%s)" -le \
+  "$(date -d "$(openssl x509 -in cvm.pem -noout -enddate | cut -d= -f2)" +%s)" ] || fail "workload outlives its CVM certificate"
+wlh="$(jq -cSj . wi.json | openssl dgst -sha256 -binary | xxd -p -c 64)"
+"$teecert" cert show wl.pem --json | jq -e --arg h "$wlh" '.teecert.role == "workload" and .teecert.workload_info_hash == $h' \
+  >/dev/null || fail "workload extensions: $("$teecert" cert show wl.pem --json)"
+[ "$(sql "SELECT encode(parent_cvm_serial,'hex') || '/' || encode(workload_info_hash,'hex') FROM certificates WHERE serial = decode('$wl_serial','hex')")" = "$serial/$wlh" ] ||
+  fail "workload row"
+after="$(n_certs)"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout foreign.key -subj "/CN=root1/O=teecert" \
+  -days 2 -out foreign.pem 2>/dev/null
+mkwl wl.key "$(challenge)" foreign.pem wlf.json tdx; neg 422 cvm_certificate_invalid wlf.json   # foreign CVM cert
+mkwl wl.key "$(challenge)" root.pem wlr.json tdx; neg 422 cvm_certificate_invalid wlr.json      # not a cvm cert
+mkwl wl.key "$(challenge)" cvm.pem wls.json snp; neg 422 hardware_mismatch wls.json             # SNP vs the TDX CVM
+mkwl wl.key "$(challenge)" gpu-cvm.pem wlc.json snp --chip-id "$(openssl rand -hex 64)"
+neg 422 hardware_mismatch wlc.json                                                               # another SNP chip
+mkwl wl.key "$(challenge)" gpu-cvm.pem wlok.json snp                                             # same chip: fine
+[ "$(post wlok.json)" = 201 ] || fail "SNP workload issue: $(cat resp)"
+after="$(n_certs)"
+
 # Revocation: admin only.
 rv() { curl -s -o resp -w '%{http_code}' -H 'Content-Type: application/json' "$@" --data '{"reason": "keyCompromise"}' "$url/v1/certificates/$serial/revoke"; }
 [ "$(rv)" = 401 ] && [ "$(code_of)" = unauthorized ] || fail "revoke without token: $(cat resp)"
@@ -125,6 +216,7 @@ rv() { curl -s -o resp -w '%{http_code}' -H 'Content-Type: application/json' "$@
 [ "$(sql "SELECT count(*) FROM revocations")" = 0 ] || fail "unauthorized revoke stored"
 [ "$(rv -H "Authorization: Bearer $(cat token)")" = 200 ] || fail "revoke: $(cat resp)"
 [ "$(rv -H "Authorization: Bearer $(cat token)")" = 409 ] || fail "second revoke"
+mkwl wl.key "$(challenge)" cvm.pem wlrev.json tdx; after="$(n_certs)"; neg 422 cert_revoked wlrev.json  # revoked CVM cert
 
 # OCSP (openssl POSTs application/ocsp-request) and the CRL.
 out="$(openssl ocsp -issuer root.pem -cert cvm.pem -url "$url/v1/ocsp" -CAfile root.pem 2>&1)" || fail "ocsp: $out"
@@ -135,4 +227,4 @@ openssl crl -inform DER -in root.crl -noout -text | grep -qi "Serial Number: $se
 openssl crl -inform DER -in root.crl -CAfile root.pem -noout 2>&1 | grep -q "verify OK" || fail "CRL signature"
 openssl crl -inform DER -in root.crl -out root.crl.pem
 openssl verify -crl_check -CRLfile root.crl.pem -CAfile root.pem cvm.pem >/dev/null 2>&1 && fail "revoked cert verified with CRL"
-echo "e2e CA: issue, idempotency, 8 negatives, revoke, OCSP, CRL: ok"
+echo "e2e CA: issue (TDX; SNP + 2 GPUs; workload), cert show, idempotency, 15 negatives, revoke, OCSP, CRL: ok"
