@@ -331,16 +331,21 @@ static TC_RESULT cvm_parent_status(struct db_conn *conn, const struct api_ca *ca
 	return tc_ok();
 }
 
+/*
+ * Same CPU: SNP by CHIP_ID; TDX by PPID (+ FMSPC) when both sides carry it. The TDX appraiser does not surface
+ * the PCK certificate's PPID yet, so TDX falls back to FMSPC alone: a platform model, not one machine (see
+ * docs/ca-service.md "Not yet").
+ */
 static bool hwid_same(const struct ca_ext_hwid_device *a, const struct ca_ext_hwid_device *b)
 {
 	if (a->tee != b->tee)
 		return false;
-	if (a->has_ppid && b->has_ppid) /* TDX: FMSPC + PPID of the platform */
-		return a->has_fmspc == b->has_fmspc && memcmp(a->ppid, b->ppid, CA_PPID_LEN) == 0 &&
-		       (!a->has_fmspc || memcmp(a->fmspc, b->fmspc, CA_FMSPC_LEN) == 0);
-	if (a->chip_id_len > 0) /* SNP: CHIP_ID */
+	if (a->chip_id_len > 0 || b->chip_id_len > 0)
 		return a->chip_id_len == b->chip_id_len && memcmp(a->chip_id, b->chip_id, a->chip_id_len) == 0;
-	return false;
+	if (a->has_fmspc != b->has_fmspc || a->has_ppid != b->has_ppid || (!a->has_fmspc && !a->has_ppid))
+		return false;
+	return (!a->has_fmspc || memcmp(a->fmspc, b->fmspc, CA_FMSPC_LEN) == 0) &&
+	       (!a->has_ppid || memcmp(a->ppid, b->ppid, CA_PPID_LEN) == 0);
 }
 
 /* The workload evidence comes from the CPU the CVM certificate names (DESIGN.md "Certificates"). */

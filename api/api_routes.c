@@ -29,6 +29,8 @@ static const struct api_route verifier_routes[] = {
 	{ "GET",  "/v1/certificates/{serial}", api_certs_get,           API_BODY_NONE, 0, API_AUTH_PUBLIC, "One certificate: PEM, chain, status, appraisal, log entry and inclusion proof" },
 	{ "GET",  "/v1/certificates",          api_certs_list,          API_BODY_NONE, 0, API_AUTH_PUBLIC, "Certificate history: filters and keyset pagination" },
 	{ "GET",  "/v1/cas",                   api_cas_get,             API_BODY_NONE, 0, API_AUTH_PUBLIC, "Every CA: certificate, role, network mode and status" },
+	{ "POST", "/v1/admission/peer",        api_admission_peer_post, API_BODY_JSON, API_ADMISSION_MAX_BODY, API_AUTH_PUBLIC, "Admission decision for a peer's certificate chain, signed as a JWS" },
+	{ "GET",  "/v1/verdict-key",           api_admission_key_get,   API_BODY_NONE, 0, API_AUTH_PUBLIC, "The public key (JWK Set) of the admission verdicts" },
 };
 
 /* The CA: the common endpoints plus issuance, revocation, CRL and OCSP (docs/ca-service.md). */
