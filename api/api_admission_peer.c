@@ -11,8 +11,13 @@
  *   reply     {decision, reasons[], certificate, anchored, checked_at, expires_at, nonce, jws}: jws is the
  *             compact JWS ES256 of the same verdict (without jws), keyed by GET /v1/verdict-key.
  *
+ * api_admission_decide also serves POST /v1/admission/workload (api_admission_workload.c), which adds the
+ * expected workload info hash: the leaf must be a workload certificate recording exactly that hash.
+ *
  * A malformed request is a 400; a chain that fails any check is a 200 deny with the reasons.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/bn.h>
@@ -57,7 +62,7 @@ static TC_RESULT chain_parse(const char *pem, STACK_OF(X509) **out)
 		if (sk_X509_num(sk) == API_ADMISSION_CHAIN_MAX || !sk_X509_push(sk, x)) {
 			X509_free(x);
 			BIO_free(bio);
-			OSSL_STACK_OF_X509_free(sk);
+			sk_X509_pop_free(sk, X509_free);
 			return tc_fail(TC_ERR_INVALID_ARGUMENT, "chain has more than %d certificates", API_ADMISSION_CHAIN_MAX);
 		}
 	}
@@ -107,6 +112,8 @@ struct lookup {
 	uint64_t log_seq;
 	json_t *summary;
 	int64_t not_after;
+	bool workload, has_wih;
+	uint8_t wih[32];
 };
 
 static TC_RESULT take_row(const struct db_certs_row *row, void *arg)
@@ -120,6 +127,9 @@ static TC_RESULT take_row(const struct db_certs_row *row, void *arg)
 	snprintf(l->tcb_status, sizeof(l->tcb_status), "%s", row->tcb_status ? row->tcb_status : "");
 	l->log_seq = row->log_seq;
 	l->not_after = row->not_after;
+	l->workload = strcmp(row->kind, "workload") == 0;
+	l->has_wih = row->has_workload_info_hash;
+	memcpy(l->wih, row->workload_info_hash, sizeof(l->wih));
 	json_decref(l->summary);
 	l->summary = json_pack("{s:o, s:s, s:o, s:o, s:I}", "serial", tc_json_hex(row->serial, row->serial_len), "kind",
 			       row->kind, "tee", row->tee ? json_string(row->tee) : json_null(), "tcb_status",
@@ -166,7 +176,7 @@ static void check_appraisal(const struct api_admission *a, const char *who, cons
 
 /* Everything the database says about the validated PATH (leaf first). */
 static TC_RESULT check_db(const struct api_admission *a, struct db_conn *conn, STACK_OF(X509) *path, int64_t now,
-			  struct verdict *v)
+			  const uint8_t *expect_wih, struct verdict *v)
 {
 	struct lookup leaf = { 0 };
 	uint64_t tree_size;
@@ -185,6 +195,10 @@ static TC_RESULT check_db(const struct api_admission *a, struct db_conn *conn, S
 	if (leaf.revoked)
 		deny(v, "leaf: revoked");
 	check_appraisal(a, "leaf", &leaf, v);
+	if (expect_wih && !leaf.workload)
+		deny(v, "leaf: not a workload certificate");
+	else if (expect_wih && (!leaf.has_wih || memcmp(leaf.wih, expect_wih, sizeof(leaf.wih)) != 0))
+		deny(v, "leaf: its workload info hash is not the expected one");
 	for (int i = 1; i < sk_X509_num(path); i++) {
 		struct lookup ca = { 0 };
 		char who[32];
@@ -244,11 +258,12 @@ static TC_RESULT reply(struct api_request *req, const struct api_admission *a, s
 	return r;
 }
 
-TC_RESULT api_admission_peer_post(struct api_request *req)
+TC_RESULT api_admission_decide(struct api_request *req, bool workload)
 {
 	const struct api_admission *a = api_request_config(req)->admission;
 	const char *chain_pem = NULL, *nonce = NULL;
-	struct tc_buf nonce_bytes;
+	struct tc_buf nonce_bytes, wih;
+	bool has_wih = false;
 	STACK_OF(X509) *sk = NULL, *path = NULL;
 	struct verdict v = { 0 };
 	struct db_conn *conn = NULL;
@@ -258,11 +273,14 @@ TC_RESULT api_admission_peer_post(struct api_request *req)
 	TC_ENSURE(a != NULL, TC_ERR_ADMISSION_NOT_CONFIGURED, "start teecert-verifier with --trust-root and --signing-key");
 	TC_ENSURE(api_request_json(req) != NULL, TC_ERR_JSON_FIELD_MISSING, "a JSON body {chain, nonce?} is required");
 	tc_buf_init(&nonce_bytes, NONCE_MAX);
+	tc_buf_init(&wih, 32);
 	const struct tc_json_field spec[] = {
 		{ .name = "chain", .kind = TC_JSON_STRING, .required = true, .out = &chain_pem, .max_len = CHAIN_PEM_MAX },
 		{ .name = "nonce", .kind = TC_JSON_STRING, .out = &nonce, .max_len = 2 * NONCE_MAX },
+		{ .name = "workload_info_hash", .kind = TC_JSON_HEX, .required = true, .out = &wih, .exact_len = 32,
+		  .present = &has_wih },
 	};
-	TC_GUARD_GOTO(r, tc_json_fields(api_request_json(req), spec, 2, false), out);
+	TC_GUARD_GOTO(r, tc_json_fields(api_request_json(req), spec, workload ? 3 : 2, false), out);
 	if (nonce)
 		TC_GUARD_GOTO(r, tc_hex_decode(nonce, strlen(nonce), &nonce_bytes), out);
 	TC_GUARD_GOTO(r, chain_parse(chain_pem, &sk), out);
@@ -271,15 +289,21 @@ TC_RESULT api_admission_peer_post(struct api_request *req)
 	now = api_admission_now(a);
 	if (chain_verify(a, sk, now, &path, &v)) {
 		TC_GUARD_GOTO(r, api_request_db(req, &conn), out);
-		TC_GUARD_GOTO(r, check_db(a, conn, path, now, &v), out);
+		TC_GUARD_GOTO(r, check_db(a, conn, path, now, workload ? wih.data : NULL, &v), out);
 	}
 	r = reply(req, a, &v, now, nonce);
 out:
-	OSSL_STACK_OF_X509_free(sk);
-	OSSL_STACK_OF_X509_free(path);
+	sk_X509_pop_free(sk, X509_free);
+	sk_X509_pop_free(path, X509_free);
 	json_decref(v.reasons);
 	json_decref(v.certificate);
 	json_decref(v.anchored);
 	tc_buf_cleanup(&nonce_bytes);
+	tc_buf_cleanup(&wih);
 	return r;
+}
+
+TC_RESULT api_admission_peer_post(struct api_request *req)
+{
+	return api_admission_decide(req, false);
 }

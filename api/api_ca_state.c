@@ -248,7 +248,8 @@ static TC_RESULT record_rows(struct db_conn *conn, const struct api_ca_record *r
 	if (rec->new_ca)
 		TC_GUARD_GOTO(r, db_ca_insert(conn, rec->new_ca, out->issued.der.data, out->issued.der.len, &out->ca_id),
 			      out);
-	c.ca = out->ca_id;
+	/* A subroot's own certificate belongs to its issuer (the parent's CRL lists it); a root's to itself. */
+	c.ca = rec->new_ca && rec->new_ca->parent != 0 ? rec->ca_id : out->ca_id;
 	snprintf(c.kind, sizeof(c.kind), "%s", ca_role_name(rec->role));
 	c.subject = rec->csr->subject_text;
 	c.sans_json = (const char *)sans.data;

@@ -82,6 +82,7 @@ struct cert_txn {
 	enum ca_role role;                 /* cvm or workload */
 	const uint8_t *workload_info_hash; /* workload only */
 	const struct cvm_parent *parent;   /* workload only */
+	const char *subroot_name;          /* subroot only: the sub-CA's cas name */
 	const char *idem_key;
 	uint8_t request_hash[32];
 	int64_t now;
@@ -386,6 +387,8 @@ static struct tc_result cert_txn_run(struct db_conn *conn, void *arg)
 		return tc_ok();
 	}
 	TC_GUARD(db_challenge_consume(conn, t->nonce));
+	TC_ENSURE(t->role != CA_ROLE_SUBROOT || strcmp(ca->row.role, "root") == 0, TC_ERR_PROFILE_VIOLATION,
+		  "subroot certificates are issued by a root CA only (this CA is a %s)", ca->row.role);
 	if (t->parent)
 		TC_GUARD(cvm_parent_status(conn, t->ca, t->parent));
 
@@ -397,10 +400,16 @@ static struct tc_result cert_txn_run(struct db_conn *conn, void *arg)
 			return r;
 		}
 	}
+	struct db_ca sub = { .parent = ca->row.id };
+
+	snprintf(sub.name, sizeof(sub.name), "%s", t->subroot_name ? t->subroot_name : "");
+	snprintf(sub.role, sizeof(sub.role), "subroot");
+	snprintf(sub.network, sizeof(sub.network), "%s", ca->row.network);
 	struct api_ca_record spec = {
 		.issuer = &ca->issuer,
 		.issuer_subject = ca->subject,
 		.ca_id = ca->row.id,
+		.new_ca = t->role == CA_ROLE_SUBROOT ? &sub : NULL,
 		.csr = t->csr,
 		.role = t->role,
 		.validity_s = t->role == CA_ROLE_CVM ? API_CA_CVM_VALIDITY_S : 0,
@@ -494,7 +503,7 @@ static TC_RESULT gpus_parse(const json_t *arr, struct cert_evidence *ev)
 
 /* The fields of the body (STYLE.md point 8: declarative spec, unknown fields refused). */
 static TC_RESULT body_parse(const json_t *in, const char **kind, const char **csr, struct tc_buf *nonce,
-			    struct cert_evidence *ev, json_t **workload_info, const char **cvm_pem)
+			    struct cert_evidence *ev, json_t **workload_info, const char **cvm_pem, const char **name)
 {
 	json_t *evidence = NULL, *gpus = NULL;
 	const struct tc_json_field top[] = {
@@ -505,12 +514,15 @@ static TC_RESULT body_parse(const json_t *in, const char **kind, const char **cs
 		{ .name = "gpu_evidence", .kind = TC_JSON_ARRAY, .out = &gpus, .max_len = API_CERT_GPUS_MAX },
 		{ .name = "workload_info", .kind = TC_JSON_OBJECT, .out = workload_info },
 		{ .name = "cvm_certificate", .kind = TC_JSON_STRING, .out = cvm_pem, .max_len = API_CERT_CHAIN_MAX },
+		{ .name = "name", .kind = TC_JSON_STRING, .out = name, .max_len = DB_CA_NAME_MAX },
 	};
 
 	TC_ENSURE(in && json_is_object(in), TC_ERR_JSON_FIELD_MISSING, "the body must be a JSON object");
 	TC_GUARD(tc_json_fields(in, top, sizeof(top) / sizeof(top[0]), false));
-	TC_ENSURE(strcmp(*kind, "cvm") == 0 || strcmp(*kind, "workload") == 0, TC_ERR_JSON_FIELD_INVALID,
-		  "kind '%.16s': expected cvm or workload", *kind);
+	TC_ENSURE(strcmp(*kind, "cvm") == 0 || strcmp(*kind, "workload") == 0 || strcmp(*kind, "subroot") == 0,
+		  TC_ERR_JSON_FIELD_INVALID, "kind '%.16s': expected cvm, workload or subroot", *kind);
+	TC_ENSURE((strcmp(*kind, "subroot") == 0) == (*name != NULL), TC_ERR_JSON_FIELD_INVALID,
+		  "name (the sub-CA's name) goes with kind subroot (and only there)");
 	TC_ENSURE((strcmp(*kind, "workload") == 0) == (*workload_info != NULL && *cvm_pem != NULL),
 		  TC_ERR_JSON_FIELD_INVALID, "workload_info and cvm_certificate go with kind workload (and only there)");
 	TC_GUARD(evidence_parse(evidence, ev));
@@ -526,7 +538,7 @@ TC_RESULT api_certificates_post(struct api_request *req)
 	struct tc_buf nonce;
 	struct cert_evidence ev;
 	json_t *workload_info = NULL;
-	const char *cvm_pem = NULL;
+	const char *cvm_pem = NULL, *sub_name = NULL;
 	struct cvm_parent parent = { 0 };
 	uint8_t wl_hash[VF_BINDING_HASH_LEN];
 	struct ca_csr csr;
@@ -541,8 +553,13 @@ TC_RESULT api_certificates_post(struct api_request *req)
 	tc_buf_init(&parent.der, API_CERT_CHAIN_MAX);
 	t.role = CA_ROLE_CVM;
 	t.now = (int64_t)time(NULL);
-	TC_GUARD_GOTO(r, body_parse(api_request_json(req), &kind, &csr_pem, &nonce, &ev, &workload_info, &cvm_pem),
+	TC_GUARD_GOTO(r, body_parse(api_request_json(req), &kind, &csr_pem, &nonce, &ev, &workload_info, &cvm_pem,
+				    &sub_name),
 		      out);
+	if (sub_name) {
+		t.role = CA_ROLE_SUBROOT;
+		t.subroot_name = sub_name;
+	}
 	if (workload_info) {
 		TC_GUARD_GOTO(r, vf_binding_workload_info_hash(workload_info, wl_hash), out);
 		TC_GUARD_GOTO(r, cvm_parent_load(ca, cvm_pem, t.now, &parent), out);

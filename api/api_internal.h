@@ -296,7 +296,11 @@ struct api_admission {
 int64_t api_admission_now(const struct api_admission *a);
 /* Compact JWS ES256 (RFC 7515, RFC 7518 §3.4) of the canonical JSON of PAYLOAD, appended to OUT. */
 TC_RESULT api_admission_sign(const struct api_admission *a, const json_t *payload, struct tc_buf *out);
+/* The admission decision of a request body {chain, nonce?[, workload_info_hash]} (WORKLOAD: the latter is
+ * required and must be the leaf's recorded one), replied as the signed verdict. */
+TC_RESULT api_admission_decide(struct api_request *req, bool workload);
 TC_RESULT api_admission_peer_post(struct api_request *req);
+TC_RESULT api_admission_workload_post(struct api_request *req);
 TC_RESULT api_admission_key_get(struct api_request *req);
 
 #endif /* API_INTERNAL_H */

@@ -54,8 +54,19 @@ static uint64_t tcb_enum(enum vf_tcb_status s)
 	return N_TCB - 1;
 }
 
-static const char *role_names[] = { "root", "subroot", "cvm", "workload" };
-static const char *network_names[] = { "trusted", "untrusted" };
+static const char *const role_names[] = { "root", "subroot", "cvm", "workload" };
+static const char *const network_names[] = { "trusted", "untrusted" };
+
+/* Index of S in NAMES[0..N) into *OUT; false when S is NULL or not there. */
+static bool name_index(const char *const *names, unsigned n, const char *s, unsigned *out)
+{
+	for (unsigned i = 0; i < n && s != NULL; i++)
+		if (strcmp(s, names[i]) == 0) {
+			*out = i;
+			return true;
+		}
+	return false;
+}
 
 const char *ca_role_name(enum ca_role r)
 {
@@ -64,13 +75,11 @@ const char *ca_role_name(enum ca_role r)
 
 TC_RESULT ca_role_parse(const char *s, enum ca_role *out)
 {
-	for (unsigned i = 0; i < 4 && s != NULL; i++)
-		if (strcmp(s, role_names[i]) == 0) {
-			*out = (enum ca_role)i;
-			return tc_ok();
-		}
-	return tc_fail(TC_ERR_INVALID_ARGUMENT, "unknown certificate role \"%s\" (root|subroot|cvm|workload)",
-		       s != NULL ? s : "");
+	unsigned i;
+	TC_ENSURE(name_index(role_names, 4, s, &i), TC_ERR_INVALID_ARGUMENT,
+		  "unknown certificate role \"%s\" (root|subroot|cvm|workload)", s != NULL ? s : "");
+	*out = (enum ca_role)i;
+	return tc_ok();
 }
 
 const char *ca_network_name(enum ca_network n)
@@ -80,12 +89,11 @@ const char *ca_network_name(enum ca_network n)
 
 TC_RESULT ca_network_parse(const char *s, enum ca_network *out)
 {
-	for (unsigned i = 0; i < 2 && s != NULL; i++)
-		if (strcmp(s, network_names[i]) == 0) {
-			*out = (enum ca_network)i;
-			return tc_ok();
-		}
-	return tc_fail(TC_ERR_INVALID_ARGUMENT, "unknown network mode \"%s\" (trusted|untrusted)", s != NULL ? s : "");
+	unsigned i;
+	TC_ENSURE(name_index(network_names, 2, s, &i), TC_ERR_INVALID_ARGUMENT,
+		  "unknown network mode \"%s\" (trusted|untrusted)", s != NULL ? s : "");
+	*out = (enum ca_network)i;
+	return tc_ok();
 }
 
 static bool printable(const char *s)

@@ -132,15 +132,15 @@ TC_RESULT vf_sim_ext_conf(X509 *x, X509 *issuer, int nid, const char *value);
 TC_RESULT vf_sim_ext_der(X509 *x, const char *oid_text, const uint8_t *der, size_t len);
 
 struct vf_sim_cert_spec {
-	X509_NAME *subject;	      /* borrowed */
-	X509 *issuer;		      /* NULL: self-issued (issuer name = subject) */
-	const ASN1_INTEGER *serial;   /* NULL: a random one of SERIAL_LEN bytes, or 0 when SERIAL_LEN is 0 */
+	X509_NAME *subject;         /* borrowed */
+	X509 *issuer;               /* NULL: self-issued (issuer name = subject) */
+	const ASN1_INTEGER *serial; /* NULL: a random one of SERIAL_LEN bytes, or 0 when SERIAL_LEN is 0 */
 	size_t serial_len;
 	int64_t not_before, not_after;
-	EVP_PKEY *key;		      /* the subject's public key */
+	EVP_PKEY *key;                 /* the subject's public key */
 	const struct vf_sim_ext *exts; /* added in order, after the fields */
 	size_t n_exts;
-	bool simulated_root;	      /* then add the VF_SIM_ROOT_OID marker */
+	bool simulated_root; /* then add the VF_SIM_ROOT_OID marker */
 };
 /* A new, UNSIGNED v3 certificate of SPEC; the caller adds its own extensions and signs it. */
 TC_RESULT vf_sim_cert_new(const struct vf_sim_cert_spec *spec, X509 **out);

@@ -80,7 +80,9 @@ TC_RESULT vf_sim_key_read(const char *path, int type, EVP_PKEY **out)
 		EVP_PKEY_free(k);
 		tc_openssl_clear();
 		r = tc_fail(TC_ERR_INVALID_ARGUMENT, "%s is not a%s private key (PEM PKCS#8)", path,
-			    type == EVP_PKEY_EC ? "n EC" : type == EVP_PKEY_NONE ? "" : " suitable");
+			    type == EVP_PKEY_EC   ? "n EC" :
+			    type == EVP_PKEY_NONE ? "" :
+						    " suitable");
 		goto out;
 	}
 	*out = k;
@@ -189,8 +191,7 @@ TC_RESULT vf_sim_ext_der(X509 *x, const char *oid_text, const uint8_t *der, size
 	ASN1_OBJECT *oid = OBJ_txt2obj(oid_text, 1);
 	ASN1_OCTET_STRING *value = ASN1_OCTET_STRING_new();
 	X509_EXTENSION *e = NULL;
-	bool ok = oid != NULL && value != NULL && len <= INT_MAX &&
-		  ASN1_OCTET_STRING_set(value, der, (int)len) == 1 &&
+	bool ok = oid != NULL && value != NULL && len <= INT_MAX && ASN1_OCTET_STRING_set(value, der, (int)len) == 1 &&
 		  (e = X509_EXTENSION_create_by_OBJ(NULL, oid, 0, value)) != NULL && X509_add_ext(x, e, -1) == 1;
 
 	X509_EXTENSION_free(e);

@@ -39,12 +39,12 @@ TC_RESULT tc_test_db_drop(const char *dsn);
  * In a cmocka test: fail the test, naming EXPR, its code and detail, unless EXPR (a struct tc_result) is
  * TC_OK. Needs <cmocka.h> where it is used.
  */
-#define tc_assert_ok(expr)                                                                                         \
-	do {                                                                                                       \
-		struct tc_result tc_assert_r__ = (expr);                                                           \
-		if (tc_assert_r__.code != TC_OK)                                                                   \
-			fail_msg("%s failed: %s: %s", #expr, tc_error_info(tc_assert_r__.code)->code,              \
-				 tc_error_detail());                                                               \
+#define tc_assert_ok(expr)                                                                                             \
+	do {                                                                                                           \
+		struct tc_result tc_assert_r__ = (expr);                                                               \
+		if (tc_assert_r__.code != TC_OK)                                                                       \
+			fail_msg("%s failed: %s: %s", #expr, tc_error_info(tc_assert_r__.code)->code,                  \
+				 tc_error_detail());                                                                   \
 	} while (0)
 
 /* Run Q (no rows expected, or rows ignored) on PG; TC_ERR_DB_QUERY with the server's message otherwise. */

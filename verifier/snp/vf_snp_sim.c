@@ -85,12 +85,10 @@ const struct vf_snp_sim_product *vf_snp_sim_product_at(size_t i)
 
 TC_RESULT vf_snp_sim_name(const char *cn, X509_NAME **out)
 {
-	const struct vf_sim_rdn rdns[] = { { "OU", "Engineering (teecert simulated)" },
-					   { "C", "US" },
-					   { "L", "Santa Clara" },
-					   { "ST", "CA" },
-					   { "O", "Advanced Micro Devices" },
-					   { "CN", cn } };
+	const struct vf_sim_rdn rdns[] = {
+		{ "OU", "Engineering (teecert simulated)" }, { "C", "US" }, { "L", "Santa Clara" }, { "ST", "CA" },
+		{ "O", "Advanced Micro Devices" },           { "CN", cn }
+	};
 
 	return vf_sim_name(rdns, sizeof(rdns) / sizeof(rdns[0]), out);
 }

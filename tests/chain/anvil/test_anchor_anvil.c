@@ -214,9 +214,9 @@ static void world_setup(struct world *w, const char *name, bool own)
 	w->opt.confirmations = 1;
 	w->opt.finalized_stale_s = 0;
 	tc_assert_ok(anchor_deploy(w->rpc, w->db, &w->key, 204, NULL, 0, &w->opt, 30000, &w->cfg).code ==
-				  TC_ERR_INVALID_ARGUMENT ?
-			  tc_ok() :
-			  tc_fail(TC_ERR_INTERNAL, "deploy without bytecode must be refused"));
+				     TC_ERR_INVALID_ARGUMENT ?
+			     tc_ok() :
+			     tc_fail(TC_ERR_INTERNAL, "deploy without bytecode must be refused"));
 	struct tc_buf code;
 	tc_buf_init(&code, 64 * 1024);
 	tc_assert_ok(tc_hex_decode(anchor_contract_bytecode_hex + 2, strlen(anchor_contract_bytecode_hex) - 2, &code));
