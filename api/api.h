@@ -201,6 +201,8 @@ int api_cli_migrate(const char *prog, int argc, char **argv);
 /* `teecert-ca init ...`: generate the root key, appraise its own evidence, self-sign, record it
  * (api_ca_init.c, docs/ca-service.md). */
 int api_cli_ca_init(const char *prog, int argc, char **argv);
+/* `teecert-ca enroll ...`: enroll a sub-CA under a parent root (api_enroll.c, docs/ca-service.md). */
+int api_cli_ca_enroll(const char *prog, int argc, char **argv);
 
 /* The embedded OpenAPI 3.1 document (api/openapi.json, embedded at build time). */
 extern const char api_openapi_json[];

@@ -263,7 +263,6 @@ TC_RESULT api_admission_decide(struct api_request *req, bool workload)
 	const struct api_admission *a = api_request_config(req)->admission;
 	const char *chain_pem = NULL, *nonce = NULL;
 	struct tc_buf nonce_bytes, wih;
-	bool has_wih = false;
 	STACK_OF(X509) *sk = NULL, *path = NULL;
 	struct verdict v = { 0 };
 	struct db_conn *conn = NULL;
@@ -277,8 +276,7 @@ TC_RESULT api_admission_decide(struct api_request *req, bool workload)
 	const struct tc_json_field spec[] = {
 		{ .name = "chain", .kind = TC_JSON_STRING, .required = true, .out = &chain_pem, .max_len = CHAIN_PEM_MAX },
 		{ .name = "nonce", .kind = TC_JSON_STRING, .out = &nonce, .max_len = 2 * NONCE_MAX },
-		{ .name = "workload_info_hash", .kind = TC_JSON_HEX, .required = true, .out = &wih, .exact_len = 32,
-		  .present = &has_wih },
+		{ .name = "workload_info_hash", .kind = TC_JSON_HEX, .required = true, .out = &wih, .exact_len = 32 },
 	};
 	TC_GUARD_GOTO(r, tc_json_fields(api_request_json(req), spec, workload ? 3 : 2, false), out);
 	if (nonce)

@@ -5,6 +5,9 @@
  *   {"kind": "cvm", "csr": PEM, "nonce": 64 hex, "evidence": {"tee": "tdx", "quote": base64}
  *                                                  | {"tee": "snp", "report": base64, "vcek"|"vlek": base64},
  *    "gpu_evidence": [{"spdm": base64, "cert_chain": PEM}, ...]}   (optional, NVIDIA H100 per GPU)
+ *   kind workload adds "workload_info": {...}, "cvm_certificate": PEM (bound CVM cert: this CA, unrevoked,
+ *   same hardware; workload_info_hash joins the report_data binding); kind subroot adds "name" (root only;
+ *   the sub-CA's cas row is inserted in the same transaction).
  *
  * The CPU evidence is appraised with report_data bound to the CSR key and nonce; the GPUs, when present, with
  * expected_nonce = vf_binding_gpu_nonce(SPKI, nonce). Both must be accepted; the certificate carries one
@@ -15,6 +18,7 @@
  * cvm), insert certificate + appraisal + log entry + idempotency key -> 201. Nothing answered 201 is left
  * uncommitted: the reply is sent only after db_txn_run committed, and any failure rolls everything back.
  */
+#include <ctype.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -523,6 +527,13 @@ static TC_RESULT body_parse(const json_t *in, const char **kind, const char **cs
 		  TC_ERR_JSON_FIELD_INVALID, "kind '%.16s': expected cvm, workload or subroot", *kind);
 	TC_ENSURE((strcmp(*kind, "subroot") == 0) == (*name != NULL), TC_ERR_JSON_FIELD_INVALID,
 		  "name (the sub-CA's name) goes with kind subroot (and only there)");
+	if (*name) { /* cas.name: ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$ */
+		size_t n = strlen(*name);
+
+		TC_ENSURE(n >= 1 && n <= DB_CA_NAME_MAX && isalnum((unsigned char)(*name)[0]) &&
+				  strspn(*name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n,
+			  TC_ERR_JSON_FIELD_INVALID, "name: 1..64 of [A-Za-z0-9._-], starting with a letter or digit");
+	}
 	TC_ENSURE((strcmp(*kind, "workload") == 0) == (*workload_info != NULL && *cvm_pem != NULL),
 		  TC_ERR_JSON_FIELD_INVALID, "workload_info and cvm_certificate go with kind workload (and only there)");
 	TC_GUARD(evidence_parse(evidence, ev));

@@ -128,6 +128,8 @@ TC_RESULT api_log_latest_size(struct db_conn *conn, uint64_t *size);
 /* A proof as a JSON array of hex hashes (new reference). */
 TC_RESULT api_log_proof_json(const struct chain_merkle_proof *p, json_t **out);
 TC_RESULT api_log_checkpoint_get(struct api_request *req);
+/* GET /v1/anchors (api_anchors.c). */
+TC_RESULT api_anchors_get(struct api_request *req);
 TC_RESULT api_log_entry_get(struct api_request *req);
 TC_RESULT api_log_inclusion_get(struct api_request *req);
 TC_RESULT api_log_consistency_get(struct api_request *req);

@@ -26,10 +26,12 @@ static const struct api_route verifier_routes[] = {
 	{ "GET",  "/v1/log/entries/{seq}",     api_log_entry_get,       API_BODY_NONE, 0, API_AUTH_PUBLIC, "One entry of the transparency log" },
 	{ "GET",  "/v1/log/proof/inclusion",   api_log_inclusion_get,   API_BODY_NONE, 0, API_AUTH_PUBLIC, "Inclusion proof of an entry in a checkpointed tree (RFC 9162)" },
 	{ "GET",  "/v1/log/proof/consistency", api_log_consistency_get, API_BODY_NONE, 0, API_AUTH_PUBLIC, "Consistency proof between two checkpointed tree sizes (RFC 9162)" },
+	{ "GET",  "/v1/anchors",               api_anchors_get,         API_BODY_NONE, 0, API_AUTH_PUBLIC, "The log's anchors on chain: tree size, root, transaction, block, state" },
 	{ "GET",  "/v1/certificates/{serial}", api_certs_get,           API_BODY_NONE, 0, API_AUTH_PUBLIC, "One certificate: PEM, chain, status, appraisal, log entry and inclusion proof" },
 	{ "GET",  "/v1/certificates",          api_certs_list,          API_BODY_NONE, 0, API_AUTH_PUBLIC, "Certificate history: filters and keyset pagination" },
 	{ "GET",  "/v1/cas",                   api_cas_get,             API_BODY_NONE, 0, API_AUTH_PUBLIC, "Every CA: certificate, role, network mode and status" },
 	{ "POST", "/v1/admission/peer",        api_admission_peer_post, API_BODY_JSON, API_ADMISSION_MAX_BODY, API_AUTH_PUBLIC, "Admission decision for a peer's certificate chain, signed as a JWS" },
+	{ "POST", "/v1/admission/workload",    api_admission_workload_post, API_BODY_JSON, API_ADMISSION_MAX_BODY, API_AUTH_PUBLIC, "Admission decision for a workload's certificate chain and expected workload info hash, signed as a JWS" },
 	{ "GET",  "/v1/verdict-key",           api_admission_key_get,   API_BODY_NONE, 0, API_AUTH_PUBLIC, "The public key (JWK Set) of the admission verdicts" },
 };
 

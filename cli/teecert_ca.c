@@ -1,7 +1,7 @@
 /*
  * teecert-ca — a CA instance (DESIGN.md "Processes"): `init` a root CA, `serve` the CA's route table,
- * `migrate` the schema; enroll arrives with the sub-CA work. Thin: flags and the server live in api/
- * (api_cli.c, api_ca_init.c).
+ * `migrate` the schema, `enroll` a sub-CA under a root. Thin: flags and the server live in api/
+ * (api_cli.c, api_ca_init.c, api_enroll.c).
  */
 #include "api.h"
 #include "cli.h"
@@ -18,6 +18,11 @@ static int cmd_init(int argc, char **argv)
 	return api_cli_ca_init(PROG, argc, argv);
 }
 
+static int cmd_enroll(int argc, char **argv)
+{
+	return api_cli_ca_enroll(PROG, argc, argv);
+}
+
 static int cmd_migrate(int argc, char **argv)
 {
 	return api_cli_migrate(PROG, argc, argv);
@@ -25,6 +30,7 @@ static int cmd_migrate(int argc, char **argv)
 
 static const struct cli_command commands[] = {
 	{ "init", cmd_init, "create a root CA: key, own evidence appraised, self-signed root (--name --network ...)" },
+	{ "enroll", cmd_enroll, "enroll a sub-CA under a root: key, evidence, subroot certificate (--parent URL --name ...)" },
 	{ "serve", cmd_serve, "serve the CA REST API (--listen HOST:PORT --db DSN)" },
 	{ "migrate", cmd_migrate, "apply the database schema migrations (--db DSN)" },
 	{ NULL, NULL, NULL },

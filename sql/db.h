@@ -522,4 +522,24 @@ TC_RESULT db_certs_list_cas(struct db_conn *conn, db_certs_ca_fn fn, void *arg);
 TC_RESULT db_admission_anchor(struct db_conn *conn, uint64_t seq, bool *found, uint64_t *tree_size,
 			      uint8_t tx_hash[32], int64_t *block);
 
+/* ------------------------------------------------------------------------------- anchors (GET /v1/anchors) */
+
+#define DB_ANCHORS_LIST_MAX 1000
+
+/* One live anchor transaction as the API shows it (hex text as stored). */
+struct db_anchor_row {
+	uint64_t tree_size, prev_tree_size;
+	char root_hex[65];
+	char state[16];
+	char tx_hash_hex[65]; /* "" while planned */
+	bool has_block;
+	uint64_t block_number;
+	char block_hash_hex[65];
+	bool has_confirmed_at;
+	int64_t confirmed_at;
+};
+
+/* The newest LIMIT (1..DB_ANCHORS_LIST_MAX) anchors that are not replaced or dropped, newest first. */
+TC_RESULT db_anchors_list(struct db_conn *conn, int limit, struct db_anchor_row *rows, size_t *n);
+
 #endif /* DB_H */

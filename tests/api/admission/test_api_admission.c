@@ -44,7 +44,7 @@ static struct api_server *g_default, *g_strict;
 static char g_url_default[API_TEST_BASE_MAX], g_url_strict[API_TEST_BASE_MAX];
 static struct api_admission *g_adm_default, *g_adm_strict;
 /* Leaf PEMs: good (UpToDate), revoked, expired, swh (SWHardeningNeeded), foreign root, tampered. */
-static char *g_good, *g_revoked, *g_expired, *g_swh, *g_foreign_leaf, *g_tampered;
+static char *g_good, *g_revoked, *g_expired, *g_swh, *g_foreign_leaf, *g_tampered, *g_workload;
 
 static void add_ext(X509 *x, X509 *issuer, int nid, const char *value)
 {
@@ -111,6 +111,7 @@ struct record {
 	int64_t ca;
 	const char *tcb;
 	bool revoke;
+	bool workload; /* bound to the cvm certificate 0x1001, workload info hash 0xab.. */
 };
 
 static TC_RESULT record_fn(struct db_conn *conn, void *arg)
@@ -127,7 +128,15 @@ static TC_RESULT record_fn(struct db_conn *conn, void *arg)
 
 	c.serial_len = (size_t)BN_bn2bin(bn, c.serial);
 	BN_free(bn);
-	snprintf(c.kind, sizeof(c.kind), "cvm");
+	static const uint8_t parent[] = { 0x10, 0x01 };
+
+	snprintf(c.kind, sizeof(c.kind), "%s", rec->workload ? "workload" : "cvm");
+	if (rec->workload) {
+		c.parent_cvm_serial = parent;
+		c.parent_cvm_serial_len = sizeof(parent);
+		c.has_workload_info_hash = true;
+		memset(c.workload_info_hash, 0xab, 32);
+	}
 	c.not_before = time(NULL) - 3600;
 	c.not_after = time(NULL) + 3600;
 	c.der = der;
@@ -135,7 +144,11 @@ static TC_RESULT record_fn(struct db_conn *conn, void *arg)
 	assert_ok(tc_hex_encode(c.serial, c.serial_len, e.serial, sizeof(e.serial)));
 	EVP_Digest(der, len, e.cert_sha256, NULL, EVP_sha256(), NULL);
 	snprintf(e.issuer, sizeof(e.issuer), "CN=root");
-	snprintf(e.kind, sizeof(e.kind), "cvm");
+	snprintf(e.kind, sizeof(e.kind), "%s", c.kind);
+	if (rec->workload) {
+		e.has_workload_info_hash = true;
+		memset(e.workload_info_hash, 0xab, 32);
+	}
 	snprintf(appraisal, sizeof(appraisal), "{\"devices\":[{\"id\":\"cpu0\",\"tee\":\"tdx\",\"tcb_status\":\"%s\"}]}",
 		 rec->tcb);
 	r = db_log_append(conn, &e, &c.log_seq, NULL);
@@ -172,11 +185,11 @@ static TC_RESULT ca_fn(struct db_conn *conn, void *arg)
 }
 
 static char *leaf(struct db_conn *conn, int64_t ca, long serial, long nb, long na, const char *tcb, bool revoke,
-		  X509 *issuer, EVP_PKEY *issuer_key, bool record, bool tamper)
+		  X509 *issuer, EVP_PKEY *issuer_key, bool record, bool tamper, bool workload)
 {
 	EVP_PKEY *k = EVP_EC_gen("P-256");
 	X509 *x = make_cert(k, "leaf", issuer, issuer_key, serial, nb, na);
-	struct record rec = { .x = x, .ca = ca, .tcb = tcb, .revoke = revoke };
+	struct record rec = { .x = x, .ca = ca, .tcb = tcb, .revoke = revoke, .workload = workload };
 	char *pem;
 
 	if (record)
@@ -271,12 +284,13 @@ static int group_setup(void **state)
 
 	assert_ok(db_conn_open(g_dsn, &conn));
 	assert_ok(db_txn_run(conn, ca_fn, &ca));
-	g_good = leaf(conn, ca, 0x1001, -3600, 3600, "UpToDate", false, g_root, g_root_key, true, false);
-	g_revoked = leaf(conn, ca, 0x1002, -3600, 3600, "UpToDate", true, g_root, g_root_key, true, false);
-	g_expired = leaf(conn, ca, 0x1003, -7200, -3600, "UpToDate", false, g_root, g_root_key, true, false);
-	g_swh = leaf(conn, ca, 0x1004, -3600, 3600, "SWHardeningNeeded", false, g_root, g_root_key, true, false);
-	g_foreign_leaf = leaf(conn, ca, 0x1005, -3600, 3600, "UpToDate", false, g_foreign, g_foreign_key, false, false);
-	g_tampered = leaf(conn, ca, 0x1006, -3600, 3600, "UpToDate", false, g_root, g_root_key, true, true);
+	g_good = leaf(conn, ca, 0x1001, -3600, 3600, "UpToDate", false, g_root, g_root_key, true, false, false);
+	g_revoked = leaf(conn, ca, 0x1002, -3600, 3600, "UpToDate", true, g_root, g_root_key, true, false, false);
+	g_expired = leaf(conn, ca, 0x1003, -7200, -3600, "UpToDate", false, g_root, g_root_key, true, false, false);
+	g_swh = leaf(conn, ca, 0x1004, -3600, 3600, "SWHardeningNeeded", false, g_root, g_root_key, true, false, false);
+	g_foreign_leaf = leaf(conn, ca, 0x1005, -3600, 3600, "UpToDate", false, g_foreign, g_foreign_key, false, false, false);
+	g_tampered = leaf(conn, ca, 0x1006, -3600, 3600, "UpToDate", false, g_root, g_root_key, true, true, false);
+	g_workload = leaf(conn, ca, 0x1007, -3600, 3600, "UpToDate", false, g_root, g_root_key, true, false, true);
 	db_conn_free(&conn);
 	g_default = start(NULL, &g_adm_default, g_url_default);
 	g_strict = start("{\"accepted_tcb_statuses\": [\"UpToDate\"], \"require_anchored\": true}", &g_adm_strict,
@@ -297,7 +311,7 @@ static int group_teardown(void **state)
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", g_dir);
 	if (system(cmd) != 0)
 		return -1;
-	free(g_good), free(g_revoked), free(g_expired), free(g_swh), free(g_foreign_leaf), free(g_tampered);
+	free(g_good), free(g_revoked), free(g_expired), free(g_swh), free(g_foreign_leaf), free(g_tampered), free(g_workload);
 	X509_free(g_root);
 	X509_free(g_foreign);
 	EVP_PKEY_free(g_root_key);
@@ -384,7 +398,8 @@ static void check_jws(const char *jws, EVP_PKEY *key, const json_t *verdict)
 }
 
 /* POST the chain; check the decision and that some reason contains WANT (NULL: no reasons); JWS verified. */
-static json_t *admit(const char *base, const char *chain, const char *nonce, const char *decision, const char *want)
+static json_t *admit_at(const char *base, const char *endpoint, const char *wih, const char *chain, const char *nonce,
+		       const char *decision, const char *want)
 {
 	char url[API_TEST_URL_MAX];
 	json_t *req = json_pack("{s:s}", "chain", chain), *v, *reasons;
@@ -396,8 +411,10 @@ static json_t *admit(const char *base, const char *chain, const char *nonce, con
 
 	if (nonce)
 		json_object_set_new(req, "nonce", json_string(nonce));
+	if (wih)
+		json_object_set_new(req, "workload_info_hash", json_string(wih));
 	body = json_dumps(req, JSON_COMPACT);
-	snprintf(url, sizeof(url), "%s/v1/admission/peer", base);
+	snprintf(url, sizeof(url), "%s%s", base, endpoint);
 	api_test_http("POST", url, hdr, body, strlen(body), &r);
 	if (r.status != 200)
 		fail_msg("admission: %ld %s", r.status, r.body);
@@ -420,6 +437,31 @@ static json_t *admit(const char *base, const char *chain, const char *nonce, con
 	json_decref(req);
 	free(body);
 	return v;
+}
+
+static json_t *admit(const char *base, const char *chain, const char *nonce, const char *decision, const char *want)
+{
+	return admit_at(base, "/v1/admission/peer", NULL, chain, nonce, decision, want);
+}
+
+static void test_workload(void **state)
+{
+	const char *ab = "abababababababababababababababababababababababababababababababab";
+	const char *cd = "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd";
+	char url[API_TEST_URL_MAX];
+	struct api_test_reply r;
+	const char *hdr[] = { "Content-Type: application/json", NULL };
+	const char *missing = "{\"chain\": \"x\"}";
+
+	(void)state;
+	json_decref(admit_at(g_url_default, "/v1/admission/workload", ab, g_workload, NULL, "allow", NULL));
+	json_decref(admit_at(g_url_default, "/v1/admission/workload", cd, g_workload, NULL, "deny", "workload info hash"));
+	json_decref(admit_at(g_url_default, "/v1/admission/workload", ab, g_good, NULL, "deny", "not a workload"));
+	json_decref(admit(g_url_default, g_workload, NULL, "allow", NULL)); /* as a peer it is fine */
+	snprintf(url, sizeof(url), "%s/v1/admission/workload", g_url_default);
+	api_test_http("POST", url, hdr, missing, strlen(missing), &r);
+	assert_int_equal(r.status, 400); /* workload_info_hash is required */
+	api_test_reply_free(&r);
 }
 
 static void test_allow(void **state)
@@ -481,6 +523,7 @@ int main(void)
 		cmocka_unit_test(test_allow),
 		cmocka_unit_test(test_deny),
 		cmocka_unit_test(test_bad_requests),
+		cmocka_unit_test(test_workload),
 	};
 	return cmocka_run_group_tests_name("api_admission", tests, group_setup, group_teardown);
 }

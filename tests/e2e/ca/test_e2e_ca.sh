@@ -6,11 +6,12 @@
 # and that nothing was stored.
 set -euo pipefail
 teecert="$(readlink -f "$1")"; ca="$(readlink -f "$2")"
-dir="$(mktemp -d)"; pid=""; dbname=""
+dir="$(mktemp -d)"; pid=""; pid2=""; dbname=""
 base_dsn="$(cat "$TEECERT_BUILD_DIR/testpg/dsn")"
 PSQL=/usr/lib/postgresql/15/bin/psql
 cleanup() {
   [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  [ -n "$pid2" ] && kill "$pid2" 2>/dev/null && wait "$pid2" 2>/dev/null || true
   [ -n "$dbname" ] && "$PSQL" "$base_dsn" -qAtc "DROP DATABASE IF EXISTS $dbname" >/dev/null 2>&1 || true
   rm -rf "$dir"
 }
@@ -209,6 +210,38 @@ mkwl wl.key "$(challenge)" gpu-cvm.pem wlok.json snp                            
 [ "$(post wlok.json)" = 201 ] || fail "SNP workload issue: $(cat resp)"
 after="$(n_certs)"
 
+# Sub-CA: enroll under the root (challenge, key bound into sim evidence, subroot pathlen 0, cas row), serve,
+# issue a CVM certificate that openssl verifies through the sub-CA to the root.
+"$ca" enroll --parent "$url" --name sub1 --key-out sub.key --passphrase-file pass --cert-out sub.pem --db "$dsn" \
+  --sim-pki pki >enroll.out || fail "enroll: $(cat enroll.out)"
+openssl verify -CAfile root.pem sub.pem || fail "openssl verify sub.pem"
+openssl x509 -in sub.pem -noout -text | grep -q "CA:TRUE, pathlen:0" || fail "subroot basicConstraints"
+"$teecert" cert show sub.pem --json | jq -e '.teecert.role == "subroot" and .teecert.appraisal.verdict == "accepted"' \
+  >/dev/null || fail "subroot extensions"
+[ "$(sql "SELECT count(*) FROM cas s JOIN cas r ON s.parent = r.id WHERE s.name = 'sub1' AND s.role = 'subroot' AND r.name = 'root1'")" = 1 ] ||
+  fail "sub-CA cas row"
+[ "$(sql "SELECT count(*) FROM certificates c JOIN cas r ON c.ca = r.id WHERE c.kind = 'subroot' AND r.name = 'root1'")" = 1 ] ||
+  fail "subroot certificate row"
+"$ca" serve --listen 127.0.0.1:0 --db "$dsn" --ca-key sub.key --passphrase-file pass --ca-cert sub.pem --ca-name sub1 \
+  --collateral pki/collateral --trust-anchor intel_root=pki/intel_root.pem --policy <(echo '{"allow_simulated": true}') \
+  --public-url http://127.0.0.1:1 >serve2.out 2>serve2.err &
+pid2=$!
+for _ in $(seq 100); do grep -q "listening on" serve2.out 2>/dev/null && break; sleep 0.1; done
+suburl="$(sed -n 's/^listening on //p' serve2.out)"; [ -n "$suburl" ] || fail "sub-CA did not start: $(cat serve2.err)"
+rooturl="$url"; url="$suburl"
+mkreq cvm.key "$(challenge)" subreq.json
+[ "$(post subreq.json)" = 201 ] || fail "sub-CA issue: $(cat resp)"
+jq -r .certificate resp > cvm-sub.pem
+openssl verify -CAfile root.pem -untrusted sub.pem cvm-sub.pem || fail "openssl verify via the sub-CA"
+if openssl verify -CAfile root.pem cvm-sub.pem >/dev/null 2>&1; then fail "verified without the sub-CA"; fi
+# A sub-CA cannot make sub-CAs (pathlen 0, subroots come from a root only).
+if "$ca" enroll --parent "$suburl" --name sub2 --key-out sub2.key --passphrase-file pass --cert-out sub2.pem \
+     --db "$dsn" --sim-pki pki 2>enroll2.err; then fail "a sub-CA enrolled a sub-CA"; fi
+grep -q profile_violation enroll2.err || fail "sub-CA enroll refusal: $(cat enroll2.err)"
+url="$rooturl"
+kill "$pid2"; wait "$pid2" 2>/dev/null || true; pid2=""
+after="$(n_certs)"
+
 # Revocation: admin only.
 rv() { curl -s -o resp -w '%{http_code}' -H 'Content-Type: application/json' "$@" --data '{"reason": "keyCompromise"}' "$url/v1/certificates/$serial/revoke"; }
 [ "$(rv)" = 401 ] && [ "$(code_of)" = unauthorized ] || fail "revoke without token: $(cat resp)"
@@ -227,4 +260,4 @@ openssl crl -inform DER -in root.crl -noout -text | grep -qi "Serial Number: $se
 openssl crl -inform DER -in root.crl -CAfile root.pem -noout 2>&1 | grep -q "verify OK" || fail "CRL signature"
 openssl crl -inform DER -in root.crl -out root.crl.pem
 openssl verify -crl_check -CRLfile root.crl.pem -CAfile root.pem cvm.pem >/dev/null 2>&1 && fail "revoked cert verified with CRL"
-echo "e2e CA: issue (TDX; SNP + 2 GPUs; workload), cert show, idempotency, 15 negatives, revoke, OCSP, CRL: ok"
+echo "e2e CA: issue (TDX; SNP + 2 GPUs; workload), sub-CA enroll + serve, cert show, idempotency, 15 negatives, revoke, OCSP, CRL: ok"
