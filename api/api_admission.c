@@ -66,7 +66,8 @@ static TC_RESULT load_policy(struct api_admission *a, const char *path)
 	TC_ENSURE_GOTO(r, json_is_object(obj), out, TC_ERR_INVALID_ARGUMENT, "--policy: not a JSON object");
 	ra = json_object_get(obj, "require_anchored");
 	if (ra) {
-		TC_ENSURE_GOTO(r, json_is_boolean(ra), out, TC_ERR_INVALID_ARGUMENT, "--policy: require_anchored must be a bool");
+		TC_ENSURE_GOTO(r, json_is_boolean(ra), out, TC_ERR_INVALID_ARGUMENT,
+			       "--policy: require_anchored must be a bool");
 		a->require_anchored = json_is_true(ra);
 		json_object_del(obj, "require_anchored");
 	}
@@ -103,12 +104,16 @@ static TC_RESULT make_jwk(struct api_admission *a)
 	char curve[32] = "";
 	struct tc_result r = tc_ok();
 
-	TC_ENSURE_GOTO(r, EVP_PKEY_get_utf8_string_param(a->key, OSSL_PKEY_PARAM_GROUP_NAME, curve, sizeof(curve), NULL) == 1 &&
+	TC_ENSURE_GOTO(r,
+		       EVP_PKEY_get_utf8_string_param(a->key, OSSL_PKEY_PARAM_GROUP_NAME, curve, sizeof(curve), NULL) ==
+				       1 &&
 			       strcmp(curve, "prime256v1") == 0,
 		       out, TC_ERR_INVALID_ARGUMENT, "--signing-key must be a P-256 key (got '%s')", curve);
-	TC_ENSURE_GOTO(r, EVP_PKEY_get_bn_param(a->key, OSSL_PKEY_PARAM_EC_PUB_X, &bx) == 1 &&
+	TC_ENSURE_GOTO(r,
+		       EVP_PKEY_get_bn_param(a->key, OSSL_PKEY_PARAM_EC_PUB_X, &bx) == 1 &&
 			       EVP_PKEY_get_bn_param(a->key, OSSL_PKEY_PARAM_EC_PUB_Y, &by) == 1 &&
-			       BN_bn2binpad(bx, x, COORD_LEN) == COORD_LEN && BN_bn2binpad(by, y, COORD_LEN) == COORD_LEN,
+			       BN_bn2binpad(bx, x, COORD_LEN) == COORD_LEN &&
+			       BN_bn2binpad(by, y, COORD_LEN) == COORD_LEN,
 		       out, TC_ERR_INVALID_ARGUMENT, "--signing-key: no public point");
 	TC_GUARD_GOTO(r, b64url(x, COORD_LEN, xs, sizeof(xs)), out);
 	TC_GUARD_GOTO(r, b64url(y, COORD_LEN, ys, sizeof(ys)), out);
@@ -199,11 +204,13 @@ TC_RESULT api_admission_sign(const struct api_admission *a, const json_t *payloa
 	tc_buf_reset(&body);
 	TC_GUARD_GOTO(r, tc_json_canonical(payload, &body), out);
 	TC_GUARD_GOTO(r, tc_base64url_encode(body.data, body.len, &input), out);
-	TC_ENSURE_GOTO(r, EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, a->key) == 1 &&
+	TC_ENSURE_GOTO(r,
+		       EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, a->key) == 1 &&
 			       EVP_DigestSign(md, der, &der_len, input.data, input.len) == 1,
 		       out, TC_ERR_INTERNAL, "ES256 signing failed");
 	sig = d2i_ECDSA_SIG(NULL, &p, (long)der_len);
-	TC_ENSURE_GOTO(r, sig != NULL && BN_bn2binpad(ECDSA_SIG_get0_r(sig), raw, COORD_LEN) == COORD_LEN &&
+	TC_ENSURE_GOTO(r,
+		       sig != NULL && BN_bn2binpad(ECDSA_SIG_get0_r(sig), raw, COORD_LEN) == COORD_LEN &&
 			       BN_bn2binpad(ECDSA_SIG_get0_s(sig), raw + COORD_LEN, COORD_LEN) == COORD_LEN,
 		       out, TC_ERR_INTERNAL, "ES256 signature encoding");
 	TC_GUARD_GOTO(r, tc_buf_append(out, input.data, input.len), out);
@@ -226,7 +233,8 @@ TC_RESULT api_admission_key_get(struct api_request *req)
 	json_t *body;
 	struct tc_result r;
 
-	TC_ENSURE(a != NULL, TC_ERR_ADMISSION_NOT_CONFIGURED, "start teecert-verifier with --trust-root and --signing-key");
+	TC_ENSURE(a != NULL, TC_ERR_ADMISSION_NOT_CONFIGURED,
+		  "start teecert-verifier with --trust-root and --signing-key");
 	body = json_pack("{s:[O]}", "keys", a->jwk);
 	TC_ENSURE(body != NULL, TC_ERR_NO_MEMORY, "jwk set");
 	r = api_reply_json(req, 200, body);

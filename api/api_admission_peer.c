@@ -63,7 +63,8 @@ static TC_RESULT chain_parse(const char *pem, STACK_OF(X509) **out)
 			X509_free(x);
 			BIO_free(bio);
 			sk_X509_pop_free(sk, X509_free);
-			return tc_fail(TC_ERR_INVALID_ARGUMENT, "chain has more than %d certificates", API_ADMISSION_CHAIN_MAX);
+			return tc_fail(TC_ERR_INVALID_ARGUMENT, "chain has more than %d certificates",
+				       API_ADMISSION_CHAIN_MAX);
 		}
 	}
 	ERR_clear_error();
@@ -216,8 +217,8 @@ static TC_RESULT check_db(const struct api_admission *a, struct db_conn *conn, S
 	}
 	TC_GUARD_GOTO(r, db_admission_anchor(conn, leaf.log_seq, &anchored, &tree_size, tx, &block), out);
 	if (anchored) {
-		v->anchored = json_pack("{s:I, s:o, s:o}", "tree_size", (json_int_t)tree_size, "tx_hash", tc_json_hex(tx, 32),
-					"block", block >= 0 ? json_integer(block) : json_null());
+		v->anchored = json_pack("{s:I, s:o, s:o}", "tree_size", (json_int_t)tree_size, "tx_hash",
+					tc_json_hex(tx, 32), "block", block >= 0 ? json_integer(block) : json_null());
 		TC_ENSURE_GOTO(r, v->anchored != NULL, out, TC_ERR_NO_MEMORY, "anchored");
 	} else if (a->require_anchored) {
 		deny(v, "leaf: its log entry %llu is not anchored yet and the policy requires it",
@@ -269,12 +270,17 @@ TC_RESULT api_admission_decide(struct api_request *req, bool workload)
 	int64_t now;
 	struct tc_result r = tc_ok();
 
-	TC_ENSURE(a != NULL, TC_ERR_ADMISSION_NOT_CONFIGURED, "start teecert-verifier with --trust-root and --signing-key");
+	TC_ENSURE(a != NULL, TC_ERR_ADMISSION_NOT_CONFIGURED,
+		  "start teecert-verifier with --trust-root and --signing-key");
 	TC_ENSURE(api_request_json(req) != NULL, TC_ERR_JSON_FIELD_MISSING, "a JSON body {chain, nonce?} is required");
 	tc_buf_init(&nonce_bytes, NONCE_MAX);
 	tc_buf_init(&wih, 32);
 	const struct tc_json_field spec[] = {
-		{ .name = "chain", .kind = TC_JSON_STRING, .required = true, .out = &chain_pem, .max_len = CHAIN_PEM_MAX },
+		{ .name = "chain",
+		  .kind = TC_JSON_STRING,
+		  .required = true,
+		  .out = &chain_pem,
+		  .max_len = CHAIN_PEM_MAX },
 		{ .name = "nonce", .kind = TC_JSON_STRING, .out = &nonce, .max_len = 2 * NONCE_MAX },
 		{ .name = "workload_info_hash", .kind = TC_JSON_HEX, .required = true, .out = &wih, .exact_len = 32 },
 	};

@@ -47,9 +47,8 @@ struct cert_evidence {
 
 static const char *const gpu_spdm_roles[API_CERT_GPUS_MAX] = { "gpu0.spdm", "gpu1.spdm", "gpu2.spdm", "gpu3.spdm",
 							       "gpu4.spdm", "gpu5.spdm", "gpu6.spdm", "gpu7.spdm" };
-static const char *const gpu_chain_roles[API_CERT_GPUS_MAX] = { "gpu0.cert_chain", "gpu1.cert_chain",
-								"gpu2.cert_chain", "gpu3.cert_chain",
-								"gpu4.cert_chain", "gpu5.cert_chain",
+static const char *const gpu_chain_roles[API_CERT_GPUS_MAX] = { "gpu0.cert_chain", "gpu1.cert_chain", "gpu2.cert_chain",
+								"gpu3.cert_chain", "gpu4.cert_chain", "gpu5.cert_chain",
 								"gpu6.cert_chain", "gpu7.cert_chain" };
 
 static void cert_evidence_init(struct cert_evidence *e)
@@ -97,7 +96,7 @@ struct cert_txn {
 };
 
 static TC_RESULT response_build(const struct api_ca *ca, enum ca_role role, const struct api_ca_recorded *rec,
-			      json_t **out)
+				json_t **out)
 {
 	char nb[TC_TIME_RFC3339_LEN], na[TC_TIME_RFC3339_LEN];
 	json_t *chain = json_array();
@@ -108,8 +107,8 @@ static TC_RESULT response_build(const struct api_ca *ca, enum ca_role role, cons
 	TC_GUARD(tc_time_format(rec->issued.not_after, na));
 	*out = json_pack("{s:s%, s:o, s:s, s:s, s:O, s:I, s:s, s:s, s:s}", "certificate",
 			 (const char *)rec->issued.pem.data, rec->issued.pem.len, "chain", chain, "serial",
-			 rec->issued.serial_hex, "kind", ca_role_name(role), "appraisal", rec->appraisal_json, "log_index",
-			 (json_int_t)rec->log_seq, "not_before", nb, "not_after", na, "ca", ca->row.name);
+			 rec->issued.serial_hex, "kind", ca_role_name(role), "appraisal", rec->appraisal_json,
+			 "log_index", (json_int_t)rec->log_seq, "not_before", nb, "not_after", na, "ca", ca->row.name);
 	TC_ENSURE(*out, TC_ERR_NO_MEMORY, "response");
 	return tc_ok();
 }
@@ -223,7 +222,8 @@ static TC_RESULT appraise_all(const struct api_ca *ca, const struct cert_txn *t,
 		all[n++] = (struct vf_item){ .role = "tdx_quote", .data = ev->cpu.data, .len = ev->cpu.len };
 	} else {
 		all[n++] = (struct vf_item){ .role = "snp_report", .data = ev->cpu.data, .len = ev->cpu.len };
-		all[n++] = (struct vf_item){ .role = ev->is_vlek ? "vlek" : "vcek", .data = ev->endorsement.data,
+		all[n++] = (struct vf_item){ .role = ev->is_vlek ? "vlek" : "vcek",
+					     .data = ev->endorsement.data,
 					     .len = ev->endorsement.len };
 	}
 	memcpy(in.evidence, all, n * sizeof(all[0]));
@@ -308,7 +308,8 @@ static TC_RESULT cvm_parent_load(const struct api_ca *ca, const char *pem, int64
 		       out, TC_ERR_CVM_CERT_INVALID, "the CVM certificate is not valid now");
 	TC_GUARD_GOTO(r, ca_cert_info_parse(p->der.data, p->der.len, &p->info), out);
 	TC_ENSURE_GOTO(r, p->info.has_role && p->info.role.role == CA_ROLE_CVM && p->info.has_hwid, out,
-		       TC_ERR_CVM_CERT_INVALID, "the bound certificate is not a cvm certificate with a hardware identity");
+		       TC_ERR_CVM_CERT_INVALID,
+		       "the bound certificate is not a cvm certificate with a hardware identity");
 	sn = X509_get0_serialNumber(x);
 	TC_ENSURE_GOTO(r, ASN1_STRING_length(sn) > 0 && (size_t)ASN1_STRING_length(sn) <= sizeof(p->serial), out,
 		       TC_ERR_CVM_CERT_INVALID, "the CVM certificate serial is not one of ours");
@@ -458,14 +459,28 @@ static TC_RESULT evidence_parse(const json_t *evidence, struct cert_evidence *ev
 	};
 	const struct tc_json_field tdx[] = {
 		{ .name = "tee", .kind = TC_JSON_STRING, .required = true, .out = &tee, .max_len = 16 },
-		{ .name = "quote", .kind = TC_JSON_BASE64, .required = true, .out = &ev->cpu, .max_len = API_CERT_QUOTE_MAX },
+		{ .name = "quote",
+		  .kind = TC_JSON_BASE64,
+		  .required = true,
+		  .out = &ev->cpu,
+		  .max_len = API_CERT_QUOTE_MAX },
 	};
 	const struct tc_json_field snp[] = {
 		{ .name = "tee", .kind = TC_JSON_STRING, .required = true, .out = &tee, .max_len = 16 },
-		{ .name = "report", .kind = TC_JSON_BASE64, .required = true, .out = &ev->cpu, .max_len = API_CERT_QUOTE_MAX },
-		{ .name = "vcek", .kind = TC_JSON_BASE64, .out = &ev->endorsement, .max_len = API_CERT_VCEK_MAX,
+		{ .name = "report",
+		  .kind = TC_JSON_BASE64,
+		  .required = true,
+		  .out = &ev->cpu,
+		  .max_len = API_CERT_QUOTE_MAX },
+		{ .name = "vcek",
+		  .kind = TC_JSON_BASE64,
+		  .out = &ev->endorsement,
+		  .max_len = API_CERT_VCEK_MAX,
 		  .present = &has_vcek },
-		{ .name = "vlek", .kind = TC_JSON_BASE64, .out = &ev->endorsement, .max_len = API_CERT_VCEK_MAX,
+		{ .name = "vlek",
+		  .kind = TC_JSON_BASE64,
+		  .out = &ev->endorsement,
+		  .max_len = API_CERT_VCEK_MAX,
 		  .present = &has_vlek },
 	};
 
@@ -474,8 +489,7 @@ static TC_RESULT evidence_parse(const json_t *evidence, struct cert_evidence *ev
 		ev->tee = VF_TEE_TDX;
 		return tc_json_fields(evidence, tdx, sizeof(tdx) / sizeof(tdx[0]), false);
 	}
-	TC_ENSURE(strcmp(tee, "snp") == 0, TC_ERR_JSON_FIELD_INVALID,
-		  "evidence.tee '%.16s': expected tdx or snp", tee);
+	TC_ENSURE(strcmp(tee, "snp") == 0, TC_ERR_JSON_FIELD_INVALID, "evidence.tee '%.16s': expected tdx or snp", tee);
 	ev->tee = VF_TEE_SNP;
 	TC_GUARD(tc_json_fields(evidence, snp, sizeof(snp) / sizeof(snp[0]), false));
 	TC_ENSURE(has_vcek != has_vlek, TC_ERR_JSON_FIELD_INVALID,
@@ -492,9 +506,15 @@ static TC_RESULT gpus_parse(const json_t *arr, struct cert_evidence *ev)
 
 	json_array_foreach(arr, i, g) {
 		const struct tc_json_field spec[] = {
-			{ .name = "spdm", .kind = TC_JSON_BASE64, .required = true, .out = &ev->spdm[i],
+			{ .name = "spdm",
+			  .kind = TC_JSON_BASE64,
+			  .required = true,
+			  .out = &ev->spdm[i],
 			  .max_len = API_CERT_SPDM_MAX },
-			{ .name = "cert_chain", .kind = TC_JSON_STRING, .required = true, .out = &ev->chain[i],
+			{ .name = "cert_chain",
+			  .kind = TC_JSON_STRING,
+			  .required = true,
+			  .out = &ev->chain[i],
 			  .max_len = API_CERT_CHAIN_MAX },
 		};
 
@@ -513,7 +533,11 @@ static TC_RESULT body_parse(const json_t *in, const char **kind, const char **cs
 	const struct tc_json_field top[] = {
 		{ .name = "kind", .kind = TC_JSON_STRING, .required = true, .out = kind, .max_len = 16 },
 		{ .name = "csr", .kind = TC_JSON_STRING, .required = true, .out = csr, .max_len = CA_CSR_PEM_MAX },
-		{ .name = "nonce", .kind = TC_JSON_HEX, .required = true, .out = nonce, .exact_len = VF_BINDING_NONCE_LEN },
+		{ .name = "nonce",
+		  .kind = TC_JSON_HEX,
+		  .required = true,
+		  .out = nonce,
+		  .exact_len = VF_BINDING_NONCE_LEN },
 		{ .name = "evidence", .kind = TC_JSON_OBJECT, .required = true, .out = &evidence },
 		{ .name = "gpu_evidence", .kind = TC_JSON_ARRAY, .out = &gpus, .max_len = API_CERT_GPUS_MAX },
 		{ .name = "workload_info", .kind = TC_JSON_OBJECT, .out = workload_info },
@@ -531,11 +555,13 @@ static TC_RESULT body_parse(const json_t *in, const char **kind, const char **cs
 		size_t n = strlen(*name);
 
 		TC_ENSURE(n >= 1 && n <= DB_CA_NAME_MAX && isalnum((unsigned char)(*name)[0]) &&
-				  strspn(*name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n,
+				  strspn(*name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
+					  n,
 			  TC_ERR_JSON_FIELD_INVALID, "name: 1..64 of [A-Za-z0-9._-], starting with a letter or digit");
 	}
 	TC_ENSURE((strcmp(*kind, "workload") == 0) == (*workload_info != NULL && *cvm_pem != NULL),
-		  TC_ERR_JSON_FIELD_INVALID, "workload_info and cvm_certificate go with kind workload (and only there)");
+		  TC_ERR_JSON_FIELD_INVALID,
+		  "workload_info and cvm_certificate go with kind workload (and only there)");
 	TC_GUARD(evidence_parse(evidence, ev));
 	if (gpus)
 		TC_GUARD(gpus_parse(gpus, ev));
@@ -564,9 +590,9 @@ TC_RESULT api_certificates_post(struct api_request *req)
 	tc_buf_init(&parent.der, API_CERT_CHAIN_MAX);
 	t.role = CA_ROLE_CVM;
 	t.now = (int64_t)time(NULL);
-	TC_GUARD_GOTO(r, body_parse(api_request_json(req), &kind, &csr_pem, &nonce, &ev, &workload_info, &cvm_pem,
-				    &sub_name),
-		      out);
+	TC_GUARD_GOTO(
+		r, body_parse(api_request_json(req), &kind, &csr_pem, &nonce, &ev, &workload_info, &cvm_pem, &sub_name),
+		out);
 	if (sub_name) {
 		t.role = CA_ROLE_SUBROOT;
 		t.subroot_name = sub_name;

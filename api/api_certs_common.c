@@ -69,8 +69,10 @@ static TC_RESULT add_full(const struct db_certs_row *row, json_t *o)
 	if (row->appraisal_json) {
 		json_decref(appraisal);
 		appraisal = NULL;
-		TC_GUARD_GOTO(r, tc_json_parse(row->appraisal_json, strlen(row->appraisal_json), TC_BUF_DEFAULT_MAX,
-					       &appraisal), out);
+		TC_GUARD_GOTO(
+			r,
+			tc_json_parse(row->appraisal_json, strlen(row->appraisal_json), TC_BUF_DEFAULT_MAX, &appraisal),
+			out);
 	}
 	if (tc_is_ok(ca_cert_info_parse(row->der, row->der_len, &info))) {
 		json_t *e = NULL;
@@ -81,7 +83,8 @@ static TC_RESULT add_full(const struct db_certs_row *row, json_t *o)
 		}
 	}
 	TC_GUARD_GOTO(r, tc_json_parse(row->sans_json, strlen(row->sans_json), TC_BUF_DEFAULT_MAX, &sans), out);
-	TC_ENSURE_GOTO(r, json_object_set_new(o, "certificate", json_stringn((const char *)pem.data, pem.len)) == 0 &&
+	TC_ENSURE_GOTO(r,
+		       json_object_set_new(o, "certificate", json_stringn((const char *)pem.data, pem.len)) == 0 &&
 			       json_object_set(o, "appraisal", appraisal) == 0 &&
 			       json_object_set(o, "extensions", ext) == 0 && json_object_set(o, "sans", sans) == 0,
 		       out, TC_ERR_NO_MEMORY, "certificate body");
@@ -100,10 +103,11 @@ TC_RESULT api_certs_row_json(const struct db_certs_row *row, bool full, json_t *
 	if (row->revoked)
 		revoked = json_pack("{s:o, s:i}", "at", time_json(row->revoked_at), "reason", row->reason);
 	o = json_pack("{s:o, s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:I, s:o}", "serial",
-		      tc_json_hex(row->serial, row->serial_len), "kind", row->kind, "issuer_ca", row->ca_name, "subject",
-		      row->subject, "not_before", time_json(row->not_before), "not_after", time_json(row->not_after),
-		      "status", row->status, "revoked", revoked, "tee", opt_string(row->tee), "tcb_status",
-		      opt_string(row->tcb_status), "hardware_id", opt_string(row->hardware_id), "workload_info_hash",
+		      tc_json_hex(row->serial, row->serial_len), "kind", row->kind, "issuer_ca", row->ca_name,
+		      "subject", row->subject, "not_before", time_json(row->not_before), "not_after",
+		      time_json(row->not_after), "status", row->status, "revoked", revoked, "tee", opt_string(row->tee),
+		      "tcb_status", opt_string(row->tcb_status), "hardware_id", opt_string(row->hardware_id),
+		      "workload_info_hash",
 		      row->has_workload_info_hash ? tc_json_hex(row->workload_info_hash, 32) : json_null(), "log_seq",
 		      (json_int_t)row->log_seq, "issued_at", time_json(row->created_us / 1000000));
 	TC_ENSURE(o != NULL, TC_ERR_NO_MEMORY, "certificate body");

@@ -78,7 +78,8 @@ static TC_RESULT chain_json(struct db_conn *conn, int64_t ca, json_t **out)
 				hit = &t->e[i];
 		if (!hit)
 			break;
-		TC_ENSURE_GOTO(r, json_array_append_new(arr, json_string(hit->pem)) == 0, out, TC_ERR_NO_MEMORY, "chain");
+		TC_ENSURE_GOTO(r, json_array_append_new(arr, json_string(hit->pem)) == 0, out, TC_ERR_NO_MEMORY,
+			       "chain");
 		ca = hit->parent;
 	}
 	*out = arr;
@@ -111,8 +112,8 @@ static TC_RESULT log_json(struct db_conn *conn, uint64_t seq, json_t **out)
 		TC_GUARD_GOTO(r, api_log_proof_json(proof, &arr), out);
 		json_decref(inclusion);
 		inclusion = json_pack("{s:I, s:o, s:o, s:o}", "tree_size", (json_int_t)cp->tree_size, "root",
-				      tc_json_hex(cp->root, DB_LOG_HASH_LEN), "leaf_hash", tc_json_hex(leaf, DB_LOG_HASH_LEN),
-				      "proof", arr);
+				      tc_json_hex(cp->root, DB_LOG_HASH_LEN), "leaf_hash",
+				      tc_json_hex(leaf, DB_LOG_HASH_LEN), "proof", arr);
 		arr = NULL;
 		TC_ENSURE_GOTO(r, inclusion != NULL, out, TC_ERR_NO_MEMORY, "log proof");
 	}

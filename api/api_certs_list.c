@@ -17,9 +17,9 @@
 
 enum qp { QP_KIND, QP_TEE, QP_ISSUER_CA, QP_STATUS, QP_FROM, QP_TO, QP_HWID, QP_WIH, QP_CURSOR, QP_LIMIT, QP_COUNT };
 
-static const char *const qp_names[QP_COUNT] = { "kind",        "tee",         "issuer_ca", "status",
-						 "issued_from", "issued_to",   "hardware_id", "workload_info_hash",
-						 "cursor",      "limit" };
+static const char *const qp_names[QP_COUNT] = { "kind",        "tee",       "issuer_ca",   "status",
+						"issued_from", "issued_to", "hardware_id", "workload_info_hash",
+						"cursor",      "limit" };
 
 struct query {
 	const char *v[QP_COUNT];
@@ -106,7 +106,8 @@ static TC_RESULT filter_parse(const struct query *q, struct db_certs_filter *f)
 		f->kind = q->v[QP_KIND];
 	}
 	if (q->v[QP_TEE]) {
-		TC_ENSURE(token_ok(q->v[QP_TEE], 16), TC_ERR_INVALID_ARGUMENT, "tee must be a TEE name (tdx, snp, nvidia)");
+		TC_ENSURE(token_ok(q->v[QP_TEE], 16), TC_ERR_INVALID_ARGUMENT,
+			  "tee must be a TEE name (tdx, snp, nvidia)");
 		f->tee = q->v[QP_TEE];
 	}
 	if (q->v[QP_ISSUER_CA]) {

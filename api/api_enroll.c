@@ -190,8 +190,8 @@ static TC_RESULT request_body(const char *name, const struct tc_buf *csr_pem, co
 	r = tc_base64_encode(quote->data, quote->len, &b64);
 	j = tc_is_ok(r) ? json_pack("{s:s, s:s, s:s%, s:s, s:{s:s, s:s%}}", "kind", "subroot", "name", name, "csr",
 				    (const char *)csr_pem->data, csr_pem->len, "nonce", nonce_hex, "evidence", "tee",
-				    "tdx", "quote", (const char *)b64.data, b64.len)
-			: NULL;
+				    "tdx", "quote", (const char *)b64.data, b64.len) :
+			  NULL;
 	if (tc_is_ok(r) && !j)
 		r = tc_fail(TC_ERR_NO_MEMORY, "request");
 	if (tc_is_ok(r))
@@ -211,10 +211,11 @@ static TC_RESULT check_recorded(struct db_conn *conn, const char *name, const ui
 
 	tc_buf_init(&cert, CA_KEY_FILE_MAX);
 	r = db_ca_get(conn, name, &row, &cert, &found);
-	if (tc_is_ok(r) && !(found && strcmp(row.role, "subroot") == 0 && cert.len == len &&
-			     memcmp(cert.data, cert_der, len) == 0))
-		r = tc_fail(TC_ERR_INVALID_ARGUMENT, "the database has no subroot '%.64s' with the issued certificate (is --db the "
-				       "parent's deployment database?)",
+	if (tc_is_ok(r) &&
+	    !(found && strcmp(row.role, "subroot") == 0 && cert.len == len && memcmp(cert.data, cert_der, len) == 0))
+		r = tc_fail(TC_ERR_INVALID_ARGUMENT,
+			    "the database has no subroot '%.64s' with the issued certificate (is --db the "
+			    "parent's deployment database?)",
 			    name);
 	tc_buf_cleanup(&cert);
 	return r;
@@ -282,8 +283,8 @@ int api_cli_ca_enroll(const char *prog, int argc, char **argv)
 		r = parent_error(status, resp);
 	if (tc_is_ok(r)) {
 		nonce_hex = json_string_value(json_object_get(resp, "nonce"));
-		r = nonce_hex ? tc_hex_decode_fixed(nonce_hex, strlen(nonce_hex), nonce, sizeof(nonce))
-			      : tc_fail(TC_ERR_INTERNAL, "the parent's challenge has no nonce");
+		r = nonce_hex ? tc_hex_decode_fixed(nonce_hex, strlen(nonce_hex), nonce, sizeof(nonce)) :
+				tc_fail(TC_ERR_INTERNAL, "the parent's challenge has no nonce");
 	}
 	if (tc_is_ok(r)) {
 		what = "evidence";
@@ -307,8 +308,8 @@ int api_cli_ca_enroll(const char *prog, int argc, char **argv)
 		r = parent_error(status, resp);
 	if (tc_is_ok(r)) {
 		cert_pem = json_string_value(json_object_get(resp, "certificate"));
-		r = cert_pem ? tc_file_write(o.cert_out, cert_pem, strlen(cert_pem), 0644)
-			     : tc_fail(TC_ERR_INTERNAL, "the parent's answer has no certificate");
+		r = cert_pem ? tc_file_write(o.cert_out, cert_pem, strlen(cert_pem), 0644) :
+			       tc_fail(TC_ERR_INTERNAL, "the parent's answer has no certificate");
 	}
 	if (tc_is_ok(r)) {
 		BIO *bio = BIO_new_mem_buf(cert_pem, (int)strlen(cert_pem));
@@ -327,8 +328,8 @@ int api_cli_ca_enroll(const char *prog, int argc, char **argv)
 	}
 	if (tc_is_ok(r)) {
 		printf("sub-CA '%s' enrolled under %s: serial %s, certificate %s, key %s\n", o.name,
-		       json_string_value(json_object_get(resp, "ca")), json_string_value(json_object_get(resp, "serial")),
-		       o.cert_out, o.key_out);
+		       json_string_value(json_object_get(resp, "ca")),
+		       json_string_value(json_object_get(resp, "serial")), o.cert_out, o.key_out);
 		fflush(stdout);
 	}
 	rc = tc_is_ok(r) ? API_CLI_EXIT_OK : fail(prog, what, r);

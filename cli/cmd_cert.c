@@ -154,9 +154,12 @@ static TC_RESULT standard_json(X509 *x, const struct tc_buf *der, json_t **out)
 	static const struct {
 		uint32_t bit;
 		const char *name;
-	} kus_names[] = { { KU_DIGITAL_SIGNATURE, "digitalSignature" }, { KU_NON_REPUDIATION, "nonRepudiation" },
-			  { KU_KEY_ENCIPHERMENT, "keyEncipherment" },   { KU_DATA_ENCIPHERMENT, "dataEncipherment" },
-			  { KU_KEY_AGREEMENT, "keyAgreement" },         { KU_KEY_CERT_SIGN, "keyCertSign" },
+	} kus_names[] = { { KU_DIGITAL_SIGNATURE, "digitalSignature" },
+			  { KU_NON_REPUDIATION, "nonRepudiation" },
+			  { KU_KEY_ENCIPHERMENT, "keyEncipherment" },
+			  { KU_DATA_ENCIPHERMENT, "dataEncipherment" },
+			  { KU_KEY_AGREEMENT, "keyAgreement" },
+			  { KU_KEY_CERT_SIGN, "keyCertSign" },
 			  { KU_CRL_SIGN, "cRLSign" } };
 
 	BN_free(bn);
@@ -176,8 +179,8 @@ static TC_RESULT standard_json(X509 *x, const struct tc_buf *der, json_t **out)
 		      "not_after", time_json(X509_get0_notAfter(x)), "signature_algorithm",
 		      OBJ_nid2ln(X509_get_signature_nid(x)), "public_key", key_json(x), "subject_alt_names",
 		      sans_json(x), "ca", (X509_get_extension_flags(x) & EXFLAG_CA) != 0, "path_length",
-		      X509_get_pathlen(x) >= 0 ? json_integer((json_int_t)X509_get_pathlen(x)) : json_null(), "key_usage", ku != NULL ? ku : json_null(), "sha256",
-		      tc_json_hex(fp, sizeof(fp)));
+		      X509_get_pathlen(x) >= 0 ? json_integer((json_int_t)X509_get_pathlen(x)) : json_null(),
+		      "key_usage", ku != NULL ? ku : json_null(), "sha256", tc_json_hex(fp, sizeof(fp)));
 	OPENSSL_free(hex);
 	tc_openssl_clear();
 	if (o == NULL)

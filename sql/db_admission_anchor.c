@@ -27,8 +27,8 @@ static TC_RESULT read_row(const PGresult *res, uint64_t *tree_size, uint8_t tx_h
 	return tc_ok();
 }
 
-TC_RESULT db_admission_anchor(struct db_conn *conn, uint64_t seq, bool *found, uint64_t *tree_size,
-			      uint8_t tx_hash[32], int64_t *block)
+TC_RESULT db_admission_anchor(struct db_conn *conn, uint64_t seq, bool *found, uint64_t *tree_size, uint8_t tx_hash[32],
+			      int64_t *block)
 {
 	char s[24];
 	PGresult *res;

@@ -29,11 +29,11 @@
 #include "api_test_util.h"
 #include "db.h"
 
-#define assert_ok(expr)                                                                                              \
-	do {                                                                                                         \
-		struct tc_result t__r = (expr);                                                                      \
-		if (t__r.code != TC_OK)                                                                              \
-			fail_msg("%s failed: %s: %s", #expr, tc_error_info(t__r.code)->code, tc_error_detail());     \
+#define assert_ok(expr)                                                                                                \
+	do {                                                                                                           \
+		struct tc_result t__r = (expr);                                                                        \
+		if (t__r.code != TC_OK)                                                                                \
+			fail_msg("%s failed: %s: %s", #expr, tc_error_info(t__r.code)->code, tc_error_detail());       \
 	} while (0)
 
 static char g_dsn[API_TEST_DSN_MAX];
@@ -149,13 +149,14 @@ static TC_RESULT record_fn(struct db_conn *conn, void *arg)
 		e.has_workload_info_hash = true;
 		memset(e.workload_info_hash, 0xab, 32);
 	}
-	snprintf(appraisal, sizeof(appraisal), "{\"devices\":[{\"id\":\"cpu0\",\"tee\":\"tdx\",\"tcb_status\":\"%s\"}]}",
-		 rec->tcb);
+	snprintf(appraisal, sizeof(appraisal),
+		 "{\"devices\":[{\"id\":\"cpu0\",\"tee\":\"tdx\",\"tcb_status\":\"%s\"}]}", rec->tcb);
 	r = db_log_append(conn, &e, &c.log_seq, NULL);
 	if (tc_is_ok(r))
 		r = db_cert_insert(conn, &c);
 	if (tc_is_ok(r))
-		r = db_cert_appraisal_insert(conn, c.serial, c.serial_len, appraisal, digest, digest, "tdx_quote", digest, 32);
+		r = db_cert_appraisal_insert(conn, c.serial, c.serial_len, appraisal, digest, digest, "tdx_quote",
+					     digest, 32);
 	if (tc_is_ok(r) && rec->revoke) {
 		uint64_t seq;
 
@@ -288,7 +289,8 @@ static int group_setup(void **state)
 	g_revoked = leaf(conn, ca, 0x1002, -3600, 3600, "UpToDate", true, g_root, g_root_key, true, false, false);
 	g_expired = leaf(conn, ca, 0x1003, -7200, -3600, "UpToDate", false, g_root, g_root_key, true, false, false);
 	g_swh = leaf(conn, ca, 0x1004, -3600, 3600, "SWHardeningNeeded", false, g_root, g_root_key, true, false, false);
-	g_foreign_leaf = leaf(conn, ca, 0x1005, -3600, 3600, "UpToDate", false, g_foreign, g_foreign_key, false, false, false);
+	g_foreign_leaf =
+		leaf(conn, ca, 0x1005, -3600, 3600, "UpToDate", false, g_foreign, g_foreign_key, false, false, false);
 	g_tampered = leaf(conn, ca, 0x1006, -3600, 3600, "UpToDate", false, g_root, g_root_key, true, true, false);
 	g_workload = leaf(conn, ca, 0x1007, -3600, 3600, "UpToDate", false, g_root, g_root_key, true, false, true);
 	db_conn_free(&conn);
@@ -311,7 +313,8 @@ static int group_teardown(void **state)
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", g_dir);
 	if (system(cmd) != 0)
 		return -1;
-	free(g_good), free(g_revoked), free(g_expired), free(g_swh), free(g_foreign_leaf), free(g_tampered), free(g_workload);
+	free(g_good), free(g_revoked), free(g_expired), free(g_swh), free(g_foreign_leaf), free(g_tampered),
+		free(g_workload);
 	X509_free(g_root);
 	X509_free(g_foreign);
 	EVP_PKEY_free(g_root_key);
@@ -399,7 +402,7 @@ static void check_jws(const char *jws, EVP_PKEY *key, const json_t *verdict)
 
 /* POST the chain; check the decision and that some reason contains WANT (NULL: no reasons); JWS verified. */
 static json_t *admit_at(const char *base, const char *endpoint, const char *wih, const char *chain, const char *nonce,
-		       const char *decision, const char *want)
+			const char *decision, const char *want)
 {
 	char url[API_TEST_URL_MAX];
 	json_t *req = json_pack("{s:s}", "chain", chain), *v, *reasons;
@@ -455,7 +458,8 @@ static void test_workload(void **state)
 
 	(void)state;
 	json_decref(admit_at(g_url_default, "/v1/admission/workload", ab, g_workload, NULL, "allow", NULL));
-	json_decref(admit_at(g_url_default, "/v1/admission/workload", cd, g_workload, NULL, "deny", "workload info hash"));
+	json_decref(
+		admit_at(g_url_default, "/v1/admission/workload", cd, g_workload, NULL, "deny", "workload info hash"));
 	json_decref(admit_at(g_url_default, "/v1/admission/workload", ab, g_good, NULL, "deny", "not a workload"));
 	json_decref(admit(g_url_default, g_workload, NULL, "allow", NULL)); /* as a peer it is fine */
 	snprintf(url, sizeof(url), "%s/v1/admission/workload", g_url_default);
@@ -494,6 +498,29 @@ static void test_deny(void **state)
 	json_decref(admit(g_url_strict, g_good, NULL, "deny", "not anchored"));
 }
 
+/* After an anchor transaction covering the log is confirmed, require_anchored admits and reports it. */
+static void test_anchored(void **state)
+{
+	json_t *v, *a;
+	long one = api_test_db_scalar(
+		g_dsn,
+		"INSERT INTO anchor_txs (state, tree_size, root, prev_tree_size, chain_id, nonce, gas_limit,"
+		" max_fee_per_gas, max_priority_fee_per_gas, raw_tx, tx_hash, block_number, block_hash, confirmed_at)"
+		" VALUES ('confirmed', 100, decode(repeat('11', 32), 'hex'), 0, 31337, 0, 100000, 1, 1, '\\x01',"
+		" decode(repeat('cc', 32), 'hex'), 42, decode(repeat('dd', 32), 'hex'), now()) RETURNING 1",
+		NULL);
+
+	(void)state;
+	assert_int_equal(one, 1);
+	v = admit(g_url_strict, g_good, NULL, "allow", NULL);
+	a = json_object_get(v, "anchored");
+	assert_int_equal(json_integer_value(json_object_get(a, "tree_size")), 100);
+	assert_int_equal(json_integer_value(json_object_get(a, "block")), 42);
+	assert_string_equal(json_string_value(json_object_get(a, "tx_hash")),
+			    "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc");
+	json_decref(v);
+}
+
 static void test_bad_requests(void **state)
 {
 	char url[API_TEST_URL_MAX];
@@ -520,10 +547,8 @@ static void test_bad_requests(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_allow),
-		cmocka_unit_test(test_deny),
-		cmocka_unit_test(test_bad_requests),
-		cmocka_unit_test(test_workload),
+		cmocka_unit_test(test_allow),    cmocka_unit_test(test_deny),     cmocka_unit_test(test_bad_requests),
+		cmocka_unit_test(test_workload), cmocka_unit_test(test_anchored),
 	};
 	return cmocka_run_group_tests_name("api_admission", tests, group_setup, group_teardown);
 }

@@ -33,11 +33,11 @@ static uint8_t g_leaf_serial[16];
 static uint64_t g_leaf_seq;
 static int g_revoked, g_expired, g_snp, g_hw3, g_cvm_tdx = 1; /* the leaf is a TDX cvm */
 
-#define assert_ok(expr)                                                                                              \
-	do {                                                                                                         \
-		struct tc_result t__r = (expr);                                                                      \
-		if (t__r.code != TC_OK)                                                                              \
-			fail_msg("%s failed: %s: %s", #expr, tc_error_info(t__r.code)->code, tc_error_detail());     \
+#define assert_ok(expr)                                                                                                \
+	do {                                                                                                           \
+		struct tc_result t__r = (expr);                                                                        \
+		if (t__r.code != TC_OK)                                                                                \
+			fail_msg("%s failed: %s: %s", #expr, tc_error_info(t__r.code)->code, tc_error_detail());       \
 	} while (0)
 
 /* A self-signed P-256 certificate named CN, valid from now - 1h for DAYS days; DER into OUT (free()). */
@@ -106,8 +106,8 @@ static TC_RESULT insert_cert(struct db_conn *conn, struct db_cert *c, const char
 	TC_GUARD(log_append(conn, c->serial, c->der, c->der_len, c->kind, DB_LOG_ISSUANCE, &c->log_seq));
 	TC_GUARD(db_cert_insert(conn, c));
 	if (appraisal)
-		TC_GUARD(db_cert_appraisal_insert(conn, c->serial, c->serial_len, appraisal, digest, digest, "tdx_quote",
-						  digest, sizeof(digest)));
+		TC_GUARD(db_cert_appraisal_insert(conn, c->serial, c->serial_len, appraisal, digest, digest,
+						  "tdx_quote", digest, sizeof(digest)));
 	return tc_ok();
 }
 
@@ -135,7 +135,8 @@ static TC_RESULT seed_cas(struct db_conn *conn, struct seed *s)
 	c.not_after = time(NULL) + 7 * 86400 - 60;
 	c.der = leaf;
 	c.der_len = leaf_len;
-	TC_GUARD(insert_cert(conn, &c, "{\"devices\":[{\"id\":\"cpu0\",\"tee\":\"tdx\",\"tcb_status\":\"UpToDate\"}]}"));
+	TC_GUARD(
+		insert_cert(conn, &c, "{\"devices\":[{\"id\":\"cpu0\",\"tee\":\"tdx\",\"tcb_status\":\"UpToDate\"}]}"));
 	g_leaf_seq = c.log_seq;
 	TC_GUARD(db_log_maybe_checkpoint(conn, s->key, time(NULL), 1, 0, NULL));
 	free(root);
@@ -155,7 +156,9 @@ static TC_RESULT seed_bulk(struct db_conn *conn, void *arg)
 	if (s->first < 0)
 		return seed_cas(conn, s);
 	for (int i = s->first; i < s->first + s->n; i++) {
-		struct db_cert c = { .serial_len = 16, .ca = s->ca_sub, .subject = "CN=bulk", .der = der, .der_len = sizeof(der) };
+		struct db_cert c = {
+			.serial_len = 16, .ca = s->ca_sub, .subject = "CN=bulk", .der = der, .der_len = sizeof(der)
+		};
 		bool workload = i >= BULK - WORKLOADS;
 
 		serial_of(i, c.serial);
@@ -175,7 +178,8 @@ static TC_RESULT seed_bulk(struct db_conn *conn, void *arg)
 			c.has_workload_info_hash = true;
 			memset(c.workload_info_hash, i % 2 ? 0xaa : 0xbb, 32);
 		}
-		snprintf(appraisal, sizeof(appraisal), "{\"devices\":[{\"id\":\"cpu0\",\"tee\":\"%s\",\"tcb_status\":\"UpToDate\"}]}",
+		snprintf(appraisal, sizeof(appraisal),
+			 "{\"devices\":[{\"id\":\"cpu0\",\"tee\":\"%s\",\"tcb_status\":\"UpToDate\"}]}",
 			 i % 3 == 0 ? "snp" : "tdx");
 		TC_GUARD(insert_cert(conn, &c, appraisal));
 		if (i % 10 == 5) {
@@ -289,9 +293,10 @@ static void test_get_one(void **state)
 	assert_string_equal(str(b, "hardware_id"), "hw-leaf");
 	assert_true(strncmp(str(b, "certificate"), "-----BEGIN CERTIFICATE-----\n", 28) == 0);
 	assert_int_equal(json_array_size(json_object_get(b, "chain")), 2);
-	assert_string_equal(json_string_value(json_object_get(
-				    json_array_get(json_object_get(json_object_get(b, "appraisal"), "devices"), 0), "tee")),
-			    "tdx");
+	assert_string_equal(
+		json_string_value(json_object_get(
+			json_array_get(json_object_get(json_object_get(b, "appraisal"), "devices"), 0), "tee")),
+		"tdx");
 	assert_true(json_is_null(json_object_get(b, "workload_info_hash")));
 	log = json_object_get(b, "log");
 	assert_int_equal(json_integer_value(json_object_get(log, "seq")), (json_int_t)g_leaf_seq);
@@ -304,8 +309,9 @@ static void test_get_one(void **state)
 	assert_true(n <= 64);
 	for (size_t i = 0; i < n; i++)
 		assert_ok(tc_hex_decode_fixed(json_string_value(json_array_get(arr, i)), 64, proof[i], 32));
-	assert_ok(chain_merkle_verify_inclusion(g_leaf_seq, (uint64_t)json_integer_value(json_object_get(inc, "tree_size")),
-						leaf, (const uint8_t(*)[32])proof, n, root));
+	assert_ok(chain_merkle_verify_inclusion(g_leaf_seq,
+						(uint64_t)json_integer_value(json_object_get(inc, "tree_size")), leaf,
+						(const uint8_t(*)[32])proof, n, root));
 	json_decref(b);
 
 	/* A revoked and an expired bulk row (no checkpoint covers them). */
@@ -428,7 +434,8 @@ static void test_filters(void **state)
 	assert_int_equal(walk("issuer_ca=root-a", 1000), 0);
 	assert_int_equal(walk("issued_from=2000-01-01T00:00:00Z&issued_to=2999-01-01T00:00:00Z", 1000), BULK + 1);
 	assert_int_equal(walk("issued_from=2999-01-01T00:00:00Z", 1000), 0);
-	snprintf(q, sizeof(q), "workload_info_hash=%s", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	snprintf(q, sizeof(q), "workload_info_hash=%s",
+		 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
 	assert_int_equal(walk(q, 1000), WORKLOADS / 2);
 
 	get("/v1/certificates?limit=1001", 400, "invalid_argument", "limit");
