@@ -115,6 +115,9 @@ struct lookup {
 	int64_t not_after;
 	bool workload, has_wih;
 	uint8_t wih[32];
+	const uint8_t *want_der; /* the presented certificate */
+	size_t want_len;
+	bool same; /* the stored certificate is exactly the presented one */
 };
 
 static TC_RESULT take_row(const struct db_certs_row *row, void *arg)
@@ -122,6 +125,7 @@ static TC_RESULT take_row(const struct db_certs_row *row, void *arg)
 	struct lookup *l = arg;
 
 	l->found = true;
+	l->same = row->der_len == l->want_len && memcmp(row->der, l->want_der, l->want_len) == 0;
 	l->revoked = row->revoked;
 	snprintf(l->status, sizeof(l->status), "%s", row->status);
 	l->has_tcb = row->tcb_status != NULL;
@@ -158,7 +162,17 @@ static TC_RESULT lookup_cert(struct db_conn *conn, X509 *x, int64_t now, struct 
 	BN_free(bn);
 	f.serial = serial;
 	f.serial_len = (size_t)n;
-	return db_certs_list(conn, &f, take_row, l);
+	unsigned char *der = NULL;
+	int len = i2d_X509(x, &der);
+
+	TC_ENSURE(len > 0, TC_ERR_NO_MEMORY, "certificate DER");
+	l->want_der = der;
+	l->want_len = (size_t)len;
+	struct tc_result r = db_certs_list(conn, &f, take_row, l);
+
+	OPENSSL_free(der);
+	l->want_der = NULL;
+	return r;
 }
 
 static void check_appraisal(const struct api_admission *a, const char *who, const struct lookup *l, struct verdict *v)
@@ -173,6 +187,31 @@ static void check_appraisal(const struct api_admission *a, const char *who, cons
 		deny(v, "%s: recorded tcb_status %s is unknown", who, l->tcb_status);
 	else if ((a->policy.accepted_tcb_statuses & (1u << s)) == 0)
 		deny(v, "%s: recorded tcb_status %s is no longer accepted by the current policy", who, l->tcb_status);
+}
+
+/* Our extensions of the leaf (docs/ca.md), decoded: well-formed, an accepted appraisal, the logged entry. */
+static TC_RESULT check_extensions(X509 *x, uint64_t log_seq, struct verdict *v)
+{
+	unsigned char *der = NULL;
+	int len = i2d_X509(x, &der);
+	struct ca_cert_info *info = calloc(1, sizeof(*info));
+	struct tc_result r = tc_ok();
+
+	TC_ENSURE_GOTO(r, len > 0 && info != NULL, out, TC_ERR_NO_MEMORY, "certificate extensions");
+	if (!tc_is_ok(ca_cert_info_parse(der, (size_t)len, info))) {
+		deny(v, "leaf: malformed teecert extension: %s", tc_error_detail());
+		goto out;
+	}
+	if (info->has_appraisal && !info->appraisal.accepted)
+		deny(v, "leaf: its embedded appraisal was not accepted (%s)", info->appraisal.failure);
+	if (info->has_log_ref && info->log_ref.seq != log_seq)
+		deny(v, "leaf: its log reference (entry %llu) is not its logged entry %llu",
+		     (unsigned long long)info->log_ref.seq, (unsigned long long)log_seq);
+out:
+	ERR_clear_error();
+	OPENSSL_free(der);
+	free(info);
+	return r;
 }
 
 /* Everything the database says about the validated PATH (leaf first). */
@@ -193,8 +232,11 @@ static TC_RESULT check_db(const struct api_admission *a, struct db_conn *conn, S
 	}
 	v->certificate = json_incref(leaf.summary);
 	v->not_after = leaf.not_after;
+	if (!leaf.same)
+		deny(v, "leaf: this deployment recorded a different certificate under its serial");
 	if (leaf.revoked)
 		deny(v, "leaf: revoked");
+	TC_GUARD_GOTO(r, check_extensions(sk_X509_value(path, 0), leaf.log_seq, v), out);
 	check_appraisal(a, "leaf", &leaf, v);
 	if (expect_wih && !leaf.workload)
 		deny(v, "leaf: not a workload certificate");
@@ -210,6 +252,8 @@ static TC_RESULT check_db(const struct api_admission *a, struct db_conn *conn, S
 		TC_GUARD_GOTO(r, r, out);
 		if (!ca.found)
 			continue; /* a CA certificate the database does not hold (the configured root itself) */
+		if (!ca.same)
+			deny(v, "%s: this deployment recorded a different certificate under its serial", who);
 		if (ca.revoked)
 			deny(v, "%s: revoked", who);
 		if (ca.has_tcb)

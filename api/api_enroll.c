@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <openssl/pem.h>
@@ -333,6 +334,8 @@ int api_cli_ca_enroll(const char *prog, int argc, char **argv)
 		fflush(stdout);
 	}
 	rc = tc_is_ok(r) ? API_CLI_EXIT_OK : fail(prog, what, r);
+	if (!tc_is_ok(r) && signer && !cert_pem)
+		unlink(o.key_out); /* not enrolled: leave no orphan key behind (a rerun can use the same path) */
 	json_decref(resp);
 	ca_signer_free(&signer);
 	db_conn_free(&conn);

@@ -493,6 +493,11 @@ static void test_deny(void **state)
 	json_decref(admit(g_url_default, g_expired, NULL, "deny", "expired"));
 	json_decref(admit(g_url_default, g_foreign_leaf, NULL, "deny", "chain"));
 	json_decref(admit(g_url_default, g_tampered, NULL, "deny", "signature"));
+	/* Signed by the root but not the certificate recorded under its serial (0x1001). */
+	char *twin = leaf(NULL, 0, 0x1001, -3600, 3600, "UpToDate", false, g_root, g_root_key, false, false, false);
+
+	json_decref(admit(g_url_default, twin, NULL, "deny", "different certificate"));
+	free(twin);
 	/* The policy changed: SWHardeningNeeded is no longer accepted, and anchoring is required. */
 	json_decref(admit(g_url_strict, g_swh, NULL, "deny", "SWHardeningNeeded is no longer accepted"));
 	json_decref(admit(g_url_strict, g_good, NULL, "deny", "not anchored"));

@@ -236,9 +236,10 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
-	api_test_server_stop(&g_srv, 15, 20);
+	int status = api_test_server_stop(&g_srv, 15, 20);
+
 	api_test_db_drop(g_dsn);
-	return 0;
+	return status == 0 ? 0 : -1; /* a clean exit (under ASan: no leaks) */
 }
 
 /* GET PATH; returns the JSON body of a 200 (new reference), or checks the error STATUS/CODE and that the

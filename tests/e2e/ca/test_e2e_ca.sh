@@ -2,8 +2,10 @@
 # test_e2e_ca.sh — the CA service end to end with real processes (docs/ca-service.md):
 # sim TDX PKI -> migrate -> init (untrusted, sim evidence) -> serve on 127.0.0.1:0 -> challenge -> openssl key +
 # CSR -> report_data computed with openssl dgst -> sim quote -> POST /v1/certificates -> openssl verify ->
-# revoke (admin token) -> openssl ocsp says revoked, the CRL lists it. Negatives check the stable error code
-# and that nothing was stored.
+# teecert cert show -> SNP + 2 sim GPUs (gpu_nonce binding) -> workload certificates bound to CVM certificates
+# (same hardware, workload_info_hash) -> sub-CA enroll + serve + CVM cert verified through it ->
+# revoke (admin token) -> openssl ocsp says revoked, the CRL lists it, a workload on the revoked CVM cert is
+# refused. Negatives check the stable error code and that nothing was stored.
 set -euo pipefail
 teecert="$(readlink -f "$1")"; ca="$(readlink -f "$2")"
 dir="$(mktemp -d)"; pid=""; pid2=""; dbname=""
@@ -238,6 +240,8 @@ if openssl verify -CAfile root.pem cvm-sub.pem >/dev/null 2>&1; then fail "verif
 if "$ca" enroll --parent "$suburl" --name sub2 --key-out sub2.key --passphrase-file pass --cert-out sub2.pem \
      --db "$dsn" --sim-pki pki 2>enroll2.err; then fail "a sub-CA enrolled a sub-CA"; fi
 grep -q profile_violation enroll2.err || fail "sub-CA enroll refusal: $(cat enroll2.err)"
+[ ! -e sub2.key ] || fail "a refused enroll left its key"
+[ "$(sql "SELECT count(*) FROM cas WHERE name = 'sub2'")" = 0 ] || fail "a refused enroll was recorded"
 url="$rooturl"
 kill "$pid2"; wait "$pid2" 2>/dev/null || true; pid2=""
 after="$(n_certs)"
