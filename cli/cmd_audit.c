@@ -20,11 +20,16 @@
  * root. Bodies are parsed with tc_json_parse (bounded, duplicate keys rejected), hashes are 64 lowercase
  * hex digits.
  */
+#include <ctype.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "chain.h"
 #include "cli.h"
@@ -42,10 +47,13 @@
 #define AUDIT_HEX32_SIZE (AUDIT_HEX32_LEN + 1)
 /* Largest decimal query value of the log API (2^63 - 1). */
 #define AUDIT_U63_MAX ((uint64_t)INT64_MAX)
+#define AUDIT_SERIAL_HEX_MAX 65 /* serials of up to 32 bytes, lowercase hex */
+#define AUDIT_CERT_MAX ((size_t)64 * 1024)
 
 struct audit_flags {
 	uint64_t seq;
 	bool has_seq;
+	const char *serial, *cert; /* audit a certificate: found through GET /v1/certificates/{serial} */
 	const char *verifier, *log_key, *origin, *contract;
 	char rpc[AUDIT_RPC_LIST_MAX];
 	uint64_t from_block, range, min_confirmations;
@@ -71,6 +79,8 @@ struct audit {
 	json_t *summary; /* the --json object */
 	struct chain_checkpoint cp;
 	uint8_t leaf[CHAIN_HASH_LEN];
+	char serial_hex[AUDIT_SERIAL_HEX_MAX];  /* --serial / --cert */
+	char cert_sha256[AUDIT_HEX32_SIZE];     /* --cert: SHA-256 of its DER, the log entry must name it */
 	struct audit_anchor anchor;
 };
 
@@ -345,6 +355,22 @@ static int step_leaf(struct audit *a)
 		rc = step_fail(a, CLI_EXIT_REJECTED, "leaf",
 			       "entry %" PRIu64 " hashes to %s, the verifier says another leaf hash", a->f.seq, hex);
 		goto out;
+	}
+	if (a->cert_sha256[0] || a->serial_hex[0]) {
+		const char *serial = json_string_value(json_object_get(entry, "serial"));
+		const char *sha = json_string_value(json_object_get(entry, "cert_sha256"));
+
+		if (a->serial_hex[0] && (!serial || strcmp(serial, a->serial_hex) != 0)) {
+			rc = step_fail(a, CLI_EXIT_REJECTED, "leaf", "entry %" PRIu64 " names serial %s, not %s", a->f.seq,
+				       serial ? serial : "?", a->serial_hex);
+			goto out;
+		}
+		if (a->cert_sha256[0] && (!sha || strcmp(sha, a->cert_sha256) != 0)) {
+			rc = step_fail(a, CLI_EXIT_REJECTED, "leaf",
+				       "entry %" PRIu64 " records certificate SHA-256 %s, the file's is %s", a->f.seq,
+				       sha ? sha : "?", a->cert_sha256);
+			goto out;
+		}
 	}
 	{
 		const char *type = json_string_value(json_object_get(entry, "type"));
@@ -694,10 +720,101 @@ static int step_receipt(struct audit *a)
 		       tx, rcpt.block_number, depth, head);
 }
 
+/* --cert: the certificate's serial (lowercase hex of the INTEGER's magnitude) and the SHA-256 of its DER. */
+static int cert_identity(struct audit *a)
+{
+	struct tc_buf file;
+	BIO *bio = NULL;
+	X509 *x = NULL;
+	unsigned char *der = NULL;
+	int der_len, rc = CLI_EXIT_USAGE;
+	uint8_t h[CHAIN_HASH_LEN];
+	unsigned int hl = 0;
+	const ASN1_INTEGER *sn;
+	struct tc_result r;
+
+	tc_buf_init(&file, AUDIT_CERT_MAX);
+	r = tc_file_read(a->f.cert, AUDIT_CERT_MAX, &file);
+	if (!tc_is_ok(r)) {
+		cli_usage_error(PROG, "--cert %s: %s", a->f.cert, tc_error_detail());
+		goto out;
+	}
+	bio = BIO_new_mem_buf(file.data, (int)file.len);
+	if (bio)
+		x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	if (!x) {
+		const unsigned char *p = file.data;
+
+		x = d2i_X509(NULL, &p, (long)file.len);
+	}
+	tc_openssl_clear();
+	if (!x || (der_len = i2d_X509(x, &der)) <= 0 || (sn = X509_get0_serialNumber(x)) == NULL ||
+	    ASN1_STRING_length(sn) <= 0 || (size_t)ASN1_STRING_length(sn) * 2 >= sizeof(a->serial_hex) ||
+	    EVP_Digest(der, (size_t)der_len, h, &hl, EVP_sha256(), NULL) != 1) {
+		cli_usage_error(PROG, "--cert %s: not a PEM or DER certificate", a->f.cert);
+		goto out;
+	}
+	if (!tc_is_ok(tc_hex_encode(ASN1_STRING_get0_data(sn), (size_t)ASN1_STRING_length(sn), a->serial_hex,
+				    sizeof(a->serial_hex))))
+		goto out;
+	hex32(h, a->cert_sha256);
+	rc = CLI_EXIT_OK;
+out:
+	OPENSSL_free(der);
+	X509_free(x);
+	BIO_free(bio);
+	tc_buf_cleanup(&file);
+	return rc;
+}
+
+/* --serial/--cert: the certificate's log entry from GET /v1/certificates/{serial} (checked in step leaf). */
+static int step_certificate(struct audit *a)
+{
+	char url[AUDIT_URL_MAX];
+	struct tc_buf body;
+	json_t *j = NULL;
+	json_int_t seq;
+	long status = 0;
+	int rc;
+	struct tc_result r;
+
+	if (snprintf(url, sizeof(url), "%s/v1/certificates/%s", a->f.verifier, a->serial_hex) >= (int)sizeof(url))
+		return step_fail(a, CLI_EXIT_USAGE, "certificate", "URL too long");
+	tc_buf_init(&body, AUDIT_BODY_MAX);
+	r = cli_http_get(url, AUDIT_HTTP_TIMEOUT_MS, &status, &body);
+	if (!tc_is_ok(r)) {
+		rc = step_fail(a, CLI_EXIT_INTERNAL, "certificate", "%s unreachable: %s", url, tc_error_detail());
+		goto out;
+	}
+	if (status != 200) {
+		rc = step_fail(a, CLI_EXIT_REJECTED, "certificate", "the verifier answers %ld for serial %s", status,
+			       a->serial_hex);
+		goto out;
+	}
+	r = tc_json_parse((const char *)body.data, body.len, AUDIT_BODY_MAX, &j);
+	seq = json_integer_value(json_object_get(json_object_get(j, "log"), "seq"));
+	if (!tc_is_ok(r) || !json_is_integer(json_object_get(json_object_get(j, "log"), "seq")) || seq < 0) {
+		rc = step_fail(a, CLI_EXIT_REJECTED, "certificate", "the certificate reply has no log.seq");
+		goto out;
+	}
+	a->f.seq = (uint64_t)seq;
+	a->f.has_seq = true;
+	json_object_set_new(a->summary, "seq", json_integer(seq));
+	json_object_set_new(a->summary, "serial", json_string(a->serial_hex));
+	rc = step_ok(a, "certificate", "serial %s is log entry %" PRIu64 "%s", a->serial_hex, a->f.seq,
+		     a->cert_sha256[0] ? " (the entry must record this file's SHA-256)" : "");
+out:
+	json_decref(j);
+	tc_buf_cleanup(&body);
+	return rc;
+}
+
 static int audit_run(struct audit *a)
 {
 	int rc;
 
+	if ((a->f.serial || a->f.cert) && (rc = step_certificate(a)) != CLI_EXIT_OK)
+		return rc;
 	if ((rc = step_checkpoint(a)) != CLI_EXIT_OK || (rc = step_leaf(a)) != CLI_EXIT_OK ||
 	    (rc = check_inclusion(a, "inclusion", a->cp.tree_size, a->cp.root, "checkpoint's signed root")) !=
 		    CLI_EXIT_OK ||
@@ -716,7 +833,7 @@ static int audit_run(struct audit *a)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: teecert audit --seq N --verifier URL --rpc URL[,URL...] --contract ADDR --log-key FILE\n"
+		"usage: teecert audit (--seq N | --serial HEX | --cert FILE) --verifier URL --rpc URL[,URL...] --contract ADDR --log-key FILE\n"
 		"                     [--origin NAME] [--from-block N] [--range N] [--min-confirmations N] [--json]\n\n"
 		"Check entry N of the transparency log end to end, trusting only the pinned log key and the chain:\n"
 		"  checkpoint   the latest checkpoint's signed note verifies with the log key (and names --origin)\n"
@@ -737,8 +854,9 @@ static void usage(FILE *f)
 		"  --range N               blocks per eth_getLogs request (default 5000; halved when refused)\n"
 		"  --min-confirmations N   required depth of the anchoring transaction (default %d)\n"
 		"  --json                  print a JSON summary after the step lines\n"
-		"  --cert FILE, --serial S audit a certificate instead of a seq: needs the certificate API\n"
-		"                          (not yet available in this build)\n\n"
+		"  --cert FILE, --serial S audit a certificate instead of a seq: its log entry is found with\n"
+		"                          GET /v1/certificates/{serial}; with --cert the entry must record the\n"
+		"                          SHA-256 of exactly this certificate\n\n"
 		"Output: one line per step, 'OK step: ...' or 'FAIL step: ...'; stops at the first failure.\n"
 		"Exit: 0 all steps passed, 1 usage, 2 a check failed, 3 the verifier or the chain is unreachable.\n",
 		AUDIT_DEFAULT_MIN_CONFIRMATIONS);
@@ -846,11 +964,11 @@ static int parse_flags(int argc, char **argv, struct audit_flags *f)
 			f->json = true;
 			break;
 		case OPT_CERT:
+			f->cert = optarg;
+			break;
 		case OPT_SERIAL:
-			return cli_usage_error(PROG,
-					       "--%s needs the certificate API (not yet available in this build); "
-					       "audit a log entry with --seq N",
-					       c == OPT_CERT ? "cert" : "serial");
+			f->serial = optarg;
+			break;
 		default:
 			return cli_usage_error(PROG, "unknown or incomplete option '%s' (run 'teecert audit --help')",
 					       argv[optind - 1]);
@@ -858,8 +976,8 @@ static int parse_flags(int argc, char **argv, struct audit_flags *f)
 	}
 	if (optind < argc)
 		return cli_usage_error(PROG, "unexpected argument '%s'", argv[optind]);
-	if (!f->has_seq)
-		return cli_usage_error(PROG, "--seq N is required (run 'teecert audit --help')");
+	if ((f->has_seq ? 1 : 0) + (f->serial ? 1 : 0) + (f->cert ? 1 : 0) != 1)
+		return cli_usage_error(PROG, "give exactly one of --seq N, --serial HEX, --cert FILE (run 'teecert audit --help')");
 	if (f->verifier == NULL || f->rpc[0] == '\0' || f->contract == NULL || f->log_key == NULL)
 		return cli_usage_error(PROG, "--verifier, --rpc, --contract and --log-key are required");
 	if (strncmp(f->verifier, "http://", 7) != 0 && strncmp(f->verifier, "https://", 8) != 0)
@@ -919,6 +1037,21 @@ int cli_cmd_audit(int argc, char **argv)
 	if (!tc_is_ok(r)) {
 		fprintf(stderr, PROG ": %s: %s\n", tc_error_info(r.code)->code, tc_error_detail());
 		return CLI_EXIT_INTERNAL;
+	}
+	if (a.f.cert && (rc = cert_identity(&a)) != CLI_EXIT_OK) {
+		chain_rpc_free(&a.rpc);
+		return rc;
+	}
+	if (a.f.serial) {
+		size_t n = strlen(a.f.serial), k = 0;
+
+		for (size_t i = 0; i < n && k + 1 < sizeof(a.serial_hex); i++)
+			a.serial_hex[k++] = (char)tolower((unsigned char)a.f.serial[i]);
+		a.serial_hex[k] = 0;
+		if (n == 0 || n >= sizeof(a.serial_hex) || strspn(a.serial_hex, "0123456789abcdef") != n) {
+			chain_rpc_free(&a.rpc);
+			return cli_usage_error(PROG, "--serial: expected a hexadecimal serial, got '%s'", a.f.serial);
+		}
 	}
 	a.steps = json_array();
 	a.summary = json_pack("{s:I}", "seq", (json_int_t)a.f.seq);

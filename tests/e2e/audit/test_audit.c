@@ -35,6 +35,9 @@
 
 #include <cmocka.h>
 #include <libpq-fe.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "chain.h"
 #include "db.h"
@@ -418,10 +421,11 @@ static void test_audit_usage(void **state)
 	const char *help[] = { env_bin("TEECERT_BIN"), "audit", "--help", NULL };
 
 	(void)state;
+	/* --seq together with --cert or --serial: exactly one of them. */
 	assert_int_equal(audit(1, cert, out, sizeof(out)), 1);
-	expect_has(out, "needs the certificate API (not yet available in this build)");
+	expect_has(out, "give exactly one of");
 	assert_int_equal(audit(1, serial, out, sizeof(out)), 1);
-	expect_has(out, "needs the certificate API");
+	expect_has(out, "give exactly one of");
 	assert_int_equal(audit(1, bad_contract, out, sizeof(out)), 1);
 	assert_int_equal(audit(1, bad_key, out, sizeof(out)), 1);
 	assert_int_equal(audit(1, stray, out, sizeof(out)), 1);
@@ -429,7 +433,6 @@ static void test_audit_usage(void **state)
 	assert_int_equal(run(bad_seq, out, sizeof(out)), 1);
 	assert_int_equal(run(help, out, sizeof(out)), 0);
 	expect_has(out, "--cert FILE, --serial S");
-	expect_has(out, "not yet available in this build");
 	/* A seq the checkpoint does not cover: the log has no such entry. */
 	expect_fail(FIRST_ENTRIES + 5, NULL, 2, "leaf", "not_found");
 }
@@ -498,6 +501,94 @@ static void test_audit_consistency_path(void **state)
 	expect_pass(5, false, NULL);
 }
 
+/* ------------------------------------------------------------------------- audit of a certificate */
+
+/* Run `teecert audit FLAG VALUE` (--serial or --cert instead of --seq) with the world's flags. */
+static int audit_by(const char *flag, const char *value, char *out, size_t size)
+{
+	const char *argv[] = { env_bin("TEECERT_BIN"), "audit", flag, value, "--verifier", g.verifier_url,
+			       "--rpc", g.rpc_url, "--contract", g.contract, "--log-key", g.vkey, NULL };
+	int rc = run(argv, out, size);
+
+	printf("--- teecert audit %s %s (exit %d)\n%s", flag, value, rc, out);
+	return rc;
+}
+
+struct cert_entry {
+	char serial[64];
+	uint8_t sha256[32];
+	uint64_t seq;
+};
+
+/* The certificate's log entry (as the CA writes it at issuance) and a checkpoint covering it. */
+static struct tc_result cert_append_fn(struct db_conn *conn, void *arg)
+{
+	struct cert_entry *c = arg;
+	struct db_log_entry e = { .type = DB_LOG_ISSUANCE, .time = T0 + 5000 };
+
+	snprintf(e.serial, sizeof(e.serial), "%s", c->serial);
+	memcpy(e.cert_sha256, c->sha256, sizeof(e.cert_sha256));
+	snprintf(e.issuer, sizeof(e.issuer), "CN=teecert audit test CA");
+	snprintf(e.kind, sizeof(e.kind), "cvm");
+	TC_GUARD(db_log_append(conn, &e, &c->seq, NULL));
+	return db_log_maybe_checkpoint(conn, g.log_key, T0 + 6000, 1, 0, NULL);
+}
+
+static void test_audit_certificate(void **state)
+{
+	char path[1024], out[OUT_MAX], *q = NULL, der_hex[4096];
+	struct cert_entry c = { { 0 }, { 0 }, 0 };
+	unsigned char *der = NULL;
+	const ASN1_INTEGER *sn;
+	unsigned int hl = 0;
+	int der_len;
+	X509 *x;
+	FILE *f;
+
+	(void)state;
+	/* Any real certificate will do as the stored DER: the Intel SGX root of the shared evidence. */
+	snprintf(path, sizeof(path), "%s/evidence/tdx/intel_sgx_root_ca.pem", getenv("TEECERT_SHARED"));
+	f = fopen(path, "r");
+	assert_non_null(f);
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	assert_non_null(x);
+	der_len = i2d_X509(x, &der);
+	assert_true(der_len > 0 && (size_t)der_len * 2 < sizeof(der_hex));
+	sn = X509_get0_serialNumber(x);
+	tc_assert_ok(tc_hex_encode(ASN1_STRING_get0_data(sn), (size_t)ASN1_STRING_length(sn), c.serial,
+				   sizeof(c.serial)));
+	tc_assert_ok(tc_hex_encode(der, (size_t)der_len, der_hex, sizeof(der_hex)));
+	assert_int_equal(EVP_Digest(der, (size_t)der_len, c.sha256, &hl, EVP_sha256(), NULL), 1);
+	tc_assert_ok(db_txn_run(g.db, cert_append_fn, &c));
+	g.size++;
+	assert_true(asprintf(&q,
+			     "INSERT INTO cas (name, role, network, certificate, cert_sha256)"
+			     " VALUES ('audit-ca', 'root', 'untrusted', '\\x%s', sha256('\\x%s'));"
+			     "INSERT INTO certificates (serial, ca, kind, subject, not_before, not_after, der, sha256,"
+			     " spki_sha256, log_seq) VALUES ('\\x%s', (SELECT id FROM cas WHERE name = 'audit-ca'), 'cvm',"
+			     " 'CN=audit', now() - interval '1 day', now() + interval '1 day', '\\x%s', sha256('\\x%s'),"
+			     " sha256('\\x00'), %llu)",
+			     der_hex, der_hex, c.serial, der_hex, der_hex, (unsigned long long)c.seq) > 0);
+	sql(q);
+	free(q);
+	anchor_until_idle();
+
+	/* By file: the entry must record this certificate's SHA-256; by serial. */
+	assert_int_equal(audit_by("--cert", path, out, sizeof(out)), 0);
+	expect_has(out, "OK certificate: serial ");
+	expect_has(out, "audit passed");
+	assert_int_equal(audit_by("--serial", c.serial, out, sizeof(out)), 0);
+	expect_has(out, "audit passed");
+	/* A serial the CA never issued, and a file that is not a certificate. */
+	assert_int_equal(audit_by("--serial", "7fffffff", out, sizeof(out)), 2);
+	expect_has(out, "FAIL certificate:");
+	assert_int_equal(audit_by("--serial", "xyz", out, sizeof(out)), 1);
+	assert_int_equal(audit_by("--cert", g.vkey, out, sizeof(out)), 1);
+	OPENSSL_free(der);
+	X509_free(x);
+}
+
 static void test_audit_tampered_entry(void **state)
 {
 	(void)state;
@@ -507,7 +598,12 @@ static void test_audit_tampered_entry(void **state)
 	    " entry = convert_to(replace(convert_from(entry, 'UTF8'), 'CN=teecert audit test CA', 'CN=evil CA'), 'UTF8'),"
 	    " leaf_hash = sha256('\\x00'::bytea || convert_to(replace(convert_from(entry, 'UTF8'),"
 	    " 'CN=teecert audit test CA', 'CN=evil CA'), 'UTF8')) WHERE seq = 7");
-	expect_fail(7, NULL, 2, "inclusion", "is not in the tree of 32 entries");
+	{
+		char what[64];
+
+		snprintf(what, sizeof(what), "is not in the tree of %llu entries", (unsigned long long)g.size);
+		expect_fail(7, NULL, 2, "inclusion", what);
+	}
 	/* Entry 9 rewritten, its stored leaf hash kept (the CHECK dropped): the leaf hash does not match. */
 	sql("ALTER TABLE log_entries DROP CONSTRAINT log_entries_leaf_hash_check");
 	sql("UPDATE log_entries SET entry = convert_to(replace(convert_from(entry, 'UTF8'), '\"type\":\"issuance\"',"
@@ -547,6 +643,7 @@ int main(void)
 		cmocka_unit_test(test_audit_wrong_contract),
 		cmocka_unit_test(test_audit_unreachable),
 		cmocka_unit_test(test_audit_consistency_path),
+		cmocka_unit_test(test_audit_certificate),
 		cmocka_unit_test(test_audit_tampered_entry),
 		cmocka_unit_test(test_audit_rogue_checkpoint),
 	};
