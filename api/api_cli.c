@@ -32,6 +32,8 @@ struct serve_opts {
 	/* teecert-ca only */
 	const char *ca_key, *passphrase_file, *ca_cert, *ca_name, *policy, *admin_token_file;
 	const char *public_url, *log_origin;
+	/* teecert-verifier only: admission (docs/admission.md) */
+	const char *trust_root, *signing_key;
 	const char *collateral[4]; /* --collateral DIR, repeatable (one folder per vendor) */
 	size_t n_collateral;
 	const char *anchors[16];
@@ -57,7 +59,11 @@ static void serve_usage(FILE *f, const char *prog)
 		"  --collateral DIR (repeatable) --trust-anchor ROLE=FILE --policy FILE appraisal inputs\n"
 		"  --admin-token-file F        bearer token of the admin endpoints (revoke)\n"
 		"  --public-url URL            base URL for the CRL distribution point and OCSP URL\n"
-		"  --log-origin NAME           log id written into certificates (default " API_CA_LOG_ORIGIN_DEFAULT ")\n",
+		"  --log-origin NAME           log id written into certificates (default " API_CA_LOG_ORIGIN_DEFAULT ")\n\n"
+		"teecert-verifier only (docs/admission.md; without them the admission endpoints answer 503):\n"
+		"  --trust-root PEM            the root(s) presented chains must reach\n"
+		"  --signing-key PEM           P-256 key of the signed (JWS ES256) verdicts\n"
+		"  --policy FILE               the current admission policy (a vf policy + require_anchored)\n",
 		prog, API_CLI_DEFAULT_LISTEN, API_DEFAULT_POOL_SIZE, API_DEFAULT_THREADS, API_DEFAULT_MAX_CONNECTIONS,
 		API_DEFAULT_CHALLENGE_LIFETIME_S);
 }
@@ -147,6 +153,8 @@ static int parse_serve(const char *prog, int argc, char **argv, struct serve_opt
 		{ "--admin-token-file", offsetof(struct serve_opts, admin_token_file) },
 		{ "--public-url", offsetof(struct serve_opts, public_url) },
 		{ "--log-origin", offsetof(struct serve_opts, log_origin) },
+		{ "--trust-root", offsetof(struct serve_opts, trust_root) },
+		{ "--signing-key", offsetof(struct serve_opts, signing_key) },
 	};
 
 	for (int i = 1; i < argc; i++) {
@@ -293,6 +301,7 @@ int api_cli_serve(const char *prog, const char *service, int argc, char **argv)
 		return rc;
 
 	struct api_ca *ca = NULL;
+	struct api_admission *admission = NULL;
 	struct tc_buf token;
 
 	tc_buf_init(&token, API_CA_TOKEN_MAX + 2);
@@ -302,9 +311,21 @@ int api_cli_serve(const char *prog, const char *service, int argc, char **argv)
 			tc_buf_cleanup(&token);
 			return rc;
 		}
+	} else if (o.trust_root || o.signing_key) {
+		struct api_admission_options ao = { .trust_root_file = o.trust_root,
+						    .policy_file = o.policy,
+						    .signing_key_file = o.signing_key };
+
+		if (!o.trust_root || !o.signing_key)
+			return usage_error(prog, "serve", "%s", "admission needs both --trust-root and --signing-key");
+		if (!tc_is_ok(api_admission_load(&ao, &admission))) {
+			fprintf(stderr, "%s: admission: %s\n", prog, tc_error_detail());
+			return API_CLI_EXIT_USAGE;
+		}
 	}
 	api_config_init(&cfg);
 	cfg.ca = ca;
+	cfg.admission = admission;
 	cfg.admin_token = token.len ? token.data : NULL;
 	cfg.admin_token_len = token.len;
 	cfg.service = service;
@@ -319,6 +340,7 @@ int api_cli_serve(const char *prog, const char *service, int argc, char **argv)
 	if (!tc_is_ok(api_server_start(&cfg, &server))) {
 		fprintf(stderr, "%s: cannot start the server: %s\n", prog, tc_error_detail());
 		api_ca_free(&ca);
+		api_admission_free(&admission);
 		tc_buf_cleanup(&token);
 		return API_CLI_EXIT_INTERNAL;
 	}
@@ -332,6 +354,7 @@ int api_cli_serve(const char *prog, const char *service, int argc, char **argv)
 
 	api_server_free(&server);
 	api_ca_free(&ca);
+	api_admission_free(&admission);
 	tc_buf_cleanup(&token); /* zeroes the admin token */
 	return left == 0 ? API_CLI_EXIT_OK : API_CLI_EXIT_INTERNAL;
 }

@@ -4,9 +4,9 @@
 # history shows it; deny for a foreign trust root, a tampered chain, a policy that no longer accepts the
 # recorded tcb_status, a verification time past notAfter, and after revocation. The verdict JWS is checked
 # with openssl against the key published at /v1/verdict-key.
-# Usage: test_e2e_admission.sh TEECERT TEECERT_CA ADM_VERIFIER
+# Usage: test_e2e_admission.sh TEECERT TEECERT_CA ADM_VERIFIER TEECERT_VERIFIER
 set -euo pipefail
-teecert="$(readlink -f "$1")"; ca="$(readlink -f "$2")"; adm="$(readlink -f "$3")"
+teecert="$(readlink -f "$1")"; ca="$(readlink -f "$2")"; adm="$(readlink -f "$3")"; tverifier="$(readlink -f "$4")"
 dir="$(mktemp -d)"; pid=""; vpid=""; dbname=""
 base_dsn="$(cat "$TEECERT_BUILD_DIR/testpg/dsn")"
 PSQL=/usr/lib/postgresql/15/bin/psql
@@ -60,7 +60,12 @@ not_after="$(date -d "$(openssl x509 -in cvm.pem -noout -enddate | cut -d= -f2)"
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out verdict.key 2>/dev/null
 verifier() { # [extra adm_verifier args]: (re)start the verifier
   if [ -n "$vpid" ]; then kill "$vpid"; wait "$vpid" || fail "verifier exited with $? (leak or crash)"; fi; vpid=""
-  "$adm" --db "$dsn" --signing-key verdict.key "$@" >v.out 2>v.err &
+  # The real teecert-verifier serves the admission routes; only a fixed verification time (--at, which a
+  # production verifier must not offer) needs the in-process adm_verifier.
+  case " $* " in
+  *" --at "*) "$adm" --db "$dsn" --signing-key verdict.key "$@" >v.out 2>v.err & ;;
+  *) "$tverifier" serve --listen 127.0.0.1:0 --db "$dsn" --signing-key verdict.key "$@" >v.out 2>v.err & ;;
+  esac
   vpid=$!
   for _ in $(seq 100); do grep -q "listening on" v.out 2>/dev/null && break; sleep 0.1; done
   vurl="$(sed -n 's/^listening on //p' v.out)"; [ -n "$vurl" ] || fail "verifier did not start"
