@@ -198,6 +198,8 @@ void api_admission_free(struct api_admission **a);
 /* `PROG serve ...` and `PROG migrate ...` (ARGV[0] is the subcommand); return an exit code. */
 int api_cli_serve(const char *prog, const char *service, int argc, char **argv);
 int api_cli_migrate(const char *prog, int argc, char **argv);
+/* `teecert-ca log-key --out FILE [--name NAME]` (api_checkpointer.c). */
+int api_cli_log_key(const char *prog, int argc, char **argv);
 /* `teecert-ca init ...`: generate the root key, appraise its own evidence, self-sign, record it
  * (api_ca_init.c, docs/ca-service.md). */
 int api_cli_ca_init(const char *prog, int argc, char **argv);

@@ -29,9 +29,10 @@ struct serve_opts {
 	unsigned threads;
 	unsigned max_connections;
 	unsigned challenge_lifetime_s;
+	unsigned checkpoint_every_n, checkpoint_every_s;
 	/* teecert-ca only */
 	const char *ca_key, *passphrase_file, *ca_cert, *ca_name, *policy, *admin_token_file;
-	const char *public_url, *log_origin;
+	const char *public_url, *log_origin, *log_key;
 	/* teecert-verifier only: admission (docs/admission.md) */
 	const char *trust_root, *signing_key;
 	const char *collateral[4]; /* --collateral DIR, repeatable (one folder per vendor) */
@@ -59,7 +60,10 @@ static void serve_usage(FILE *f, const char *prog)
 		"  --collateral DIR (repeatable) --trust-anchor ROLE=FILE --policy FILE appraisal inputs\n"
 		"  --admin-token-file F        bearer token of the admin endpoints (revoke)\n"
 		"  --public-url URL            base URL for the CRL distribution point and OCSP URL\n"
-		"  --log-origin NAME           log id written into certificates (default " API_CA_LOG_ORIGIN_DEFAULT ")\n\n"
+		"  --log-origin NAME           log id written into certificates (default " API_CA_LOG_ORIGIN_DEFAULT ")\n"
+		"  --log-key FILE              sign checkpoints of the log with this Ed25519 key (teecert-ca log-key),\n"
+		"                              named --log-origin, every --checkpoint-every N entries (default 256)\n"
+		"                              or --checkpoint-interval S seconds (default 60)\n\n"
 		"teecert-verifier only (docs/admission.md; without them the admission endpoints answer 503):\n"
 		"  --trust-root PEM            the root(s) presented chains must reach\n"
 		"  --signing-key PEM           P-256 key of the signed (JWS ES256) verdicts\n"
@@ -140,6 +144,8 @@ static int parse_serve(const char *prog, int argc, char **argv, struct serve_opt
 		{ "--max-connections", 1, API_CLI_MAX_CONNECTIONS, offsetof(struct serve_opts, max_connections) },
 		{ "--challenge-lifetime", 1, API_CLI_MAX_LIFETIME_S,
 		  offsetof(struct serve_opts, challenge_lifetime_s) },
+		{ "--checkpoint-every", 1, 1000000, offsetof(struct serve_opts, checkpoint_every_n) },
+		{ "--checkpoint-interval", 1, 86400, offsetof(struct serve_opts, checkpoint_every_s) },
 	};
 	static const struct {
 		const char *name;
@@ -153,6 +159,7 @@ static int parse_serve(const char *prog, int argc, char **argv, struct serve_opt
 		{ "--admin-token-file", offsetof(struct serve_opts, admin_token_file) },
 		{ "--public-url", offsetof(struct serve_opts, public_url) },
 		{ "--log-origin", offsetof(struct serve_opts, log_origin) },
+		{ "--log-key", offsetof(struct serve_opts, log_key) },
 		{ "--trust-root", offsetof(struct serve_opts, trust_root) },
 		{ "--signing-key", offsetof(struct serve_opts, signing_key) },
 	};
@@ -275,7 +282,9 @@ int api_cli_serve(const char *prog, const char *service, int argc, char **argv)
 				.pool = API_DEFAULT_POOL_SIZE,
 				.threads = API_DEFAULT_THREADS,
 				.max_connections = API_DEFAULT_MAX_CONNECTIONS,
-				.challenge_lifetime_s = API_DEFAULT_CHALLENGE_LIFETIME_S };
+				.challenge_lifetime_s = API_DEFAULT_CHALLENGE_LIFETIME_S,
+				.checkpoint_every_n = API_CHECKPOINT_EVERY_N_DEFAULT,
+				.checkpoint_every_s = API_CHECKPOINT_EVERY_S_DEFAULT };
 	struct api_config cfg;
 	struct api_server *server = NULL;
 	char host[API_HOST_MAX];
@@ -302,6 +311,7 @@ int api_cli_serve(const char *prog, const char *service, int argc, char **argv)
 
 	struct api_ca *ca = NULL;
 	struct api_admission *admission = NULL;
+	struct api_checkpointer *checkpointer = NULL;
 	struct tc_buf token;
 
 	tc_buf_init(&token, API_CA_TOKEN_MAX + 2);
@@ -323,6 +333,14 @@ int api_cli_serve(const char *prog, const char *service, int argc, char **argv)
 			return API_CLI_EXIT_USAGE;
 		}
 	}
+	if (o.log_key && strcmp(service, "ca") == 0 &&
+	    !tc_is_ok(api_checkpointer_start(o.dsn, o.log_key, o.log_origin ? o.log_origin : API_CA_LOG_ORIGIN_DEFAULT,
+					     o.checkpoint_every_n, o.checkpoint_every_s, &checkpointer))) {
+		fprintf(stderr, "%s: --log-key %s: %s\n", prog, o.log_key, tc_error_detail());
+		api_ca_free(&ca);
+		tc_buf_cleanup(&token);
+		return API_CLI_EXIT_USAGE;
+	}
 	api_config_init(&cfg);
 	cfg.ca = ca;
 	cfg.admission = admission;
@@ -339,6 +357,7 @@ int api_cli_serve(const char *prog, const char *service, int argc, char **argv)
 	cfg.handle_signals = true;
 	if (!tc_is_ok(api_server_start(&cfg, &server))) {
 		fprintf(stderr, "%s: cannot start the server: %s\n", prog, tc_error_detail());
+		api_checkpointer_stop(&checkpointer);
 		api_ca_free(&ca);
 		api_admission_free(&admission);
 		tc_buf_cleanup(&token);
@@ -353,6 +372,7 @@ int api_cli_serve(const char *prog, const char *service, int argc, char **argv)
 	unsigned left = api_server_stop(server);
 
 	api_server_free(&server);
+	api_checkpointer_stop(&checkpointer);
 	api_ca_free(&ca);
 	api_admission_free(&admission);
 	tc_buf_cleanup(&token); /* zeroes the admin token */

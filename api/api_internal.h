@@ -152,6 +152,14 @@ TC_RESULT api_log_consistency_get(struct api_request *req);
 #define API_CA_CVM_VALIDITY_S (7 * 24 * 3600)
 #define API_CA_LOG_ORIGIN_DEFAULT "teecert"
 
+/* The CA's checkpoint thread (api_checkpointer.c): every N entries or T seconds, signed with the log key. */
+#define API_CHECKPOINT_EVERY_N_DEFAULT 256
+#define API_CHECKPOINT_EVERY_S_DEFAULT 60
+struct api_checkpointer;
+TC_RESULT api_checkpointer_start(const char *dsn, const char *key_file, const char *name, unsigned every_n,
+				 unsigned every_s, struct api_checkpointer **out);
+void api_checkpointer_stop(struct api_checkpointer **c);
+
 struct api_ca_inputs {
 	struct tc_buf files[2 * API_CA_ITEMS_MAX];
 	char roles[2 * API_CA_ITEMS_MAX][API_CA_ROLE_MAX];

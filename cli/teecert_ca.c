@@ -23,6 +23,11 @@ static int cmd_enroll(int argc, char **argv)
 	return api_cli_ca_enroll(PROG, argc, argv);
 }
 
+static int cmd_log_key(int argc, char **argv)
+{
+	return api_cli_log_key(PROG, argc, argv);
+}
+
 static int cmd_migrate(int argc, char **argv)
 {
 	return api_cli_migrate(PROG, argc, argv);
@@ -33,6 +38,7 @@ static const struct cli_command commands[] = {
 	{ "enroll", cmd_enroll, "enroll a sub-CA under a root: key, evidence, subroot certificate (--parent URL --name ...)" },
 	{ "serve", cmd_serve, "serve the CA REST API (--listen HOST:PORT --db DSN)" },
 	{ "migrate", cmd_migrate, "apply the database schema migrations (--db DSN)" },
+	{ "log-key", cmd_log_key, "create the transparency log's signing key, print its verifier key (--out FILE)" },
 	{ NULL, NULL, NULL },
 };
 
