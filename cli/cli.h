@@ -52,6 +52,12 @@ int cli_cmd_collateral(int argc, char **argv);
 int cli_cmd_audit(int argc, char **argv);
 /* teecert cert show FILE [--json]: standard fields + teecert extensions decoded (cli/cmd_cert.c) */
 int cli_cmd_cert(int argc, char **argv);
+/* teecert request cvm|workload: challenge, key + CSR, evidence, certificate from a CA (cli/cmd_request.c) */
+int cli_cmd_request(int argc, char **argv);
+/* teecert admit peer: ask a verifier whether a peer's chain may connect (cli/cmd_admit.c) */
+int cli_cmd_admit(int argc, char **argv);
+/* teecert certs get|list: certificate history from a verifier (cli/cmd_certs.c) */
+int cli_cmd_certs(int argc, char **argv);
 
 /*
  * HTTP GET of URL (http/https only, no redirects, TIMEOUT_MS for the whole request, 0: 10 s) with libcurl
@@ -59,5 +65,9 @@ int cli_cmd_cert(int argc, char **argv);
  * gets the HTTP status. Transport failures (refused, timeout, DNS) are TC_ERR_IO.
  */
 TC_RESULT cli_http_get(const char *url, unsigned timeout_ms, long *status, struct tc_buf *body);
+/* HTTP POST of LEN bytes of JSON (Content-Type: application/json; NULL: an empty body) to URL; otherwise as
+ * cli_http_get. */
+TC_RESULT cli_http_post_json(const char *url, const void *json, size_t len, unsigned timeout_ms, long *status,
+			     struct tc_buf *body);
 
 #endif /* CLI_H */

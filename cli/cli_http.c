@@ -1,6 +1,6 @@
 /*
- * cli_http.c — the one HTTP GET the CLI needs to read a teecert-verifier's public API (teecert audit), over
- * libcurl. Bounded: the body has a hard maximum (the transfer is aborted past it), http/https only, no
+ * cli_http.c — the HTTP the CLI needs to talk to teecert-ca and teecert-verifier (teecert audit, request,
+ * admit, certs), over libcurl: GET, and POST of a JSON body. Bounded: the body has a hard maximum (the transfer is aborted past it), http/https only, no
  * redirects, timeouts on connect and on the whole request. The caller parses the body (tc_json_parse).
  */
 #include <curl/curl.h>
@@ -26,11 +26,15 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
-TC_RESULT cli_http_get(const char *url, unsigned timeout_ms, long *status, struct tc_buf *body)
+/* One request: GET when POST_BODY is NULL, else POST of POST_LEN bytes as application/json. */
+static TC_RESULT perform(const char *url, const void *post_body, size_t post_len, unsigned timeout_ms, long *status,
+			 struct tc_buf *body)
 {
 	static bool curl_ready;
 	struct sink sink = { .body = body, .too_large = false };
 	char errbuf[CURL_ERROR_SIZE] = "";
+	struct curl_slist *hdr = NULL;
+	const char *method = post_body ? "POST" : "GET";
 	CURLcode cc;
 	CURL *c;
 	long code = 0;
@@ -44,7 +48,19 @@ TC_RESULT cli_http_get(const char *url, unsigned timeout_ms, long *status, struc
 	TC_ENSURE(c != NULL, TC_ERR_NO_MEMORY, "curl_easy_init");
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	if (post_body) {
+		hdr = curl_slist_append(NULL, "Content-Type: application/json");
+		if (!hdr) {
+			curl_easy_cleanup(c);
+			return tc_fail(TC_ERR_NO_MEMORY, "curl_slist_append");
+		}
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+		curl_easy_setopt(c, CURLOPT_POST, 1L);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, (const char *)post_body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)post_len);
+	} else {
+		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	}
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout_ms ? timeout_ms : 10000));
@@ -57,8 +73,21 @@ TC_RESULT cli_http_get(const char *url, unsigned timeout_ms, long *status, struc
 	if (cc == CURLE_OK)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	curl_easy_cleanup(c);
-	TC_ENSURE(!sink.too_large, TC_ERR_TOO_LARGE, "GET %s: the response is larger than %zu bytes", url, body->max);
-	TC_ENSURE(cc == CURLE_OK, TC_ERR_IO, "GET %s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(cc));
+	curl_slist_free_all(hdr);
+	TC_ENSURE(!sink.too_large, TC_ERR_TOO_LARGE, "%s %s: the response is larger than %zu bytes", method, url,
+		  body->max);
+	TC_ENSURE(cc == CURLE_OK, TC_ERR_IO, "%s %s: %s", method, url, errbuf[0] ? errbuf : curl_easy_strerror(cc));
 	*status = code;
 	return tc_ok();
+}
+
+TC_RESULT cli_http_get(const char *url, unsigned timeout_ms, long *status, struct tc_buf *body)
+{
+	return perform(url, NULL, 0, timeout_ms, status, body);
+}
+
+TC_RESULT cli_http_post_json(const char *url, const void *json, size_t len, unsigned timeout_ms, long *status,
+			     struct tc_buf *body)
+{
+	return perform(url, json ? json : "", json ? len : 0, timeout_ms, status, body);
 }

@@ -14,6 +14,9 @@ static const struct cli_command commands[] = {
 	{ "collateral", cli_cmd_collateral, "vendor collateral cache: import|export DIR, status, fetch KIND KEY (--db DSN)" },
 	{ "audit", cli_cmd_audit, "check a log entry end to end: checkpoint signature, inclusion, on-chain Anchored event" },
 	{ "cert", cli_cmd_cert, "cert show FILE [--json]: a certificate's fields and teecert extensions decoded" },
+	{ "request", cli_cmd_request, "request cvm|workload --ca URL --out DIR: key, CSR, evidence, certificate from a CA" },
+	{ "admit", cli_cmd_admit, "admit peer --verifier URL --chain FILE: may this peer connect? (allow/deny)" },
+	{ "certs", cli_cmd_certs, "certs get SERIAL | certs list [filters]: certificate history from a verifier" },
 	{ NULL, NULL, NULL },
 };
 

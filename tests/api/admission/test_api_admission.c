@@ -91,7 +91,11 @@ static char *pem_of(X509 *x)
 
 	PEM_write_bio_X509(b, x);
 	n = BIO_get_mem_data(b, &p);
-	out = strndup(p, (size_t)n);
+	/* the BIO's data is not NUL-terminated: copy exactly N bytes (strndup would read past them) */
+	out = malloc((size_t)n + 1);
+	assert_non_null(out);
+	memcpy(out, p, (size_t)n);
+	out[n] = 0;
 	BIO_free(b);
 	return out;
 }
