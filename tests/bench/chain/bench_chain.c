@@ -25,7 +25,7 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* xorshift64: deterministic indices without rand(). */
+/* xorshift64: deterministic indices (no libc PRNG). */
 static uint64_t next_rand(uint64_t *s)
 {
 	*s ^= *s << 13;
