@@ -14,7 +14,6 @@
 #include <sys/stat.h>
 
 #include "api_internal.h"
-#include "tdx/vf_tdx_sim.h"
 
 struct init_opts {
 	const char *name, *network, *key_out, *pass_file, *cert_out, *dsn, *sim_pki, *collateral, *policy;
@@ -90,37 +89,6 @@ static int parse(const char *prog, int argc, char **argv, struct init_opts *o, b
 		}
 	}
 	return API_CLI_EXIT_OK;
-}
-
-/* A simulated TDX quote carrying REPORT_DATA (verifier/tdx simulator, default `uptodate` platform). */
-static TC_RESULT sim_quote(const char *pki_dir, const uint8_t report_data[VF_REPORT_DATA_LEN], struct tc_buf *out)
-{
-	struct vf_tdx_sim_pki *pki = NULL;
-	struct vf_tdx_sim_quote_opts o;
-	struct tc_result r;
-
-	TC_GUARD(vf_tdx_sim_quote_opts_init(&o));
-	memcpy(o.report.report_data, report_data, VF_REPORT_DATA_LEN);
-	r = vf_tdx_sim_pki_load(pki_dir, &pki);
-	if (tc_is_ok(r))
-		r = vf_tdx_sim_quote(pki, &o, out);
-	vf_tdx_sim_pki_free(pki);
-	return r;
-}
-
-/* Real evidence from this machine's TEE (TDX quotes; SNP needs its VCEK, not handled by init yet). */
-static TC_RESULT real_evidence(const uint8_t report_data[VF_REPORT_DATA_LEN], struct tc_buf *out)
-{
-	struct vf_cpu_evidence ev;
-	struct tc_result r;
-
-	TC_GUARD(vf_collect_cpu(NULL, report_data, &ev));
-	if (ev.tee != VF_TEE_TDX || ev.td_report_only)
-		r = tc_fail(TC_ERR_UNSUPPORTED, "init needs a TDX quote (got %s via %s)", vf_tee_name(ev.tee), ev.interface);
-	else
-		r = tc_buf_append(out, ev.evidence.data, ev.evidence.len);
-	vf_cpu_evidence_cleanup(&ev);
-	return r;
 }
 
 struct init_txn {
@@ -247,7 +215,7 @@ int api_cli_ca_init(const char *prog, int argc, char **argv)
 		if (tc_is_ok(r))
 			r = vf_binding_report_data(spki.data, spki.len, nonce, NULL, rd);
 		if (tc_is_ok(r))
-			r = o.sim_pki ? sim_quote(o.sim_pki, rd, &quote) : real_evidence(rd, &quote);
+			r = vf_tdx_quote_for(o.sim_pki, rd, &quote);
 		if (tc_is_ok(r)) {
 			in.policy.has_expected_report_data = true;
 			memcpy(in.policy.expected_report_data, rd, sizeof(rd));

@@ -20,7 +20,6 @@
 #include <openssl/x509.h>
 
 #include "api_internal.h"
-#include "tdx/vf_tdx_sim.h"
 
 #define ENROLL_RESPONSE_MAX ((size_t)1024 * 1024)
 #define ENROLL_TIMEOUT_MS 30000L
@@ -149,36 +148,6 @@ static struct tc_result parent_error(long status, const json_t *j)
 	return tc_fail(code, "the parent answered %ld %s: %.300s", status, c ? c : "?", d ? d : "");
 }
 
-static TC_RESULT sim_quote(const char *pki_dir, const uint8_t report_data[VF_REPORT_DATA_LEN], struct tc_buf *out)
-{
-	struct vf_tdx_sim_pki *pki = NULL;
-	struct vf_tdx_sim_quote_opts o;
-	struct tc_result r;
-
-	TC_GUARD(vf_tdx_sim_quote_opts_init(&o));
-	memcpy(o.report.report_data, report_data, VF_REPORT_DATA_LEN);
-	r = vf_tdx_sim_pki_load(pki_dir, &pki);
-	if (tc_is_ok(r))
-		r = vf_tdx_sim_quote(pki, &o, out);
-	vf_tdx_sim_pki_free(pki);
-	return r;
-}
-
-static TC_RESULT real_quote(const uint8_t report_data[VF_REPORT_DATA_LEN], struct tc_buf *out)
-{
-	struct vf_cpu_evidence ev;
-	struct tc_result r;
-
-	TC_GUARD(vf_collect_cpu(NULL, report_data, &ev));
-	if (ev.tee != VF_TEE_TDX || ev.td_report_only)
-		r = tc_fail(TC_ERR_UNSUPPORTED, "enroll needs a TDX quote (got %s via %s)", vf_tee_name(ev.tee),
-			    ev.interface);
-	else
-		r = tc_buf_append(out, ev.evidence.data, ev.evidence.len);
-	vf_cpu_evidence_cleanup(&ev);
-	return r;
-}
-
 /* The enrollment request body. */
 static TC_RESULT request_body(const char *name, const struct tc_buf *csr_pem, const char *nonce_hex,
 			      const struct tc_buf *quote, struct tc_buf *out)
@@ -292,7 +261,7 @@ int api_cli_ca_enroll(const char *prog, int argc, char **argv)
 		r = vf_binding_report_data(spki.data, spki.len, nonce, NULL, rd);
 	}
 	if (tc_is_ok(r))
-		r = o.sim_pki ? sim_quote(o.sim_pki, rd, &quote) : real_quote(rd, &quote);
+		r = vf_tdx_quote_for(o.sim_pki, rd, &quote);
 	if (tc_is_ok(r)) {
 		what = "CSR";
 		r = ca_csr_build(signer, o.name, "teecert", NULL, 0, &csr_pem);

@@ -303,6 +303,14 @@ TC_RESULT vf_collect_cpu(const struct vf_collect_options *opt, const uint8_t rep
 			 struct vf_cpu_evidence *out);
 
 /*
+ * A TDX quote carrying REPORT_DATA, appended to OUT: collected from this machine's TEE when SIM_PKI is NULL
+ * (a TD report without a quoting service is refused), or made by the simulated Intel PKI in the folder
+ * SIM_PKI (`teecert sim tdx --init`; only untrusted networks accept it). Used for a CA's own evidence
+ * (teecert-ca init, enroll) and by clients (teecert request).
+ */
+TC_RESULT vf_tdx_quote_for(const char *sim_pki, const uint8_t report_data[VF_REPORT_DATA_LEN], struct tc_buf *out);
+
+/*
  * Collect every GPU's evidence through NVML (dlopen of NVML_PATH, NULL: VF_NVML_DEFAULT_LIB): confidential
  * computing must be on; per GPU the SPDM GET_MEASUREMENTS request || response for NONCE and the attestation
  * certificate chain (PEM). OUT is initialised here. Library missing -> TC_ERR_UNSUPPORTED; NVML errors ->

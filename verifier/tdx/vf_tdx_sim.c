@@ -312,3 +312,31 @@ TC_RESULT vf_tdx_sim_init(const char *dir)
 	build_cleanup(&b);
 	return r;
 }
+
+/* A quote for REPORT_DATA from this machine's TEE, or from the simulated PKI in SIM_PKI (vf.h). */
+TC_RESULT vf_tdx_quote_for(const char *sim_pki, const uint8_t report_data[VF_REPORT_DATA_LEN], struct tc_buf *out)
+{
+	struct vf_cpu_evidence ev;
+	struct tc_result r;
+
+	if (sim_pki) {
+		struct vf_tdx_sim_pki *pki = NULL;
+		struct vf_tdx_sim_quote_opts o;
+
+		TC_GUARD(vf_tdx_sim_quote_opts_init(&o));
+		memcpy(o.report.report_data, report_data, VF_REPORT_DATA_LEN);
+		r = vf_tdx_sim_pki_load(sim_pki, &pki);
+		if (tc_is_ok(r))
+			r = vf_tdx_sim_quote(pki, &o, out);
+		vf_tdx_sim_pki_free(pki);
+		return r;
+	}
+	TC_GUARD(vf_collect_cpu(NULL, report_data, &ev));
+	if (ev.tee != VF_TEE_TDX || ev.td_report_only)
+		r = tc_fail(TC_ERR_UNSUPPORTED, "a TDX quote is needed (this machine gave %s evidence via %s)",
+			    vf_tee_name(ev.tee), ev.interface);
+	else
+		r = tc_buf_append(out, ev.evidence.data, ev.evidence.len);
+	vf_cpu_evidence_cleanup(&ev);
+	return r;
+}
