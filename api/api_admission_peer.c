@@ -15,6 +15,16 @@
  * expected workload info hash: the leaf must be a workload certificate recording exactly that hash.
  *
  * A malformed request is a 400; a chain that fails any check is a 200 deny with the reasons.
+ *
+ * Performance (docs/bench.md "Admission"): parsing the PEM chain and OpenSSL path validation (a P-384
+ * signature check per certificate) cost most of a request, and nodes present the same chain over and over.
+ * Chains that validated are kept in a small direct-mapped cache keyed by SHA-256 of the chain text and the
+ * trust store (the entry holds a reference to the store, so the pointer cannot be reused by another one).
+ * A hit still checks every certificate of the path against now (RFC 5280 §6.1.3 (a)(2)) and falls back to the
+ * full validation when one is outside its validity, so the verdict (and its reasons) is the one the full
+ * validation gives. Only positive results are cached, and only when no two certificates of the store or of
+ * the chain share a subject (then OpenSSL's issuer choice cannot depend on the time). The database checks
+ * (revocation, appraisal, anchoring) run on every request.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +32,7 @@
 
 #include <openssl/bn.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
@@ -75,6 +86,112 @@ static TC_RESULT chain_parse(const char *pem, STACK_OF(X509) **out)
 	}
 	*out = sk;
 	return tc_ok();
+}
+
+/* ------------------------------------------------------------------------ cache of validated chains */
+
+#define VCACHE_SLOTS 256 /* a power of two */
+#define VCACHE_KEY_LEN 32
+
+struct vcache_entry {
+	X509_STORE *store; /* a reference: NULL marks an empty slot */
+	uint8_t key[VCACHE_KEY_LEN];
+	STACK_OF(X509) *sk, *path;
+};
+
+static struct vcache_entry vcache[VCACHE_SLOTS];
+static pthread_mutex_t vcache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool chain_key(const char *pem, uint8_t key[VCACHE_KEY_LEN])
+{
+	bool ok = EVP_Digest(pem, strlen(pem), key, NULL, EVP_sha256(), NULL) == 1;
+
+	ERR_clear_error();
+	return ok;
+}
+
+static size_t vcache_slot(const uint8_t key[VCACHE_KEY_LEN])
+{
+	return ((size_t)key[0] | (size_t)key[1] << 8) & (VCACHE_SLOTS - 1);
+}
+
+/* Every certificate of PATH is within its validity at NOW (what X509_verify_cert checks of each). */
+static bool path_current(STACK_OF(X509) *path, int64_t now)
+{
+	time_t t = (time_t)now;
+
+	for (int i = 0; i < sk_X509_num(path); i++) {
+		X509 *x = sk_X509_value(path, i);
+
+		if (X509_cmp_time(X509_get0_notBefore(x), &t) != -1 || X509_cmp_time(X509_get0_notAfter(x), &t) != 1)
+			return false;
+	}
+	return true;
+}
+
+/* A cached validation of the chain KEY under STORE, still current at NOW: new references in *SK, *PATH. */
+static bool vcache_get(X509_STORE *store, const uint8_t key[VCACHE_KEY_LEN], int64_t now, STACK_OF(X509) **sk,
+		       STACK_OF(X509) **path)
+{
+	struct vcache_entry *e = &vcache[vcache_slot(key)];
+	bool hit = false;
+
+	pthread_mutex_lock(&vcache_lock);
+	if (e->store == store && memcmp(e->key, key, VCACHE_KEY_LEN) == 0 && path_current(e->path, now)) {
+		*sk = X509_chain_up_ref(e->sk);
+		*path = X509_chain_up_ref(e->path);
+		hit = *sk && *path;
+		if (!hit) {
+			sk_X509_pop_free(*sk, X509_free);
+			sk_X509_pop_free(*path, X509_free);
+		}
+	}
+	pthread_mutex_unlock(&vcache_lock);
+	return hit;
+}
+
+static bool subjects_distinct(STACK_OF(X509) *certs)
+{
+	for (int i = 0; i < sk_X509_num(certs); i++)
+		for (int j = i + 1; j < sk_X509_num(certs); j++)
+			if (X509_NAME_cmp(X509_get_subject_name(sk_X509_value(certs, i)),
+					  X509_get_subject_name(sk_X509_value(certs, j))) == 0)
+				return false;
+	return true;
+}
+
+/* Remember that SK validated to PATH under STORE (references taken; nothing when the issuer choice could
+ * depend on the time, or on any allocation failure). */
+static void vcache_put(X509_STORE *store, const uint8_t key[VCACHE_KEY_LEN], STACK_OF(X509) *sk, STACK_OF(X509) *path)
+{
+	STACK_OF(X509) *roots = X509_STORE_get1_all_certs(store);
+	struct vcache_entry n = { .store = store };
+	struct vcache_entry *e = &vcache[vcache_slot(key)];
+	bool cacheable = roots && subjects_distinct(roots) && subjects_distinct(sk);
+
+	sk_X509_pop_free(roots, X509_free);
+	ERR_clear_error();
+	if (!cacheable)
+		return;
+	memcpy(n.key, key, VCACHE_KEY_LEN);
+	n.sk = X509_chain_up_ref(sk);
+	n.path = X509_chain_up_ref(path);
+	if (n.sk == NULL || n.path == NULL || X509_STORE_up_ref(store) != 1) {
+		sk_X509_pop_free(n.sk, X509_free);
+		sk_X509_pop_free(n.path, X509_free);
+		ERR_clear_error();
+		return;
+	}
+	pthread_mutex_lock(&vcache_lock);
+	struct vcache_entry old = *e;
+
+	*e = n;
+	pthread_mutex_unlock(&vcache_lock);
+	if (old.store) {
+		sk_X509_pop_free(old.sk, X509_free);
+		sk_X509_pop_free(old.path, X509_free);
+		X509_STORE_free(old.store);
+	}
 }
 
 /* OpenSSL path validation at NOW; on success *PATH is the validated path (leaf .. root). */
@@ -312,6 +429,8 @@ TC_RESULT api_admission_decide(struct api_request *req, bool workload)
 	struct verdict v = { 0 };
 	struct db_conn *conn = NULL;
 	int64_t now;
+	uint8_t key[VCACHE_KEY_LEN];
+	bool keyed, valid;
 	struct tc_result r = tc_ok();
 
 	TC_ENSURE(a != NULL, TC_ERR_ADMISSION_NOT_CONFIGURED,
@@ -331,11 +450,19 @@ TC_RESULT api_admission_decide(struct api_request *req, bool workload)
 	TC_GUARD_GOTO(r, tc_json_fields(api_request_json(req), spec, workload ? 3 : 2, false), out);
 	if (nonce)
 		TC_GUARD_GOTO(r, tc_hex_decode(nonce, strlen(nonce), &nonce_bytes), out);
-	TC_GUARD_GOTO(r, chain_parse(chain_pem, &sk), out);
 	v.reasons = json_array();
 	TC_ENSURE_GOTO(r, v.reasons != NULL, out, TC_ERR_NO_MEMORY, "verdict");
 	now = api_admission_now(a);
-	if (chain_verify(a, sk, now, &path, &v)) {
+	keyed = chain_key(chain_pem, key);
+	if (keyed && vcache_get(a->store, key, now, &sk, &path)) {
+		valid = true;
+	} else {
+		TC_GUARD_GOTO(r, chain_parse(chain_pem, &sk), out);
+		valid = chain_verify(a, sk, now, &path, &v);
+		if (valid && keyed)
+			vcache_put(a->store, key, sk, path);
+	}
+	if (valid) {
 		TC_GUARD_GOTO(r, api_request_db(req, &conn), out);
 		TC_GUARD_GOTO(r, check_db(a, conn, path, now, workload ? wih.data : NULL, &v), out);
 	}

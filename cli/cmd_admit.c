@@ -36,6 +36,7 @@ static void print_table(const json_t *v)
 {
 	const json_t *cert = json_object_get(v, "certificate"), *anch = json_object_get(v, "anchored");
 	const json_t *reasons = json_object_get(v, "reasons"), *x;
+	char when[TC_TIME_RFC3339_LEN];
 	size_t i;
 
 	printf("%-12s %s\n", "decision", str(v, "decision"));
@@ -43,7 +44,11 @@ static void print_table(const json_t *v)
 	printf("%-12s %s\n", "kind", str(cert, "kind"));
 	printf("%-12s %s\n", "tee", str(cert, "tee"));
 	printf("%-12s %s\n", "tcb_status", str(cert, "tcb_status"));
-	printf("%-12s %s\n", "not_after", str(cert, "not_after"));
+	if (json_is_integer(json_object_get(cert, "not_after")) &&
+	    tc_is_ok(tc_time_format(json_integer_value(json_object_get(cert, "not_after")), when)))
+		printf("%-12s %s\n", "not_after", when);
+	else
+		printf("%-12s %s\n", "not_after", str(cert, "not_after"));
 	if (json_is_object(anch))
 		printf("%-12s tree_size %lld, tx %s, block %lld\n", "anchored",
 		       (long long)json_integer_value(json_object_get(anch, "tree_size")), str(anch, "tx_hash"),
@@ -55,7 +60,7 @@ static void print_table(const json_t *v)
 	if (json_array_size(reasons) == 0)
 		printf("%-12s %s\n", "reasons", "-");
 	json_array_foreach(reasons, i, x)
-	printf("%-12s %s\n", i == 0 ? "reasons" : "", json_is_string(x) ? json_string_value(x) : "?");
+		printf("%-12s %s\n", i == 0 ? "reasons" : "", json_is_string(x) ? json_string_value(x) : "?");
 }
 
 static bool is_hex(const char *s)

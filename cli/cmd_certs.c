@@ -234,8 +234,9 @@ static int cmd_list(int argc, char **argv)
 	printf("%-40s %-8s %-13s %-5s %-18s %-12s %-20s %s\n", "SERIAL", "KIND", "STATUS", "TEE", "TCB_STATUS",
 	       "ISSUER_CA", "NOT_AFTER", "SUBJECT");
 	json_array_foreach(json_object_get(v, "certificates"), i, c)
-	printf("%-40s %-8s %-13s %-5s %-18s %-12s %-20s %s\n", str(c, "serial"), str(c, "kind"), str(c, "status"),
-	       str(c, "tee"), str(c, "tcb_status"), str(c, "issuer_ca"), str(c, "not_after"), str(c, "subject"));
+		printf("%-40s %-8s %-13s %-5s %-18s %-12s %-20s %s\n", str(c, "serial"), str(c, "kind"),
+		       str(c, "status"), str(c, "tee"), str(c, "tcb_status"), str(c, "issuer_ca"), str(c, "not_after"),
+		       str(c, "subject"));
 	printf("%zu certificate(s)", json_array_size(json_object_get(v, "certificates")));
 	if (json_is_string(json_object_get(v, "next_cursor")))
 		printf("; more with --cursor %s", str(v, "next_cursor"));

@@ -6,7 +6,7 @@
  *   2. generate the key pair in this process (P-256 or P-384) and a CSR (CN, DNS SANs);
  *   3. report_data = vf_binding_report_data(SPKI, nonce, workload_info_hash?);
  *   4. evidence: this machine's TEE (vf_collect_cpu: TDX quote or SNP report + VCEK/VLEK) or, for
- *      development, a simulated TDX quote made with the simulator's library (--sim PKI);
+ *      development, a simulated TDX quote from the simulated Intel PKI (--sim PKI, vf_tdx_quote_for);
  *   5. POST CA/v1/certificates; on 201 write DIR/key.pem (PKCS#8, 0600), cert.pem, chain.pem, appraisal.json.
  *
  * The key is written only once the certificate is issued, so a refused request never replaces a working key.
@@ -24,7 +24,6 @@
 #include <openssl/x509v3.h>
 
 #include "cli.h"
-#include "tdx/vf_tdx_sim.h"
 #include "vf.h"
 
 #define PROG "teecert request"
@@ -219,12 +218,10 @@ static TC_RESULT key_write(EVP_PKEY *k, const char *path)
 
 /* --------------------------------------------------------------------------------------------- evidence */
 
-/* A simulated TDX quote: PKI is `teecert sim tdx --init PKI` (or `sim init PKI`: PKI/tdx). */
+/* A simulated TDX quote (vf_tdx_quote_for): PKI is `teecert sim tdx --init PKI` (or `sim init PKI`: PKI/tdx). */
 static TC_RESULT evidence_sim(const char *pki_dir, const uint8_t rd[VF_REPORT_DATA_LEN], json_t **out)
 {
 	char tdx[REQ_PATH_MAX];
-	struct vf_tdx_sim_pki *pki = NULL;
-	struct vf_tdx_sim_quote_opts o;
 	struct tc_buf quote, b64;
 	struct stat st;
 	struct tc_result r;
@@ -235,13 +232,9 @@ static TC_RESULT evidence_sim(const char *pki_dir, const uint8_t rd[VF_REPORT_DA
 		tdx[strlen(tdx) - strlen("/intel_root.pem")] = '\0';
 	else
 		(void)snprintf(tdx, sizeof(tdx), "%s", pki_dir);
-	TC_GUARD(vf_tdx_sim_quote_opts_init(&o));
-	memcpy(o.report.report_data, rd, VF_REPORT_DATA_LEN);
 	tc_buf_init(&quote, REQ_EVIDENCE_MAX);
 	tc_buf_init(&b64, 2 * REQ_EVIDENCE_MAX);
-	r = vf_tdx_sim_pki_load(tdx, &pki);
-	if (tc_is_ok(r))
-		r = vf_tdx_sim_quote(pki, &o, &quote);
+	r = vf_tdx_quote_for(tdx, rd, &quote);
 	if (tc_is_ok(r))
 		r = tc_base64_encode(quote.data, quote.len, &b64);
 	if (tc_is_ok(r)) {
@@ -249,7 +242,6 @@ static TC_RESULT evidence_sim(const char *pki_dir, const uint8_t rd[VF_REPORT_DA
 		if (!*out)
 			r = tc_fail(TC_ERR_NO_MEMORY, "evidence");
 	}
-	vf_tdx_sim_pki_free(pki);
 	tc_buf_cleanup(&quote);
 	tc_buf_cleanup(&b64);
 	return r;
@@ -280,7 +272,8 @@ static TC_RESULT evidence_real(const uint8_t rd[VF_REPORT_DATA_LEN], json_t **ou
 		r = tc_fail(TC_ERR_UNSUPPORTED, "only a TDREPORT via %s: a quote needs configfs-tsm and the host's QGS",
 			    ev.interface);
 	else if (ev.tee == VF_TEE_SNP && ev.endorsement.len == 0)
-		r = tc_fail(TC_ERR_UNSUPPORTED, "the host attached no VCEK/VLEK to the SNP report (fetch it from AMD KDS)");
+		r = tc_fail(TC_ERR_UNSUPPORTED,
+			    "the host attached no VCEK/VLEK to the SNP report (fetch it from AMD KDS)");
 	else if (ev.tee != VF_TEE_TDX && ev.tee != VF_TEE_SNP)
 		r = tc_fail(TC_ERR_UNSUPPORTED, "unsupported TEE %s", vf_tee_name(ev.tee));
 	if (tc_is_ok(r))
@@ -352,15 +345,14 @@ static TC_RESULT write_outputs(const struct req_flags *o, EVP_PKEY *k, const jso
 	TC_ENSURE(cert && json_is_array(chain) && json_is_object(app), TC_ERR_INTERNAL,
 		  "the CA's answer lacks certificate, chain or appraisal");
 	tc_buf_init(&b, REQ_RESPONSE_MAX);
-	json_array_foreach(chain, i, c)
-	{
+	json_array_foreach(chain, i, c) {
 		if (tc_is_ok(r))
 			r = json_is_string(c) ? tc_buf_append_str(&b, json_string_value(c)) :
 						tc_fail(TC_ERR_INTERNAL, "chain[%zu] is not a string", i);
 	}
-#define OUT_PATH(name)                                                                                     \
-	((size_t)snprintf(path, sizeof(path), "%s/" name, o->out) < sizeof(path) ?                         \
-		 tc_ok() :                                                                                 \
+#define OUT_PATH(name)                                                                                                 \
+	((size_t)snprintf(path, sizeof(path), "%s/" name, o->out) < sizeof(path) ?                                     \
+		 tc_ok() :                                                                                             \
 		 tc_fail(TC_ERR_INVALID_ARGUMENT, "--out path too long"))
 	if (tc_is_ok(r) && tc_is_ok(r = OUT_PATH("chain.pem")))
 		r = tc_file_write(path, b.data, b.len, 0644);
@@ -445,7 +437,7 @@ int cli_cmd_request(int argc, char **argv)
 
 	r = post(o.ca, "/v1/challenges", NULL, &status, &resp);
 	if (!tc_is_ok(r)) {
-		fprintf(stderr, PROG ": the CA is unreachable: %s\n", tc_error_detail());
+		fprintf(stderr, PROG ": could not ask the CA: %s\n", tc_error_detail());
 		goto out;
 	}
 	if (status != 201) {
@@ -475,7 +467,7 @@ int cli_cmd_request(int argc, char **argv)
 	if (tc_is_ok(r)) {
 		r = post(o.ca, "/v1/certificates", &body, &status, &resp);
 		if (!tc_is_ok(r)) {
-			fprintf(stderr, PROG ": the CA is unreachable: %s\n", tc_error_detail());
+			fprintf(stderr, PROG ": could not ask the CA: %s\n", tc_error_detail());
 			goto out;
 		}
 	}

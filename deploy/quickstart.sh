@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # quickstart.sh — a complete local teecert on this machine, for trying the API by hand.
 #
-#   deploy/quickstart.sh            bring everything up, print URLs and examples, run until Ctrl-C
-#   deploy/quickstart.sh --no-wait  bring everything up, check /readyz, print, stop everything (a smoke test)
+#   deploy/quickstart.sh            bring everything up, walk the mission once, run until Ctrl-C
+#   deploy/quickstart.sh --no-wait  bring everything up, walk the mission once, stop everything (a smoke test)
 #
 # Steps: install dependencies (deploy/install-deps.sh), build build/, start a throwaway PostgreSQL 15
 # (deploy/pg.sh, in .teecert/pg) and anvil (deploy/anvil.sh, chain id 204, in .teecert/anvil), apply the
-# migrations (`teecert-ca migrate`), start `teecert-ca serve` and `teecert-verifier serve` on loopback (logs in
-# .teecert/*.log) and wait until both say ready. Ctrl-C (SIGINT) or SIGTERM stops the services first, then
-# anvil, then PostgreSQL. The data in .teecert/ is kept between runs; delete the folder for a fresh start.
+# migrations (`teecert-ca migrate`), make a simulated Intel TDX PKI (`teecert sim tdx --init`, .teecert/sim-tdx),
+# a root CA on the untrusted network whose own evidence is simulated (`teecert-ca init --sim-pki`, once, in
+# .teecert/ca with its log key from `teecert-ca log-key`), start `teecert-ca serve` (that root) and
+# `teecert-verifier serve` (trusting it, signing verdicts) on loopback (logs in .teecert/*.log), wait until
+# both say ready, then walk the mission once: a CVM certificate (`teecert request cvm --sim`, in
+# .teecert/walk/cvm) and a peer admission of it (`teecert admit peer`). Ctrl-C (SIGINT) or SIGTERM stops the
+# services first, then anvil, then PostgreSQL. The data in .teecert/ is kept between runs (the root CA too);
+# delete the folder for a fresh start.
 #
 # Environment (all optional):
 #   TEECERT_QUICKSTART_NO_WAIT=1   same as --no-wait
@@ -117,10 +122,11 @@ if [ ! -f "$BUILD/CMakeCache.txt" ]; then
 	cmake -S "$ROOT" -B "$BUILD" "${gen[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$STATE/configure.log" 2>&1 ||
 		{ cat "$STATE/configure.log" >&2; die "cmake configure failed (log: $STATE/configure.log)"; }
 fi
-cmake --build "$BUILD" -j 2 --target teecert-ca teecert-verifier
+cmake --build "$BUILD" -j 2 --target teecert-ca teecert-verifier teecert
 CA_BIN="$BUILD/cli/teecert-ca"
 VF_BIN="$BUILD/cli/teecert-verifier"
-[ -x "$CA_BIN" ] && [ -x "$VF_BIN" ] || die "$CA_BIN / $VF_BIN were not built"
+TC_BIN="$BUILD/cli/teecert"
+[ -x "$CA_BIN" ] && [ -x "$VF_BIN" ] && [ -x "$TC_BIN" ] || die "$CA_BIN / $VF_BIN / $TC_BIN were not built"
 
 for l in "$CA_LISTEN" "$VF_LISTEN"; do
 	if port_busy "$l"; then
@@ -144,6 +150,35 @@ say "applying migrations"
 	cat "$STATE/migrate.log" >&2
 	die "teecert-ca migrate failed (log: $STATE/migrate.log)"
 }
+
+# ------------------------------------------------------------------------------------------------ root CA
+# A simulated TDX PKI (fresh each run: its collateral is valid 30 days), then the root CA once: key in
+# .teecert/ca (encrypted PKCS#8, 0600), self-signed certificate embedding its own (simulated) evidence.
+SIM="$STATE/sim-tdx"
+CADIR="$STATE/ca"
+say "making a simulated TDX PKI in $SIM (teecert sim tdx --init)"
+rm -rf "$SIM"
+"$TC_BIN" sim tdx --init "$SIM" >"$STATE/sim.log" 2>&1 || { cat "$STATE/sim.log" >&2; die "teecert sim tdx --init failed"; }
+mkdir -p "$CADIR"
+chmod 700 "$CADIR"
+[ -f "$CADIR/passphrase" ] || (umask 077 && openssl rand -hex 24 >"$CADIR/passphrase")
+[ -f "$CADIR/admin-token" ] || (umask 077 && openssl rand -hex 24 >"$CADIR/admin-token")
+if [ ! -f "$CADIR/root.pem" ]; then
+	say "creating the root CA 'quickstart-root' (teecert-ca init --network untrusted --sim-pki)"
+	rm -f "$CADIR/root.key"
+	"$CA_BIN" init --name quickstart-root --network untrusted --key-out "$CADIR/root.key" \
+		--passphrase-file "$CADIR/passphrase" --cert-out "$CADIR/root.pem" --db "$DSN" --sim-pki "$SIM" \
+		>"$STATE/init.log" 2>&1 || { cat "$STATE/init.log" >&2; die "teecert-ca init failed"; }
+else
+	say "root CA: reusing $CADIR/root.pem"
+fi
+if [ ! -f "$CADIR/log.key" ]; then
+	"$CA_BIN" log-key --out "$CADIR/log.key" >"$CADIR/log-key.txt" 2>&1 ||
+		{ cat "$CADIR/log-key.txt" >&2; die "teecert-ca log-key failed"; }
+fi
+[ -f "$CADIR/verdict.key" ] ||
+	(umask 077 && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$CADIR/verdict.key" 2>/dev/null)
+echo '{"allow_simulated": true}' >"$CADIR/ca-policy.json"
 
 # ------------------------------------------------------------------------------------------ our services
 start_service() { # NAME LOG BIN ARGS...
@@ -174,12 +209,29 @@ wait_ready() { # NAME PID LOG URL
 }
 
 say "starting teecert-ca on $CA_LISTEN and teecert-verifier on $VF_LISTEN"
-start_service teecert-ca "$STATE/ca.log" "$CA_BIN" serve --listen "$CA_LISTEN" --db "$DSN"
-start_service teecert-verifier "$STATE/verifier.log" "$VF_BIN" serve --listen "$VF_LISTEN" --db "$DSN"
 CA_URL="http://$CA_LISTEN"
 VF_URL="http://$VF_LISTEN"
+start_service teecert-ca "$STATE/ca.log" "$CA_BIN" serve --listen "$CA_LISTEN" --db "$DSN" \
+	--ca-key "$CADIR/root.key" --passphrase-file "$CADIR/passphrase" --ca-cert "$CADIR/root.pem" \
+	--collateral "$SIM/collateral" --trust-anchor "intel_root=$SIM/intel_root.pem" --policy "$CADIR/ca-policy.json" \
+	--admin-token-file "$CADIR/admin-token" --public-url "$CA_URL" --log-key "$CADIR/log.key"
+start_service teecert-verifier "$STATE/verifier.log" "$VF_BIN" serve --listen "$VF_LISTEN" --db "$DSN" \
+	--trust-root "$CADIR/root.pem" --signing-key "$CADIR/verdict.key"
 wait_ready teecert-ca "${PIDS[0]}" "$STATE/ca.log" "$CA_URL"
 wait_ready teecert-verifier "${PIDS[1]}" "$STATE/verifier.log" "$VF_URL"
+
+# ------------------------------------------------------------------------------------------- the mission
+# What a node agent and a peer do (DESIGN.md "Users"): a CVM certificate, then an admission decision.
+WALK="$STATE/walk"
+mkdir -p "$WALK"
+say "walk 1/2: a CVM certificate from the CA (teecert request cvm --sim)"
+echo "  \$ teecert request cvm --ca $CA_URL --out $WALK/cvm --sim $SIM --san node1.local"
+"$TC_BIN" request cvm --ca "$CA_URL" --out "$WALK/cvm" --sim "$SIM" --san node1.local --cn node1 | sed 's/^/  /' ||
+	die "teecert request cvm failed"
+say "walk 2/2: may this CVM peer with us? (teecert admit peer)"
+echo "  \$ teecert admit peer --verifier $VF_URL --chain $WALK/cvm/cert.pem"
+"$TC_BIN" admit peer --verifier "$VF_URL" --chain "$WALK/cvm/cert.pem" | sed 's/^/  /' ||
+	die "teecert admit peer did not allow the CVM (exit 2: denied, 3: the verifier could not be asked)"
 
 cat <<EOF
 
@@ -189,7 +241,14 @@ teecert is up.
   anvil RPC (chain id 204)     $RPC_URL
   PostgreSQL DSN               $DSN
 
+  root CA                      $CADIR/root.pem (untrusted network, simulated TDX evidence)
+  log verifier key (pin it)    $(tail -n1 "$CADIR/log-key.txt")
+  CVM certificate              $WALK/cvm/cert.pem (key: $WALK/cvm/key.pem)
+
 Try:
+  $TC_BIN certs list --verifier $VF_URL
+  $TC_BIN request cvm --ca $CA_URL --out /tmp/cvm2 --sim $SIM
+  $TC_BIN admit peer --verifier $VF_URL --chain $WALK/cvm/cert.pem --json
   curl -s $VF_URL/readyz
   curl -s -X POST -H 'Content-Type: application/json' -d '{}' $VF_URL/v1/challenges
   curl -s $CA_URL/openapi.json | jq '.paths | keys'

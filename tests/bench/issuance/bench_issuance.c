@@ -12,7 +12,9 @@
  * keep-alive libcurl handle, send them and time each request. Printed per level: certificates/s (wall clock
  * of the firing phase), p50 and p99 latency, and how many 409 db_conflict replies were resent (the CA's
  * SERIALIZABLE transaction gave up after DB_TXN_MAX_ATTEMPTS serialization failures on log_state; the
- * rollback leaves the nonce usable, so the client resends the same body, at most BENCH_CLIENT_RETRIES times). Checked: every reply is 201 with a serial, and the certificates
+ * rollback leaves the nonce usable, so the client resends the same body, at most BENCH_CLIENT_RETRIES times),
+ * the CPU time the teecert-ca process spent per certificate (/proc; PostgreSQL's backends not included) and
+ * how long the preparation took (not part of the rate). Checked: every reply is 201 with a serial, and the certificates
  * table grew by exactly REQUESTS. The CA is stopped after each level, also on failure (the child dies with
  * this process: PR_SET_PDEATHSIG in tc_test_spawn). Exit status 0 unless a check failed; no assertion on speed.
  */
@@ -124,7 +126,8 @@ static void die(const char *fmt, ...)
 static void check(struct tc_result r, const char *what)
 {
 	if (!tc_is_ok(r)) {
-		fprintf(stderr, "%s: FAIL: %s: %s: %s\n", BENCH_PROG, what, tc_error_info(r.code)->code, tc_error_detail());
+		fprintf(stderr, "%s: FAIL: %s: %s: %s\n", BENCH_PROG, what, tc_error_info(r.code)->code,
+			tc_error_detail());
 		exit(1);
 	}
 }
@@ -222,6 +225,28 @@ static CURL *curl_new(struct curl_slist *headers)
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_TCP_NODELAY, 1L);
 	return curl;
+}
+
+/* CPU seconds (user + system, all threads) PID has used so far, from /proc/PID/stat (proc(5) fields 14, 15). */
+static double cpu_seconds(pid_t pid)
+{
+	char path[64], line[1024];
+	unsigned long long ut = 0, st = 0;
+	const char *p;
+	FILE *f;
+	size_t got;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return 0;
+	got = fread(line, 1, sizeof(line) - 1, f);
+	fclose(f);
+	line[got] = '\0';
+	p = strrchr(line, ')'); /* the command name may hold spaces */
+	if (p == NULL || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+		return 0;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
 /* ------------------------------------------------------------------------------------ preparation */
@@ -335,7 +360,8 @@ static void *fire_thread(void *arg)
 		/* A 409 db_conflict (the transaction runner gave up on serialization failures) rolled everything
 		 * back and left the nonce usable: resend, as its hint says; the latency covers the retries. */
 		q->status = post(curl, f->url, q->body, q->body_len, r);
-		for (int a = 0; a < BENCH_CLIENT_RETRIES && q->status == 409 && strstr(r->data, "\"db_conflict\""); a++) {
+		for (int a = 0; a < BENCH_CLIENT_RETRIES && q->status == 409 && strstr(r->data, "\"db_conflict\"");
+		     a++) {
 			q->conflicts++;
 			q->status = post(curl, f->url, q->body, q->body_len, r);
 		}
@@ -386,13 +412,33 @@ static void start_ca(unsigned conc, char *url, size_t url_size)
 	path_in_tmp(policy, sizeof(policy), "policy.json");
 	snprintf(anchor, sizeof(anchor), "intel_root=%s", anchor_file);
 	snprintf(n, sizeof(n), "%u", conc);
-	const char *argv[] = { g_ca_bin,     "serve",	    "--listen",	       "127.0.0.1:0",
-			       "--db",	     g_dsn,	    "--ca-key",	       key,
-			       "--passphrase-file", pass,   "--ca-cert",       cert,
-			       "--collateral", coll,	    "--trust-anchor",  anchor,
-			       "--policy",   policy,	    "--threads",       n,
-			       "--pool",     n,		    "--challenge-lifetime", BENCH_CHALLENGE_LIFETIME_S,
-			       "--log-level", "error",	    NULL };
+	const char *argv[] = { g_ca_bin,
+			       "serve",
+			       "--listen",
+			       "127.0.0.1:0",
+			       "--db",
+			       g_dsn,
+			       "--ca-key",
+			       key,
+			       "--passphrase-file",
+			       pass,
+			       "--ca-cert",
+			       cert,
+			       "--collateral",
+			       coll,
+			       "--trust-anchor",
+			       anchor,
+			       "--policy",
+			       policy,
+			       "--threads",
+			       n,
+			       "--pool",
+			       n,
+			       "--challenge-lifetime",
+			       BENCH_CHALLENGE_LIFETIME_S,
+			       "--log-level",
+			       "error",
+			       NULL };
 
 	g_ca = tc_test_serve(argv, url, url_size);
 	if (g_ca < 0)
@@ -409,7 +455,7 @@ static void level(const struct vf_tdx_sim_pki *pki, unsigned conc, size_t n)
 	struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
 	CURL *curl;
 	long long before, after;
-	double t0, elapsed, prep;
+	double t0, elapsed, prep, cpu0, cpu;
 	size_t ok = 0, conflicts = 0;
 
 	if (reqs == NULL || lat == NULL)
@@ -430,6 +476,7 @@ static void level(const struct vf_tdx_sim_pki *pki, unsigned conc, size_t n)
 	atomic_init(&f.next, 0);
 	atomic_init(&f.curl_errors, 0);
 	atomic_init(&f.printed, 0);
+	cpu0 = cpu_seconds(g_ca);
 	t0 = now_s();
 	for (unsigned t = 0; t < conc; t++)
 		if (pthread_create(&th[t], NULL, fire_thread, &f) != 0)
@@ -437,6 +484,7 @@ static void level(const struct vf_tdx_sim_pki *pki, unsigned conc, size_t n)
 	for (unsigned t = 0; t < conc; t++)
 		pthread_join(th[t], NULL);
 	elapsed = now_s() - t0;
+	cpu = cpu_seconds(g_ca) - cpu0;
 	after = count_certificates();
 
 	tc_test_stop(g_ca, SIGTERM, BENCH_STOP_MS);
@@ -450,12 +498,13 @@ static void level(const struct vf_tdx_sim_pki *pki, unsigned conc, size_t n)
 	}
 	free(reqs);
 	qsort(lat, n, sizeof(*lat), cmp_double);
-	printf("%11u | %8zu | %14.1f | %8.1f | %8.1f | %12zu | %9.1f\n", conc, n, (double)n / elapsed,
-	       percentile(lat, n, 50) * 1e3, percentile(lat, n, 99) * 1e3, conflicts, prep);
+	printf("%11u | %8zu | %14.1f | %8.1f | %8.1f | %10zu | %14.2f | %11.1f\n", conc, n, (double)n / elapsed,
+	       percentile(lat, n, 50) * 1e3, percentile(lat, n, 99) * 1e3, conflicts, cpu * 1e3 / (double)n, prep);
 	fflush(stdout);
 	free(lat);
 	if (ok != n) {
-		fprintf(stderr, "%s: FAIL: concurrency %u: %zu of %zu replies were 201 with a serial (%d transport errors)\n",
+		fprintf(stderr,
+			"%s: FAIL: concurrency %u: %zu of %zu replies were 201 with a serial (%d transport errors)\n",
 			BENCH_PROG, conc, ok, n, atomic_load(&f.curl_errors));
 		exit(1);
 	}
@@ -519,9 +568,12 @@ static void setup(void)
 	check(tc_file_write(policy, "{\"allow_simulated\": true}\n", 26, 0644), "policy file");
 
 	const char *migrate[] = { g_ca_bin, "migrate", "--db", g_dsn, NULL };
-	const char *init[] = { g_ca_bin,     "init",	  "--name",  "bench-root", "--network",   "untrusted",
-			       "--key-out",  key,	  "--passphrase-file", pass,	     "--cert-out", cert,
-			       "--db",	     g_dsn,	  "--sim-pki", pki,	     NULL };
+	const char *init[] = { g_ca_bin,     "init",       "--name",
+			       "bench-root", "--network",  "untrusted",
+			       "--key-out",  key,          "--passphrase-file",
+			       pass,         "--cert-out", cert,
+			       "--db",       g_dsn,        "--sim-pki",
+			       pki,          NULL };
 	check(vf_tdx_sim_init(pki), "sim TDX PKI");
 	run(migrate);
 	run(init);
@@ -537,8 +589,7 @@ int main(int argc, char **argv)
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 
 	if (argc < 2 || argc > 4) {
-		fprintf(stderr, "usage: %s TEECERT_CA [REQUESTS [LEVELS]]   (LEVELS like 1,2,4,8,16,32)\n",
-			BENCH_PROG);
+		fprintf(stderr, "usage: %s TEECERT_CA [REQUESTS [LEVELS]]   (LEVELS like 1,2,4,8,16,32)\n", BENCH_PROG);
 		return 2;
 	}
 	memcpy(levels, default_levels, sizeof(default_levels));
@@ -556,7 +607,7 @@ int main(int argc, char **argv)
 
 	printf("issuance over HTTP: sim TDX evidence, P-384 root CA, durable commits; %zu requests per level, %ld cores\n",
 	       n, cores);
-	printf("concurrency | requests | certificates/s | p50 (ms) | p99 (ms) | 409 resent | prepare (s)\n");
+	printf("concurrency | requests | certificates/s | p50 (ms) | p99 (ms) | 409 resent | CA CPU ms/cert | prepare (s)\n");
 	for (size_t i = 0; i < n_levels; i++)
 		level(pki, levels[i], n);
 

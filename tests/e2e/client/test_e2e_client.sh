@@ -2,7 +2,7 @@
 # test_e2e_client.sh — the client commands end to end (docs/cli.md): `teecert request cvm|workload` against a
 # real teecert-ca (simulated TDX evidence), `teecert admit peer` and `teecert certs get|list` against a real
 # teecert-verifier on the same database; then refusals (foreign simulated PKI, a root as CVM certificate,
-# revoked certificate denied), unreachable services and usage errors, each with its exit code.
+# revoked certificate denied), unreachable services, no TEE here and usage errors, each with its exit code.
 # Usage: test_e2e_client.sh TEECERT TEECERT_CA TEECERT_VERIFIER
 set -euo pipefail
 teecert="$(readlink -f "$1")"; ca="$(readlink -f "$2")"; tverifier="$(readlink -f "$3")"
@@ -51,6 +51,7 @@ vurl="$(sed -n 's/^listening on //p' v.out)"; [ -n "$vurl" ] || fail "verifier d
 # request cvm: key (0600, PKCS#8), certificate verified by openssl, SANs, chain, appraisal.
 run 0 "$teecert" request cvm --ca "$url" --out cvm --sim pki --san node1.example --san node1.internal --cn node1
 grep -q "^issued cvm certificate serial" out || fail "request output: $(cat out)"
+serial="$(sed -n 's/^issued cvm certificate serial \([0-9a-f]*\) .*/\1/p' out)"
 [ "$(stat -c %a cvm/key.pem)" = 600 ] || fail "key mode"
 grep -q "BEGIN PRIVATE KEY" cvm/key.pem || fail "key is not PKCS#8"
 openssl verify -CAfile root.pem cvm/cert.pem >/dev/null || fail "openssl verify cvm"
@@ -58,7 +59,7 @@ cmp -s <(openssl x509 -in cvm/cert.pem -noout -pubkey) <(openssl pkey -in cvm/ke
 openssl x509 -in cvm/cert.pem -noout -ext subjectAltName | grep -q "DNS:node1.example, DNS:node1.internal" || fail "SANs"
 cmp -s <(openssl x509 -in cvm/chain.pem -outform DER) <(openssl x509 -in root.pem -outform DER) || fail "chain.pem"
 jq -e '.verdict == "accepted" and .devices[0].tee == "tdx"' cvm/appraisal.json >/dev/null || fail "appraisal.json"
-serial="$(openssl x509 -in cvm/cert.pem -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f' | sed 's/^0*//')"
+[ "$("$teecert" cert show cvm/cert.pem --json | jq -r .serial)" = "$serial" ] || fail "serial $serial"
 
 # P-384 and a sim init layout (PKI/tdx).
 "$teecert" sim init allpki >/dev/null 2>&1 || fail "sim init"
@@ -82,8 +83,10 @@ grep -q "cert_chain_invalid" err || fail "foreign PKI: $(cat err)"
 run 2 "$teecert" request workload --ca "$url" --out bad --sim pki --cvm-cert root.pem --workload-info wi.json
 grep -q "cvm_certificate_invalid" err || fail "root as CVM cert: $(cat err)"
 run 3 "$teecert" request cvm --ca http://127.0.0.1:1 --out bad --sim pki
-grep -q unreachable err || fail "unreachable: $(cat err)"
+grep -q "could not ask the CA" err || fail "unreachable: $(cat err)"
 run 3 "$teecert" request cvm --ca "$url" --out bad --sim /nonexistent
+run 3 "$teecert" request cvm --ca "$url" --out bad   # no TEE on this machine: evidence fails locally
+grep -q "evidence" err || fail "no TEE: $(cat err)"
 run 1 "$teecert" request cvm --ca "$url"
 run 1 "$teecert" request cvm --ca "$url" --out x --key-type rsa
 run 1 "$teecert" request cvm --ca "$url" --out x --bogus 1
@@ -95,6 +98,7 @@ run 0 "$teecert" request --help
 run 0 "$teecert" admit peer --verifier "$vurl" --chain cvm/cert.pem
 grep -q "^decision *allow" out || fail "admit table: $(cat out)"
 grep -q "^serial *$serial" out || fail "admit serial ($serial): $(cat out)"
+grep -q "^not_after *20[0-9-]*T[0-9:]*Z" out || fail "admit not_after: $(cat out)"
 run 0 "$teecert" admit peer --verifier "$vurl" --chain cvm/cert.pem --nonce 0a0b0c --json
 jq -e '.decision == "allow" and .nonce == "0a0b0c" and (.jws | length) > 0' out >/dev/null || fail "admit json: $(cat out)"
 run 1 "$teecert" admit peer --verifier "$vurl" --chain cvm/cert.pem --nonce xyz
