@@ -96,6 +96,7 @@ ms() { awk -v u="$1" 'BEGIN { printf "%.2f", u / 1000 }'; }
 
 if [ "$smoke" = 1 ]; then
   set -- $(run 4 2)
+  kill "$vpid"; wait "$vpid" || fail "verifier exited with $? (leak or crash)"; vpid=""
   echo "bench_admission smoke: concurrency 4, 2 s: $1 req/s, p50 $(ms "$2") ms, p99 $(ms "$3") ms, all 200"
   exit 0
 fi
