@@ -43,10 +43,7 @@ static int fail(const char *prog, const char *what, struct tc_result r)
 
 static int parse(const char *prog, int argc, char **argv, struct init_opts *o, bool *help)
 {
-	static const struct {
-		const char *name;
-		size_t off;
-	} opts[] = {
+	static const struct api_cli_opt opts[] = {
 		{ "--name", offsetof(struct init_opts, name) },
 		{ "--network", offsetof(struct init_opts, network) },
 		{ "--key-out", offsetof(struct init_opts, key_out) },
@@ -60,35 +57,8 @@ static int parse(const char *prog, int argc, char **argv, struct init_opts *o, b
 		{ "--log-origin", offsetof(struct init_opts, log_origin) },
 	};
 
-	for (int i = 1; i < argc; i++) {
-		bool known = false;
-
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			*help = true;
-			return API_CLI_EXIT_OK;
-		}
-		if (i + 1 >= argc) {
-			fprintf(stderr, "%s init: option %s needs a value\n", prog, argv[i]);
-			return API_CLI_EXIT_USAGE;
-		}
-		if (strcmp(argv[i], "--trust-anchor") == 0) {
-			if (o->n_anchors == sizeof(o->anchors) / sizeof(o->anchors[0]))
-				return API_CLI_EXIT_USAGE;
-			o->anchors[o->n_anchors++] = argv[++i];
-			continue;
-		}
-		for (size_t k = 0; k < sizeof(opts) / sizeof(opts[0]) && !known; k++) {
-			if (strcmp(argv[i], opts[k].name) == 0) {
-				*(const char **)((char *)o + opts[k].off) = argv[++i];
-				known = true;
-			}
-		}
-		if (!known) {
-			fprintf(stderr, "%s init: unknown option '%s' (see '%s init --help')\n", prog, argv[i], prog);
-			return API_CLI_EXIT_USAGE;
-		}
-	}
-	return API_CLI_EXIT_OK;
+	return api_cli_parse_opts(prog, "init", argc, argv, opts, sizeof(opts) / sizeof(opts[0]), o, "--trust-anchor",
+				  o->anchors, sizeof(o->anchors) / sizeof(o->anchors[0]), &o->n_anchors, help);
 }
 
 struct init_txn {

@@ -417,3 +417,32 @@ int api_cli_migrate(const char *prog, int argc, char **argv)
 	fflush(stdout);
 	return API_CLI_EXIT_OK;
 }
+
+int api_cli_parse_opts(const char *prog, const char *cmd, int argc, char **argv, const struct api_cli_opt *opts,
+		       size_t n_opts, void *base, const char *repeat, const char **rep, size_t rep_max, size_t *n_rep,
+		       bool *help)
+{
+	for (int i = 1; i < argc; i++) {
+		const struct api_cli_opt *o = NULL;
+
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			*help = true;
+			return API_CLI_EXIT_OK;
+		}
+		for (size_t k = 0; k < n_opts && !o; k++)
+			if (strcmp(argv[i], opts[k].name) == 0)
+				o = &opts[k];
+		if (!o && !(repeat && strcmp(argv[i], repeat) == 0))
+			return usage_error(prog, cmd, "unknown option '%s'", argv[i]);
+		if (i + 1 >= argc)
+			return usage_error(prog, cmd, "option %s needs a value", argv[i]);
+		if (o) {
+			*(const char **)((char *)base + o->offset) = argv[++i];
+		} else {
+			if (*n_rep == rep_max)
+				return usage_error(prog, cmd, "too many %s options", repeat);
+			rep[(*n_rep)++] = argv[++i];
+		}
+	}
+	return API_CLI_EXIT_OK;
+}

@@ -50,10 +50,7 @@ static int fail(const char *prog, const char *what, struct tc_result r)
 
 static int parse(const char *prog, int argc, char **argv, struct enroll_opts *o, bool *help)
 {
-	static const struct {
-		const char *name;
-		size_t off;
-	} opts[] = {
+	static const struct api_cli_opt opts[] = {
 		{ "--parent", offsetof(struct enroll_opts, parent) },
 		{ "--name", offsetof(struct enroll_opts, name) },
 		{ "--key-out", offsetof(struct enroll_opts, key_out) },
@@ -64,29 +61,8 @@ static int parse(const char *prog, int argc, char **argv, struct enroll_opts *o,
 		{ "--key-type", offsetof(struct enroll_opts, key_type) },
 	};
 
-	for (int i = 1; i < argc; i++) {
-		bool known = false;
-
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			*help = true;
-			return API_CLI_EXIT_OK;
-		}
-		for (size_t k = 0; k < sizeof(opts) / sizeof(opts[0]) && !known; k++) {
-			if (strcmp(argv[i], opts[k].name) != 0)
-				continue;
-			if (i + 1 >= argc) {
-				fprintf(stderr, "%s enroll: %s needs a value\n", prog, argv[i]);
-				return API_CLI_EXIT_USAGE;
-			}
-			*(const char **)((char *)o + opts[k].off) = argv[++i];
-			known = true;
-		}
-		if (!known) {
-			fprintf(stderr, "%s enroll: unknown option '%s' (see --help)\n", prog, argv[i]);
-			return API_CLI_EXIT_USAGE;
-		}
-	}
-	return API_CLI_EXIT_OK;
+	return api_cli_parse_opts(prog, "enroll", argc, argv, opts, sizeof(opts) / sizeof(opts[0]), o, NULL, NULL, 0,
+				  NULL, help);
 }
 
 static size_t on_body(char *data, size_t size, size_t n, void *arg)

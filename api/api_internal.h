@@ -152,6 +152,19 @@ TC_RESULT api_log_consistency_get(struct api_request *req);
 #define API_CA_CVM_VALIDITY_S (7 * 24 * 3600)
 #define API_CA_LOG_ORIGIN_DEFAULT "teecert"
 
+/*
+ * `--name VALUE` options of the CA subcommands (init, enroll): each row stores its value at OFFSET in the
+ * options struct BASE; REPEAT (NULL: none) names one repeatable option collected into REP[0..REP_MAX).
+ * --help/-h sets *HELP. Returns API_CLI_EXIT_OK or API_CLI_EXIT_USAGE (message printed as "PROG CMD: ...").
+ */
+struct api_cli_opt {
+	const char *name;
+	size_t offset;
+};
+int api_cli_parse_opts(const char *prog, const char *cmd, int argc, char **argv, const struct api_cli_opt *opts,
+		       size_t n_opts, void *base, const char *repeat, const char **rep, size_t rep_max, size_t *n_rep,
+		       bool *help);
+
 /* The CA's checkpoint thread (api_checkpointer.c): every N entries or T seconds, signed with the log key. */
 #define API_CHECKPOINT_EVERY_N_DEFAULT 256
 #define API_CHECKPOINT_EVERY_S_DEFAULT 60
