@@ -496,3 +496,28 @@ TC_RESULT api_ca_crl_get(struct api_ca *ca, struct db_conn *conn, int64_t now, s
 	pthread_mutex_unlock(&ca->crl_lock);
 	return r;
 }
+
+/* ------------------------------------------------------------------------------- collateral per appraisal */
+
+void api_coll_hold_init(struct api_coll_hold *h)
+{
+	memset(h, 0, sizeof(*h));
+}
+
+void api_coll_hold_cleanup(struct api_coll_hold *h)
+{
+	for (size_t i = 0; i < h->n; i++)
+		tc_buf_cleanup(&h->bufs[i]);
+	h->n = 0;
+}
+
+/* The CA's collateral folder and anchors into IN (borrowed from the CA; HOLD unused). */
+TC_RESULT api_ca_collateral_fill(const struct api_ca *ca, struct vf_input *in, struct api_coll_hold *hold)
+{
+	(void)hold;
+	memcpy(in->collateral, ca->inputs.collateral, ca->inputs.n_collateral * sizeof(in->collateral[0]));
+	in->n_collateral = ca->inputs.n_collateral;
+	memcpy(in->anchors, ca->inputs.anchors, ca->inputs.n_anchors * sizeof(in->anchors[0]));
+	in->n_anchors = ca->inputs.n_anchors;
+	return tc_ok();
+}

@@ -139,15 +139,6 @@ static TC_RESULT idem_check(struct db_conn *conn, struct cert_txn *t, bool *repl
 	return r;
 }
 
-/* The CA's collateral and anchors into IN (borrowed). */
-static void inputs_fill(const struct api_ca *ca, struct vf_input *in)
-{
-	memcpy(in->collateral, ca->inputs.collateral, ca->inputs.n_collateral * sizeof(in->collateral[0]));
-	in->n_collateral = ca->inputs.n_collateral;
-	memcpy(in->anchors, ca->inputs.anchors, ca->inputs.n_anchors * sizeof(in->anchors[0]));
-	in->n_anchors = ca->inputs.n_anchors;
-}
-
 /* vf_core's evidence digest over the combined list: role NUL, length (8 bytes BE), bytes per item. */
 static TC_RESULT evidence_digest(const struct vf_item *items, size_t n, uint8_t out[32])
 {
@@ -207,7 +198,7 @@ static TC_RESULT appraisal_merge(struct vf_appraisal *a, struct vf_appraisal *gp
  * order (borrowed), OUT the merged appraisal (caller cleans up).
  */
 static TC_RESULT appraise_all(const struct api_ca *ca, const struct cert_txn *t, struct vf_item *all, size_t *n_all,
-			      struct vf_appraisal *out)
+			      struct api_coll_hold *hold, struct vf_appraisal *out)
 {
 	const struct cert_evidence *ev = t->ev;
 	struct vf_input in = { .tee = ev->tee };
@@ -228,7 +219,7 @@ static TC_RESULT appraise_all(const struct api_ca *ca, const struct cert_txn *t,
 	}
 	memcpy(in.evidence, all, n * sizeof(all[0]));
 	in.n_evidence = n;
-	inputs_fill(ca, &in);
+	TC_GUARD(api_ca_collateral_fill(ca, &in, hold));
 	policy.has_expected_report_data = true;
 	TC_GUARD(vf_binding_report_data(t->csr->spki.data, t->csr->spki.len, t->nonce, t->workload_info_hash,
 					policy.expected_report_data));
@@ -250,7 +241,11 @@ static TC_RESULT appraise_all(const struct api_ca *ca, const struct cert_txn *t,
 									   .data = (const uint8_t *)ev->chain[i],
 									   .len = strlen(ev->chain[i]) };
 		}
-		inputs_fill(ca, &gin);
+		r = api_ca_collateral_fill(ca, &gin, hold);
+		if (!tc_is_ok(r)) {
+			vf_appraisal_cleanup(&a);
+			return r;
+		}
 		gpol.has_expected_report_data = false;
 		gpol.has_expected_nonce = true;
 		r = vf_binding_gpu_nonce(t->csr->spki.data, t->csr->spki.len, t->nonce, gpol.expected_nonce);
@@ -397,7 +392,12 @@ static struct tc_result cert_txn_run(struct db_conn *conn, void *arg)
 	if (t->parent)
 		TC_GUARD(cvm_parent_status(conn, t->ca, t->parent));
 
-	TC_GUARD(appraise_all(ca, t, all, &n_all, &a));
+	struct api_coll_hold hold;
+
+	api_coll_hold_init(&hold);
+	r = appraise_all(ca, t, all, &n_all, &hold, &a);
+	api_coll_hold_cleanup(&hold); /* the appraisal keeps digests only */
+	TC_GUARD(r);
 	if (t->parent) {
 		r = hardware_match(&a, &t->parent->info.hwid);
 		if (!tc_is_ok(r)) {
