@@ -113,6 +113,7 @@ struct api_config {
 	const uint8_t *admin_token; /* bearer token of API_AUTH_ADMIN routes (NULL: admin routes answer 401) */
 	size_t admin_token_len;
 	struct api_admission *admission; /* teecert-verifier: admission inputs (api_admission_load), NULL: none */
+	struct api_collateral *collateral; /* vendor collateral service (borrowed): POST /v1/evidence/appraise */
 };
 
 /* Defaults for everything; the caller sets service, listen_host/port and dsn or pool. */
@@ -312,5 +313,23 @@ struct api_collateral_stats {
 void api_collateral_stats(struct api_collateral *c, struct api_collateral_stats *out);
 /* Seconds of the service clock (for callers that share it). */
 int64_t api_collateral_now(struct api_collateral *c);
+
+/* Bytes that one appraisal borrows (collateral items copied out of the service); freed after vf_appraise. */
+struct api_coll_hold {
+	struct tc_buf bufs[2 * VF_MAX_ITEMS];
+	size_t n;
+};
+void api_coll_hold_init(struct api_coll_hold *h);
+void api_coll_hold_cleanup(struct api_coll_hold *h);
+
+/*
+ * The collateral IN's evidence needs, from the service (cache first; fetched when missing or expired):
+ * TDX: tcb_info by the PCK certificate's FMSPC, qe_identity, pck_crl of the PCK issuer, root_ca_crl; SNP: the
+ * product's ark_ask_chain (or asvk_chain for a VLEK), amd_crl, the VCEK when the evidence lacks one; NVIDIA:
+ * the driver and VBIOS RIMs each GPU names. Appended to IN->collateral under the role names of vf.h (with
+ * their issuer chains), bytes held in HOLD. An item the service cannot supply is left out (the appraisal then
+ * reports collateral_missing); only database/internal failures fail here.
+ */
+TC_RESULT api_collateral_resolve(struct api_collateral *c, struct vf_input *in, struct api_coll_hold *hold);
 
 #endif /* API_H */

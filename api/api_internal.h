@@ -231,14 +231,8 @@ void api_ca_free(struct api_ca **ca);
 /*
  * Collateral for one appraisal: the items IN's evidence needs (vendor collateral by role, plus the CA's trust
  * anchors) placed into IN->collateral / IN->anchors. Bytes are borrowed from HOLD (or from the CA) and stay
- * valid until api_coll_hold_cleanup(HOLD).
+ * valid until api_coll_hold_cleanup(HOLD) (api.h).
  */
-struct api_coll_hold {
-	struct tc_buf bufs[API_CA_ITEMS_MAX];
-	size_t n;
-};
-void api_coll_hold_init(struct api_coll_hold *h);
-void api_coll_hold_cleanup(struct api_coll_hold *h);
 TC_RESULT api_ca_collateral_fill(const struct api_ca *ca, struct vf_input *in, struct api_coll_hold *hold);
 
 /* A new revocation happened: the next CRL request rebuilds it. */
