@@ -52,7 +52,16 @@ struct api_route {
 	size_t max_body; /* bytes, for API_BODY_JSON */
 	enum api_auth auth;
 	const char *summary; /* one line, the same as in api/openapi.json */
+	unsigned flags;      /* API_ROUTE_* (0: the primary pool, rate-limited) */
 };
+
+/* Route flags. READ: the handler only reads, so it uses the read pool when --read-db is set (replica lag is
+ * acceptable there); UNLIMITED: exempt from the per-client rate limit (health, readiness, metrics). */
+#define API_ROUTE_READ (1u << 0)
+#define API_ROUTE_UNLIMITED (1u << 1)
+/* FLAT_JSON: the body is usually one flat object of strings (a ~15 KB PEM chain): parsed by the fast scanner
+ * of api_json_flat.c, which falls back to tc_json_parse for anything else (same result either way). */
+#define API_ROUTE_FLAT_JSON (1u << 2)
 
 struct api_param {
 	const char *name; /* points into the route's pattern (not NUL-terminated at the brace): use name_len */
@@ -114,6 +123,45 @@ struct api_config {
 	size_t admin_token_len;
 	struct api_admission *admission; /* teecert-verifier: admission inputs (api_admission_load), NULL: none */
 	struct api_collateral *collateral; /* vendor collateral service (borrowed): POST /v1/evidence/appraise */
+	/* POST /v1/evidence/appraise (docs/admission.md): the policies clients may name (borrowed; "default"
+	 * when not listed: the admission policy, else the built-in defaults) and the trust anchors (borrowed;
+	 * none: the pinned vendor roots). */
+	const struct api_named_policy *policies;
+	size_t n_policies;
+	const struct vf_item *anchors;
+	size_t n_anchors;
+	const char *read_dsn;      /* read-only routes (API_ROUTE_READ) use a second pool on this DSN; NULL: none */
+	struct db_pool *read_pool; /* borrowed when non-NULL (instead of read_dsn) */
+	double rate_per_s;         /* per-client token bucket (api_ratelimit.c): requests per second, 0: off */
+	double rate_burst;         /* bucket size (0 with a rate: max(1, rate_per_s)) */
+	const struct api_tls *tls;         /* HTTPS and client certificates (borrowed, api_tls_load); NULL: HTTP */
+};
+
+/*
+ * HTTPS (api_tls*.c, docs/ca-service.md "Admin authentication"): the server certificate and key, and
+ * optionally the CAs whose client certificates are requested. A client certificate is trusted only after
+ * OpenSSL verified it against CLIENT_CA_FILE (purpose sslclient, now); a verified one is an admin when its
+ * SHA-256 (over the DER) is one of ADMIN_SHA256 or it also chains to ADMIN_CLIENT_CA_FILE.
+ */
+#define API_TLS_ADMIN_FPS_MAX 16
+struct api_tls_options {
+	const char *cert_file;            /* PEM: server certificate first, then its chain */
+	const char *key_file;             /* PEM: its unencrypted private key (P-256, P-384 or RSA >= 2048) */
+	const char *client_ca_file;       /* PEM bundle; NULL: no client certificates requested */
+	const char *admin_client_ca_file; /* PEM: verified client certificates chaining to these are admins */
+	const char *admin_sha256[API_TLS_ADMIN_FPS_MAX]; /* hex SHA-256 of admin certificates (colons allowed) */
+	size_t n_admin_sha256;
+};
+struct api_tls;
+/* Read and check the files (key matches certificate, key type); TC_ERR_INVALID_ARGUMENT on bad input. */
+TC_RESULT api_tls_load(const struct api_tls_options *o, struct api_tls **out);
+/* Free (the private key bytes are zeroed); sets *T to NULL. */
+void api_tls_free(struct api_tls **t);
+
+/* A policy POST /v1/evidence/appraise may be asked for by name. */
+struct api_named_policy {
+	const char *name;
+	const struct vf_policy *policy;
 };
 
 /* Defaults for everything; the caller sets service, listen_host/port and dsn or pool. */
@@ -182,6 +230,8 @@ struct api_admission_options {
 	const char *signing_key_file; /* PEM: P-256 private key of the verdicts */
 	int64_t verdict_ttl_s;        /* 0: API_ADMISSION_TTL_DEFAULT_S */
 	int64_t fixed_now;            /* tests only: verification time (0: the clock) */
+	unsigned db_cache_ms; /* reuse a path's database facts this long (0: read them on every request); a
+				 revocation or a new anchor then takes effect within this time */
 };
 
 #define API_ADMISSION_TTL_DEFAULT_S 300
@@ -255,6 +305,18 @@ struct api_collateral_config {
 	int64_t refresh_lead_s;   /* refresh expiring items this long before nextUpdate (default 2 days) */
 	unsigned refresh_interval_s; /* background refresher period (default 300) */
 	unsigned db_acquire_ms;
+	bool offline; /* cache only: no upstream fetch (air-gapped; items come from import) */
+	/* Extra trust anchors (borrowed; role -> PEM/DER, the vf_input anchor roles "intel_root", "amd_ark",
+	 * "nvidia_rim_root"): items signed by them are accepted besides the pinned vendor roots. Simulated roots
+	 * of an untrusted network come here; without them sim-signed collateral is refused. */
+	const struct vf_item *anchors;
+	size_t n_anchors;
+	/* api_collateral_resolve's in-process cache in front of the database: entries live at most
+	 * cache_ttl_s (default and maximum 60) and never past the item's nextUpdate; at most cache_max entries
+	 * (default 256); a miss is remembered for miss_ttl_s (default 30, 0: not at all). */
+	unsigned cache_ttl_s;
+	unsigned cache_max;
+	unsigned miss_ttl_s;
 	/* Injectable clock: milliseconds since the epoch, and a sleep that advances it (NULL: real ones). */
 	int64_t (*clock_ms)(void *arg);
 	void (*sleep_ms)(void *arg, int64_t ms);
@@ -329,7 +391,13 @@ void api_coll_hold_cleanup(struct api_coll_hold *h);
  * the driver and VBIOS RIMs each GPU names. Appended to IN->collateral under the role names of vf.h (with
  * their issuer chains), bytes held in HOLD. An item the service cannot supply is left out (the appraisal then
  * reports collateral_missing); only database/internal failures fail here.
+ * The needs are vf_collateral_needs; a VCEK the evidence lacks goes to IN->evidence (role "vcek"), where the
+ * SNP appraiser reads it. Served through an in-process cache (see cache_ttl_s) and only while servable.
  */
 TC_RESULT api_collateral_resolve(struct api_collateral *c, struct vf_input *in, struct api_coll_hold *hold);
+/* Drop every entry of the resolver's in-process cache (tests; after an import in another process). */
+void api_collateral_cache_clear(struct api_collateral *c);
+/* Keep the service's extra trust anchors in the replay history (collateral_history, kind anchor). */
+TC_RESULT api_collateral_store_anchors(struct api_collateral *c);
 
 #endif /* API_H */

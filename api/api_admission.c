@@ -155,6 +155,10 @@ TC_RESULT api_admission_load(const struct api_admission_options *o, struct api_a
 	TC_ENSURE(a != NULL, TC_ERR_NO_MEMORY, "admission");
 	a->ttl_s = o->verdict_ttl_s > 0 ? o->verdict_ttl_s : API_ADMISSION_TTL_DEFAULT_S;
 	a->fixed_now = o->fixed_now;
+	a->db_cache_ms = o->db_cache_ms;
+	pthread_mutex_init(&a->sign_lock, NULL);
+	a->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	TC_ENSURE_GOTO(r, a->sha256 != NULL, out, TC_ERR_CRYPTO, "SHA-256 is not available");
 	TC_GUARD_GOTO(r, load_roots(a, o->trust_root_file), out);
 	TC_GUARD_GOTO(r, load_policy(a, o->policy_file), out);
 	TC_GUARD_GOTO(r, load_key(a, o->signing_key_file), out);
@@ -173,6 +177,10 @@ void api_admission_free(struct api_admission **pa)
 		return;
 	X509_STORE_free(a->store);
 	vf_policy_cleanup(&a->policy);
+	for (size_t i = 0; i < a->n_sign_ctx; i++)
+		EVP_PKEY_CTX_free(a->sign_ctx[i]);
+	pthread_mutex_destroy(&a->sign_lock);
+	EVP_MD_free(a->sha256);
 	EVP_PKEY_free(a->key);
 	json_decref(a->jwk);
 	free(a);
@@ -184,10 +192,56 @@ int64_t api_admission_now(const struct api_admission *a)
 	return a->fixed_now ? a->fixed_now : tc_time_now();
 }
 
+/* A signing context for A's key: a pooled one, else a new one (EVP_PKEY_sign_init done, SHA-256 input). */
+static EVP_PKEY_CTX *sign_ctx_take(struct api_admission *a)
+{
+	EVP_PKEY_CTX *ctx = NULL;
+
+	pthread_mutex_lock(&a->sign_lock);
+	if (a->n_sign_ctx > 0)
+		ctx = a->sign_ctx[--a->n_sign_ctx];
+	pthread_mutex_unlock(&a->sign_lock);
+	if (ctx)
+		return ctx;
+	ctx = EVP_PKEY_CTX_new_from_pkey(NULL, a->key, NULL);
+	if (ctx && (EVP_PKEY_sign_init(ctx) != 1 || EVP_PKEY_CTX_set_signature_md(ctx, a->sha256) != 1)) {
+		EVP_PKEY_CTX_free(ctx);
+		ctx = NULL;
+	}
+	return ctx;
+}
+
+static void sign_ctx_give(struct api_admission *a, EVP_PKEY_CTX *ctx)
+{
+	pthread_mutex_lock(&a->sign_lock);
+	if (a->n_sign_ctx < API_ADMISSION_SIGN_CTX_MAX) {
+		a->sign_ctx[a->n_sign_ctx++] = ctx;
+		ctx = NULL;
+	}
+	pthread_mutex_unlock(&a->sign_lock);
+	EVP_PKEY_CTX_free(ctx);
+}
+
+/* ECDSA P-256 over SHA-256(INPUT), DER signature into DER (*DER_LEN in: its size). */
+static bool sign_der(const struct api_admission *ac, const struct tc_buf *input, uint8_t *der, size_t *der_len)
+{
+	struct api_admission *a = (struct api_admission *)ac; /* the context pool is the only mutable part */
+	uint8_t digest[32];
+	unsigned int dlen = 0;
+	EVP_PKEY_CTX *ctx = sign_ctx_take(a);
+	bool ok = ctx && EVP_Digest(input->data, input->len, digest, &dlen, a->sha256, NULL) == 1 && dlen == 32 &&
+		  EVP_PKEY_sign(ctx, der, der_len, digest, sizeof(digest)) == 1;
+
+	if (ok)
+		sign_ctx_give(a, ctx);
+	else
+		EVP_PKEY_CTX_free(ctx); /* a context that failed is not reused */
+	return ok;
+}
+
 TC_RESULT api_admission_sign(const struct api_admission *a, const json_t *payload, struct tc_buf *out)
 {
 	struct tc_buf body, input;
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	uint8_t der[80], raw[2 * COORD_LEN];
 	const uint8_t *p = der;
 	size_t der_len = sizeof(der);
@@ -197,17 +251,14 @@ TC_RESULT api_admission_sign(const struct api_admission *a, const json_t *payloa
 
 	tc_buf_init(&body, TC_BUF_DEFAULT_MAX);
 	tc_buf_init(&input, TC_BUF_DEFAULT_MAX);
-	TC_ENSURE_GOTO(r, md && header, out, TC_ERR_NO_MEMORY, "jws");
+	TC_ENSURE_GOTO(r, header, out, TC_ERR_NO_MEMORY, "jws");
 	TC_GUARD_GOTO(r, tc_json_canonical(header, &body), out);
 	TC_GUARD_GOTO(r, tc_base64url_encode(body.data, body.len, &input), out);
 	TC_GUARD_GOTO(r, tc_buf_append_u8(&input, '.'), out);
 	tc_buf_reset(&body);
 	TC_GUARD_GOTO(r, tc_json_canonical(payload, &body), out);
 	TC_GUARD_GOTO(r, tc_base64url_encode(body.data, body.len, &input), out);
-	TC_ENSURE_GOTO(r,
-		       EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, a->key) == 1 &&
-			       EVP_DigestSign(md, der, &der_len, input.data, input.len) == 1,
-		       out, TC_ERR_INTERNAL, "ES256 signing failed");
+	TC_ENSURE_GOTO(r, sign_der(a, &input, der, &der_len), out, TC_ERR_INTERNAL, "ES256 signing failed");
 	sig = d2i_ECDSA_SIG(NULL, &p, (long)der_len);
 	TC_ENSURE_GOTO(r,
 		       sig != NULL && BN_bn2binpad(ECDSA_SIG_get0_r(sig), raw, COORD_LEN) == COORD_LEN &&
@@ -219,7 +270,6 @@ TC_RESULT api_admission_sign(const struct api_admission *a, const json_t *payloa
 out:
 	ERR_clear_error();
 	ECDSA_SIG_free(sig);
-	EVP_MD_CTX_free(md);
 	json_decref(header);
 	tc_buf_cleanup(&body);
 	tc_buf_cleanup(&input);

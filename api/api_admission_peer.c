@@ -23,12 +23,19 @@
  * A hit still checks every certificate of the path against now (RFC 5280 §6.1.3 (a)(2)) and falls back to the
  * full validation when one is outside its validity, so the verdict (and its reasons) is the one the full
  * validation gives. Only positive results are cached, and only when no two certificates of the store or of
- * the chain share a subject (then OpenSSL's issuer choice cannot depend on the time). The database checks
- * (revocation, appraisal, anchoring) run on every request.
+ * the chain share a subject (then OpenSSL's issuer choice cannot depend on the time). With the path, the
+ * entry keeps what is a pure function of its bytes: each certificate's serial and DER SHA-256 and the
+ * decoded teecert extensions of the leaf. The database checks (revocation, appraisal, anchoring) run on
+ * every request, as ONE query for the whole path (db_admission_certs: it compares SHA-256s instead of
+ * shipping DER, and reads the anchor in the same round trip).
+ *
+ * Every deny reason has a stable code (enum api_adm_reason, "reason_codes" in the verdict); the first one
+ * is counted in /metrics (teecert_admission_decisions_total).
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/bn.h>
 #include <openssl/err.h>
@@ -44,14 +51,16 @@
 
 struct verdict {
 	json_t *reasons;
+	json_t *codes;                 /* stable reason codes, parallel to reasons */
+	enum api_adm_reason first;     /* API_ADM_OK while allowed */
 	json_t *certificate; /* {serial, kind, tee, tcb_status, not_after} or null */
 	json_t *anchored;    /* {tree_size, tx_hash, block} or null */
 	int64_t not_after;   /* of the leaf, 0: unknown */
 };
 
-static void deny(struct verdict *v, const char *fmt, ...) TC_PRINTF(2, 3);
+static void deny(struct verdict *v, enum api_adm_reason code, const char *fmt, ...) TC_PRINTF(3, 4);
 
-static void deny(struct verdict *v, const char *fmt, ...)
+static void deny(struct verdict *v, enum api_adm_reason code, const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;
@@ -59,7 +68,10 @@ static void deny(struct verdict *v, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	if (v->first == API_ADM_OK)
+		v->first = code;
 	json_array_append_new(v->reasons, json_string(buf));
+	json_array_append_new(v->codes, json_string(api_adm_reason_name(code)));
 }
 
 static TC_RESULT chain_parse(const char *pem, STACK_OF(X509) **out)
@@ -92,11 +104,25 @@ static TC_RESULT chain_parse(const char *pem, STACK_OF(X509) **out)
 
 #define VCACHE_SLOTS 256 /* a power of two */
 #define VCACHE_KEY_LEN 32
+#define EXT_DETAIL_MAX 256
+
+/* What a validated path's bytes say, computed once per path (facts_compute) and cached with it. */
+struct path_facts {
+	size_t n; /* certificates of the path, leaf first */
+	struct db_admission_key keys[DB_ADMISSION_PATH_MAX];
+	bool ext_malformed; /* the leaf's teecert extensions */
+	char ext_detail[EXT_DETAIL_MAX];
+	bool ext_rejected; /* its embedded appraisal was not accepted */
+	char ext_failure[64];
+	bool has_log_ref;
+	uint64_t log_ref_seq;
+};
 
 struct vcache_entry {
 	X509_STORE *store; /* a reference: NULL marks an empty slot */
 	uint8_t key[VCACHE_KEY_LEN];
 	STACK_OF(X509) *sk, *path;
+	struct path_facts facts;
 };
 
 static struct vcache_entry vcache[VCACHE_SLOTS];
@@ -129,9 +155,10 @@ static bool path_current(STACK_OF(X509) *path, int64_t now)
 	return true;
 }
 
-/* A cached validation of the chain KEY under STORE, still current at NOW: new references in *SK, *PATH. */
+/* A cached validation of the chain KEY under STORE, still current at NOW: new references in *SK, *PATH,
+ * its facts copied into FACTS. */
 static bool vcache_get(X509_STORE *store, const uint8_t key[VCACHE_KEY_LEN], int64_t now, STACK_OF(X509) **sk,
-		       STACK_OF(X509) **path)
+		       STACK_OF(X509) **path, struct path_facts *facts)
 {
 	struct vcache_entry *e = &vcache[vcache_slot(key)];
 	bool hit = false;
@@ -141,6 +168,8 @@ static bool vcache_get(X509_STORE *store, const uint8_t key[VCACHE_KEY_LEN], int
 		*sk = X509_chain_up_ref(e->sk);
 		*path = X509_chain_up_ref(e->path);
 		hit = *sk && *path;
+		if (hit)
+			*facts = e->facts;
 		if (!hit) {
 			sk_X509_pop_free(*sk, X509_free);
 			sk_X509_pop_free(*path, X509_free);
@@ -162,7 +191,8 @@ static bool subjects_distinct(STACK_OF(X509) *certs)
 
 /* Remember that SK validated to PATH under STORE (references taken; nothing when the issuer choice could
  * depend on the time, or on any allocation failure). */
-static void vcache_put(X509_STORE *store, const uint8_t key[VCACHE_KEY_LEN], STACK_OF(X509) *sk, STACK_OF(X509) *path)
+static void vcache_put(X509_STORE *store, const uint8_t key[VCACHE_KEY_LEN], STACK_OF(X509) *sk, STACK_OF(X509) *path,
+		       const struct path_facts *facts)
 {
 	STACK_OF(X509) *roots = X509_STORE_get1_all_certs(store);
 	struct vcache_entry n = { .store = store };
@@ -174,6 +204,7 @@ static void vcache_put(X509_STORE *store, const uint8_t key[VCACHE_KEY_LEN], STA
 	if (!cacheable)
 		return;
 	memcpy(n.key, key, VCACHE_KEY_LEN);
+	n.facts = *facts;
 	n.sk = X509_chain_up_ref(sk);
 	n.path = X509_chain_up_ref(path);
 	if (n.sk == NULL || n.path == NULL || X509_STORE_up_ref(store) != 1) {
@@ -210,120 +241,73 @@ static bool chain_verify(const struct api_admission *a, STACK_OF(X509) *sk, int6
 			if (ok)
 				*path = X509_STORE_CTX_get1_chain(ctx);
 			else
-				deny(v, "chain: %s", X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+				deny(v, API_ADM_CHAIN_INVALID, "chain: %s",
+				     X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
 		}
 	}
 	if (!ctx || !untrusted)
-		deny(v, "chain: out of memory");
+		deny(v, API_ADM_CHAIN_INVALID, "chain: out of memory");
 	ERR_clear_error();
 	sk_X509_free(untrusted);
 	X509_STORE_CTX_free(ctx);
 	return ok;
 }
 
-struct lookup {
-	bool found;
-	bool revoked;
-	char status[16];
-	char tcb_status[32];
-	bool has_tcb;
-	uint64_t log_seq;
-	json_t *summary;
-	int64_t not_after;
-	bool workload, has_wih;
-	uint8_t wih[32];
-	const uint8_t *want_der; /* the presented certificate */
-	size_t want_len;
-	bool same; /* the stored certificate is exactly the presented one */
-};
-
-static TC_RESULT take_row(const struct db_certs_row *row, void *arg)
+/* Serial (big-endian magnitude; a 0x00 byte when it cannot be one of ours) and DER SHA-256 of X. */
+static TC_RESULT cert_key(X509 *x, struct db_admission_key *k)
 {
-	struct lookup *l = arg;
-
-	l->found = true;
-	l->same = row->der_len == l->want_len && memcmp(row->der, l->want_der, l->want_len) == 0;
-	l->revoked = row->revoked;
-	snprintf(l->status, sizeof(l->status), "%s", row->status);
-	l->has_tcb = row->tcb_status != NULL;
-	snprintf(l->tcb_status, sizeof(l->tcb_status), "%s", row->tcb_status ? row->tcb_status : "");
-	l->log_seq = row->log_seq;
-	l->not_after = row->not_after;
-	l->workload = strcmp(row->kind, "workload") == 0;
-	l->has_wih = row->has_workload_info_hash;
-	memcpy(l->wih, row->workload_info_hash, sizeof(l->wih));
-	json_decref(l->summary);
-	l->summary = json_pack("{s:o, s:s, s:o, s:o, s:I}", "serial", tc_json_hex(row->serial, row->serial_len), "kind",
-			       row->kind, "tee", row->tee ? json_string(row->tee) : json_null(), "tcb_status",
-			       row->tcb_status ? json_string(row->tcb_status) : json_null(), "not_after",
-			       (json_int_t)row->not_after);
-	TC_ENSURE(l->summary != NULL, TC_ERR_NO_MEMORY, "certificate summary");
-	return tc_ok();
-}
-
-static TC_RESULT lookup_cert(struct db_conn *conn, X509 *x, int64_t now, struct lookup *l)
-{
-	const ASN1_INTEGER *ai = X509_get0_serialNumber(x);
-	BIGNUM *bn = ASN1_INTEGER_to_BN(ai, NULL);
-	uint8_t serial[DB_CA_SERIAL_MAX];
-	struct db_certs_filter f = { .limit = 1, .at = now };
-	int n;
+	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+	unsigned char *der = NULL;
+	int len, n;
 
 	TC_ENSURE(bn != NULL, TC_ERR_NO_MEMORY, "serial");
 	n = BN_num_bytes(bn);
 	if (n < 1 || n > DB_CA_SERIAL_MAX || BN_is_negative(bn)) {
-		BN_free(bn);
-		return tc_ok(); /* not one of ours: not found */
+		k->serial[0] = 0; /* never recorded: serials are stored without a leading zero byte */
+		k->serial_len = 1;
+	} else {
+		BN_bn2bin(bn, k->serial);
+		k->serial_len = (size_t)n;
 	}
-	BN_bn2bin(bn, serial);
 	BN_free(bn);
-	f.serial = serial;
-	f.serial_len = (size_t)n;
-	unsigned char *der = NULL;
-	int len = i2d_X509(x, &der);
-
+	len = i2d_X509(x, &der);
 	TC_ENSURE(len > 0, TC_ERR_NO_MEMORY, "certificate DER");
-	l->want_der = der;
-	l->want_len = (size_t)len;
-	struct tc_result r = db_certs_list(conn, &f, take_row, l);
+	bool ok = EVP_Digest(der, (size_t)len, k->sha256, NULL, EVP_sha256(), NULL) == 1;
 
 	OPENSSL_free(der);
-	l->want_der = NULL;
-	return r;
+	ERR_clear_error();
+	TC_ENSURE(ok, TC_ERR_CRYPTO, "certificate digest");
+	return tc_ok();
 }
 
-static void check_appraisal(const struct api_admission *a, const char *who, const struct lookup *l, struct verdict *v)
-{
-	enum vf_tcb_status s;
-
-	if (!l->has_tcb) {
-		deny(v, "%s: no appraisal with a tcb_status was recorded at issuance", who);
-		return;
-	}
-	if (!tc_is_ok(vf_tcb_status_parse(l->tcb_status, &s)))
-		deny(v, "%s: recorded tcb_status %s is unknown", who, l->tcb_status);
-	else if ((a->policy.accepted_tcb_statuses & (1u << s)) == 0)
-		deny(v, "%s: recorded tcb_status %s is no longer accepted by the current policy", who, l->tcb_status);
-}
-
-/* Our extensions of the leaf (docs/ca.md), decoded: well-formed, an accepted appraisal, the logged entry. */
-static TC_RESULT check_extensions(X509 *x, uint64_t log_seq, struct verdict *v)
+/* The facts of a validated PATH: keys of every certificate, the leaf's teecert extensions (docs/ca.md). */
+static TC_RESULT facts_compute(STACK_OF(X509) *path, struct path_facts *f)
 {
 	unsigned char *der = NULL;
-	int len = i2d_X509(x, &der);
-	struct ca_cert_info *info = calloc(1, sizeof(*info));
+	struct ca_cert_info *info = NULL;
+	int len;
 	struct tc_result r = tc_ok();
 
+	memset(f, 0, sizeof(*f));
+	TC_ENSURE(sk_X509_num(path) >= 1 && sk_X509_num(path) <= DB_ADMISSION_PATH_MAX, TC_ERR_INVALID_ARGUMENT,
+		  "the validated path has %d certificates (at most %d)", sk_X509_num(path), DB_ADMISSION_PATH_MAX);
+	f->n = (size_t)sk_X509_num(path);
+	for (size_t i = 0; i < f->n; i++)
+		TC_GUARD(cert_key(sk_X509_value(path, (int)i), &f->keys[i]));
+	len = i2d_X509(sk_X509_value(path, 0), &der);
+	info = calloc(1, sizeof(*info));
 	TC_ENSURE_GOTO(r, len > 0 && info != NULL, out, TC_ERR_NO_MEMORY, "certificate extensions");
 	if (!tc_is_ok(ca_cert_info_parse(der, (size_t)len, info))) {
-		deny(v, "leaf: malformed teecert extension: %s", tc_error_detail());
+		f->ext_malformed = true;
+		snprintf(f->ext_detail, sizeof(f->ext_detail), "%s", tc_error_detail());
 		goto out;
 	}
-	if (info->has_appraisal && !info->appraisal.accepted)
-		deny(v, "leaf: its embedded appraisal was not accepted (%s)", info->appraisal.failure);
-	if (info->has_log_ref && info->log_ref.seq != log_seq)
-		deny(v, "leaf: its log reference (entry %llu) is not its logged entry %llu",
-		     (unsigned long long)info->log_ref.seq, (unsigned long long)log_seq);
+	if (info->has_appraisal && !info->appraisal.accepted) {
+		f->ext_rejected = true;
+		snprintf(f->ext_failure, sizeof(f->ext_failure), "%s", info->appraisal.failure);
+	}
+	f->has_log_ref = info->has_log_ref;
+	f->log_ref_seq = info->has_log_ref ? info->log_ref.seq : 0;
 out:
 	ERR_clear_error();
 	OPENSSL_free(der);
@@ -331,63 +315,178 @@ out:
 	return r;
 }
 
-/* Everything the database says about the validated PATH (leaf first). */
-static TC_RESULT check_db(const struct api_admission *a, struct db_conn *conn, STACK_OF(X509) *path, int64_t now,
-			  const uint8_t *expect_wih, struct verdict *v)
+static void check_appraisal(const struct api_admission *a, const char *who, const struct db_admission_cert *c,
+			    struct verdict *v)
 {
-	struct lookup leaf = { 0 };
-	uint64_t tree_size;
-	uint8_t tx[32];
-	int64_t block;
-	bool anchored = false;
-	struct tc_result r = tc_ok();
+	enum vf_tcb_status s;
 
-	TC_GUARD_GOTO(r, lookup_cert(conn, sk_X509_value(path, 0), now, &leaf), out);
-	if (!leaf.found) {
-		deny(v, "leaf: not issued by a CA of this deployment");
-		goto out;
+	if (!c->has_tcb_status) {
+		deny(v, API_ADM_NO_APPRAISAL, "%s: no appraisal with a tcb_status was recorded at issuance", who);
+		return;
 	}
-	v->certificate = json_incref(leaf.summary);
-	v->not_after = leaf.not_after;
-	if (!leaf.same)
-		deny(v, "leaf: this deployment recorded a different certificate under its serial");
-	if (leaf.revoked)
-		deny(v, "leaf: revoked");
-	TC_GUARD_GOTO(r, check_extensions(sk_X509_value(path, 0), leaf.log_seq, v), out);
-	check_appraisal(a, "leaf", &leaf, v);
-	if (expect_wih && !leaf.workload)
-		deny(v, "leaf: not a workload certificate");
-	else if (expect_wih && (!leaf.has_wih || memcmp(leaf.wih, expect_wih, sizeof(leaf.wih)) != 0))
-		deny(v, "leaf: its workload info hash is not the expected one");
-	for (int i = 1; i < sk_X509_num(path); i++) {
-		struct lookup ca = { 0 };
-		char who[32];
+	if (!tc_is_ok(vf_tcb_status_parse(c->tcb_status, &s)))
+		deny(v, API_ADM_TCB_NOT_ACCEPTED, "%s: recorded tcb_status %s is unknown", who, c->tcb_status);
+	else if ((a->policy.accepted_tcb_statuses & (1u << s)) == 0)
+		deny(v, API_ADM_TCB_NOT_ACCEPTED, "%s: recorded tcb_status %s is no longer accepted by the current policy",
+		     who, c->tcb_status);
+}
 
-		snprintf(who, sizeof(who), "CA certificate %d", i);
-		r = lookup_cert(conn, sk_X509_value(path, i), now, &ca);
-		json_decref(ca.summary);
-		TC_GUARD_GOTO(r, r, out);
-		if (!ca.found)
+/* The leaf's extensions against its logged entry: well-formed, an accepted appraisal, the same log entry. */
+static void check_extensions(const struct path_facts *f, uint64_t log_seq, struct verdict *v)
+{
+	if (f->ext_malformed) {
+		deny(v, API_ADM_EXTENSION_INVALID, "leaf: malformed teecert extension: %s", f->ext_detail);
+		return;
+	}
+	if (f->ext_rejected)
+		deny(v, API_ADM_APPRAISAL_REJECTED, "leaf: its embedded appraisal was not accepted (%s)", f->ext_failure);
+	if (f->has_log_ref && f->log_ref_seq != log_seq)
+		deny(v, API_ADM_LOG_REF_MISMATCH, "leaf: its log reference (entry %llu) is not its logged entry %llu",
+		     (unsigned long long)f->log_ref_seq, (unsigned long long)log_seq);
+}
+
+/* ---------------------------------------------- optional short-lived cache of the database facts */
+
+/*
+ * With db_cache_ms > 0 (serve --admission-cache-ms) the rows of db_admission_certs for a path are reused for
+ * that long: the query is most of the database's work per admission, and a node presents the same chain
+ * many times a second. Keyed by the chain key AND the path's serials and SHA-256s (so the rows always
+ * describe exactly these certificates); direct-mapped, bounded; a revocation or a new anchor shows after at
+ * most db_cache_ms. Off by default.
+ */
+#define RCACHE_SLOTS 128 /* a power of two */
+
+struct rcache_entry {
+	bool used;
+	uint8_t key[VCACHE_KEY_LEN];
+	size_t n;
+	struct db_admission_key keys[DB_ADMISSION_PATH_MAX];
+	struct db_admission_cert rows[DB_ADMISSION_PATH_MAX];
+	int64_t at_ms;
+};
+
+static struct rcache_entry rcache[RCACHE_SLOTS];
+static pthread_mutex_t rcache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int64_t mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static bool keys_equal(const struct db_admission_key *a, const struct db_admission_key *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i].serial_len != b[i].serial_len || memcmp(a[i].serial, b[i].serial, a[i].serial_len) != 0 ||
+		    memcmp(a[i].sha256, b[i].sha256, 32) != 0)
+			return false;
+	return true;
+}
+
+static bool rcache_get(const uint8_t key[VCACHE_KEY_LEN], const struct path_facts *f, unsigned ttl_ms,
+		       struct db_admission_cert *rows)
+{
+	struct rcache_entry *e = &rcache[vcache_slot(key) & (RCACHE_SLOTS - 1)];
+	int64_t now = mono_ms();
+	bool hit;
+
+	pthread_mutex_lock(&rcache_lock);
+	hit = e->used && memcmp(e->key, key, VCACHE_KEY_LEN) == 0 && e->n == f->n &&
+	      keys_equal(e->keys, f->keys, f->n) && now - e->at_ms >= 0 &&
+	      now - e->at_ms < (int64_t)ttl_ms;
+	if (hit)
+		memcpy(rows, e->rows, f->n * sizeof(rows[0]));
+	pthread_mutex_unlock(&rcache_lock);
+	return hit;
+}
+
+static void rcache_put(const uint8_t key[VCACHE_KEY_LEN], const struct path_facts *f,
+		       const struct db_admission_cert *rows, int64_t at_ms)
+{
+	struct rcache_entry *e = &rcache[vcache_slot(key) & (RCACHE_SLOTS - 1)];
+
+	pthread_mutex_lock(&rcache_lock);
+	e->used = true;
+	memcpy(e->key, key, VCACHE_KEY_LEN);
+	e->n = f->n;
+	memcpy(e->keys, f->keys, f->n * sizeof(f->keys[0]));
+	memcpy(e->rows, rows, f->n * sizeof(rows[0]));
+	e->at_ms = at_ms;
+	pthread_mutex_unlock(&rcache_lock);
+}
+
+/* The rows of F's path: from the short-lived cache (CKEY non-NULL and caching on) or one query. */
+static TC_RESULT path_rows(const struct api_admission *a, struct api_request *req, const uint8_t *ckey,
+			   const struct path_facts *f, struct db_admission_cert *rows)
+{
+	struct db_conn *conn = NULL;
+	bool cache = a->db_cache_ms > 0 && ckey != NULL;
+	int64_t at = cache ? mono_ms() : 0; /* before the query: an entry is never fresher than its read */
+
+	if (cache && rcache_get(ckey, f, a->db_cache_ms, rows))
+		return tc_ok();
+	TC_GUARD(api_request_db(req, &conn));
+	TC_GUARD(db_admission_certs(conn, f->keys, f->n, rows));
+	if (cache)
+		rcache_put(ckey, f, rows, at);
+	return tc_ok();
+}
+
+/* Everything the database says about the validated path (one query, or the short-lived cache), leaf first. */
+static TC_RESULT check_db(const struct api_admission *a, struct api_request *req, const uint8_t *ckey,
+			  const struct path_facts *f, const uint8_t *expect_wih, struct verdict *v)
+{
+	struct db_admission_cert rows[DB_ADMISSION_PATH_MAX];
+	const struct db_admission_cert *leaf = &rows[0];
+
+	TC_GUARD(path_rows(a, req, ckey, f, rows));
+	if (!leaf->found) {
+		deny(v, API_ADM_UNKNOWN_CERT, "leaf: not issued by a CA of this deployment");
+		return tc_ok();
+	}
+	v->certificate = json_pack("{s:o, s:s, s:o, s:o, s:I}", "serial", tc_json_hex(f->keys[0].serial, f->keys[0].serial_len),
+				   "kind", leaf->kind, "tee", leaf->has_tee ? json_string(leaf->tee) : json_null(),
+				   "tcb_status", leaf->has_tcb_status ? json_string(leaf->tcb_status) : json_null(),
+				   "not_after", (json_int_t)leaf->not_after);
+	TC_ENSURE(v->certificate != NULL, TC_ERR_NO_MEMORY, "certificate summary");
+	v->not_after = leaf->not_after;
+	if (!leaf->same)
+		deny(v, API_ADM_CERT_MISMATCH, "leaf: this deployment recorded a different certificate under its serial");
+	if (leaf->revoked)
+		deny(v, API_ADM_REVOKED, "leaf: revoked");
+	check_extensions(f, leaf->log_seq, v);
+	check_appraisal(a, "leaf", leaf, v);
+	if (expect_wih && strcmp(leaf->kind, "workload") != 0)
+		deny(v, API_ADM_NOT_WORKLOAD, "leaf: not a workload certificate");
+	else if (expect_wih && (!leaf->has_workload_info_hash || memcmp(leaf->workload_info_hash, expect_wih, 32) != 0))
+		deny(v, API_ADM_WORKLOAD_MISMATCH, "leaf: its workload info hash is not the expected one");
+	for (size_t i = 1; i < f->n; i++) {
+		const struct db_admission_cert *ca = &rows[i];
+		char who[48];
+
+		if (!ca->found)
 			continue; /* a CA certificate the database does not hold (the configured root itself) */
-		if (!ca.same)
-			deny(v, "%s: this deployment recorded a different certificate under its serial", who);
-		if (ca.revoked)
-			deny(v, "%s: revoked", who);
-		if (ca.has_tcb)
-			check_appraisal(a, who, &ca, v);
+		snprintf(who, sizeof(who), "CA certificate %zu", i);
+		if (!ca->same)
+			deny(v, API_ADM_CERT_MISMATCH, "%s: this deployment recorded a different certificate under its serial",
+			     who);
+		if (ca->revoked)
+			deny(v, API_ADM_REVOKED, "%s: revoked", who);
+		if (ca->has_tcb_status)
+			check_appraisal(a, who, ca, v);
 	}
-	TC_GUARD_GOTO(r, db_admission_anchor(conn, leaf.log_seq, &anchored, &tree_size, tx, &block), out);
-	if (anchored) {
-		v->anchored = json_pack("{s:I, s:o, s:o}", "tree_size", (json_int_t)tree_size, "tx_hash",
-					tc_json_hex(tx, 32), "block", block >= 0 ? json_integer(block) : json_null());
-		TC_ENSURE_GOTO(r, v->anchored != NULL, out, TC_ERR_NO_MEMORY, "anchored");
+	if (leaf->anchored) {
+		v->anchored = json_pack("{s:I, s:o, s:o}", "tree_size", (json_int_t)leaf->tree_size, "tx_hash",
+					tc_json_hex(leaf->tx_hash, 32), "block",
+					leaf->block >= 0 ? json_integer(leaf->block) : json_null());
+		TC_ENSURE(v->anchored != NULL, TC_ERR_NO_MEMORY, "anchored");
 	} else if (a->require_anchored) {
-		deny(v, "leaf: its log entry %llu is not anchored yet and the policy requires it",
-		     (unsigned long long)leaf.log_seq);
+		deny(v, API_ADM_NOT_ANCHORED, "leaf: its log entry %llu is not anchored yet and the policy requires it",
+		     (unsigned long long)leaf->log_seq);
 	}
-out:
-	json_decref(leaf.summary);
-	return r;
+	return tc_ok();
 }
 
 static TC_RESULT reply(struct api_request *req, const struct api_admission *a, struct verdict *v, int64_t now,
@@ -404,8 +503,8 @@ static TC_RESULT reply(struct api_request *req, const struct api_admission *a, s
 		until = v->not_after;
 	TC_GUARD(tc_time_format(now, checked));
 	TC_GUARD(tc_time_format(until, expires));
-	body = json_pack("{s:s, s:O, s:O, s:O, s:s, s:s, s:o}", "decision", allow ? "allow" : "deny", "reasons",
-			 v->reasons, "certificate", v->certificate ? v->certificate : json_null(), "anchored",
+	body = json_pack("{s:s, s:O, s:O, s:O, s:O, s:s, s:s, s:o}", "decision", allow ? "allow" : "deny", "reasons",
+			 v->reasons, "reason_codes", v->codes, "certificate", v->certificate ? v->certificate : json_null(), "anchored",
 			 v->anchored ? v->anchored : json_null(), "checked_at", checked, "expires_at", expires, "nonce",
 			 nonce ? json_string(nonce) : json_null());
 	TC_ENSURE(body != NULL, TC_ERR_NO_MEMORY, "verdict");
@@ -427,7 +526,7 @@ TC_RESULT api_admission_decide(struct api_request *req, bool workload)
 	struct tc_buf nonce_bytes, wih;
 	STACK_OF(X509) *sk = NULL, *path = NULL;
 	struct verdict v = { 0 };
-	struct db_conn *conn = NULL;
+	struct path_facts facts;
 	int64_t now;
 	uint8_t key[VCACHE_KEY_LEN];
 	bool keyed, valid;
@@ -451,26 +550,29 @@ TC_RESULT api_admission_decide(struct api_request *req, bool workload)
 	if (nonce)
 		TC_GUARD_GOTO(r, tc_hex_decode(nonce, strlen(nonce), &nonce_bytes), out);
 	v.reasons = json_array();
-	TC_ENSURE_GOTO(r, v.reasons != NULL, out, TC_ERR_NO_MEMORY, "verdict");
+	v.codes = json_array();
+	TC_ENSURE_GOTO(r, v.reasons != NULL && v.codes != NULL, out, TC_ERR_NO_MEMORY, "verdict");
 	now = api_admission_now(a);
 	keyed = chain_key(chain_pem, key);
-	if (keyed && vcache_get(a->store, key, now, &sk, &path)) {
+	if (keyed && vcache_get(a->store, key, now, &sk, &path, &facts)) {
 		valid = true;
 	} else {
 		TC_GUARD_GOTO(r, chain_parse(chain_pem, &sk), out);
 		valid = chain_verify(a, sk, now, &path, &v);
+		if (valid)
+			TC_GUARD_GOTO(r, facts_compute(path, &facts), out);
 		if (valid && keyed)
-			vcache_put(a->store, key, sk, path);
+			vcache_put(a->store, key, sk, path, &facts);
 	}
-	if (valid) {
-		TC_GUARD_GOTO(r, api_request_db(req, &conn), out);
-		TC_GUARD_GOTO(r, check_db(a, conn, path, now, workload ? wih.data : NULL, &v), out);
-	}
+	if (valid)
+		TC_GUARD_GOTO(r, check_db(a, req, keyed ? key : NULL, &facts, workload ? wih.data : NULL, &v), out);
+	api_metrics_admission(&req->server->metrics, workload, v.first);
 	r = reply(req, a, &v, now, nonce);
 out:
 	sk_X509_pop_free(sk, X509_free);
 	sk_X509_pop_free(path, X509_free);
 	json_decref(v.reasons);
+	json_decref(v.codes);
 	json_decref(v.certificate);
 	json_decref(v.anchored);
 	tc_buf_cleanup(&nonce_bytes);

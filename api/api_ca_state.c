@@ -3,9 +3,10 @@
  * interface only), certificate and appraisal inputs; the one issuance-and-record step shared by `init` and
  * POST /v1/certificates; the CRL cache.
  *
- * Issuance and its records are one unit inside the caller's db_txn_run transaction: the log size is read
- * first so the certificate's LogEntryReference (.5) can name the entry that db_log_append then writes; a
- * concurrent append makes the SERIALIZABLE transaction retry, and a mismatch is refused.
+ * Issuance and its records are one unit inside the caller's transaction: log_state is locked first
+ * (db_log_lock) so the certificate's LogEntryReference (.5) can name the entry that is appended after the
+ * signature; api_ca_record does one certificate (init), api_ca_batch.c many with one lock and one commit
+ * (POST /v1/certificates), from the same steps (prepare, sign, entry, rows).
  */
 #include <dirent.h>
 #include <stdlib.h>
@@ -15,10 +16,12 @@
 #include <openssl/pem.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "api_internal.h"
 
 #define API_CA_FILE_MAX ((size_t)4 * 1024 * 1024)
+#define API_CA_SANS_JSON_MAX ((size_t)64 * 1024)
 
 void api_ca_sha256(const void *data, size_t len, uint8_t out[32])
 {
@@ -213,84 +216,42 @@ static TC_RESULT appraisal_digest(const json_t *aj, uint8_t out[32])
 	return r;
 }
 
-static TC_RESULT record_rows(struct db_conn *conn, const struct api_ca_record *rec, struct api_ca_recorded *out,
-			     uint64_t expect_seq)
+void api_ca_prepared_init(struct api_ca_prepared *p)
 {
-	struct db_log_entry e = { .type = DB_LOG_ISSUANCE };
-	struct db_cert c = { 0 };
-	struct tc_buf sans, aj;
-	char hwid[DB_CA_HWID_MAX];
-	uint64_t seq = 0;
-	struct tc_result r = tc_ok();
-
-	tc_buf_init(&sans, 64 * 1024);
-	tc_buf_init(&aj, TC_JSON_MAX_DEFAULT);
-	snprintf(e.serial, sizeof(e.serial), "%s", out->issued.serial_hex);
-	memcpy(e.cert_sha256, out->issued.sha256, 32);
-	snprintf(e.issuer, sizeof(e.issuer), "%s", rec->issuer_subject ? rec->issuer_subject : rec->csr->subject_text);
-	snprintf(e.kind, sizeof(e.kind), "%s", ca_role_name(rec->role));
-	TC_GUARD_GOTO(r, appraisal_digest(out->appraisal_json, e.appraisal_digest), out);
-	e.has_appraisal_digest = true;
-	if (rec->workload_info_hash) {
-		e.has_workload_info_hash = true;
-		memcpy(e.workload_info_hash, rec->workload_info_hash, 32);
-	}
-	e.time = rec->now;
-	TC_GUARD_GOTO(r, db_log_append(conn, &e, &seq, NULL), out);
-	TC_ENSURE_GOTO(r, seq == expect_seq, out, TC_ERR_DB_CONFLICT, "log grew during issuance; retry");
-	out->log_seq = seq;
-
-	TC_GUARD_GOTO(r, sans_json(rec->csr, &sans), out);
-	hardware_id(rec->appraisal, hwid, sizeof(hwid));
-	memcpy(c.serial, out->issued.serial, CA_SERIAL_LEN);
-	c.serial_len = CA_SERIAL_LEN;
-	out->ca_id = rec->ca_id;
-	if (rec->new_ca)
-		TC_GUARD_GOTO(r, db_ca_insert(conn, rec->new_ca, out->issued.der.data, out->issued.der.len, &out->ca_id),
-			      out);
-	/* A subroot's own certificate belongs to its issuer (the parent's CRL lists it); a root's to itself. */
-	c.ca = rec->new_ca && rec->new_ca->parent != 0 ? rec->ca_id : out->ca_id;
-	snprintf(c.kind, sizeof(c.kind), "%s", ca_role_name(rec->role));
-	c.subject = rec->csr->subject_text;
-	c.sans_json = (const char *)sans.data;
-	c.not_before = out->issued.not_before;
-	c.not_after = out->issued.not_after;
-	c.der = out->issued.der.data;
-	c.der_len = out->issued.der.len;
-	api_ca_sha256(rec->csr->spki.data, rec->csr->spki.len, c.spki_sha256);
-	c.hardware_id = hwid[0] ? hwid : NULL;
-	c.log_seq = seq;
-	if (rec->workload_info_hash) {
-		c.has_workload_info_hash = true;
-		memcpy(c.workload_info_hash, rec->workload_info_hash, 32);
-	}
-	c.parent_cvm_serial = rec->parent_cvm_serial;
-	c.parent_cvm_serial_len = rec->parent_cvm_serial_len;
-	TC_GUARD_GOTO(r, db_cert_insert(conn, &c), out);
-
-	if (rec->appraisal && rec->n_evidence > 0) {
-		TC_GUARD_GOTO(r, tc_json_dump(out->appraisal_json, &aj), out);
-		TC_GUARD_GOTO(r, tc_buf_append_u8(&aj, 0), out);
-		TC_GUARD_GOTO(r,
-			      db_cert_appraisal_insert(conn, c.serial, c.serial_len, (const char *)aj.data,
-						       rec->appraisal->policy_digest, rec->appraisal->evidence_digest,
-						       rec->evidence[0].role, rec->evidence[0].data, rec->evidence[0].len),
-			      out);
-	}
-out:
-	tc_buf_cleanup(&sans);
-	tc_buf_cleanup(&aj);
-	return r;
+	memset(p, 0, sizeof(*p));
+	tc_buf_init(&p->appraisal_text, TC_JSON_MAX_DEFAULT);
+	tc_buf_init(&p->sans, API_CA_SANS_JSON_MAX);
 }
 
-TC_RESULT api_ca_record(struct db_conn *conn, const struct api_ca_record *rec, struct api_ca_recorded *out)
+void api_ca_prepared_cleanup(struct api_ca_prepared *p)
+{
+	json_decref(p->appraisal_json);
+	p->appraisal_json = NULL;
+	tc_buf_cleanup(&p->appraisal_text);
+	tc_buf_cleanup(&p->sans);
+}
+
+/* Everything of the records that needs no database and no log sequence number (P initialised). */
+TC_RESULT api_ca_record_prepare(const struct api_ca_record *rec, struct api_ca_prepared *p)
+{
+	if (rec->appraisal)
+		TC_GUARD(vf_appraisal_to_json(rec->appraisal, &p->appraisal_json));
+	if (!p->appraisal_json)
+		p->appraisal_json = json_object();
+	TC_ENSURE(p->appraisal_json, TC_ERR_NO_MEMORY, "appraisal");
+	TC_GUARD(appraisal_digest(p->appraisal_json, p->appraisal_digest));
+	TC_GUARD(tc_json_dump(p->appraisal_json, &p->appraisal_text));
+	TC_GUARD(tc_buf_append_u8(&p->appraisal_text, 0));
+	TC_GUARD(sans_json(rec->csr, &p->sans));
+	hardware_id(rec->appraisal, p->hwid, sizeof(p->hwid));
+	return tc_ok();
+}
+
+/* The certificate itself; its LogEntryReference (.5) names LOG_SEQ. */
+TC_RESULT api_ca_record_sign(const struct api_ca_record *rec, uint64_t log_seq, struct ca_issued *out)
 {
 	struct ca_issue_request req = { 0 };
-	uint64_t size = 0;
-	struct tc_result r;
 
-	memset(out, 0, sizeof(*out));
-	TC_GUARD(db_log_size(conn, &size));
 	req.csr = rec->csr;
 	ca_profile_default(rec->role, &req.profile);
 	if (rec->validity_s > 0)
@@ -302,23 +263,159 @@ TC_RESULT api_ca_record(struct db_conn *conn, const struct api_ca_record *rec, s
 	req.cvm_cert_der = rec->cvm_cert_der;
 	req.cvm_cert_len = rec->cvm_cert_len;
 	req.has_log_seq = rec->issuer->log_id != NULL;
-	req.log_seq = size;
+	req.log_seq = log_seq;
 	req.now = rec->now;
-	TC_GUARD(ca_issue(rec->issuer, &req, &out->issued));
-	r = rec->appraisal ? vf_appraisal_to_json(rec->appraisal, &out->appraisal_json) : tc_ok();
-	if (tc_is_ok(r) && !out->appraisal_json) {
-		out->appraisal_json = json_object();
-		if (!out->appraisal_json)
-			r = tc_fail(TC_ERR_NO_MEMORY, "appraisal");
+	return ca_issue(rec->issuer, &req, out);
+}
+
+void api_ca_record_entry(const struct api_ca_record *rec, const struct api_ca_prepared *p,
+			 const struct ca_issued *issued, int64_t now, struct db_log_entry *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->type = DB_LOG_ISSUANCE;
+	snprintf(e->serial, sizeof(e->serial), "%s", issued->serial_hex);
+	memcpy(e->cert_sha256, issued->sha256, 32);
+	snprintf(e->issuer, sizeof(e->issuer), "%s", rec->issuer_subject ? rec->issuer_subject : rec->csr->subject_text);
+	snprintf(e->kind, sizeof(e->kind), "%s", ca_role_name(rec->role));
+	memcpy(e->appraisal_digest, p->appraisal_digest, 32);
+	e->has_appraisal_digest = true;
+	if (rec->workload_info_hash) {
+		e->has_workload_info_hash = true;
+		memcpy(e->workload_info_hash, rec->workload_info_hash, 32);
 	}
-	if (tc_is_ok(r))
-		r = record_rows(conn, rec, out, size);
+	e->time = now;
+}
+
+/* The rows of OUT->issued (signed, its log entry OUT->log_seq already appended). */
+TC_RESULT api_ca_record_rows(struct db_conn *conn, const struct api_ca_record *rec, const struct api_ca_prepared *p,
+			     struct api_ca_recorded *out)
+{
+	struct db_cert c = { 0 };
+
+	memcpy(c.serial, out->issued.serial, CA_SERIAL_LEN);
+	c.serial_len = CA_SERIAL_LEN;
+	out->ca_id = rec->ca_id;
+	if (rec->new_ca)
+		TC_GUARD(db_ca_insert(conn, rec->new_ca, out->issued.der.data, out->issued.der.len, &out->ca_id));
+	/* A subroot's own certificate belongs to its issuer (the parent's CRL lists it); a root's to itself. */
+	c.ca = rec->new_ca && rec->new_ca->parent != 0 ? rec->ca_id : out->ca_id;
+	snprintf(c.kind, sizeof(c.kind), "%s", ca_role_name(rec->role));
+	c.subject = rec->csr->subject_text;
+	c.sans_json = (const char *)p->sans.data;
+	c.not_before = out->issued.not_before;
+	c.not_after = out->issued.not_after;
+	c.der = out->issued.der.data;
+	c.der_len = out->issued.der.len;
+	api_ca_sha256(rec->csr->spki.data, rec->csr->spki.len, c.spki_sha256);
+	c.hardware_id = p->hwid[0] ? p->hwid : NULL;
+	c.log_seq = out->log_seq;
+	if (rec->workload_info_hash) {
+		c.has_workload_info_hash = true;
+		memcpy(c.workload_info_hash, rec->workload_info_hash, 32);
+	}
+	c.parent_cvm_serial = rec->parent_cvm_serial;
+	c.parent_cvm_serial_len = rec->parent_cvm_serial_len;
+	if (rec->appraisal && rec->n_evidence == 1) { /* the common case (one TDX quote): one statement */
+		struct db_cert_appraisal_row a = {
+			.appraisal_json = (const char *)p->appraisal_text.data,
+			.policy_digest = rec->appraisal->policy_digest,
+			.evidence_digest = rec->appraisal->evidence_digest,
+			.evidence_type = rec->evidence[0].role,
+			.evidence = rec->evidence[0].data,
+			.evidence_len = rec->evidence[0].len,
+		};
+		return db_cert_insert_appraised(conn, &c, &a);
+	}
+	TC_GUARD(db_cert_insert(conn, &c));
+	if (rec->appraisal && rec->n_evidence > 0)
+		TC_GUARD(api_ca_appraisal_insert(conn, c.serial, c.serial_len, (const char *)p->appraisal_text.data,
+						 rec->appraisal, rec->evidence, rec->n_evidence));
+	return tc_ok();
+}
+
+/* One issuance in the caller's transaction: lock the log, sign naming its next entry, append, rows. */
+TC_RESULT api_ca_record(struct db_conn *conn, const struct api_ca_record *rec, struct api_ca_recorded *out)
+{
+	struct api_ca_prepared p;
+	struct db_log_entry e;
+	uint64_t size = 0, seq = 0;
+	struct tc_result r = tc_ok();
+
+	memset(out, 0, sizeof(*out));
+	api_ca_prepared_init(&p);
+	TC_GUARD_GOTO(r, api_ca_record_prepare(rec, &p), out);
+	TC_GUARD_GOTO(r, db_log_lock(conn, &size), out);
+	TC_GUARD_GOTO(r, api_ca_record_sign(rec, size, &out->issued), out);
+	api_ca_record_entry(rec, &p, &out->issued, rec->now, &e);
+	TC_GUARD_GOTO(r, db_log_append(conn, &e, &seq, NULL), out);
+	TC_ENSURE_GOTO(r, seq == size, out, TC_ERR_DB_CONFLICT, "log grew during issuance; retry");
+	out->log_seq = seq;
+	TC_GUARD_GOTO(r, api_ca_record_rows(conn, rec, &p, out), out);
+	out->appraisal_json = json_incref(p.appraisal_json);
+out:
+	api_ca_prepared_cleanup(&p);
 	if (!tc_is_ok(r))
 		api_ca_recorded_cleanup(out);
 	return r;
 }
 
 /* -------------------------------------------------------------------------------------------- load */
+
+/* CHILD (DER) is signed by PARENT (DER). */
+static bool chain_link_ok(const struct tc_buf *child, const struct tc_buf *parent)
+{
+	const unsigned char *cp = child->data, *pp = parent->data;
+	X509 *c = d2i_X509(NULL, &cp, (long)child->len);
+	X509 *p = d2i_X509(NULL, &pp, (long)parent->len);
+	bool ok = c && p && X509_check_issued(p, c) == X509_V_OK && X509_verify(c, X509_get0_pubkey(p)) == 1;
+
+	X509_free(c);
+	X509_free(p);
+	tc_openssl_clear();
+	return ok;
+}
+
+/*
+ * The chain handed out with every certificate: this CA's certificate, then its ancestors from the cas rows
+ * up to the root, each checked to sign the one below (a root has no ancestors; a sub-CA must end at one).
+ */
+static TC_RESULT chain_load(struct api_ca *ca, struct db_conn *conn)
+{
+	struct tc_buf der[API_CA_CHAIN_MAX];
+	json_t *arr = NULL;
+	size_t n = 0;
+	struct tc_result r = tc_ok();
+
+	for (size_t i = 0; i < API_CA_CHAIN_MAX; i++)
+		tc_buf_init(&der[i], CA_KEY_FILE_MAX);
+	TC_GUARD_GOTO(r, tc_buf_append(&der[0], ca->cert_der.data, ca->cert_der.len), out);
+	TC_GUARD_GOTO(r, db_ca_chain(conn, ca->row.id, der + 1, API_CA_CHAIN_MAX - 1, &n), out);
+	n++;
+	TC_ENSURE_GOTO(r, (strcmp(ca->row.role, "root") == 0) == (n == 1), out, TC_ERR_INVALID_ARGUMENT,
+		       "CA '%s' (%s) has %zu ancestors in the cas rows", ca->row.name, ca->row.role, n - 1);
+	for (size_t i = 0; i + 1 < n; i++)
+		TC_ENSURE_GOTO(r, chain_link_ok(&der[i], &der[i + 1]), out, TC_ERR_INVALID_ARGUMENT,
+			       "CA '%s': certificate %zu of its chain is not signed by the next one (cas rows)",
+			       ca->row.name, i);
+	TC_ENSURE_GOTO(r, chain_link_ok(&der[n - 1], &der[n - 1]), out, TC_ERR_INVALID_ARGUMENT,
+		       "CA '%s': its chain does not end at a self-signed root", ca->row.name);
+	for (size_t i = 0; i < n; i++)
+		TC_GUARD_GOTO(r, api_certs_pem(der[i].data, der[i].len, &ca->chain_pem[i]), out);
+	ca->chain_len = n;
+	arr = json_array();
+	TC_ENSURE_GOTO(r, arr, out, TC_ERR_NO_MEMORY, "chain");
+	for (size_t i = 0; i < n; i++)
+		TC_ENSURE_GOTO(r,
+			       json_array_append_new(arr, json_stringn((const char *)ca->chain_pem[i].data,
+								       ca->chain_pem[i].len)) == 0,
+			       out, TC_ERR_NO_MEMORY, "chain");
+	TC_GUARD_GOTO(r, tc_json_dump(arr, &ca->chain_json), out);
+out:
+	json_decref(arr);
+	for (size_t i = 0; i < API_CA_CHAIN_MAX; i++)
+		tc_buf_cleanup(&der[i]);
+	return r;
+}
 
 TC_RESULT api_ca_load(const struct api_ca_options *o, struct db_conn *conn, struct api_ca_inputs *inputs,
 		      struct api_ca **out)
@@ -337,6 +434,10 @@ TC_RESULT api_ca_load(const struct api_ca_options *o, struct db_conn *conn, stru
 	tc_buf_init(&ca->crl, (size_t)64 * 1024 * 1024);
 	pthread_mutex_init(&ca->crl_lock, NULL);
 	api_ca_inputs_init(&ca->inputs);
+	for (size_t i = 0; i < API_CA_CHAIN_MAX; i++)
+		tc_buf_init(&ca->chain_pem[i], CA_KEY_FILE_MAX);
+	tc_buf_init(&ca->chain_json, API_CA_CHAIN_MAX * CA_KEY_FILE_MAX);
+	api_ca_batch_init(ca);
 
 	TC_GUARD_GOTO(r, ca_passphrase_load(o->passphrase_file, "TEECERT_CA_PASSPHRASE", &pass), fail);
 	TC_GUARD_GOTO(r, ca_signer_file_open(o->key_file, pass.data, pass.len, &ca->signer), fail);
@@ -384,6 +485,7 @@ TC_RESULT api_ca_load(const struct api_ca_options *o, struct db_conn *conn, stru
 	TC_ENSURE_GOTO(r, found, fail, TC_ERR_NOT_FOUND, "no CA named '%.64s' in the database (run teecert-ca init)",
 		       name);
 	TC_GUARD_GOTO(r, ca_network_parse(ca->row.network, &ca->network), fail);
+	TC_GUARD_GOTO(r, chain_load(ca, conn), fail);
 	snprintf(ca->log_origin, sizeof(ca->log_origin), "%s", o->log_origin ? o->log_origin : API_CA_LOG_ORIGIN_DEFAULT);
 	if (o->public_url && o->public_url[0]) {
 		size_t n = strlen(o->public_url);
@@ -430,6 +532,10 @@ void api_ca_free(struct api_ca **pca)
 	tc_buf_cleanup(&ca->cert_pem);
 	tc_buf_cleanup(&ca->crl);
 	api_ca_inputs_cleanup(&ca->inputs);
+	for (size_t i = 0; i < API_CA_CHAIN_MAX; i++)
+		tc_buf_cleanup(&ca->chain_pem[i]);
+	tc_buf_cleanup(&ca->chain_json);
+	api_ca_batch_cleanup(ca);
 	pthread_mutex_destroy(&ca->crl_lock);
 	free(ca);
 	*pca = NULL;
@@ -495,29 +601,4 @@ TC_RESULT api_ca_crl_get(struct api_ca *ca, struct db_conn *conn, int64_t now, s
 		r = tc_buf_append(out, ca->crl.data, ca->crl.len);
 	pthread_mutex_unlock(&ca->crl_lock);
 	return r;
-}
-
-/* ------------------------------------------------------------------------------- collateral per appraisal */
-
-void api_coll_hold_init(struct api_coll_hold *h)
-{
-	memset(h, 0, sizeof(*h));
-}
-
-void api_coll_hold_cleanup(struct api_coll_hold *h)
-{
-	for (size_t i = 0; i < h->n; i++)
-		tc_buf_cleanup(&h->bufs[i]);
-	h->n = 0;
-}
-
-/* The CA's collateral folder and anchors into IN (borrowed from the CA; HOLD unused). */
-TC_RESULT api_ca_collateral_fill(const struct api_ca *ca, struct vf_input *in, struct api_coll_hold *hold)
-{
-	(void)hold;
-	memcpy(in->collateral, ca->inputs.collateral, ca->inputs.n_collateral * sizeof(in->collateral[0]));
-	in->n_collateral = ca->inputs.n_collateral;
-	memcpy(in->anchors, ca->inputs.anchors, ca->inputs.n_anchors * sizeof(in->anchors[0]));
-	in->n_anchors = ca->inputs.n_anchors;
-	return tc_ok();
 }

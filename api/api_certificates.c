@@ -13,10 +13,13 @@
  * expected_nonce = vf_binding_gpu_nonce(SPKI, nonce). Both must be accepted; the certificate carries one
  * appraisal (CPU then GPU devices, evidence digest over every item in order, every collateral digest).
  *
- * parse (field spec, CSR intake) -> one transaction: Idempotency-Key lookup, consume the nonce, appraise with
- * the expected report_data = vf_binding_report_data(SPKI, nonce) (nonce_mismatch otherwise), issue (profile
- * cvm), insert certificate + appraisal + log entry + idempotency key -> 201. Nothing answered 201 is left
- * uncommitted: the reply is sent only after db_txn_run committed, and any failure rolls everything back.
+ * parse (field spec, CSR intake) -> decide, without the database: appraise with the expected report_data =
+ * vf_binding_report_data(SPKI, nonce) (nonce_mismatch otherwise), workload hardware match -> the group
+ * commit (api_ca_batch.c): in one transaction with other requests' issuances, Idempotency-Key lookup, CVM
+ * certificate status, consume the nonce, sign (the log entry number is known only under the log lock),
+ * insert log entry + certificate + appraisal + idempotency key -> commit -> 201 with the whole chain.
+ * Nothing answered 201 is left uncommitted: the reply is built only after the batch committed, and any
+ * failure rolls everything back (a rejected appraisal leaves the nonce unused).
  */
 #include <ctype.h>
 #include <string.h>
@@ -77,67 +80,15 @@ struct cvm_parent {
 	uint8_t sha256[32];
 };
 
-struct cert_txn {
-	struct api_ca *ca;
+/* What the appraisal of one request needs (borrowed). */
+struct cert_req {
+	const struct api_ca *ca;
 	const struct ca_csr *csr;
 	uint8_t nonce[VF_BINDING_NONCE_LEN];
 	const struct cert_evidence *ev;
-	enum ca_role role;                 /* cvm or workload */
 	const uint8_t *workload_info_hash; /* workload only */
-	const struct cvm_parent *parent;   /* workload only */
-	const char *subroot_name;          /* subroot only: the sub-CA's cas name */
-	const char *idem_key;
-	uint8_t request_hash[32];
 	int64_t now;
-	/* results */
-	bool replayed;
-	int status;
-	json_t *response; /* owned */
 };
-
-static TC_RESULT response_build(const struct api_ca *ca, enum ca_role role, const struct api_ca_recorded *rec,
-				json_t **out)
-{
-	char nb[TC_TIME_RFC3339_LEN], na[TC_TIME_RFC3339_LEN];
-	json_t *chain = json_array();
-
-	TC_ENSURE(chain, TC_ERR_NO_MEMORY, "response");
-	json_array_append_new(chain, json_stringn((const char *)ca->cert_pem.data, ca->cert_pem.len));
-	TC_GUARD(tc_time_format(rec->issued.not_before, nb));
-	TC_GUARD(tc_time_format(rec->issued.not_after, na));
-	*out = json_pack("{s:s%, s:o, s:s, s:s, s:O, s:I, s:s, s:s, s:s}", "certificate",
-			 (const char *)rec->issued.pem.data, rec->issued.pem.len, "chain", chain, "serial",
-			 rec->issued.serial_hex, "kind", ca_role_name(role), "appraisal", rec->appraisal_json,
-			 "log_index", (json_int_t)rec->log_seq, "not_before", nb, "not_after", na, "ca", ca->row.name);
-	TC_ENSURE(*out, TC_ERR_NO_MEMORY, "response");
-	return tc_ok();
-}
-
-/* Idempotency-Key: a stored response for the same request is replayed; another request is a conflict. */
-static TC_RESULT idem_check(struct db_conn *conn, struct cert_txn *t, bool *replay)
-{
-	uint8_t hash[32];
-	int status = 0;
-	bool found = false;
-	struct tc_buf resp;
-	struct tc_result r;
-
-	*replay = false;
-	if (!t->idem_key)
-		return tc_ok();
-	tc_buf_init(&resp, (size_t)4 * 1024 * 1024);
-	r = db_cert_idem_get(conn, t->idem_key, hash, &status, &resp, &found);
-	if (tc_is_ok(r) && found && !tc_ct_equal(hash, t->request_hash, 32))
-		r = tc_fail(TC_ERR_IDEMPOTENCY_CONFLICT, "Idempotency-Key '%.64s' was used with a different request",
-			    t->idem_key);
-	if (tc_is_ok(r) && found) {
-		r = tc_json_parse((const char *)resp.data, resp.len, resp.max, &t->response);
-		t->status = status;
-		*replay = tc_is_ok(r);
-	}
-	tc_buf_cleanup(&resp);
-	return r;
-}
 
 /* vf_core's evidence digest over the combined list: role NUL, length (8 bytes BE), bytes per item. */
 static TC_RESULT evidence_digest(const struct vf_item *items, size_t n, uint8_t out[32])
@@ -197,7 +148,7 @@ static TC_RESULT appraisal_merge(struct vf_appraisal *a, struct vf_appraisal *gp
  * gpu_nonce of the same key and nonce); any rejection fails with its code. ALL gets every evidence item in
  * order (borrowed), OUT the merged appraisal (caller cleans up).
  */
-static TC_RESULT appraise_all(const struct api_ca *ca, const struct cert_txn *t, struct vf_item *all, size_t *n_all,
+static TC_RESULT appraise_all(const struct api_ca *ca, const struct cert_req *t, struct vf_item *all, size_t *n_all,
 			      struct api_coll_hold *hold, struct vf_appraisal *out)
 {
 	const struct cert_evidence *ev = t->ev;
@@ -319,19 +270,6 @@ out:
 	return r;
 }
 
-/* Inside the transaction: the CVM certificate is the one this CA stored (same bytes) and is not revoked. */
-static TC_RESULT cvm_parent_status(struct db_conn *conn, const struct api_ca *ca, const struct cvm_parent *p)
-{
-	struct db_cert_status st;
-	bool found = false;
-
-	TC_GUARD(db_cert_status(conn, p->serial, p->serial_len, false, &st, &found));
-	TC_ENSURE(found && st.ca == ca->row.id && strcmp(st.kind, "cvm") == 0 && tc_ct_equal(st.sha256, p->sha256, 32),
-		  TC_ERR_CVM_CERT_INVALID, "the CVM certificate is not a cvm certificate recorded by this CA");
-	TC_ENSURE(!st.revoked, TC_ERR_CERT_REVOKED, "the CVM certificate is revoked");
-	return tc_ok();
-}
-
 /*
  * Same CPU: SNP by CHIP_ID; TDX by PPID (+ FMSPC) when both sides carry it. The TDX appraiser does not surface
  * the PCK certificate's PPID yet, so TDX falls back to FMSPC alone: a platform model, not one machine (see
@@ -367,84 +305,26 @@ static TC_RESULT hardware_match(const struct vf_appraisal *a, const struct ca_ex
 	return tc_ok();
 }
 
-static struct tc_result cert_txn_run(struct db_conn *conn, void *arg)
+/*
+ * The decision, before any database work (STYLE.md point 8: pure, and outside the transaction so that the
+ * group commit never redoes it): appraise the evidence bound to the CSR key and nonce (CPU, then GPUs) and,
+ * for a workload, match its hardware with the CVM certificate's. ALL/N_ALL get the evidence items, A the
+ * merged appraisal (caller cleans up).
+ */
+static TC_RESULT decide(const struct cert_req *t, const struct cvm_parent *parent, struct vf_item *all, size_t *n_all,
+			struct vf_appraisal *a)
 {
-	struct cert_txn *t = arg;
-	struct api_ca *ca = t->ca;
-	struct vf_item all[VF_MAX_ITEMS];
-	size_t n_all = 0;
-	struct vf_appraisal a;
-	struct api_ca_recorded rec = { 0 };
-	struct tc_result r;
-	bool replay = false;
-
-	json_decref(t->response);
-	t->response = NULL;
-	t->replayed = false;
-	TC_GUARD(idem_check(conn, t, &replay));
-	if (replay) {
-		t->replayed = true;
-		return tc_ok();
-	}
-	TC_GUARD(db_challenge_consume(conn, t->nonce));
-	TC_ENSURE(t->role != CA_ROLE_SUBROOT || strcmp(ca->row.role, "root") == 0, TC_ERR_PROFILE_VIOLATION,
-		  "subroot certificates are issued by a root CA only (this CA is a %s)", ca->row.role);
-	if (t->parent)
-		TC_GUARD(cvm_parent_status(conn, t->ca, t->parent));
-
 	struct api_coll_hold hold;
+	struct tc_result r;
 
 	api_coll_hold_init(&hold);
-	r = appraise_all(ca, t, all, &n_all, &hold, &a);
+	r = appraise_all(t->ca, t, all, n_all, &hold, a);
 	api_coll_hold_cleanup(&hold); /* the appraisal keeps digests only */
 	TC_GUARD(r);
-	if (t->parent) {
-		r = hardware_match(&a, &t->parent->info.hwid);
-		if (!tc_is_ok(r)) {
-			vf_appraisal_cleanup(&a);
-			return r;
-		}
-	}
-	struct db_ca sub = { .parent = ca->row.id };
-
-	snprintf(sub.name, sizeof(sub.name), "%s", t->subroot_name ? t->subroot_name : "");
-	snprintf(sub.role, sizeof(sub.role), "subroot");
-	snprintf(sub.network, sizeof(sub.network), "%s", ca->row.network);
-	struct api_ca_record spec = {
-		.issuer = &ca->issuer,
-		.issuer_subject = ca->subject,
-		.ca_id = ca->row.id,
-		.new_ca = t->role == CA_ROLE_SUBROOT ? &sub : NULL,
-		.csr = t->csr,
-		.role = t->role,
-		.validity_s = t->role == CA_ROLE_CVM ? API_CA_CVM_VALIDITY_S : 0,
-		.appraisal = &a,
-		.evidence = all,
-		.n_evidence = n_all,
-		.now = t->now,
-		.workload_info_hash = t->workload_info_hash,
-		.cvm_cert_der = t->parent ? t->parent->der.data : NULL,
-		.cvm_cert_len = t->parent ? t->parent->der.len : 0,
-		.parent_cvm_serial = t->parent ? t->parent->serial : NULL,
-		.parent_cvm_serial_len = t->parent ? t->parent->serial_len : 0,
-	};
-	r = api_ca_record(conn, &spec, &rec);
-	vf_appraisal_cleanup(&a);
-	TC_GUARD(r);
-	r = response_build(ca, t->role, &rec, &t->response);
-	api_ca_recorded_cleanup(&rec);
-	TC_GUARD(r);
-	t->status = 201;
-	if (t->idem_key) {
-		struct tc_buf dump;
-
-		tc_buf_init(&dump, (size_t)4 * 1024 * 1024);
-		r = tc_json_dump(t->response, &dump);
-		if (tc_is_ok(r))
-			r = tc_buf_append_u8(&dump, 0);
-		if (tc_is_ok(r))
-			r = db_cert_idem_put(conn, t->idem_key, t->request_hash, t->status, (const char *)dump.data);
-		tc_buf_cleanup(&dump);
+	if (parent) {
+		r = hardware_match(a, &parent->info.hwid);
+		if (!tc_is_ok(r))
+			vf_appraisal_cleanup(a);
 	}
 	return r;
 }
@@ -577,10 +457,17 @@ TC_RESULT api_certificates_post(struct api_request *req)
 	json_t *workload_info = NULL;
 	const char *cvm_pem = NULL, *sub_name = NULL;
 	struct cvm_parent parent = { 0 };
-	uint8_t wl_hash[VF_BINDING_HASH_LEN];
+	uint8_t wl_hash[VF_BINDING_HASH_LEN], request_hash[32];
 	struct ca_csr csr;
-	bool have_csr = false;
-	struct cert_txn t = { .ca = ca };
+	bool have_csr = false, have_appraisal = false;
+	struct cert_req t = { .ca = ca };
+	struct vf_item all[VF_MAX_ITEMS];
+	size_t n_all = 0;
+	struct vf_appraisal a;
+	struct db_ca sub = { 0 };
+	enum ca_role role = CA_ROLE_CVM;
+	const char *idem_key;
+	struct api_ca_job job;
 	struct db_conn *conn = NULL;
 	struct tc_result r;
 
@@ -588,45 +475,76 @@ TC_RESULT api_certificates_post(struct api_request *req)
 	tc_buf_init(&nonce, VF_BINDING_NONCE_LEN);
 	cert_evidence_init(&ev);
 	tc_buf_init(&parent.der, API_CERT_CHAIN_MAX);
-	t.role = CA_ROLE_CVM;
+	api_ca_job_init(&job);
 	t.now = (int64_t)time(NULL);
 	TC_GUARD_GOTO(
 		r, body_parse(api_request_json(req), &kind, &csr_pem, &nonce, &ev, &workload_info, &cvm_pem, &sub_name),
 		out);
-	if (sub_name) {
-		t.role = CA_ROLE_SUBROOT;
-		t.subroot_name = sub_name;
-	}
+	if (sub_name)
+		role = CA_ROLE_SUBROOT;
 	if (workload_info) {
 		TC_GUARD_GOTO(r, vf_binding_workload_info_hash(workload_info, wl_hash), out);
 		TC_GUARD_GOTO(r, cvm_parent_load(ca, cvm_pem, t.now, &parent), out);
-		t.role = CA_ROLE_WORKLOAD;
+		role = CA_ROLE_WORKLOAD;
 		t.workload_info_hash = wl_hash;
-		t.parent = &parent;
 	}
 	TC_GUARD_GOTO(r, ca_csr_parse_pem(csr_pem, strlen(csr_pem), &csr), out);
 	have_csr = true;
-	t.idem_key = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Idempotency-Key");
-	if (t.idem_key) {
-		size_t n = strlen(t.idem_key);
+	idem_key = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Idempotency-Key");
+	if (idem_key) {
+		size_t n = strlen(idem_key);
 
 		TC_ENSURE_GOTO(r, n >= 1 && n <= DB_CA_IDEM_KEY_MAX, out, TC_ERR_INVALID_ARGUMENT,
 			       "Idempotency-Key must be 1..%d printable characters", DB_CA_IDEM_KEY_MAX);
 		for (size_t i = 0; i < n; i++)
-			TC_ENSURE_GOTO(r, t.idem_key[i] > 0x20 && t.idem_key[i] < 0x7f, out, TC_ERR_INVALID_ARGUMENT,
+			TC_ENSURE_GOTO(r, idem_key[i] > 0x20 && idem_key[i] < 0x7f, out, TC_ERR_INVALID_ARGUMENT,
 				       "Idempotency-Key must be printable ASCII without spaces");
 	}
-	api_ca_sha256(req->body.data, req->body.len, t.request_hash);
+	api_ca_sha256(req->body.data, req->body.len, request_hash);
 	memcpy(t.nonce, nonce.data, VF_BINDING_NONCE_LEN);
 	t.csr = &csr;
 	t.ev = &ev;
+	TC_GUARD_GOTO(r, decide(&t, workload_info ? &parent : NULL, all, &n_all, &a), out);
+	have_appraisal = true;
+
+	sub.parent = ca->row.id;
+	snprintf(sub.name, sizeof(sub.name), "%s", sub_name ? sub_name : "");
+	snprintf(sub.role, sizeof(sub.role), "subroot");
+	snprintf(sub.network, sizeof(sub.network), "%s", ca->row.network);
+	job.spec = (struct api_ca_record){
+		.issuer = &ca->issuer,
+		.issuer_subject = ca->subject,
+		.ca_id = ca->row.id,
+		.new_ca = role == CA_ROLE_SUBROOT ? &sub : NULL,
+		.csr = &csr,
+		.role = role,
+		.validity_s = role == CA_ROLE_CVM ? API_CA_CVM_VALIDITY_S : 0,
+		.appraisal = &a,
+		.evidence = all,
+		.n_evidence = n_all,
+		.now = t.now,
+		.workload_info_hash = t.workload_info_hash,
+		.cvm_cert_der = workload_info ? parent.der.data : NULL,
+		.cvm_cert_len = workload_info ? parent.der.len : 0,
+		.parent_cvm_serial = workload_info ? parent.serial : NULL,
+		.parent_cvm_serial_len = workload_info ? parent.serial_len : 0,
+	};
+	job.nonce = t.nonce;
+	job.idem_key = idem_key;
+	job.request_hash = request_hash;
+	job.parent_serial = workload_info ? parent.serial : NULL;
+	job.parent_serial_len = workload_info ? parent.serial_len : 0;
+	job.parent_sha256 = workload_info ? parent.sha256 : NULL;
+	job.subroot_needs_root = role == CA_ROLE_SUBROOT;
 	TC_GUARD_GOTO(r, api_request_db(req, &conn), out);
-	TC_GUARD_GOTO(r, db_txn_run(conn, cert_txn_run, &t), out);
-	tc_log(TC_LOG_INFO, t.replayed ? "certificate_replayed" : "certificate_issued", "serial %s subject %s",
-	       json_string_value(json_object_get(t.response, "serial")), csr.subject_text);
-	r = api_reply_json(req, (unsigned)t.status, t.response);
+	TC_GUARD_GOTO(r, api_ca_issue(ca, conn, &job), out);
+	tc_log(TC_LOG_INFO, job.replayed ? "certificate_replayed" : "certificate_issued", "serial %s subject %s",
+	       job.serial_hex, csr.subject_text);
+	r = api_reply_data(req, (unsigned)job.status, "application/json", job.body.data, job.body.len);
 out:
-	json_decref(t.response);
+	api_ca_job_cleanup(&job);
+	if (have_appraisal)
+		vf_appraisal_cleanup(&a);
 	if (have_csr)
 		ca_csr_cleanup(&csr);
 	tc_buf_cleanup(&nonce);

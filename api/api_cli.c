@@ -4,7 +4,7 @@
  * 3 could not complete).
  *
  * serve refuses to start when the database cannot be reached or its schema is not the one this binary
- * knows, and prints `listening on http://HOST:PORT` (flushed) once it accepts connections: scripts and
+ * knows, and prints `listening on http[s]://HOST:PORT` (flushed) once it accepts connections: scripts and
  * tests read that line to learn an ephemeral port.
  */
 #include <errno.h>
@@ -39,6 +39,16 @@ struct serve_opts {
 	size_t n_collateral;
 	const char *anchors[16];
 	size_t n_anchors;
+	struct api_coll_cli coll; /* vendor collateral service (both services; api_collateral_cli.c) */
+	/* teecert-verifier: evidence appraisal, read replica, per-client rate limit (docs/admission.md) */
+	const char *appraisal_policies[API_APPRAISE_POLICIES_MAX];
+	size_t n_appraisal_policies;
+	const char *read_db, *rate_limit;
+	unsigned rate_burst, admission_cache_ms;
+	/* HTTPS and admin client certificates (both services; docs/ca-service.md "Admin authentication") */
+	const char *tls_cert, *tls_key, *client_ca, *admin_client_ca;
+	const char *admin_sha256[API_TLS_ADMIN_FPS_MAX];
+	size_t n_admin_sha256;
 };
 
 static void serve_usage(FILE *f, const char *prog)
@@ -48,16 +58,21 @@ static void serve_usage(FILE *f, const char *prog)
 		"       [--max-connections N] [--challenge-lifetime SECONDS] [--log-level debug|info|warn|error]\n\n"
 		"Serve the REST API until SIGTERM/SIGINT (then finish in-flight requests and exit 0).\n\n"
 		"  --listen HOST:PORT          address to bind (default %s; port 0 picks a free port;\n"
-		"                              IPv6 as [ADDR]:PORT). Prints 'listening on http://HOST:PORT'.\n"
+		"                              IPv6 as [ADDR]:PORT). Prints 'listening on http[s]://HOST:PORT'.\n"
 		"  --db DSN                    PostgreSQL conninfo or URI (default: $TEECERT_DB_DSN)\n"
 		"  --pool N                    database connections (default %d)\n"
 		"  --threads N                 HTTP worker threads (default %d)\n"
 		"  --max-connections N         concurrent HTTP connections (default %d)\n"
 		"  --challenge-lifetime S      lifetime of challenge nonces in seconds (default %d)\n"
-		"  --log-level L               minimum log level (default info)\n\n"
+		"  --log-level L               minimum log level (default info)\n"
+		"  --tls-cert PEM --tls-key PEM  serve HTTPS (TLS 1.2/1.3; P-256, P-384 or RSA key, unencrypted)\n"
+		"  --client-ca PEM             request client certificates from these CAs (verified with OpenSSL)\n"
+		"  --admin-cert-sha256 HEX     a verified client certificate with this SHA-256 (DER) is an admin\n"
+		"                              (repeatable); --admin-client-ca PEM: ... or one chaining to these\n\n"
 		"teecert-ca only (docs/ca-service.md):\n"
 		"  --ca-key FILE --passphrase-file F --ca-cert FILE [--ca-name NAME]   the issuing CA\n"
 		"  --collateral DIR (repeatable) --trust-anchor ROLE=FILE --policy FILE appraisal inputs\n"
+		"                              (the folders are imported into the collateral store at start)\n"
 		"  --admin-token-file F        bearer token of the admin endpoints (revoke)\n"
 		"  --public-url URL            base URL for the CRL distribution point and OCSP URL\n"
 		"  --log-origin NAME           log id written into certificates (default " API_CA_LOG_ORIGIN_DEFAULT ")\n"
@@ -67,9 +82,19 @@ static void serve_usage(FILE *f, const char *prog)
 		"teecert-verifier only (docs/admission.md; without them the admission endpoints answer 503):\n"
 		"  --trust-root PEM            the root(s) presented chains must reach\n"
 		"  --signing-key PEM           P-256 key of the signed (JWS ES256) verdicts\n"
-		"  --policy FILE               the current admission policy (a vf policy + require_anchored)\n",
+		"  --policy FILE               the current admission policy (a vf policy + require_anchored)\n"
+		"  --appraisal-policy NAME=FILE a vf policy POST /v1/evidence/appraise may name (repeatable;\n"
+		"                              \"default\" is the admission policy, else the built-in defaults)\n"
+		"  --trust-anchor ROLE=FILE    trust anchors of the appraisal (default: the pinned vendor roots)\n"
+		"  --read-db DSN               read-only routes (history, CAs, log, admission lookups) use this DSN\n"
+		"  --rate-limit N/s            per-client token bucket (client certificate, else IP); 0: off\n"
+		"  --rate-burst B              bucket size (default: the rate, at least 1)\n"
+		"  --admission-cache-ms MS     reuse a chain's database facts (revocation, appraisal, anchor) this\n"
+		"                              long (default 0: read on every admission; revocations then show\n"
+		"                              within MS)\n",
 		prog, API_CLI_DEFAULT_LISTEN, API_DEFAULT_POOL_SIZE, API_DEFAULT_THREADS, API_DEFAULT_MAX_CONNECTIONS,
 		API_DEFAULT_CHALLENGE_LIFETIME_S);
+	api_coll_cli_usage(f);
 }
 
 static void migrate_usage(FILE *f, const char *prog)
@@ -146,6 +171,8 @@ static int parse_serve(const char *prog, int argc, char **argv, struct serve_opt
 		  offsetof(struct serve_opts, challenge_lifetime_s) },
 		{ "--checkpoint-every", 1, 1000000, offsetof(struct serve_opts, checkpoint_every_n) },
 		{ "--checkpoint-interval", 1, 86400, offsetof(struct serve_opts, checkpoint_every_s) },
+		{ "--rate-burst", 0, 1000000, offsetof(struct serve_opts, rate_burst) },
+		{ "--admission-cache-ms", 0, 60000, offsetof(struct serve_opts, admission_cache_ms) },
 	};
 	static const struct {
 		const char *name;
@@ -162,6 +189,12 @@ static int parse_serve(const char *prog, int argc, char **argv, struct serve_opt
 		{ "--log-key", offsetof(struct serve_opts, log_key) },
 		{ "--trust-root", offsetof(struct serve_opts, trust_root) },
 		{ "--signing-key", offsetof(struct serve_opts, signing_key) },
+		{ "--read-db", offsetof(struct serve_opts, read_db) },
+		{ "--rate-limit", offsetof(struct serve_opts, rate_limit) },
+		{ "--tls-cert", offsetof(struct serve_opts, tls_cert) },
+		{ "--tls-key", offsetof(struct serve_opts, tls_key) },
+		{ "--client-ca", offsetof(struct serve_opts, client_ca) },
+		{ "--admin-client-ca", offsetof(struct serve_opts, admin_client_ca) },
 	};
 
 	for (int i = 1; i < argc; i++) {
@@ -173,7 +206,9 @@ static int parse_serve(const char *prog, int argc, char **argv, struct serve_opt
 			*help = true;
 			return API_CLI_EXIT_OK;
 		}
-		if (take_opt(argc, argv, &i, "--listen", &v, &missing)) {
+		if (api_coll_cli_take(argc, argv, &i, &o->coll, &missing)) {
+			known = true;
+		} else if (take_opt(argc, argv, &i, "--listen", &v, &missing)) {
 			o->listen = v;
 			known = true;
 		} else if (take_opt(argc, argv, &i, "--db", &v, &missing)) {
@@ -191,6 +226,16 @@ static int parse_serve(const char *prog, int argc, char **argv, struct serve_opt
 			if (o->n_collateral == sizeof(o->collateral) / sizeof(o->collateral[0]))
 				return usage_error(prog, "serve", "too many --collateral options");
 			o->collateral[o->n_collateral++] = v;
+			known = true;
+		} else if (take_opt(argc, argv, &i, "--appraisal-policy", &v, &missing)) {
+			if (o->n_appraisal_policies == API_APPRAISE_POLICIES_MAX)
+				return usage_error(prog, "serve", "too many --appraisal-policy options");
+			o->appraisal_policies[o->n_appraisal_policies++] = v;
+			known = true;
+		} else if (take_opt(argc, argv, &i, "--admin-cert-sha256", &v, &missing)) {
+			if (o->n_admin_sha256 == API_TLS_ADMIN_FPS_MAX)
+				return usage_error(prog, "serve", "too many --admin-cert-sha256 options");
+			o->admin_sha256[o->n_admin_sha256++] = v;
 			known = true;
 		}
 		for (size_t k = 0; !known && k < sizeof(strs) / sizeof(strs[0]); k++) {
@@ -213,6 +258,24 @@ static int parse_serve(const char *prog, int argc, char **argv, struct serve_opt
 			return usage_error(prog, "serve", "option %s needs a value", argv[i]);
 	}
 	return API_CLI_EXIT_OK;
+}
+
+/* --rate-limit "N/s", "N/m" or "N" (per second) into requests per second; 0 is off. */
+static bool parse_rate(const char *s, double *out)
+{
+	char *end = NULL;
+
+	errno = 0;
+	double v = strtod(s, &end);
+
+	if (errno != 0 || end == s || s[0] == '-' || !(v >= 0 && v <= 1e9))
+		return false;
+	if (strcmp(end, "/m") == 0)
+		v /= 60;
+	else if (*end != '\0' && strcmp(end, "/s") != 0)
+		return false;
+	*out = v;
+	return true;
 }
 
 /* Refuse to serve a database we cannot use: unreachable, or a schema other than ours. */
@@ -250,9 +313,7 @@ static int ca_setup(const char *prog, const struct serve_opts *o, struct api_ca 
 
 	if (!o->ca_key || !o->ca_cert)
 		return usage_error(prog, "serve", "%s", "the CA needs --ca-key FILE and --ca-cert FILE");
-	api_ca_inputs_init(&in);
-	for (size_t i = 0; tc_is_ok(r) && i < o->n_collateral; i++)
-		r = api_ca_inputs_collateral_dir(&in, o->collateral[i]);
+	api_ca_inputs_init(&in); /* --collateral folders go into the store (api_coll_serve_open) */
 	for (size_t i = 0; tc_is_ok(r) && i < o->n_anchors; i++)
 		r = api_ca_inputs_anchor(&in, o->anchors[i]);
 	if (tc_is_ok(r) && o->policy)
@@ -272,6 +333,25 @@ static int ca_setup(const char *prog, const struct serve_opts *o, struct api_ca 
 	}
 	fprintf(stderr, "%s serve: CA '%s' (%s network)%s\n", prog, (*ca)->row.name, (*ca)->row.network,
 		(*ca)->inputs.policy.allow_simulated ? ", simulated evidence allowed" : "");
+	return API_CLI_EXIT_OK;
+}
+
+/* HTTPS: *TLS stays NULL without --tls-cert/--tls-key. */
+static int tls_setup(const char *prog, const struct serve_opts *o, struct api_tls **tls)
+{
+	struct api_tls_options to = { .cert_file = o->tls_cert,
+				      .key_file = o->tls_key,
+				      .client_ca_file = o->client_ca,
+				      .admin_client_ca_file = o->admin_client_ca,
+				      .n_admin_sha256 = o->n_admin_sha256 };
+
+	if (!o->tls_cert && !o->tls_key && !o->client_ca && !o->admin_client_ca && o->n_admin_sha256 == 0)
+		return API_CLI_EXIT_OK;
+	if (!o->tls_cert || !o->tls_key)
+		return usage_error(prog, "serve", "%s", "HTTPS needs both --tls-cert and --tls-key");
+	memcpy(to.admin_sha256, o->admin_sha256, sizeof(to.admin_sha256));
+	if (!tc_is_ok(api_tls_load(&to, tls)))
+		return usage_error(prog, "serve", "%s", tc_error_detail());
 	return API_CLI_EXIT_OK;
 }
 
@@ -308,6 +388,12 @@ int api_cli_serve(const char *prog, const char *service, int argc, char **argv)
 	rc = preflight(prog, o.dsn);
 	if (rc != API_CLI_EXIT_OK)
 		return rc;
+	double rate = 0;
+
+	if (o.rate_limit && !parse_rate(o.rate_limit, &rate))
+		return usage_error(prog, "serve", "bad --rate-limit '%s' (N/s, N/m or N; 0: off)", o.rate_limit);
+	if (o.read_db && (rc = preflight(prog, o.read_db)) != API_CLI_EXIT_OK)
+		return rc;
 
 	struct api_ca *ca = NULL;
 	struct api_admission *admission = NULL;
@@ -324,7 +410,8 @@ int api_cli_serve(const char *prog, const char *service, int argc, char **argv)
 	} else if (o.trust_root || o.signing_key) {
 		struct api_admission_options ao = { .trust_root_file = o.trust_root,
 						    .policy_file = o.policy,
-						    .signing_key_file = o.signing_key };
+						    .signing_key_file = o.signing_key,
+						    .db_cache_ms = o.admission_cache_ms };
 
 		if (!o.trust_root || !o.signing_key)
 			return usage_error(prog, "serve", "%s", "admission needs both --trust-root and --signing-key");
@@ -341,7 +428,46 @@ int api_cli_serve(const char *prog, const char *service, int argc, char **argv)
 		tc_buf_cleanup(&token);
 		return API_CLI_EXIT_USAGE;
 	}
+	struct api_coll_serve *coll = NULL;
+
+	rc = api_coll_serve_open(prog, &o.coll, o.dsn, ca, o.collateral, o.n_collateral, o.anchors, o.n_anchors, &coll);
+	if (rc != API_CLI_EXIT_OK) {
+		api_checkpointer_stop(&checkpointer);
+		api_ca_free(&ca);
+		api_admission_free(&admission);
+		tc_buf_cleanup(&token);
+		return rc;
+	}
+	struct api_tls *tls = NULL;
+
+	rc = tls_setup(prog, &o, &tls);
+	if (rc != API_CLI_EXIT_OK) {
+		api_checkpointer_stop(&checkpointer);
+		api_ca_free(&ca);
+		api_coll_serve_free(&coll);
+		api_admission_free(&admission);
+		tc_buf_cleanup(&token);
+		return rc;
+	}
+	struct api_appraise_inputs *appraise = NULL;
+
+	if (strcmp(service, "verifier") == 0 &&
+	    !tc_is_ok(api_appraise_inputs_new(o.anchors, o.n_anchors, o.appraisal_policies, o.n_appraisal_policies,
+					      &appraise))) {
+		rc = usage_error(prog, "serve", "%s", tc_error_detail());
+		api_admission_free(&admission);
+		api_coll_serve_free(&coll);
+		api_tls_free(&tls);
+		tc_buf_cleanup(&token);
+		return rc;
+	}
 	api_config_init(&cfg);
+	cfg.collateral = api_coll_serve_service(coll);
+	cfg.tls = tls;
+	api_appraise_inputs_apply(appraise, &cfg);
+	cfg.read_dsn = o.read_db;
+	cfg.rate_per_s = rate;
+	cfg.rate_burst = o.rate_burst;
 	cfg.ca = ca;
 	cfg.admission = admission;
 	cfg.admin_token = token.len ? token.data : NULL;
@@ -359,13 +485,16 @@ int api_cli_serve(const char *prog, const char *service, int argc, char **argv)
 		fprintf(stderr, "%s: cannot start the server: %s\n", prog, tc_error_detail());
 		api_checkpointer_stop(&checkpointer);
 		api_ca_free(&ca);
+		api_coll_serve_free(&coll);
 		api_admission_free(&admission);
+		api_tls_free(&tls);
+		api_appraise_inputs_free(&appraise);
 		tc_buf_cleanup(&token);
 		return API_CLI_EXIT_INTERNAL;
 	}
 	bool v6 = strchr(host, ':') != NULL;
 
-	printf("listening on http://%s%s%s:%u\n", v6 ? "[" : "", host, v6 ? "]" : "",
+	printf("listening on %s://%s%s%s:%u\n", tls ? "https" : "http", v6 ? "[" : "", host, v6 ? "]" : "",
 	       (unsigned)api_server_port(server));
 	fflush(stdout);
 	api_server_wait(server);
@@ -374,7 +503,10 @@ int api_cli_serve(const char *prog, const char *service, int argc, char **argv)
 	api_server_free(&server);
 	api_checkpointer_stop(&checkpointer);
 	api_ca_free(&ca);
+	api_coll_serve_free(&coll);
 	api_admission_free(&admission);
+	api_tls_free(&tls); /* zeroes the TLS key */
+	api_appraise_inputs_free(&appraise);
 	tc_buf_cleanup(&token); /* zeroes the admin token */
 	return left == 0 ? API_CLI_EXIT_OK : API_CLI_EXIT_INTERNAL;
 }

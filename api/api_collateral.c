@@ -42,6 +42,7 @@ struct api_collateral {
 	pthread_cond_t cond;
 	struct api_coll_flight *flights;
 	struct api_collateral_stats stats;
+	struct api_coll_cache *cache; /* api_collateral_resolve's in-process cache (api_collateral_resolve.c) */
 	/* refresher */
 	pthread_t thread;
 	bool thread_running, stop;
@@ -76,6 +77,19 @@ void api_collateral_config_init(struct api_collateral_config *cfg)
 	cfg->refresh_lead_s = 2 * 86400;
 	cfg->refresh_interval_s = 300;
 	cfg->db_acquire_ms = API_DEFAULT_DB_ACQUIRE_MS;
+	cfg->cache_ttl_s = API_COLL_CACHE_TTL_MAX_S;
+	cfg->cache_max = API_COLL_CACHE_MAX_DEFAULT;
+	cfg->miss_ttl_s = 30;
+}
+
+struct api_coll_cache *api_collateral_cache(struct api_collateral *c)
+{
+	return c->cache;
+}
+
+const struct api_collateral_config *api_collateral_cfg(const struct api_collateral *c)
+{
+	return &c->cfg;
 }
 
 int64_t api_collateral_now(struct api_collateral *c)
@@ -102,7 +116,16 @@ TC_RESULT api_collateral_new(const struct api_collateral_config *cfg, struct api
 		TC_GUARD_GOTO(r, db_pool_new(cfg->dsn, 4, &c->pool), fail);
 		c->own_pool = true;
 	}
-	TC_GUARD_GOTO(r, api_coll_http_init(&c->http, &c->cfg), fail);
+	if (c->cfg.cache_ttl_s == 0 || c->cfg.cache_ttl_s > API_COLL_CACHE_TTL_MAX_S)
+		c->cfg.cache_ttl_s = API_COLL_CACHE_TTL_MAX_S;
+	if (c->cfg.cache_max == 0)
+		c->cfg.cache_max = API_COLL_CACHE_MAX_DEFAULT;
+	TC_GUARD_GOTO(r, api_coll_cache_new(&c->cfg, &c->cache), fail);
+	r = api_coll_http_init(&c->http, &c->cfg);
+	if (!tc_is_ok(r)) {
+		api_coll_cache_free(&c->cache);
+		goto fail;
+	}
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->cond, NULL);
 	pthread_cond_init(&c->stop_cond, NULL);
@@ -122,6 +145,7 @@ void api_collateral_free(struct api_collateral **cp)
 	struct api_collateral *c = *cp;
 	api_collateral_refresher_stop(c);
 	api_coll_http_cleanup(&c->http);
+	api_coll_cache_free(&c->cache);
 	if (c->own_pool)
 		db_pool_free(&c->pool);
 	pthread_cond_destroy(&c->stop_cond);
@@ -230,6 +254,60 @@ static void api_coll_record_failure(struct api_collateral *c, enum vf_coll_kind 
 
 /* ------------------------------------------------------------------------------ verify, then store */
 
+/* The vf_input anchor role that signs KIND's items (NULL: none, OCSP carries its issuer). */
+static const char *api_coll_anchor_role(enum vf_coll_kind kind)
+{
+	switch (kind) {
+	case VF_COLL_TCB_INFO:
+	case VF_COLL_QE_IDENTITY:
+	case VF_COLL_PCK_CRL:
+	case VF_COLL_ROOT_CA_CRL:
+		return "intel_root";
+	case VF_COLL_VCEK:
+	case VF_COLL_ARK_ASK_CHAIN:
+	case VF_COLL_ASVK_CHAIN:
+	case VF_COLL_AMD_CRL:
+		return "amd_ark";
+	case VF_COLL_RIM:
+		return "nvidia_rim_root";
+	default:
+		return NULL;
+	}
+}
+
+/*
+ * vf_collateral_verify with the configured extra anchors of KIND's role first (e.g. a simulated root of an
+ * untrusted network), then the pinned vendor root. Without extra anchors only the pinned root is tried, so
+ * collateral signed by a simulated root is refused. The first failure of a configured anchor is reported
+ * (else the pinned root's).
+ */
+TC_RESULT api_coll_verify(struct api_collateral *c, enum vf_coll_kind kind, const uint8_t *raw, size_t len,
+			  const uint8_t *chain, size_t chain_len, const char *want_key, int64_t now,
+			  struct vf_coll_check *chk)
+{
+	const char *role = api_coll_anchor_role(kind);
+	struct tc_result first = tc_ok();
+	char detail[TC_DETAIL_MAX] = "";
+
+	for (size_t i = 0; role != NULL && i < c->cfg.n_anchors; i++) {
+		const struct vf_item *a = &c->cfg.anchors[i];
+		if (a->role == NULL || strcmp(a->role, role) != 0)
+			continue;
+		struct tc_result r =
+			vf_collateral_verify(kind, raw, len, chain, chain_len, a->data, a->len, want_key, now, chk);
+		if (tc_is_ok(r))
+			return r;
+		if (tc_is_ok(first)) {
+			first = r;
+			snprintf(detail, sizeof(detail), "%s", tc_error_detail());
+		}
+	}
+	struct tc_result r = vf_collateral_verify(kind, raw, len, chain, chain_len, NULL, 0, want_key, now, chk);
+	if (tc_is_ok(r) || tc_is_ok(first))
+		return r;
+	return tc_fail(first.code, "%s", detail);
+}
+
 /* AMD product lines whose cached cert_chain a VCEK given without its chain may belong to. */
 static const char *const api_coll_products[] = { "Milan", "Genoa", "Turin", "Siena" };
 
@@ -244,8 +322,7 @@ static TC_RESULT api_coll_verify_vcek_cached(struct api_collateral *c, const uin
 		bool found = false;
 		struct tc_result lr = api_coll_lookup(c, VF_COLL_ARK_ASK_CHAIN, api_coll_products[i], true, &ask, &found);
 		if (tc_is_ok(lr) && found) {
-			r = vf_collateral_verify(VF_COLL_VCEK, raw, len, ask.raw.data, ask.raw.len, NULL, 0, want_key, now,
-						 chk);
+			r = api_coll_verify(c, VF_COLL_VCEK, raw, len, ask.raw.data, ask.raw.len, want_key, now, chk);
 		}
 		db_collateral_item_cleanup(&ask);
 		if (tc_is_ok(r) || !tc_is_ok(lr))
@@ -275,7 +352,7 @@ static TC_RESULT api_coll_store(struct api_collateral *c, enum vf_coll_kind kind
 	if (kind == VF_COLL_VCEK && (chain == NULL || chain_len == 0))
 		r = api_coll_verify_vcek_cached(c, it.raw.data, it.raw.len, want_key, now, &chk);
 	else
-		r = vf_collateral_verify(kind, it.raw.data, it.raw.len, chain, chain_len, NULL, 0, want_key, now, &chk);
+		r = api_coll_verify(c, kind, it.raw.data, it.raw.len, chain, chain_len, want_key, now, &chk);
 	if (!tc_is_ok(r))
 		goto out;
 	/* Keep the issuer chain with the items that need it to be re-verified (Intel headers, OCSP). The VCEK's
@@ -463,6 +540,12 @@ static TC_RESULT api_coll_fetch_now(struct api_collateral *c, enum vf_coll_kind 
 	db_collateral_item_init(&ask);
 	tc_buf_init(&req, API_COLL_OCSP_MAX);
 	url[0] = 0;
+	if (c->cfg.offline) {
+		/* Cache only: nothing leaves the process (no log row either, nothing was fetched). */
+		r = tc_fail(TC_ERR_COLLATERAL_MISSING, "%s/%s: not in the store and the service is offline (cache only)",
+			    vf_coll_kind_name(kind), key);
+		goto done;
+	}
 	if (kind == VF_COLL_OCSP) {
 		char serial[VF_COLL_KEY_MAX];
 		TC_GUARD_GOTO(r, vf_collateral_ocsp_request(chain_in, chain_in_len, &req, serial), out);
@@ -499,6 +582,7 @@ out:
 	} else {
 		api_coll_log(c, kind, key, url, outcome, &hr, started, NULL);
 	}
+done:
 	tc_buf_cleanup(&req);
 	db_collateral_item_cleanup(&ask);
 	api_coll_http_result_cleanup(&hr);
@@ -665,6 +749,16 @@ TC_RESULT api_collateral_get(struct api_collateral *c, enum vf_coll_kind kind, c
 	TC_GUARD(api_coll_lookup(c, kind, key, true, out, &found));
 	TC_ENSURE(found && api_coll_servable(out, api_collateral_now(c)), TC_ERR_COLLATERAL_EXPIRED,
 		  "%s/%s: no servable item after the fetch", vf_coll_kind_name(kind), key);
+	return tc_ok();
+}
+
+TC_RESULT api_collateral_peek(struct api_collateral *c, enum vf_coll_kind kind, const char *key,
+			      struct db_collateral_item *out, bool *found)
+{
+	TC_GUARD(api_coll_key_check(key));
+	TC_GUARD(api_coll_lookup(c, kind, key, true, out, found));
+	if (*found && !api_coll_servable(out, api_collateral_now(c)))
+		*found = false;
 	return tc_ok();
 }
 

@@ -8,6 +8,7 @@
  * item is verified exactly as a fetched one (api_collateral_put); a folder with a bad item is reported and
  * skipped, never stored.
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -65,6 +66,34 @@ static TC_RESULT api_coll_read(const char *dir, const char *name, struct tc_buf 
 	return tc_file_read(path, DB_COLL_RAW_MAX, out);
 }
 
+/*
+ * The id of a VBIOS RIM imported without a `key` file. The RIM names its version but not the board's
+ * project/SKU that nvtrust's id NV_GPU_VBIOS_<project>_<sku>_<chip sku>_<VERSION> holds, so it is stored
+ * under the version-only id NV_GPU_VBIOS_<VERSION> (no dots, upper case), which api_collateral_resolve
+ * falls back to. The RIM is verified here to learn its version (and again by the put).
+ */
+static TC_RESULT api_coll_vbios_key(struct api_collateral *c, const struct tc_buf *raw, char *out, size_t size)
+{
+	struct tc_buf xml;
+	struct vf_coll_check chk;
+	struct tc_result r;
+
+	tc_buf_init(&xml, DB_COLL_RAW_MAX);
+	TC_GUARD_GOTO(r, vf_collateral_normalize(VF_COLL_RIM, raw->data, raw->len, &xml), out);
+	TC_GUARD_GOTO(r, api_coll_verify(c, VF_COLL_RIM, xml.data, xml.len, NULL, 0, NULL, api_collateral_now(c), &chk),
+		      out);
+	const char *v = strrchr(chk.key, '_');
+	TC_ENSURE_GOTO(r, v != NULL && v[1] != 0, out, TC_ERR_RIM_SIGNATURE_INVALID, "VBIOS RIM without a version");
+	size_t k = (size_t)snprintf(out, size, "NV_GPU_VBIOS_");
+	for (v++; *v && k + 1 < size; v++)
+		if (*v != '.')
+			out[k++] = (char)toupper((unsigned char)*v);
+	out[k] = 0;
+out:
+	tc_buf_cleanup(&xml);
+	return r;
+}
+
 /* Import one role file of DIR; true in *DONE when the file was there. */
 static TC_RESULT api_coll_import_role(struct api_collateral *c, const char *dir, const struct api_coll_role *role,
 				      bool pass_chains, size_t *imported, size_t *rejected)
@@ -101,6 +130,11 @@ static TC_RESULT api_coll_import_role(struct api_collateral *c, const char *dir,
 			keyb.data[--keyb.len] = 0;
 		if (keyb.len > 0)
 			want = (const char *)keyb.data;
+	}
+	char alias[VF_COLL_KEY_MAX];
+	if (want == NULL && strcmp(file, "vbios_rim.xml") == 0) {
+		TC_GUARD_GOTO(r, api_coll_vbios_key(c, &raw, alias, sizeof(alias)), out);
+		want = alias;
 	}
 	/* A VCEK without its ark_ask_chain beside it is checked against the cached chains (first pass). */
 	r = api_collateral_put(c, role->kind, raw.data, raw.len, chain.len ? chain.data : NULL, chain.len, source, want,

@@ -58,5 +58,22 @@ uint64_t api_coll_http_rate_waits(struct api_coll_http *h);
 /* api_collateral.c: a pooled connection of the service for the other api_collateral*.c files. */
 TC_RESULT api_collateral_db_conn(struct api_collateral *c, struct db_conn **out);
 void api_collateral_db_release(struct api_collateral *c, struct db_conn *conn);
+/* api_collateral.c: the item KIND/KEY from the store only (no fetch), *FOUND only while servable. */
+TC_RESULT api_collateral_peek(struct api_collateral *c, enum vf_coll_kind kind, const char *key,
+			      struct db_collateral_item *out, bool *found);
+/* api_collateral.c: vf_collateral_verify with the configured extra anchors of KIND, then the pinned root. */
+TC_RESULT api_coll_verify(struct api_collateral *c, enum vf_coll_kind kind, const uint8_t *raw, size_t len,
+			  const uint8_t *chain, size_t chain_len, const char *want_key, int64_t now,
+			  struct vf_coll_check *chk);
+/* The service's configuration (defaults applied). */
+const struct api_collateral_config *api_collateral_cfg(const struct api_collateral *c);
+
+/* api_collateral_resolve.c: the resolver's bounded, thread-safe in-process cache (kind/key -> bytes). */
+#define API_COLL_CACHE_TTL_MAX_S 60
+#define API_COLL_CACHE_MAX_DEFAULT 256
+struct api_coll_cache;
+TC_RESULT api_coll_cache_new(const struct api_collateral_config *cfg, struct api_coll_cache **out);
+void api_coll_cache_free(struct api_coll_cache **cache);
+struct api_coll_cache *api_collateral_cache(struct api_collateral *c);
 
 #endif /* API_COLLATERAL_HTTP_H */

@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 
 #include <microhttpd.h>
 
@@ -43,10 +44,32 @@ struct api_metrics_route {
 	unsigned long long status_overflow;
 };
 
+/* Admission decisions by reason code (API_ADM_OK for allow; a deny counts its first reason). */
+enum api_adm_reason {
+	API_ADM_OK,
+	API_ADM_CHAIN_INVALID,       /* path validation to the trust root failed */
+	API_ADM_UNKNOWN_CERT,        /* the leaf is not recorded in this deployment */
+	API_ADM_CERT_MISMATCH,       /* another certificate is recorded under its serial */
+	API_ADM_REVOKED,             /* the leaf or a CA certificate of the path */
+	API_ADM_EXTENSION_INVALID,   /* a teecert extension is malformed */
+	API_ADM_APPRAISAL_REJECTED,  /* the embedded appraisal was not accepted */
+	API_ADM_LOG_REF_MISMATCH,    /* the .5 extension names another log entry */
+	API_ADM_NO_APPRAISAL,        /* no recorded appraisal with a tcb_status */
+	API_ADM_TCB_NOT_ACCEPTED,    /* the recorded tcb_status is not accepted by the current policy */
+	API_ADM_NOT_WORKLOAD,        /* workload admission of a non-workload certificate */
+	API_ADM_WORKLOAD_MISMATCH,   /* workload info hash differs */
+	API_ADM_NOT_ANCHORED,        /* require_anchored and the entry is not anchored */
+	API_ADM__COUNT
+};
+/* "ok", "chain_invalid", ... (the metric label and the verdict's reason_codes). */
+const char *api_adm_reason_name(enum api_adm_reason r);
+
 struct api_metrics {
 	pthread_mutex_t lock;
 	size_t n_routes;                  /* + 1 slot for unmatched requests */
 	struct api_metrics_route *routes; /* n_routes + 1 */
+	_Atomic unsigned long long admission[2][API_ADM__COUNT]; /* [peer, workload][reason] */
+	_Atomic unsigned long long appraisals[TC_ERR__COUNT];    /* [TC_OK]: accepted, else by failure code */
 };
 
 TC_RESULT api_metrics_init(struct api_metrics *m, size_t n_routes);
@@ -54,6 +77,90 @@ void api_metrics_cleanup(struct api_metrics *m);
 /* Count one finished request. ROUTE_INDEX is n_routes for unmatched requests. */
 void api_metrics_observe(struct api_metrics *m, size_t route_index, const char *method, unsigned status,
 			 double seconds);
+/* Count one admission decision (REASON: API_ADM_OK or the first deny reason). */
+void api_metrics_admission(struct api_metrics *m, bool workload, enum api_adm_reason reason);
+/* Count one evidence appraisal (POST /v1/evidence/appraise). */
+void api_metrics_appraisal(struct api_metrics *m, bool accepted, enum tc_code failure);
+
+/* ---------------------------------------------------------------- per-client rate limit (api_ratelimit.c) */
+/*
+ * A token bucket per client in a fixed table (bounded memory whatever the number of clients): the key is
+ * the verified TLS client certificate's SHA-256, else the peer IP address. Time is injected (monotonic
+ * nanoseconds) so the bucket is testable without sleeping.
+ */
+#define API_RATELIMIT_SLOTS 4096 /* a power of two */
+#define API_RATELIMIT_PROBE 8    /* slots looked at per key (open addressing window) */
+#define API_RATELIMIT_KEY_LEN 33 /* kind byte + 32 (fingerprint, or the IP address zero-padded) */
+
+struct api_ratelimit;
+/* PER_S > 0 tokens per second, BURST >= 1 tokens at most. */
+TC_RESULT api_ratelimit_new(double per_s, double burst, struct api_ratelimit **out);
+void api_ratelimit_free(struct api_ratelimit **rl);
+/* Take a token for KEY at NOW_NS. False when the bucket is empty: *RETRY_AFTER_S (>= 1) until one refills. */
+bool api_ratelimit_take(struct api_ratelimit *rl, const uint8_t key[API_RATELIMIT_KEY_LEN], int64_t now_ns,
+			unsigned *retry_after_s);
+/* Clients evicted from the table so far (an idle client's slot given to a new one). */
+unsigned long long api_ratelimit_evictions(struct api_ratelimit *rl);
+/* Check REQ's client against the server's limit: a 429 failure (REQ->retry_after_s set) when over it. */
+TC_RESULT api_ratelimit_check(struct api_request *req);
+
+/* ---------------------------------------------------------------------- HTTPS and client identity */
+/* api_tls.c (the only GnuTLS user), api_tls_config.c (api_tls_load), api_tls_client.c (the identity). */
+struct x509_store_st;
+
+#define API_TLS_PEER_CHAIN_MAX 8
+#define API_TLS_FILE_MAX (256 * 1024)
+#define API_TLS_RECHECK_S 60 /* a connection's verified client certificate is verified again after this */
+#define API_TLS_WHY_MAX 160
+
+struct api_tls {
+	struct tc_buf cert_pem;             /* normalised PEM handed to MHD: certificate + chain */
+	struct tc_buf key_pem;              /* PKCS#8 PEM (zeroed on free) */
+	struct tc_buf client_ca_pem;        /* empty: no client certificates requested */
+	struct x509_store_st *client_ca;    /* NULL: none */
+	struct x509_store_st *admin_ca;     /* NULL: none (partial chains allowed: an intermediate may be named) */
+	uint8_t admin_fp[API_TLS_ADMIN_FPS_MAX][32];
+	size_t n_admin_fp;
+};
+
+/* The peer's certificates as DER, leaf first, borrowed from the connection's TLS session. */
+struct api_tls_peer {
+	const uint8_t *der[API_TLS_PEER_CHAIN_MAX];
+	size_t len[API_TLS_PEER_CHAIN_MAX];
+	size_t n;
+};
+/* False when CONN is plain HTTP or the client sent no certificate (api_tls.c). */
+bool api_tls_peer_cert_der(struct MHD_Connection *conn, struct api_tls_peer *out);
+
+enum api_client_cert {
+	API_CLIENT_NONE,       /* no certificate (or plain HTTP, or no --client-ca) */
+	API_CLIENT_UNVERIFIED, /* presented, but OpenSSL did not verify it against --client-ca */
+	API_CLIENT_VERIFIED,
+};
+
+/* Who the client is, from its TLS client certificate. */
+struct api_client {
+	enum api_client_cert cert;
+	bool admin;                       /* VERIFIED and an admin (--admin-cert-sha256 / --admin-client-ca) */
+	uint8_t fp[32];                   /* SHA-256 of the leaf DER (unless NONE) */
+	char fp_hex[65];
+	char why[API_TLS_WHY_MAX];        /* UNVERIFIED: OpenSSL's reason */
+	int64_t checked_at;               /* when it was verified (per-connection cache) */
+};
+
+/* Fill REQ->client from the connection's client certificate, verified with OpenSSL (cached per connection). */
+void api_client_identify(struct api_request *req);
+/* The MHD options of TLS (OUT ends with MHD_OPTION_END; only that when TLS is NULL) for MHD_OPTION_ARRAY. */
+#define API_TLS_MHD_OPTIONS_MAX 6
+void api_tls_mhd_options(const struct api_tls *tls, struct MHD_OptionItem out[API_TLS_MHD_OPTIONS_MAX]);
+/* MHD_OPTION_NOTIFY_CONNECTION: the per-connection cache of the verified client identity. */
+void api_tls_conn_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+			 enum MHD_ConnectionNotificationCode toe);
+/* Verify a client certificate chain (DER, leaf first) with OpenSSL at time NOW into OUT (pure: no MHD). */
+void api_tls_client_check(const struct api_tls *tls, const struct api_tls_peer *peer, int64_t now,
+			  struct api_client *out);
+/* SHA-256 of the request's verified client certificate DER into OUT; false when none or unverified. */
+bool api_request_client_fp(const struct api_request *req, uint8_t out[32]);
 
 /* ----------------------------------------------------------------------------------------- the server */
 
@@ -65,6 +172,9 @@ struct api_server {
 	bool owns_pool;
 	uint16_t port;
 	struct api_metrics metrics;
+	struct db_pool *read_pool; /* API_ROUTE_READ routes (cfg.read_dsn / read_pool), NULL: the primary */
+	bool owns_read_pool;
+	struct api_ratelimit *ratelimit; /* NULL: no per-client limit */
 
 	atomic_bool stopping;
 	atomic_bool stop_requested;
@@ -97,9 +207,12 @@ struct api_request {
 	size_t discarded;
 	json_t *json;
 	struct db_conn *db;
+	struct db_pool *db_pool; /* the pool DB came from */
+	unsigned retry_after_s;  /* a 429: the Retry-After header */
 	unsigned status;
 	bool replied;
 	const char *allow; /* Allow header for a 405 reply */
+	struct api_client client; /* the TLS client certificate (api_client_identify) */
 };
 
 /* ----------------------------------------------------------------------------------------- endpoints */
@@ -109,6 +222,54 @@ TC_RESULT api_readyz(struct api_request *req);
 TC_RESULT api_metrics_handler(struct api_request *req);
 TC_RESULT api_openapi(struct api_request *req);
 TC_RESULT api_challenges_post(struct api_request *req);
+
+/* A JSON body: flat objects of ASCII string/null members in one pass, anything else by tc_json_parse; the
+ * result is the same as tc_json_parse's (api_json_flat.c, routes flagged API_ROUTE_FLAT_JSON). */
+TC_RESULT api_json_parse_flat(const char *data, size_t len, size_t max, json_t **out);
+
+/* ---------------------------------------------------------------- evidence bodies (api_evidence.c) */
+/*
+ * The evidence of a request body, shared by the endpoints that take raw evidence (POST /v1/evidence/appraise;
+ * POST /v1/certificates):  "evidence": {"tee": "tdx", "quote"} | {"tee": "snp", "report", "vcek"|"vlek"}
+ * (base64), "gpu_evidence": [{"spdm": base64, "cert_chain": PEM}, ...].
+ */
+#define API_EVIDENCE_QUOTE_MAX ((size_t)64 * 1024)
+#define API_EVIDENCE_VCEK_MAX ((size_t)16 * 1024)
+#define API_EVIDENCE_GPUS_MAX 8
+#define API_EVIDENCE_SPDM_MAX ((size_t)16 * 1024)
+#define API_EVIDENCE_CHAIN_MAX ((size_t)32 * 1024)
+#define API_EVIDENCE_APPRAISE_MAX_BODY ((size_t)768 * 1024)
+
+struct api_evidence {
+	bool has_cpu;
+	enum vf_tee tee;           /* of the CPU evidence */
+	struct tc_buf cpu;         /* TDX quote or SNP report */
+	struct tc_buf endorsement; /* SNP VCEK or VLEK */
+	bool is_vlek;
+	size_t n_gpus;
+	struct tc_buf spdm[API_EVIDENCE_GPUS_MAX];
+	const char *chain[API_EVIDENCE_GPUS_MAX]; /* PEM, borrowed from the body */
+};
+
+void api_evidence_init(struct api_evidence *e);
+void api_evidence_cleanup(struct api_evidence *e);
+/* EVIDENCE (an object, or NULL) and GPUS (an array, or NULL) of a body into E (initialised by the caller);
+ * 400 codes naming the field on bad input. */
+TC_RESULT api_evidence_parse(const json_t *evidence, const json_t *gpus, struct api_evidence *e);
+/* E's items (borrowed) as the CPU input (tee tdx/snp) and the GPU input (tee nvidia), roles per vf.h. */
+void api_evidence_inputs(const struct api_evidence *e, struct vf_input *cpu, struct vf_input *gpu);
+/* Supplies an input's collateral and trust anchors before it is appraised. */
+typedef struct tc_result (*api_evidence_fill_fn)(void *arg, struct vf_input *in);
+/*
+ * One appraisal of E at NOW: the CPU under CPU_POLICY, then (when accepted) the GPUs under GPU_POLICY,
+ * merged into OUT (CPU then GPU devices, every collateral digest once, the evidence digest over every item
+ * in order); the first rejection is OUT's verdict. GPUs alone: the NVIDIA appraisal. Errors only when no
+ * appraisal could be made.
+ */
+TC_RESULT api_evidence_appraise(const struct api_evidence *e, const struct vf_policy *cpu_policy,
+				const struct vf_policy *gpu_policy, int64_t now, api_evidence_fill_fn fill, void *arg,
+				struct vf_appraisal *out);
+TC_RESULT api_evidence_appraise_post(struct api_request *req);
 
 /* Transparency log endpoints (api_log_*.c) and the query helpers they share (api_log_query.c). */
 struct chain_merkle_proof;
@@ -192,6 +353,24 @@ TC_RESULT api_ca_inputs_collateral_dir(struct api_ca_inputs *in, const char *dir
 TC_RESULT api_ca_inputs_anchor(struct api_ca_inputs *in, const char *role_eq_file);
 TC_RESULT api_ca_inputs_policy_file(struct api_ca_inputs *in, const char *path);
 
+/* teecert-verifier serve: the --trust-anchor ROLE=FILE anchors and --appraisal-policy NAME=FILE policies of
+ * POST /v1/evidence/appraise, read once; apply points CFG at them (they must outlive the server). */
+#define API_APPRAISE_POLICIES_MAX 8
+struct api_appraise_inputs {
+	struct api_ca_inputs anchors;
+	struct api_ca_inputs *policies[API_APPRAISE_POLICIES_MAX];
+	char names[API_APPRAISE_POLICIES_MAX][72];
+	struct api_named_policy named[API_APPRAISE_POLICIES_MAX];
+	size_t n_policies;
+};
+TC_RESULT api_appraise_inputs_new(const char *const *anchors, size_t n_anchors, const char *const *policies,
+				  size_t n_policies, struct api_appraise_inputs **out);
+void api_appraise_inputs_free(struct api_appraise_inputs **in);
+void api_appraise_inputs_apply(const struct api_appraise_inputs *in, struct api_config *cfg);
+
+#define API_CA_CHAIN_MAX 8 /* certificates from an issuing CA up to its root, itself included */
+struct api_ca_job;
+
 struct api_ca {
 	struct ca_signer *signer; /* owned */
 	struct tc_buf cert_der;
@@ -204,6 +383,24 @@ struct api_ca {
 	char log_origin[CA_LOG_ID_MAX + 1];
 	struct ca_issuer issuer;
 	struct api_ca_inputs inputs;
+	struct api_collateral *collateral; /* serve: the collateral service (borrowed); NULL: inputs.collateral */
+
+	/* The issuing chain handed out with every certificate: this CA's certificate, then its parents up to
+	 * and including the root (PEM each; from the cas rows at load, api_ca_load). */
+	struct tc_buf chain_pem[API_CA_CHAIN_MAX];
+	size_t chain_len;
+	struct tc_buf chain_json; /* the same as a JSON array text, spliced into every reply */
+
+	/* Group commit of issuances (api_ca_batch.c): queued jobs, whether a thread is running a batch. */
+	pthread_mutex_t batch_lock;
+	pthread_cond_t batch_done;
+	struct api_ca_job *queue_head, *queue_tail;
+	bool batch_leader;
+	int64_t idem_purged_at; /* last purge of expired idempotency keys (Unix seconds) */
+	/* The signatures of the running batch, shared out to the waiting request threads. */
+	struct api_ca_job **sign_jobs;
+	size_t sign_n, sign_next, sign_done;
+	pthread_cond_t sign_cond;
 
 	pthread_mutex_t crl_lock;
 	uint64_t crl_generation; /* bumped by every revocation of this process */
@@ -234,6 +431,51 @@ void api_ca_free(struct api_ca **ca);
  * valid until api_coll_hold_cleanup(HOLD) (api.h).
  */
 TC_RESULT api_ca_collateral_fill(const struct api_ca *ca, struct vf_input *in, struct api_coll_hold *hold);
+
+/*
+ * `teecert-ca serve` start-up (api_collateral_ca.c): attach the collateral service COLL to CA, import the
+ * role-named folders DIRS into it (each item verified, with the CA's trust anchors), and keep the CA's trust
+ * anchors and policy in the replay history (collateral_history, policies). *IMPORTED / *REJECTED get counts.
+ */
+TC_RESULT api_ca_collateral_start(struct api_ca *ca, struct api_collateral *coll, const char *const *dirs,
+				  size_t n_dirs, size_t *imported, size_t *rejected);
+
+/*
+ * The appraisals row of a certificate (api_collateral_ca.c): the appraisal JSON, its digests and the evidence
+ * as received — one item as is (evidence_type = its role), several (SNP report + VCEK, GPUs) as the CMW
+ * collection of the certificate's evidence extension (evidence_type cmw) — so teecert replay has every item.
+ */
+TC_RESULT api_ca_appraisal_insert(struct db_conn *conn, const uint8_t *serial, size_t serial_len,
+				  const char *appraisal_json, const struct vf_appraisal *a, const struct vf_item *evidence,
+				  size_t n_evidence);
+
+/*
+ * The collateral service options shared by `teecert-ca serve` and `teecert-verifier serve`
+ * (api_collateral_cli.c, one table): --intel-sgx-base, --intel-tdx-base, --intel-root-crl, --intel-update,
+ * --amd-kds, --nvidia-rim, --nvidia-ocsp (vendor base URLs) and --collateral-offline (cache only).
+ */
+struct api_coll_cli {
+	const char *intel_sgx_base, *intel_tdx_base, *intel_root_crl, *intel_update;
+	const char *amd_kds, *nvidia_rim, *nvidia_ocsp;
+	bool offline;
+};
+/* ARGV[*I] is a collateral option: consume it (and its value) and return true; *MISSING when the value is
+ * absent. */
+bool api_coll_cli_take(int argc, char **argv, int *i, struct api_coll_cli *o, bool *missing);
+void api_coll_cli_usage(FILE *f);
+/* The service on DSN with O's sources and ANCHORS (borrowed) as extra trust anchors; its refresher runs
+ * unless offline. */
+TC_RESULT api_coll_cli_open(const struct api_coll_cli *o, const char *dsn, const struct vf_item *anchors,
+			    size_t n_anchors, struct api_collateral **out);
+/* `serve` of either service: the collateral service on DSN (trust anchors: CA's, else the ANCHOR_ARGS
+ * ROLE=FILE files), the folders DIRS imported into it; for a CA also api_ca_collateral_start. Prints what
+ * failed; returns an exit code. Free with api_coll_serve_free after the server stopped. */
+struct api_coll_serve;
+int api_coll_serve_open(const char *prog, const struct api_coll_cli *o, const char *dsn, struct api_ca *ca,
+			const char *const *dirs, size_t n_dirs, const char *const *anchor_args, size_t n_anchor_args,
+			struct api_coll_serve **out);
+struct api_collateral *api_coll_serve_service(struct api_coll_serve *s);
+void api_coll_serve_free(struct api_coll_serve **s);
 
 /* A new revocation happened: the next CRL request rebuilds it. */
 void api_ca_crl_invalidate(struct api_ca *ca);
@@ -281,8 +523,86 @@ struct api_ca_recorded {
 TC_RESULT api_ca_record(struct db_conn *conn, const struct api_ca_record *rec, struct api_ca_recorded *out);
 void api_ca_recorded_cleanup(struct api_ca_recorded *r);
 
-/* Admin bearer-token check for API_AUTH_ADMIN routes: missing credentials 401, wrong ones 403. */
+/*
+ * api_ca_record in steps, for the group commit: PREPARE (no database: the appraisal JSON, its digest, the
+ * SAN and hardware-identity columns), SIGN with the log sequence number the certificate names, ENTRY (the
+ * log entry of a signed certificate), ROWS (cas row of a new CA, certificates and appraisals rows; the log
+ * entry is appended by the caller first).
+ */
+struct api_ca_prepared {
+	json_t *appraisal_json; /* owned */
+	uint8_t appraisal_digest[32];
+	struct tc_buf appraisal_text; /* NUL-terminated JSON for the appraisals row */
+	struct tc_buf sans;           /* NUL-terminated JSON array */
+	char hwid[DB_CA_HWID_MAX];
+};
+void api_ca_prepared_init(struct api_ca_prepared *p);
+void api_ca_prepared_cleanup(struct api_ca_prepared *p);
+TC_RESULT api_ca_record_prepare(const struct api_ca_record *rec, struct api_ca_prepared *p);
+TC_RESULT api_ca_record_sign(const struct api_ca_record *rec, uint64_t log_seq, struct ca_issued *out);
+void api_ca_record_entry(const struct api_ca_record *rec, const struct api_ca_prepared *p,
+			 const struct ca_issued *issued, int64_t now, struct db_log_entry *e);
+TC_RESULT api_ca_record_rows(struct db_conn *conn, const struct api_ca_record *rec, const struct api_ca_prepared *p,
+			     struct api_ca_recorded *out);
+
+/* ------------------------------------------------------------ group commit of issuances (api_ca_batch.c) */
+/*
+ * POST /v1/certificates appraises in the request's thread, then queues an issuance job here. One waiting
+ * thread at a time runs the queued jobs as one READ COMMITTED transaction on its own connection: per job the
+ * Idempotency-Key lookup, the CVM certificate's status and the nonce; then ONE lock of log_state, the
+ * signatures (each certificate names its log entry), the log entries, the rows, ONE commit (one fsync).
+ * Each job is answered only after that commit. A job that fails its checks is left out; a failure after the
+ * writes began rolls the batch back and its jobs run again one transaction each, so one bad job cannot fail
+ * the others.
+ */
+#define API_CA_BATCH_MAX 64
+#define API_CA_IDEM_TTL_S ((int64_t)24 * 3600)  /* an Idempotency-Key is honoured this long after first use */
+#define API_CA_IDEM_PURGE_EVERY_S ((int64_t)600) /* expired keys are deleted at most this often */
+#define API_CA_REPLY_MAX ((size_t)4 * 1024 * 1024)
+
+struct api_ca_job {
+	/* in (borrowed until api_ca_issue returns) */
+	struct api_ca_record spec;
+	const uint8_t *nonce;          /* VF_BINDING_NONCE_LEN: the challenge consumed with the issuance */
+	const char *idem_key;          /* NULL: none */
+	const uint8_t *request_hash;   /* 32 bytes: SHA-256 of the body (with IDEM_KEY) */
+	const uint8_t *parent_serial;  /* workload: the CVM certificate (recorded by this CA, unrevoked) */
+	size_t parent_serial_len;
+	const uint8_t *parent_sha256;
+	bool subroot_needs_root;       /* subroot: only a root CA issues it */
+	/* out */
+	bool replayed;       /* the stored response of IDEM_KEY */
+	int status;          /* HTTP status of BODY */
+	struct tc_buf body;  /* the reply body (JSON text) */
+	char serial_hex[2 * DB_CA_SERIAL_MAX + 1]; /* of the certificate (also when replayed) */
+	/* private (api_ca_batch.c) */
+	struct api_ca_prepared prep;
+	struct api_ca_recorded rec;
+	bool skip, done;
+	struct tc_result result, sign_result;
+	char detail[TC_DETAIL_MAX];
+	struct api_ca_job *next;
+};
+
+void api_ca_job_init(struct api_ca_job *job);
+void api_ca_job_cleanup(struct api_ca_job *job);
+/* Issue JOB through the group commit (CONN: this request's connection, used when it runs a batch). */
+TC_RESULT api_ca_issue(struct api_ca *ca, struct db_conn *conn, struct api_ca_job *job);
+/* Set up and tear down the CA's queue (api_ca_load / api_ca_free). */
+void api_ca_batch_init(struct api_ca *ca);
+void api_ca_batch_cleanup(struct api_ca *ca);
+
+/*
+ * Admin check of API_AUTH_ADMIN routes: a verified admin client certificate or the bearer token (constant
+ * time). No credentials (or an unverified certificate) 401; a wrong token or a verified non-admin
+ * certificate 403. Logs the method that authenticated.
+ */
 TC_RESULT api_auth_admin(struct api_request *req);
+enum api_admin_method { API_ADMIN_NONE, API_ADMIN_CLIENT_CERT, API_ADMIN_BEARER };
+/* The decision alone (pure): CLIENT (may be NULL), the configured TOKEN (NULL: none), the Authorization
+ * header value (NULL: absent), CERT_ADMIN_CONFIGURED (the server names admin certificates). */
+TC_RESULT api_auth_admin_decide(const struct api_client *client, bool cert_admin_configured, const uint8_t *token,
+				size_t token_len, const char *authorization, enum api_admin_method *method);
 /* Read a token file (trailing newline stripped, API_CA_TOKEN_MIN..MAX bytes) into OUT. */
 TC_RESULT api_auth_token_load(const char *path, struct tc_buf *out);
 
@@ -313,6 +633,9 @@ struct evp_pkey_st;
 #define API_ADMISSION_KID_MAX 64
 #define API_ADMISSION_MAX_BODY (128 * 1024)
 #define API_ADMISSION_CHAIN_MAX 8
+#define API_ADMISSION_SIGN_CTX_MAX 32
+struct evp_pkey_ctx_st;
+struct evp_md_st;
 struct api_admission {
 	struct x509_store_st *store; /* the trust root(s) */
 	struct vf_policy policy;
@@ -321,6 +644,13 @@ struct api_admission {
 	char kid[API_ADMISSION_KID_MAX]; /* RFC 7638 thumbprint, base64url */
 	json_t *jwk;                     /* the public key (RFC 7517) */
 	int64_t ttl_s, fixed_now;
+	unsigned db_cache_ms; /* api_admission_options.db_cache_ms */
+	/* Signing contexts initialised once and reused (EVP_PKEY_sign_init per verdict cost ~6% of an
+	 * admission); at most API_ADMISSION_SIGN_CTX_MAX are kept. */
+	pthread_mutex_t sign_lock;
+	struct evp_pkey_ctx_st *sign_ctx[API_ADMISSION_SIGN_CTX_MAX];
+	size_t n_sign_ctx;
+	struct evp_md_st *sha256; /* fetched once */
 };
 /* Verification time: the fixed test time or the clock. */
 int64_t api_admission_now(const struct api_admission *a);

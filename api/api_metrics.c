@@ -6,6 +6,12 @@
  * histogram. One mutex guards all request counters: a request touches it once, at completion, which is
  * cheap next to the request itself and keeps every rendered snapshot consistent (count == +Inf bucket).
  * Pool gauges and counters come from db_pool_stats at render time.
+ *
+ * Decisions: teecert_admission_decisions_total{kind=peer|workload, decision=allow|deny, reason} (reason "ok"
+ * for allow, else the stable code of the first deny reason, api_adm_reason_name) and
+ * teecert_appraisals_total{verdict, failure} of POST /v1/evidence/appraise; plain atomic counters, so the
+ * decision paths take no lock for them. The label sets are fixed tables: nothing a client sends becomes a
+ * label value.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +76,76 @@ void api_metrics_observe(struct api_metrics *m, size_t route_index, const char *
 		r->statuses[i].count++;
 	}
 	pthread_mutex_unlock(&m->lock);
+}
+
+static const char *const adm_reason_names[API_ADM__COUNT] = {
+	[API_ADM_OK] = "ok",
+	[API_ADM_CHAIN_INVALID] = "chain_invalid",
+	[API_ADM_UNKNOWN_CERT] = "unknown_certificate",
+	[API_ADM_CERT_MISMATCH] = "certificate_mismatch",
+	[API_ADM_REVOKED] = "revoked",
+	[API_ADM_EXTENSION_INVALID] = "extension_invalid",
+	[API_ADM_APPRAISAL_REJECTED] = "appraisal_rejected",
+	[API_ADM_LOG_REF_MISMATCH] = "log_reference_mismatch",
+	[API_ADM_NO_APPRAISAL] = "no_appraisal",
+	[API_ADM_TCB_NOT_ACCEPTED] = "tcb_status_not_accepted",
+	[API_ADM_NOT_WORKLOAD] = "not_a_workload_certificate",
+	[API_ADM_WORKLOAD_MISMATCH] = "workload_info_mismatch",
+	[API_ADM_NOT_ANCHORED] = "not_anchored",
+};
+
+const char *api_adm_reason_name(enum api_adm_reason r)
+{
+	return (unsigned)r < API_ADM__COUNT ? adm_reason_names[r] : "unknown";
+}
+
+void api_metrics_admission(struct api_metrics *m, bool workload, enum api_adm_reason reason)
+{
+	if ((unsigned)reason >= API_ADM__COUNT)
+		reason = API_ADM_CHAIN_INVALID;
+	atomic_fetch_add_explicit(&m->admission[workload ? 1 : 0][reason], 1, memory_order_relaxed);
+}
+
+void api_metrics_appraisal(struct api_metrics *m, bool accepted, enum tc_code failure)
+{
+	size_t i = accepted ? TC_OK : (size_t)failure;
+
+	if (i >= TC_ERR__COUNT)
+		i = TC_ERR_INTERNAL;
+	atomic_fetch_add_explicit(&m->appraisals[i], 1, memory_order_relaxed);
+}
+
+/* Admission decisions and appraisals: only the rows seen so far (every counter starts at zero). */
+static TC_RESULT render_decisions(struct api_metrics *m, struct tc_buf *out)
+{
+	static const char *const kinds[2] = { "peer", "workload" };
+
+	TC_GUARD(tc_buf_append_str(out, "# HELP teecert_admission_decisions_total Admission verdicts, by kind, "
+					"decision and reason code (the first deny reason).\n"
+					"# TYPE teecert_admission_decisions_total counter\n"));
+	for (size_t k = 0; k < 2; k++)
+		for (size_t i = 0; i < API_ADM__COUNT; i++) {
+			unsigned long long n = atomic_load_explicit(&m->admission[k][i], memory_order_relaxed);
+
+			if (n)
+				TC_GUARD(tc_buf_appendf(out,
+							"teecert_admission_decisions_total{kind=\"%s\",decision=\"%s\","
+							"reason=\"%s\"} %llu\n",
+							kinds[k], i == API_ADM_OK ? "allow" : "deny", adm_reason_names[i],
+							n));
+		}
+	TC_GUARD(tc_buf_append_str(out, "# HELP teecert_appraisals_total Evidence appraisals (POST "
+					"/v1/evidence/appraise), by verdict and failure code.\n"
+					"# TYPE teecert_appraisals_total counter\n"));
+	for (size_t i = 0; i < TC_ERR__COUNT; i++) {
+		unsigned long long n = atomic_load_explicit(&m->appraisals[i], memory_order_relaxed);
+
+		if (n)
+			TC_GUARD(tc_buf_appendf(out, "teecert_appraisals_total{verdict=\"%s\",failure=\"%s\"} %llu\n",
+						i == TC_OK ? "accepted" : "rejected",
+						i == TC_OK ? "" : tc_error_info((enum tc_code)i)->code, n));
+	}
+	return tc_ok();
 }
 
 static const char *route_label(const struct api_server *s, size_t i)
@@ -192,6 +268,7 @@ TC_RESULT api_metrics_handler(struct api_request *req)
 
 	tc_buf_init(&out, API_METRICS_BODY_MAX);
 	TC_GUARD_GOTO(r, render_requests(req->server, &out), done);
+	TC_GUARD_GOTO(r, render_decisions(&req->server->metrics, &out), done);
 	TC_GUARD_GOTO(r, render_process(req->server, &out), done);
 	TC_GUARD_GOTO(r, api_reply_data(req, 200, "text/plain; version=0.0.4; charset=utf-8", out.data, out.len), done);
 done:

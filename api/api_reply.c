@@ -22,6 +22,12 @@ TC_RESULT api_reply_data(struct api_request *req, unsigned status, const char *c
 
 	if (ok && req->allow && req->allow[0])
 		ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, req->allow) == MHD_YES;
+	if (ok && req->retry_after_s > 0) { /* a 429 (api_ratelimit.c): whole seconds, RFC 9110 §10.2.3 */
+		char secs[16];
+
+		snprintf(secs, sizeof(secs), "%u", req->retry_after_s);
+		ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, secs) == MHD_YES;
+	}
 	/* While draining for shutdown, tell keep-alive clients to take their next request elsewhere. */
 	if (ok && atomic_load(&req->server->stopping))
 		ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close") == MHD_YES;

@@ -63,8 +63,14 @@ struct db_pool *api_request_pool(const struct api_request *req)
 TC_RESULT api_request_db(struct api_request *req, struct db_conn **out)
 {
 	if (!req->db) {
-		TC_ENSURE(req->server->pool, TC_ERR_DB_UNAVAILABLE, "this server has no database");
-		TC_GUARD(db_pool_acquire(req->server->pool, req->server->cfg.db_acquire_ms, &req->db));
+		/* Read-only routes go to the read pool when there is one (--read-db). */
+		struct db_pool *pool = req->matched && (req->match.route->flags & API_ROUTE_READ) && req->server->read_pool
+					       ? req->server->read_pool
+					       : req->server->pool;
+
+		TC_ENSURE(pool, TC_ERR_DB_UNAVAILABLE, "this server has no database");
+		TC_GUARD(db_pool_acquire(pool, req->server->cfg.db_acquire_ms, &req->db));
+		req->db_pool = pool;
 	}
 	*out = req->db;
 	return tc_ok();

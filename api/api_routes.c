@@ -15,38 +15,41 @@
 #define API_REVOKE_MAX_BODY 1024
 
 /* clang-format off */
-/* One row per endpoint: method, pattern, handler, body, max body bytes, auth, summary (as in openapi.json). */
+/* One row per endpoint: method, pattern, handler, body, max body bytes, auth, summary (as in openapi.json),
+ * flags (API_ROUTE_READ: the read pool of --read-db; API_ROUTE_UNLIMITED: no per-client rate limit;
+ * API_ROUTE_FLAT_JSON: the fast body scanner). */
 static const struct api_route verifier_routes[] = {
-	{ "GET",  "/healthz",       api_healthz,         API_BODY_NONE, 0, API_AUTH_PUBLIC, "Liveness: the process serves" },
-	{ "GET",  "/readyz",        api_readyz,          API_BODY_NONE, 0, API_AUTH_PUBLIC, "Readiness: the database is reachable and its schema is current" },
-	{ "GET",  "/metrics",       api_metrics_handler, API_BODY_NONE, 0, API_AUTH_PUBLIC, "Prometheus metrics (text format 0.0.4)" },
-	{ "GET",  "/openapi.json",  api_openapi,         API_BODY_NONE, 0, API_AUTH_PUBLIC, "This API's OpenAPI 3.1 document" },
-	{ "POST", "/v1/challenges", api_challenges_post, API_BODY_JSON, API_CHALLENGE_MAX_BODY, API_AUTH_PUBLIC, "Create a single-use challenge nonce for evidence binding" },
-	{ "GET",  "/v1/log/checkpoint",        api_log_checkpoint_get,  API_BODY_NONE, 0, API_AUTH_PUBLIC, "The latest signed checkpoint of the transparency log (or the one of a given size)" },
-	{ "GET",  "/v1/log/entries/{seq}",     api_log_entry_get,       API_BODY_NONE, 0, API_AUTH_PUBLIC, "One entry of the transparency log" },
-	{ "GET",  "/v1/log/proof/inclusion",   api_log_inclusion_get,   API_BODY_NONE, 0, API_AUTH_PUBLIC, "Inclusion proof of an entry in a checkpointed tree (RFC 9162)" },
-	{ "GET",  "/v1/log/proof/consistency", api_log_consistency_get, API_BODY_NONE, 0, API_AUTH_PUBLIC, "Consistency proof between two checkpointed tree sizes (RFC 9162)" },
-	{ "GET",  "/v1/anchors",               api_anchors_get,         API_BODY_NONE, 0, API_AUTH_PUBLIC, "The log's anchors on chain: tree size, root, transaction, block, state" },
-	{ "GET",  "/v1/certificates/{serial}", api_certs_get,           API_BODY_NONE, 0, API_AUTH_PUBLIC, "One certificate: PEM, chain, status, appraisal, log entry and inclusion proof" },
-	{ "GET",  "/v1/certificates",          api_certs_list,          API_BODY_NONE, 0, API_AUTH_PUBLIC, "Certificate history: filters and keyset pagination" },
-	{ "GET",  "/v1/cas",                   api_cas_get,             API_BODY_NONE, 0, API_AUTH_PUBLIC, "Every CA: certificate, role, network mode and status" },
-	{ "POST", "/v1/admission/peer",        api_admission_peer_post, API_BODY_JSON, API_ADMISSION_MAX_BODY, API_AUTH_PUBLIC, "Admission decision for a peer's certificate chain, signed as a JWS" },
-	{ "POST", "/v1/admission/workload",    api_admission_workload_post, API_BODY_JSON, API_ADMISSION_MAX_BODY, API_AUTH_PUBLIC, "Admission decision for a workload's certificate chain and expected workload info hash, signed as a JWS" },
-	{ "GET",  "/v1/verdict-key",           api_admission_key_get,   API_BODY_NONE, 0, API_AUTH_PUBLIC, "The public key (JWK Set) of the admission verdicts" },
+	{ "GET",  "/healthz",       api_healthz,         API_BODY_NONE, 0, API_AUTH_PUBLIC, "Liveness: the process serves", API_ROUTE_UNLIMITED },
+	{ "GET",  "/readyz",        api_readyz,          API_BODY_NONE, 0, API_AUTH_PUBLIC, "Readiness: the database is reachable and its schema is current", API_ROUTE_UNLIMITED },
+	{ "GET",  "/metrics",       api_metrics_handler, API_BODY_NONE, 0, API_AUTH_PUBLIC, "Prometheus metrics (text format 0.0.4)", API_ROUTE_UNLIMITED },
+	{ "GET",  "/openapi.json",  api_openapi,         API_BODY_NONE, 0, API_AUTH_PUBLIC, "This API's OpenAPI 3.1 document", 0 },
+	{ "POST", "/v1/challenges", api_challenges_post, API_BODY_JSON, API_CHALLENGE_MAX_BODY, API_AUTH_PUBLIC, "Create a single-use challenge nonce for evidence binding", 0 },
+	{ "GET",  "/v1/log/checkpoint",        api_log_checkpoint_get,  API_BODY_NONE, 0, API_AUTH_PUBLIC, "The latest signed checkpoint of the transparency log (or the one of a given size)", API_ROUTE_READ },
+	{ "GET",  "/v1/log/entries/{seq}",     api_log_entry_get,       API_BODY_NONE, 0, API_AUTH_PUBLIC, "One entry of the transparency log", API_ROUTE_READ },
+	{ "GET",  "/v1/log/proof/inclusion",   api_log_inclusion_get,   API_BODY_NONE, 0, API_AUTH_PUBLIC, "Inclusion proof of an entry in a checkpointed tree (RFC 9162)", API_ROUTE_READ },
+	{ "GET",  "/v1/log/proof/consistency", api_log_consistency_get, API_BODY_NONE, 0, API_AUTH_PUBLIC, "Consistency proof between two checkpointed tree sizes (RFC 9162)", API_ROUTE_READ },
+	{ "GET",  "/v1/anchors",               api_anchors_get,         API_BODY_NONE, 0, API_AUTH_PUBLIC, "The log's anchors on chain: tree size, root, transaction, block, state", API_ROUTE_READ },
+	{ "GET",  "/v1/certificates/{serial}", api_certs_get,           API_BODY_NONE, 0, API_AUTH_PUBLIC, "One certificate: PEM, chain, status, appraisal, log entry and inclusion proof", API_ROUTE_READ },
+	{ "GET",  "/v1/certificates",          api_certs_list,          API_BODY_NONE, 0, API_AUTH_PUBLIC, "Certificate history: filters and keyset pagination", API_ROUTE_READ },
+	{ "GET",  "/v1/cas",                   api_cas_get,             API_BODY_NONE, 0, API_AUTH_PUBLIC, "Every CA: certificate, role, network mode and status", API_ROUTE_READ },
+	{ "POST", "/v1/admission/peer",        api_admission_peer_post, API_BODY_JSON, API_ADMISSION_MAX_BODY, API_AUTH_PUBLIC, "Admission decision for a peer's certificate chain, signed as a JWS", API_ROUTE_READ | API_ROUTE_FLAT_JSON },
+	{ "POST", "/v1/admission/workload",    api_admission_workload_post, API_BODY_JSON, API_ADMISSION_MAX_BODY, API_AUTH_PUBLIC, "Admission decision for a workload's certificate chain and expected workload info hash, signed as a JWS", API_ROUTE_READ | API_ROUTE_FLAT_JSON },
+	{ "POST", "/v1/evidence/appraise",     api_evidence_appraise_post, API_BODY_JSON, API_EVIDENCE_APPRAISE_MAX_BODY, API_AUTH_PUBLIC, "Appraise raw TDX/SNP/GPU evidence under a named policy with collateral from the store", 0 },
+	{ "GET",  "/v1/verdict-key",           api_admission_key_get,   API_BODY_NONE, 0, API_AUTH_PUBLIC, "The public key (JWK Set) of the admission verdicts", 0 },
 };
 
 /* The CA: the common endpoints plus issuance, revocation, CRL and OCSP (docs/ca-service.md). */
 static const struct api_route ca_routes[] = {
-	{ "GET",  "/healthz",       api_healthz,         API_BODY_NONE, 0, API_AUTH_PUBLIC, "Liveness: the process serves" },
-	{ "GET",  "/readyz",        api_readyz,          API_BODY_NONE, 0, API_AUTH_PUBLIC, "Readiness: the database is reachable and its schema is current" },
-	{ "GET",  "/metrics",       api_metrics_handler, API_BODY_NONE, 0, API_AUTH_PUBLIC, "Prometheus metrics (text format 0.0.4)" },
-	{ "GET",  "/openapi.json",  api_openapi,         API_BODY_NONE, 0, API_AUTH_PUBLIC, "This API's OpenAPI 3.1 document" },
-	{ "POST", "/v1/challenges", api_challenges_post, API_BODY_JSON, API_CHALLENGE_MAX_BODY, API_AUTH_PUBLIC, "Create a single-use challenge nonce for evidence binding" },
-	{ "POST", "/v1/certificates", api_certificates_post, API_BODY_JSON, API_CERTIFICATE_MAX_BODY, API_AUTH_PUBLIC, "Issue a certificate for a CSR bound to a challenge by appraised evidence" },
-	{ "POST", "/v1/certificates/{serial}/revoke", api_revoke_post, API_BODY_JSON, API_REVOKE_MAX_BODY, API_AUTH_ADMIN, "Revoke a certificate (admin)" },
-	{ "GET",  "/v1/crl/{ca}",   api_crl_get,         API_BODY_NONE, 0, API_AUTH_PUBLIC, "The CA's current CRL (DER)" },
-	{ "POST", "/v1/ocsp",       api_ocsp_post,       API_BODY_OCSP, CA_OCSP_REQUEST_MAX, API_AUTH_PUBLIC, "OCSP responder (RFC 6960), request in the body" },
-	{ "GET",  "/v1/ocsp/{request}", api_ocsp_get,    API_BODY_NONE, 0, API_AUTH_PUBLIC, "OCSP responder (RFC 6960), base64 request in the path" },
+	{ "GET",  "/healthz",       api_healthz,         API_BODY_NONE, 0, API_AUTH_PUBLIC, "Liveness: the process serves", API_ROUTE_UNLIMITED },
+	{ "GET",  "/readyz",        api_readyz,          API_BODY_NONE, 0, API_AUTH_PUBLIC, "Readiness: the database is reachable and its schema is current", API_ROUTE_UNLIMITED },
+	{ "GET",  "/metrics",       api_metrics_handler, API_BODY_NONE, 0, API_AUTH_PUBLIC, "Prometheus metrics (text format 0.0.4)", API_ROUTE_UNLIMITED },
+	{ "GET",  "/openapi.json",  api_openapi,         API_BODY_NONE, 0, API_AUTH_PUBLIC, "This API's OpenAPI 3.1 document", 0 },
+	{ "POST", "/v1/challenges", api_challenges_post, API_BODY_JSON, API_CHALLENGE_MAX_BODY, API_AUTH_PUBLIC, "Create a single-use challenge nonce for evidence binding", 0 },
+	{ "POST", "/v1/certificates", api_certificates_post, API_BODY_JSON, API_CERTIFICATE_MAX_BODY, API_AUTH_PUBLIC, "Issue a certificate for a CSR bound to a challenge by appraised evidence", 0 },
+	{ "POST", "/v1/certificates/{serial}/revoke", api_revoke_post, API_BODY_JSON, API_REVOKE_MAX_BODY, API_AUTH_ADMIN, "Revoke a certificate (admin)", 0 },
+	{ "GET",  "/v1/crl/{ca}",   api_crl_get,         API_BODY_NONE, 0, API_AUTH_PUBLIC, "The CA's current CRL (DER)", 0 },
+	{ "POST", "/v1/ocsp",       api_ocsp_post,       API_BODY_OCSP, CA_OCSP_REQUEST_MAX, API_AUTH_PUBLIC, "OCSP responder (RFC 6960), request in the body", 0 },
+	{ "GET",  "/v1/ocsp/{request}", api_ocsp_get,    API_BODY_NONE, 0, API_AUTH_PUBLIC, "OCSP responder (RFC 6960), base64 request in the path", 0 },
 };
 /* clang-format on */
 

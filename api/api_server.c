@@ -186,6 +186,7 @@ static enum MHD_Result on_headers(struct api_request *req, const char *url, cons
 	if (!tc_is_ok(api_request_id_pick(rid, req->id)))
 		snprintf(req->id, sizeof(req->id), "noid-%p", (void *)req);
 	tc_log_set_request_id(req->id);
+	api_client_identify(req); /* before anything that keys on the client (rate limits, admin auth) */
 
 	r = api_route_match(s->cfg.routes, s->cfg.n_routes, method, url, &req->match);
 	if (!tc_is_ok(r)) {
@@ -193,6 +194,9 @@ static enum MHD_Result on_headers(struct api_request *req, const char *url, cons
 		return reply_failure(req, r);
 	}
 	req->matched = true;
+	r = api_ratelimit_check(req);
+	if (!tc_is_ok(r))
+		return reply_failure(req, r);
 	if (req->match.route->auth == API_AUTH_ADMIN) {
 		r = api_auth_admin(req);
 		if (!tc_is_ok(r))
@@ -244,13 +248,15 @@ static enum MHD_Result on_complete(struct api_request *req)
 	struct tc_result r;
 
 	if (route->body == API_BODY_JSON && req->body.len > 0) {
-		r = tc_json_parse((const char *)req->body.data, req->body.len, route->max_body, &req->json);
+		r = (route->flags & API_ROUTE_FLAT_JSON)
+			    ? api_json_parse_flat((const char *)req->body.data, req->body.len, route->max_body, &req->json)
+			    : tc_json_parse((const char *)req->body.data, req->body.len, route->max_body, &req->json);
 		if (!tc_is_ok(r))
 			return reply_failure(req, r);
 	}
 	r = route->handler(req);
 	if (req->db) {
-		db_pool_release(req->server->pool, req->db);
+		db_pool_release(req->db_pool, req->db);
 		req->db = NULL;
 	}
 	if (!tc_is_ok(r)) {
@@ -379,7 +385,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	tc_log_set_request_id(NULL);
 
 	if (req->db)
-		db_pool_release(s->pool, req->db);
+		db_pool_release(req->db_pool, req->db);
 	json_decref(req->json);
 	tc_buf_cleanup(&req->body);
 	free(req);
@@ -474,6 +480,9 @@ static void server_release(struct api_server *s)
 {
 	if (s->owns_pool)
 		db_pool_free(&s->pool);
+	if (s->owns_read_pool)
+		db_pool_free(&s->read_pool);
+	api_ratelimit_free(&s->ratelimit);
 	api_metrics_cleanup(&s->metrics);
 	pthread_cond_destroy(&s->inflight_cond);
 	pthread_mutex_destroy(&s->inflight_lock);
@@ -514,6 +523,17 @@ TC_RESULT api_server_start(const struct api_config *cfg, struct api_server **out
 		TC_GUARD_GOTO(r, db_pool_new(cfg->dsn, cfg->pool_size, &s->pool), fail);
 		s->owns_pool = true;
 	}
+	s->read_pool = cfg->read_pool;
+	if (!s->read_pool && cfg->read_dsn) {
+		TC_GUARD_GOTO(r, db_pool_new(cfg->read_dsn, cfg->pool_size, &s->read_pool), fail);
+		s->owns_read_pool = true;
+	}
+	if (cfg->rate_per_s > 0)
+		TC_GUARD_GOTO(r,
+			      api_ratelimit_new(cfg->rate_per_s, cfg->rate_burst > 0 ? cfg->rate_burst
+									    : (cfg->rate_per_s > 1 ? cfg->rate_per_s : 1),
+						&s->ratelimit),
+			      fail);
 	TC_GUARD_GOTO(r, resolve(s->host, cfg->port, &addr, &v6), fail);
 
 	if (cfg->handle_signals) {
@@ -528,14 +548,18 @@ TC_RESULT api_server_start(const struct api_config *cfg, struct api_server **out
 		signal(SIGPIPE, SIG_IGN);
 	}
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG |
-			 (v6 ? MHD_USE_IPv6 : 0);
+			 (v6 ? MHD_USE_IPv6 : 0) | (cfg->tls ? MHD_USE_TLS : 0);
+	struct MHD_OptionItem tls_opts[API_TLS_MHD_OPTIONS_MAX];
+
+	api_tls_mhd_options(cfg->tls, tls_opts); /* certificate, key, client CA list (HTTPS only) */
 
 	s->daemon = MHD_start_daemon(flags, cfg->port, NULL, NULL, on_access, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
 				     NULL, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
 				     MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
 				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_CONNECTION_TIMEOUT_S,
 				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_URI_LOG_CALLBACK,
-				     on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
+				     on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_ARRAY, tls_opts,
+				     MHD_OPTION_NOTIFY_CONNECTION, api_tls_conn_notify, s, MHD_OPTION_END);
 	TC_ENSURE_GOTO(r, s->daemon, fail, TC_ERR_IO, "cannot listen on %.64s:%u (address in use or not local?)",
 		       s->host, (unsigned)cfg->port);
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);

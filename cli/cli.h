@@ -54,10 +54,12 @@ int cli_cmd_audit(int argc, char **argv);
 int cli_cmd_cert(int argc, char **argv);
 /* teecert request cvm|workload: challenge, key + CSR, evidence, certificate from a CA (cli/cmd_request.c) */
 int cli_cmd_request(int argc, char **argv);
-/* teecert admit peer: ask a verifier whether a peer's chain may connect (cli/cmd_admit.c) */
+/* teecert admit peer|workload: ask a verifier whether a peer may connect or a workload may run (cli/cmd_admit.c) */
 int cli_cmd_admit(int argc, char **argv);
 /* teecert certs get|list: certificate history from a verifier (cli/cmd_certs.c) */
 int cli_cmd_certs(int argc, char **argv);
+/* teecert replay APPRAISAL_ID --db DSN: re-run a stored appraisal with its exact inputs (cli/cmd_replay.c) */
+int cli_cmd_replay(int argc, char **argv);
 
 /*
  * HTTP GET of URL (http/https only, no redirects, TIMEOUT_MS for the whole request, 0: 10 s) with libcurl

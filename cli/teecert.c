@@ -17,6 +17,7 @@ static const struct cli_command commands[] = {
 	{ "request", cli_cmd_request, "request cvm|workload --ca URL --out DIR: key, CSR, evidence, certificate from a CA" },
 	{ "admit", cli_cmd_admit, "admit peer --verifier URL --chain FILE: may this peer connect? (allow/deny)" },
 	{ "certs", cli_cmd_certs, "certs get SERIAL | certs list [filters]: certificate history from a verifier" },
+	{ "replay", cli_cmd_replay, "replay APPRAISAL_ID --db DSN: re-run a stored appraisal with the exact inputs, compare" },
 	{ NULL, NULL, NULL },
 };
 

@@ -21,7 +21,7 @@ export DEBIAN_FRONTEND=noninteractive
 PKGS=(
 	build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev clang-format git ca-certificates
 	libssl-dev libmicrohttpd-dev libjansson-dev libpq-dev libcurl4-openssl-dev libcmocka-dev
-	libsecp256k1-dev libxml2-dev libxmlsec1-dev libxmlsec1-openssl
+	libsecp256k1-dev libxml2-dev libxmlsec1-dev libxmlsec1-openssl libgnutls28-dev
 	postgresql-15 postgresql-client-15 curl openssl jq wrk
 )
 

@@ -60,6 +60,14 @@ void db_pool_stats(struct db_pool *pool, struct db_pool_stats *out);
 typedef struct tc_result (*db_txn_fn)(struct db_conn *conn, void *arg);
 
 TC_RESULT db_txn_run(struct db_conn *conn, db_txn_fn fn, void *arg);
+/*
+ * The same at READ COMMITTED, for a writer that takes its row locks explicitly (SELECT ... FOR UPDATE waits
+ * for the holder and then reads the committed row instead of failing): the group commit of issuances
+ * (api_ca_batch.c) locks log_state once per batch. Deadlocks are still retried.
+ */
+TC_RESULT db_txn_run_read_committed(struct db_conn *conn, db_txn_fn fn, void *arg);
+/* Inside db_txn_run*: whether a statement of this transaction failed, so that it can only roll back. */
+bool db_txn_aborted(const struct db_conn *conn);
 /* How many times db_txn_run retried since the process started (for metrics and tests). */
 unsigned long long db_txn_retries(void);
 
@@ -85,6 +93,12 @@ TC_RESULT db_challenge_insert(struct db_conn *conn, const uint8_t nonce[DB_NONCE
 /* Consume a challenge once: TC_ERR_CHALLENGE_NOT_FOUND, TC_ERR_CHALLENGE_EXPIRED or TC_ERR_CHALLENGE_USED
  * when it cannot be used. Run it inside the transaction of the operation that uses it. */
 TC_RESULT db_challenge_consume(struct db_conn *conn, const uint8_t nonce[DB_NONCE_LEN]);
+/* Consume N nonces (1..DB_CHALLENGE_BATCH_MAX) in one statement: CONSUMED[i] true for each one that existed,
+ * was unused and unexpired (a nonce listed twice: its first position only). Nothing says why one was not:
+ * db_challenge_consume does. */
+#define DB_CHALLENGE_BATCH_MAX 128
+TC_RESULT db_challenge_consume_batch(struct db_conn *conn, const uint8_t (*nonces)[DB_NONCE_LEN], size_t n,
+				     bool *consumed);
 
 /* ------------------------------------------------------------------------------------------- anchors */
 
@@ -241,6 +255,15 @@ TC_RESULT db_log_entry_encode(const struct db_log_entry *e, struct tc_buf *out);
  */
 TC_RESULT db_log_append(struct db_conn *conn, struct db_log_entry *e, uint64_t *seq,
 			uint8_t leaf_hash[DB_LOG_HASH_LEN]);
+/*
+ * Append the N entries (1..DB_LOG_BATCH_MAX) in order inside the caller's transaction: entry i gets seq
+ * = the log size + i (written into ENTRIES[i].seq), *FIRST_SEQ (may be NULL) the first; one lock of
+ * log_state, one read of the tree's right edge, one insert of all the nodes (db_log_append_batch.c).
+ */
+#define DB_LOG_BATCH_MAX 128
+TC_RESULT db_log_append_batch(struct db_conn *conn, struct db_log_entry *entries, size_t n, uint64_t *first_seq);
+/* Lock log_state (FOR UPDATE, until the transaction ends) and read the number of entries. */
+TC_RESULT db_log_lock(struct db_conn *conn, uint64_t *size);
 /* Number of entries. */
 TC_RESULT db_log_size(struct db_conn *conn, uint64_t *size);
 /* Entry SEQ: its fields, its canonical bytes (appended to ENTRY, may be NULL) and leaf hash (may be
@@ -365,6 +388,26 @@ TC_RESULT db_collateral_log_insert(struct db_conn *conn, const struct db_collate
 TC_RESULT db_collateral_log_counts(struct db_conn *conn, char (*outcomes)[DB_COLL_OUTCOME_MAX], int64_t *counts,
 				   size_t max, size_t *n);
 
+/*
+ * Replay data (migration 0006, docs/collateral.md "Replay"): every verified collateral version and issuer
+ * chain by SHA-256 (db_collateral_put writes them), operator trust anchors (vendor "operator", kind
+ * "anchor", key = role), and the policies a CA issued under by digest.
+ */
+#define DB_POLICY_MAX ((size_t)1024 * 1024)
+/* Keep DATA (LEN bytes) under its SHA-256 unless already there (append-only; AT: Unix seconds). */
+TC_RESULT db_collateral_history_put(struct db_conn *conn, const char *vendor, const char *kind, const char *key,
+				    const uint8_t *data, size_t len, int64_t at);
+/* The bytes with SHA-256 DIGEST into DATA (reset first), their kind and key (DB_COLL_KIND_MAX + 16 and
+ * DB_COLL_KEY_MAX + 1 bytes); *FOUND false when none. */
+TC_RESULT db_collateral_history_get(struct db_conn *conn, const uint8_t digest[DB_COLL_HASH_LEN], struct tc_buf *data,
+				    char *kind, char *key, bool *found);
+/* Keep the canonical policy JSON CANONICAL under DIGEST unless already there. */
+TC_RESULT db_policy_put(struct db_conn *conn, const uint8_t digest[DB_COLL_HASH_LEN], const char *canonical);
+/* Every stored policy, oldest first: *DIGESTS (N * 32 bytes) and *TEXTS (N strings), new arrays; free with
+ * db_policy_list_free. */
+TC_RESULT db_policy_list(struct db_conn *conn, uint8_t **digests, char ***texts, size_t *n);
+void db_policy_list_free(uint8_t **digests, char ***texts, size_t n);
+
 /* ------------------------------------------------------------------------------------------ CA service */
 
 /*
@@ -391,6 +434,9 @@ TC_RESULT db_ca_insert(struct db_conn *conn, const struct db_ca *ca, const uint8
 		       int64_t *id);
 /* The CA named NAME; CERT (may be NULL) gets its certificate DER appended. *FOUND false when none. */
 TC_RESULT db_ca_get(struct db_conn *conn, const char *name, struct db_ca *out, struct tc_buf *cert, bool *found);
+/* The certificates (DER) of CA ID's ancestors, parent first, root last, appended to CERTS[0..*N) (at most
+ * MAX; more is TC_ERR_TOO_LARGE). A root has none. */
+TC_RESULT db_ca_chain(struct db_conn *conn, int64_t id, struct tc_buf *certs, size_t max, size_t *n);
 
 struct db_cert {
 	uint8_t serial[DB_CA_SERIAL_MAX];
@@ -413,11 +459,37 @@ struct db_cert {
 
 /* Insert a certificate row (C's log entry must exist in this transaction). */
 TC_RESULT db_cert_insert(struct db_conn *conn, const struct db_cert *c);
+/* The appraisal row of a certificate (db_cert_insert_appraised). */
+struct db_cert_appraisal_row {
+	const char *appraisal_json;
+	const uint8_t *policy_digest;   /* 32 bytes */
+	const uint8_t *evidence_digest; /* 32 bytes */
+	const char *evidence_type;      /* tdx_quote | snp_report | cmw */
+	const uint8_t *evidence;
+	size_t evidence_len;
+};
+/* db_cert_insert and db_cert_appraisal_insert of the same certificate in one statement. */
+TC_RESULT db_cert_insert_appraised(struct db_conn *conn, const struct db_cert *c,
+				   const struct db_cert_appraisal_row *a);
 /* Insert the appraisal of certificate SERIAL: its JSON text, digests and raw evidence. */
 TC_RESULT db_cert_appraisal_insert(struct db_conn *conn, const uint8_t *serial, size_t serial_len,
 				   const char *appraisal_json, const uint8_t policy_digest[32],
 				   const uint8_t evidence_digest[32], const char *evidence_type, const uint8_t *evidence,
 				   size_t evidence_len);
+/* A stored appraisal (teecert replay): the appraisals row of SERIAL, with the issuing CA's network. */
+struct db_cert_appraisal {
+	struct tc_buf appraisal_json; /* the JSON text, NUL-terminated */
+	uint8_t policy_digest[32];
+	uint8_t evidence_digest[32];
+	char evidence_type[16]; /* tdx_quote | snp_report | cmw */
+	struct tc_buf evidence;
+	char network[16]; /* trusted | untrusted */
+};
+void db_cert_appraisal_init(struct db_cert_appraisal *a);
+void db_cert_appraisal_cleanup(struct db_cert_appraisal *a);
+/* Read the appraisal of SERIAL into OUT (initialised by the caller); *FOUND false when none. */
+TC_RESULT db_cert_appraisal_get(struct db_conn *conn, const uint8_t *serial, size_t serial_len,
+				struct db_cert_appraisal *out, bool *found);
 
 /* Status of a certificate for revocation, OCSP and the CRL. */
 struct db_cert_status {
@@ -449,11 +521,16 @@ struct db_cert_revoked {
 /* Every revoked certificate of CA (by revocation time): *OUT is a new array (free()), *N its length. */
 TC_RESULT db_cert_revoked_list(struct db_conn *conn, int64_t ca, struct db_cert_revoked **out, size_t *n);
 
-/* Idempotency keys of POST /v1/certificates. */
-TC_RESULT db_cert_idem_get(struct db_conn *conn, const char *key, uint8_t request_hash[32], int *status,
+/*
+ * Idempotency keys of POST /v1/certificates, honoured for TTL_S seconds after their first use: get finds
+ * only a live key; put stores a new key or replaces an expired one (a live one is TC_ERR_DB_CONFLICT);
+ * purge deletes the expired ones (*DELETED may be NULL).
+ */
+TC_RESULT db_cert_idem_get(struct db_conn *conn, const char *key, int64_t ttl_s, uint8_t request_hash[32], int *status,
 			   struct tc_buf *response, bool *found);
-TC_RESULT db_cert_idem_put(struct db_conn *conn, const char *key, const uint8_t request_hash[32], int status,
-			   const char *response_json);
+TC_RESULT db_cert_idem_put(struct db_conn *conn, const char *key, int64_t ttl_s, const uint8_t request_hash[32],
+			   int status, const char *response_json);
+TC_RESULT db_cert_idem_purge(struct db_conn *conn, int64_t ttl_s, uint64_t *deleted);
 
 /* ---------------------------------------------------------------------------- certificate history */
 
@@ -521,6 +598,34 @@ TC_RESULT db_certs_list_cas(struct db_conn *conn, db_certs_ca_fn fn, void *arg);
  * *FOUND false when none. BLOCK is -1 when unknown. (teecert-verifier admission, docs/admission.md) */
 TC_RESULT db_admission_anchor(struct db_conn *conn, uint64_t seq, bool *found, uint64_t *tree_size,
 			      uint8_t tx_hash[32], int64_t *block);
+
+/* Everything one admission decision reads, in one query (db_admission_certs.c): per certificate of a
+ * validated path (leaf first, 1..DB_ADMISSION_PATH_MAX) its recorded facts; the anchor for the leaf only. */
+#define DB_ADMISSION_PATH_MAX 16
+struct db_admission_key {
+	uint8_t serial[DB_CA_SERIAL_MAX];
+	size_t serial_len;
+	uint8_t sha256[32]; /* of the presented certificate's DER */
+};
+struct db_admission_cert {
+	bool found;   /* recorded by a CA of this deployment */
+	bool same;    /* the recorded certificate has the presented one's SHA-256 */
+	bool revoked;
+	char kind[16];
+	bool has_tee, has_tcb_status; /* of the first appraised device */
+	char tee[16];
+	char tcb_status[64];
+	uint64_t log_seq;
+	int64_t not_after;
+	bool has_workload_info_hash;
+	uint8_t workload_info_hash[32];
+	bool anchored; /* the leaf only: the first confirmed anchor covering its log entry */
+	uint64_t tree_size;
+	uint8_t tx_hash[32];
+	int64_t block; /* -1: unknown */
+};
+TC_RESULT db_admission_certs(struct db_conn *conn, const struct db_admission_key *keys, size_t n,
+			     struct db_admission_cert *out);
 
 /* ------------------------------------------------------------------------------- anchors (GET /v1/anchors) */
 

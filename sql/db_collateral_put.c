@@ -1,6 +1,8 @@
 /*
- * db_collateral_put.c — insert or replace one verified collateral item (collateral_items, migration 0004).
- * A successful write is a successful fetch: the failure counter and last error are cleared.
+ * db_collateral_put.c — insert or replace one verified collateral item (collateral_items, migration 0004)
+ * and keep its bytes and issuer chain in the append-only collateral_history (migration 0006) by SHA-256, so
+ * an appraisal that used this version can be replayed after the item was refreshed. A successful write is a
+ * successful fetch: the failure counter and last error are cleared.
  */
 #include "db_internal.h"
 
@@ -9,7 +11,13 @@
 
 static const struct db_stmt stmt = {
 	.name = "collateral_put",
-	.sql = "INSERT INTO collateral_items (vendor, kind, item_key, raw, issuer_chain, source_url, sha256,"
+	/* The history rows (migration 0006) are written by the same statement: one atomic unit. */
+	.sql = "WITH h_raw AS (INSERT INTO collateral_history (sha256, vendor, kind, item_key, data, first_stored)"
+	       " VALUES ($7, $1, $2, $3, $4, to_timestamp($8::bigint)) ON CONFLICT (sha256) DO NOTHING),"
+	       " h_chain AS (INSERT INTO collateral_history (sha256, vendor, kind, item_key, data, first_stored)"
+	       " SELECT sha256($5::bytea), $1, $2 || '_issuer_chain', $3, $5::bytea, to_timestamp($8::bigint)"
+	       " WHERE $5::bytea IS NOT NULL ON CONFLICT (sha256) DO NOTHING)"
+	       " INSERT INTO collateral_items (vendor, kind, item_key, raw, issuer_chain, source_url, sha256,"
 	       " fetched_at, verified_at, not_before, next_update, last_error, last_error_at, failures)"
 	       " VALUES ($1, $2, $3, $4, $5, $6, $7, to_timestamp($8::bigint), to_timestamp($9::bigint),"
 	       " to_timestamp($10::bigint), to_timestamp($11::bigint), NULL, NULL, 0)"

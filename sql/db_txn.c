@@ -1,6 +1,6 @@
 /*
- * db_txn.c — the one transaction runner (STYLE.md point 9): BEGIN ISOLATION LEVEL SERIALIZABLE, the
- * caller's function, COMMIT; retried on serialization failures (40001) and deadlocks (40P01), which
+ * db_txn.c — the one transaction runner (STYLE.md point 9): BEGIN ISOLATION LEVEL SERIALIZABLE (or READ
+ * COMMITTED for writers that lock explicitly, db_txn_run_read_committed), the caller's function, COMMIT; retried on serialization failures (40001) and deadlocks (40P01), which
  * PostgreSQL reports for the statement or the COMMIT that lost (PostgreSQL manual 13.2.3: "applications
  * using this level must be prepared to retry transactions due to serialization failures").
  *
@@ -49,10 +49,10 @@ static void rollback(struct db_conn *conn)
 }
 
 /* One attempt: BEGIN, FN, COMMIT. Leaves the connection inside the transaction on failure. */
-static TC_RESULT attempt_once(struct db_conn *conn, db_txn_fn fn, void *arg)
+static TC_RESULT attempt_once(struct db_conn *conn, const char *begin, db_txn_fn fn, void *arg)
 {
 	TC_GUARD(db_conn_check(conn));
-	TC_GUARD(db_exec(conn, "BEGIN ISOLATION LEVEL SERIALIZABLE"));
+	TC_GUARD(db_exec(conn, begin));
 	conn->in_txn = true;
 	TC_GUARD(fn(conn, arg));
 	TC_GUARD(db_exec(conn, "COMMIT"));
@@ -60,7 +60,12 @@ static TC_RESULT attempt_once(struct db_conn *conn, db_txn_fn fn, void *arg)
 	return tc_ok();
 }
 
-TC_RESULT db_txn_run(struct db_conn *conn, db_txn_fn fn, void *arg)
+bool db_txn_aborted(const struct db_conn *conn)
+{
+	return conn == NULL || conn->pg == NULL || PQtransactionStatus(conn->pg) != PQTRANS_INTRANS;
+}
+
+static TC_RESULT txn_run(struct db_conn *conn, const char *begin, db_txn_fn fn, void *arg)
 {
 	TC_ENSURE(conn != NULL && fn != NULL, TC_ERR_INVALID_ARGUMENT, "db_txn_run: missing argument");
 	TC_ENSURE(!conn->in_txn, TC_ERR_INTERNAL, "db_txn_run: transactions do not nest");
@@ -71,7 +76,7 @@ TC_RESULT db_txn_run(struct db_conn *conn, db_txn_fn fn, void *arg)
 			backoff(attempt);
 		}
 		conn->txn_retryable = false;
-		r = attempt_once(conn, fn, arg);
+		r = attempt_once(conn, begin, fn, arg);
 		if (tc_is_ok(r))
 			return r;
 		bool retry = conn->txn_retryable;
@@ -83,4 +88,14 @@ TC_RESULT db_txn_run(struct db_conn *conn, db_txn_fn fn, void *arg)
 	char last[TC_DETAIL_MAX];
 	snprintf(last, sizeof(last), "%s", tc_error_detail());
 	return tc_fail(TC_ERR_DB_CONFLICT, "gave up after %d attempts; last error: %s", DB_TXN_MAX_ATTEMPTS, last);
+}
+
+TC_RESULT db_txn_run(struct db_conn *conn, db_txn_fn fn, void *arg)
+{
+	return txn_run(conn, "BEGIN ISOLATION LEVEL SERIALIZABLE", fn, arg);
+}
+
+TC_RESULT db_txn_run_read_committed(struct db_conn *conn, db_txn_fn fn, void *arg)
+{
+	return txn_run(conn, "BEGIN ISOLATION LEVEL READ COMMITTED", fn, arg);
 }

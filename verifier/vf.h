@@ -382,4 +382,28 @@ TC_RESULT vf_collateral_verify(enum vf_coll_kind kind, const uint8_t *raw, size_
  * appended to OUT; KEY (VF_COLL_KEY_MAX bytes) gets the certificate's serial in hex (the ocsp item key). */
 TC_RESULT vf_collateral_ocsp_request(const uint8_t *chain_pem, size_t len, struct tc_buf *out, char *key);
 
+/* One collateral item an input's evidence needs (verifier/vf_collateral_needs.c). */
+#define VF_COLL_ROLE_MAX 48
+#define VF_COLL_NEEDS_MAX 40
+struct vf_coll_need {
+	enum vf_coll_kind kind;
+	char key[VF_COLL_KEY_MAX];          /* the service key (docs/collateral.md), e.g. FMSPC hex, RIM id */
+	char role[VF_COLL_ROLE_MAX];        /* role the appraiser reads: "tcb_info", "ark_ask_chain", "driver_rim.1" */
+	char chain_role[VF_COLL_ROLE_MAX];  /* role of the item's issuer chain ("tcb_info_issuer_chain"), "" if none */
+	bool evidence;                      /* the item belongs to IN->evidence (a VCEK the evidence lacks) */
+};
+
+/*
+ * Which vendor collateral IN's evidence needs (pure; no network). TDX: tcb_info by the FMSPC of the quote's
+ * PCK certificate (+ tcb_info_issuer_chain), qe_identity td_qe, pck_crl of the PCK issuer (platform or
+ * processor, + pck_crl_issuer_chain), root_ca_crl root. SNP: the product's ark_ask_chain (asvk_chain for a
+ * VLEK, under the role ark_ask_chain), amd_crl, and the VCEK (Product/CHIPID/TCB of the report) when the
+ * evidence has neither VCEK nor VLEK; the product comes from the endorsement key, else from the report's
+ * CPUID (v3+). NVIDIA: per GPU the driver RIM NV_GPU_DRIVER_<chip>_<version> and the VBIOS RIM
+ * NV_GPU_VBIOS_<project>_<project sku>_<chip sku>_<VERSION> (nvtrust's RIM ids), each id once. Best effort:
+ * what cannot be derived because the evidence does not parse is left out (the appraisal then names the
+ * evidence failure); fails only on bad arguments or more than MAX needs (TC_ERR_TOO_LARGE).
+ */
+TC_RESULT vf_collateral_needs(const struct vf_input *in, struct vf_coll_need *out, size_t max, size_t *n);
+
 #endif /* VF_H */

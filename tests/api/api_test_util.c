@@ -266,6 +266,7 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *arg)
 	header_value(ptr, n, "Allow", r->allow);
 	header_value(ptr, n, "Content-Type", r->content_type);
 	header_value(ptr, n, "Connection", r->connection);
+	header_value(ptr, n, "Retry-After", r->retry_after);
 	return n;
 }
 

@@ -56,6 +56,7 @@ struct api_test_reply {
 	char allow[API_TEST_HEADER_MAX];
 	char content_type[API_TEST_HEADER_MAX];
 	char connection[API_TEST_HEADER_MAX];
+	char retry_after[API_TEST_HEADER_MAX];
 };
 
 /*

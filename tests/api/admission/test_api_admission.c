@@ -40,9 +40,11 @@ static char g_dsn[API_TEST_DSN_MAX];
 static char g_dir[64];
 static EVP_PKEY *g_root_key, *g_foreign_key;
 static X509 *g_root, *g_foreign;
-static struct api_server *g_default, *g_strict;
-static char g_url_default[API_TEST_BASE_MAX], g_url_strict[API_TEST_BASE_MAX];
-static struct api_admission *g_adm_default, *g_adm_strict;
+static struct api_server *g_default, *g_strict, *g_cached;
+static char g_url_default[API_TEST_BASE_MAX], g_url_strict[API_TEST_BASE_MAX], g_url_cached[API_TEST_BASE_MAX];
+static struct api_admission *g_adm_default, *g_adm_strict, *g_adm_cached;
+static char *g_late; /* revoked during test_db_cache */
+#define DB_CACHE_MS 1500
 /* Leaf PEMs: good (UpToDate), revoked, expired, swh (SWHardeningNeeded), foreign root, tampered. */
 static char *g_good, *g_revoked, *g_expired, *g_swh, *g_foreign_leaf, *g_tampered, *g_workload;
 
@@ -225,7 +227,14 @@ static void write_file(const char *path, const char *text)
 	fclose(f);
 }
 
+static struct api_server *start_cached(const char *policy, unsigned cache_ms, struct api_admission **adm, char *url);
+
 static struct api_server *start(const char *policy, struct api_admission **adm, char *url)
+{
+	return start_cached(policy, 0, adm, url);
+}
+
+static struct api_server *start_cached(const char *policy, unsigned cache_ms, struct api_admission **adm, char *url)
 {
 	char root[128], key[128], pol[128];
 	struct api_admission_options o = { 0 };
@@ -237,6 +246,7 @@ static struct api_server *start(const char *policy, struct api_admission **adm, 
 	snprintf(pol, sizeof(pol), "%s/policy-%p.json", g_dir, (void *)adm);
 	o.trust_root_file = root;
 	o.signing_key_file = key;
+	o.db_cache_ms = cache_ms;
 	if (policy) {
 		write_file(pol, policy);
 		o.policy_file = pol;
@@ -297,10 +307,12 @@ static int group_setup(void **state)
 		leaf(conn, ca, 0x1005, -3600, 3600, "UpToDate", false, g_foreign, g_foreign_key, false, false, false);
 	g_tampered = leaf(conn, ca, 0x1006, -3600, 3600, "UpToDate", false, g_root, g_root_key, true, true, false);
 	g_workload = leaf(conn, ca, 0x1007, -3600, 3600, "UpToDate", false, g_root, g_root_key, true, false, true);
+	g_late = leaf(conn, ca, 0x1008, -3600, 3600, "UpToDate", false, g_root, g_root_key, true, false, false);
 	db_conn_free(&conn);
 	g_default = start(NULL, &g_adm_default, g_url_default);
 	g_strict = start("{\"accepted_tcb_statuses\": [\"UpToDate\"], \"require_anchored\": true}", &g_adm_strict,
 			 g_url_strict);
+	g_cached = start_cached(NULL, DB_CACHE_MS, &g_adm_cached, g_url_cached);
 	return 0;
 }
 
@@ -311,6 +323,8 @@ static int group_teardown(void **state)
 	(void)state;
 	api_server_free(&g_default);
 	api_server_free(&g_strict);
+	api_server_free(&g_cached);
+	api_admission_free(&g_adm_cached);
 	api_admission_free(&g_adm_default);
 	api_admission_free(&g_adm_strict);
 	api_test_db_drop(g_dsn);
@@ -318,7 +332,7 @@ static int group_teardown(void **state)
 	if (system(cmd) != 0)
 		return -1;
 	free(g_good), free(g_revoked), free(g_expired), free(g_swh), free(g_foreign_leaf), free(g_tampered),
-		free(g_workload);
+		free(g_workload), free(g_late);
 	X509_free(g_root);
 	X509_free(g_foreign);
 	EVP_PKEY_free(g_root_key);
@@ -438,6 +452,8 @@ static json_t *admit_at(const char *base, const char *endpoint, const char *wih,
 		fail_msg("no reason mentions '%s': %s", want, json_dumps(reasons, 0));
 	if (want == NULL)
 		assert_int_equal(json_array_size(reasons), 0);
+	/* Every reason has its stable code, in the same order. */
+	assert_int_equal(json_array_size(json_object_get(v, "reason_codes")), json_array_size(reasons));
 	key = published_key(base);
 	check_jws(json_string_value(json_object_get(v, "jws")), key, v);
 	EVP_PKEY_free(key);
@@ -449,6 +465,15 @@ static json_t *admit_at(const char *base, const char *endpoint, const char *wih,
 static json_t *admit(const char *base, const char *chain, const char *nonce, const char *decision, const char *want)
 {
 	return admit_at(base, "/v1/admission/peer", NULL, chain, nonce, decision, want);
+}
+
+/* A deny whose first reason code is CODE. */
+static void deny_code(const char *base, const char *chain, const char *want, const char *code)
+{
+	json_t *v = admit(base, chain, NULL, "deny", want);
+
+	assert_string_equal(json_string_value(json_array_get(json_object_get(v, "reason_codes"), 0)), code);
+	json_decref(v);
 }
 
 static void test_workload(void **state)
@@ -493,18 +518,18 @@ static void test_allow(void **state)
 static void test_deny(void **state)
 {
 	(void)state;
-	json_decref(admit(g_url_default, g_revoked, NULL, "deny", "revoked"));
-	json_decref(admit(g_url_default, g_expired, NULL, "deny", "expired"));
-	json_decref(admit(g_url_default, g_foreign_leaf, NULL, "deny", "chain"));
-	json_decref(admit(g_url_default, g_tampered, NULL, "deny", "signature"));
+	deny_code(g_url_default, g_revoked, "revoked", "revoked");
+	deny_code(g_url_default, g_expired, "expired", "chain_invalid");
+	deny_code(g_url_default, g_foreign_leaf, "chain", "chain_invalid");
+	deny_code(g_url_default, g_tampered, "signature", "chain_invalid");
 	/* Signed by the root but not the certificate recorded under its serial (0x1001). */
 	char *twin = leaf(NULL, 0, 0x1001, -3600, 3600, "UpToDate", false, g_root, g_root_key, false, false, false);
 
-	json_decref(admit(g_url_default, twin, NULL, "deny", "different certificate"));
+	deny_code(g_url_default, twin, "different certificate", "certificate_mismatch");
 	free(twin);
 	/* The policy changed: SWHardeningNeeded is no longer accepted, and anchoring is required. */
-	json_decref(admit(g_url_strict, g_swh, NULL, "deny", "SWHardeningNeeded is no longer accepted"));
-	json_decref(admit(g_url_strict, g_good, NULL, "deny", "not anchored"));
+	deny_code(g_url_strict, g_swh, "SWHardeningNeeded is no longer accepted", "tcb_status_not_accepted");
+	deny_code(g_url_strict, g_good, "not anchored", "not_anchored");
 }
 
 /* After an anchor transaction covering the log is confirmed, require_anchored admits and reports it. */
@@ -553,11 +578,116 @@ static void test_bad_requests(void **state)
 	api_test_reply_free(&r);
 }
 
+/* The value of the sample line starting with SERIES in the Prometheus text BODY (-1: absent). */
+static long long sample(const char *body, const char *series)
+{
+	const char *p = body;
+	size_t n = strlen(series);
+
+	while ((p = strstr(p, series)) != NULL) {
+		if ((p == body || p[-1] == '\n') && p[n] == ' ')
+			return strtoll(p + n + 1, NULL, 10);
+		p += n;
+	}
+	return -1;
+}
+
+/* /metrics after the tests above: decisions by kind, decision and reason; requests by route template. */
+static void test_metrics(void **state)
+{
+	char url[API_TEST_URL_MAX];
+	struct api_test_reply r;
+
+	(void)state;
+	snprintf(url, sizeof(url), "%s/metrics", g_url_default);
+	api_test_http("GET", url, NULL, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	assert_true(sample(r.body, "teecert_admission_decisions_total{kind=\"peer\",decision=\"allow\",reason=\"ok\"}") >= 3);
+	assert_true(sample(r.body, "teecert_admission_decisions_total{kind=\"peer\",decision=\"deny\",reason=\"revoked\"}") >= 1);
+	assert_true(sample(r.body, "teecert_admission_decisions_total{kind=\"peer\",decision=\"deny\",reason=\"chain_invalid\"}") >= 3);
+	assert_true(sample(r.body, "teecert_admission_decisions_total{kind=\"peer\",decision=\"deny\",reason=\"certificate_mismatch\"}") >= 1);
+	assert_true(sample(r.body, "teecert_admission_decisions_total{kind=\"workload\",decision=\"allow\",reason=\"ok\"}") >= 1);
+	assert_true(sample(r.body, "teecert_admission_decisions_total{kind=\"workload\",decision=\"deny\",reason=\"workload_info_mismatch\"}") >= 1);
+	assert_true(sample(r.body, "teecert_admission_decisions_total{kind=\"workload\",decision=\"deny\",reason=\"not_a_workload_certificate\"}") >= 1);
+	/* the strict server's denials are its own */
+	assert_int_equal(sample(r.body, "teecert_admission_decisions_total{kind=\"peer\",decision=\"deny\",reason=\"not_anchored\"}"), -1);
+	/* route templates, not raw paths */
+	assert_true(sample(r.body, "teecert_http_requests_total{route=\"/v1/admission/peer\",method=\"POST\",status=\"200\"}") >= 8);
+	assert_true(sample(r.body, "teecert_http_requests_total{route=\"/v1/admission/peer\",method=\"POST\",status=\"400\"}") >= 4);
+	assert_true(sample(r.body, "teecert_http_request_duration_seconds_count{route=\"/v1/admission/peer\"}") >= 12);
+	assert_true(sample(r.body, "teecert_http_request_duration_seconds_bucket{route=\"/v1/admission/peer\",le=\"+Inf\"}") >= 12);
+	api_test_reply_free(&r);
+	snprintf(url, sizeof(url), "%s/metrics", g_url_strict);
+	api_test_http("GET", url, NULL, NULL, 0, &r);
+	assert_true(sample(r.body, "teecert_admission_decisions_total{kind=\"peer\",decision=\"deny\",reason=\"not_anchored\"}") >= 1);
+	assert_true(sample(r.body, "teecert_admission_decisions_total{kind=\"peer\",decision=\"deny\",reason=\"tcb_status_not_accepted\"}") >= 1);
+	api_test_reply_free(&r);
+}
+
+static TC_RESULT revoke_fn(struct db_conn *conn, void *arg)
+{
+	X509 *x = arg;
+	struct db_log_entry e = { .type = DB_LOG_REVOCATION, .time = 1750000000 };
+	uint8_t *der = NULL, serial[DB_CA_SERIAL_MAX];
+	size_t len = der_of(x, &der);
+	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+	size_t sl = (size_t)BN_bn2bin(bn, serial);
+	uint64_t seq;
+	struct tc_result r;
+
+	BN_free(bn);
+	assert_ok(tc_hex_encode(serial, sl, e.serial, sizeof(e.serial)));
+	EVP_Digest(der, len, e.cert_sha256, NULL, EVP_sha256(), NULL);
+	snprintf(e.issuer, sizeof(e.issuer), "CN=root");
+	snprintf(e.kind, sizeof(e.kind), "cvm");
+	r = db_log_append(conn, &e, &seq, NULL);
+	if (tc_is_ok(r))
+		r = db_cert_revoke(conn, serial, sl, 1, time(NULL) - 60, seq);
+	OPENSSL_free(der);
+	return r;
+}
+
+/* Revoke the certificate PEM as the CA would (log entry + revocations row). */
+static void revoke_pem(const char *pem)
+{
+	BIO *b = BIO_new_mem_buf(pem, -1);
+	X509 *x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+	struct db_conn *conn = NULL;
+
+	assert_non_null(x);
+	assert_ok(db_conn_open(g_dsn, &conn));
+	assert_ok(db_txn_run(conn, revoke_fn, x));
+	db_conn_free(&conn);
+	X509_free(x);
+	BIO_free(b);
+}
+
+/* --admission-cache-ms: a revocation shows after at most the cache time, immediately without the cache. */
+static void test_db_cache(void **state)
+{
+	struct timespec t0, t1;
+
+	(void)state;
+	json_decref(admit(g_url_cached, g_late, NULL, "allow", NULL)); /* cached now */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	revoke_pem(g_late);
+	deny_code(g_url_default, g_late, "revoked", "revoked"); /* no cache: at once */
+	json_t *v = admit(g_url_cached, g_late, NULL, "allow", NULL);
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	json_decref(v);
+	/* the allow above must have come from the cache, inside its lifetime */
+	assert_true((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < DB_CACHE_MS);
+	usleep((DB_CACHE_MS + 200) * 1000);
+	deny_code(g_url_cached, g_late, "revoked", "revoked");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_allow),    cmocka_unit_test(test_deny),     cmocka_unit_test(test_bad_requests),
-		cmocka_unit_test(test_workload), cmocka_unit_test(test_anchored),
+		cmocka_unit_test(test_workload), cmocka_unit_test(test_anchored), cmocka_unit_test(test_metrics),
+		cmocka_unit_test(test_db_cache),
 	};
 	return cmocka_run_group_tests_name("api_admission", tests, group_setup, group_teardown);
 }

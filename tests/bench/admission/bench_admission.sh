@@ -12,8 +12,11 @@
 # Usage: bench_admission.sh TEECERT TEECERT_CA TEECERT_VERIFIER [--smoke]
 # Environment: TEECERT_BUILD_DIR (its testpg/dsn names the PostgreSQL cluster, deploy/pg.sh), or
 #   BENCH_DSN; BENCH_SECONDS per level (default 5); BENCH_LEVELS (default "1 2 4 8 16 32 64");
-#   BENCH_THREADS / BENCH_POOL verifier HTTP threads / DB connections (default 4 x nproc, and the same);
-#   BENCH_WRK_THREADS wrk threads (default 1: the load generator shares the cores with the server).
+#   BENCH_THREADS / BENCH_POOL verifier HTTP threads / DB connections (default 2 x nproc, and the same);
+#   BENCH_ADMISSION_CACHE_MS the verifier's --admission-cache-ms (default 0: the database on every request);
+#   BENCH_WRK_THREADS wrk threads (default 1: the load generator shares the cores with the server);
+#   BENCH_PERF=FILE records the verifier with perf record -g during the full run; BENCH_HOLD=FILE copies
+#   the request body to FILE and keeps the verifier up (no wrk run) until the script is killed.
 # Exit 77 (skipped) when wrk is not installed.
 set -euo pipefail
 [ $# -ge 3 ] || { echo "usage: $0 TEECERT TEECERT_CA TEECERT_VERIFIER [--smoke]" >&2; exit 2; }
@@ -22,7 +25,8 @@ teecert="$(readlink -f "$1")"; ca="$(readlink -f "$2")"; tverifier="$(readlink -
 smoke=0; [ "${4:-}" = --smoke ] && smoke=1
 lua="$(dirname "$(readlink -f "$0")")/bench_admission.lua"
 cores="$(nproc)"
-threads="${BENCH_THREADS:-$((4 * cores))}"; pool="${BENCH_POOL:-$threads}"
+threads="${BENCH_THREADS:-$((2 * cores))}"; pool="${BENCH_POOL:-$threads}"
+cache_ms="${BENCH_ADMISSION_CACHE_MS:-0}"
 seconds="${BENCH_SECONDS:-5}"; levels="${BENCH_LEVELS:-1 2 4 8 16 32 64}"; wrk_threads="${BENCH_WRK_THREADS:-1}"
 base_dsn="${BENCH_DSN:-$(cat "$TEECERT_BUILD_DIR/testpg/dsn")}"
 PSQL=/usr/lib/postgresql/15/bin/psql
@@ -74,7 +78,8 @@ stop "$pid"; pid=""
 
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out verdict.key 2>/dev/null
 "$tverifier" serve --listen 127.0.0.1:0 --db "$dsn" --threads "$threads" --pool "$pool" --max-connections 256 \
-  --log-level warn --trust-root root.pem --signing-key verdict.key --policy policy.json >v.out 2>v.err &
+  --log-level warn --trust-root root.pem --signing-key verdict.key --policy policy.json \
+  ${cache_ms:+$( [ "$cache_ms" != 0 ] && echo --admission-cache-ms "$cache_ms")} >v.out 2>v.err &
 vpid=$!
 for _ in $(seq 100); do grep -q "listening on" v.out 2>/dev/null && break; sleep 0.1; done
 vurl="$(sed -n 's/^listening on //p' v.out)"; [ -n "$vurl" ] || fail "verifier did not start"
@@ -82,6 +87,12 @@ jq -n --rawfile c cvm.pem '{chain: $c, nonce: "0a0b0c"}' > admit.json
 code="$(curl -s -o verdict -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @admit.json "$vurl/v1/admission/peer")"
 [ "$code" = 200 ] && [ "$(jq -r .decision verdict)" = allow ] || fail "admission: $code $(cat verdict)"
 export BENCH_BODY="$dir/admit.json"
+if [ -n "${BENCH_HOLD:-}" ]; then # profiling by hand: keep the verifier up until this script is killed
+  cp admit.json "$BENCH_HOLD"
+  echo "holding: verifier $vurl (pid $vpid), body $BENCH_HOLD; wrk -s $lua with BENCH_BODY=$BENCH_HOLD"
+  while kill -0 "$vpid" 2>/dev/null; do sleep 1; done
+  exit 0
+fi
 
 run() { # $1 connections $2 seconds: prints "rps p50_us p99_us", fails on any non-200 or socket error
   local line
@@ -101,7 +112,13 @@ if [ "$smoke" = 1 ]; then
   exit 0
 fi
 
-echo "teecert-verifier admission: $cores cores, --threads $threads --pool $pool, wrk -t$wrk_threads, ${seconds}s per level"
+# BENCH_PERF=FILE: record the verifier's CPU profile (perf record -g) over the whole run into FILE.
+perf_pid=""
+if [ -n "${BENCH_PERF:-}" ]; then
+  perf record -F 499 --call-graph dwarf,16384 -o "$BENCH_PERF" -p "$vpid" >/dev/null 2>&1 & perf_pid=$!
+  sleep 1
+fi
+echo "teecert-verifier admission: $cores cores, --threads $threads --pool $pool --admission-cache-ms $cache_ms, wrk -t$wrk_threads, ${seconds}s per level"
 printf '%-12s %10s %9s %9s\n' concurrency 'req/s' 'p50 ms' 'p99 ms'
 peak=0; declare -A rate
 for c in $levels; do
@@ -116,3 +133,4 @@ for c in $levels; do
 done
 set -- $(run "$best" "$seconds")
 echo "half of peak ($peak/2 = $half req/s): concurrency $best -> $1 req/s, p50 $(ms "$2") ms, p99 $(ms "$3") ms"
+if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi

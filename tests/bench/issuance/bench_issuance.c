@@ -13,9 +13,11 @@
  * of the firing phase), p50 and p99 latency, and how many 409 db_conflict replies were resent (the CA's
  * SERIALIZABLE transaction gave up after DB_TXN_MAX_ATTEMPTS serialization failures on log_state; the
  * rollback leaves the nonce usable, so the client resends the same body, at most BENCH_CLIENT_RETRIES times),
- * the CPU time the teecert-ca process spent per certificate (/proc; PostgreSQL's backends not included) and
- * how long the preparation took (not part of the rate). Checked: every reply is 201 with a serial, and the certificates
- * table grew by exactly REQUESTS. The CA is stopped after each level, also on failure (the child dies with
+ * the CPU time per certificate (/proc) of the teecert-ca process, of the PostgreSQL cluster (every process in
+ * pg_stat_activity) and of this client (its sending threads), how idle the whole machine was (/proc/stat:
+ * near 0 means the cores were saturated, by us or by anything else running), and how long the preparation
+ * took (not part of the rate). Checked: every reply is 201 with a serial, and the certificates table grew by
+ * exactly REQUESTS. The CA is stopped after each level, also on failure (the child dies with
  * this process: PR_SET_PDEATHSIG in tc_test_spawn). Exit status 0 unless a check failed; no assertion on speed.
  */
 #include <limits.h>
@@ -57,6 +59,7 @@
 #define BENCH_PRINT_FAILURES 5
 #define BENCH_CLIENT_RETRIES 8 /* resends of a request answered 409 db_conflict */
 #define BENCH_PASSPHRASE "bench issuance passphrase\n"
+#define BENCH_PG_PIDS_MAX 256 /* processes of the cluster sampled for its CPU time */
 
 static const unsigned default_levels[] = { 1, 2, 4, 8, 16, 32 };
 
@@ -247,6 +250,64 @@ static double cpu_seconds(pid_t pid)
 	if (p == NULL || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
 		return 0;
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* Idle and total jiffies of the whole machine (the first line of /proc/stat), to tell a saturated run. */
+static void machine_jiffies(unsigned long long *idle, unsigned long long *total)
+{
+	unsigned long long v[8] = { 0 };
+	FILE *f = fopen("/proc/stat", "r");
+
+	*idle = *total = 0;
+	if (f == NULL)
+		return;
+	if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
+		   &v[7]) == 8) {
+		*idle = v[3] + v[4]; /* idle + iowait */
+		for (size_t i = 0; i < 8; i++)
+			*total += v[i];
+	}
+	fclose(f);
+}
+
+/*
+ * CPU seconds of the PostgreSQL cluster's processes (every row of pg_stat_activity: backends, walwriter,
+ * checkpointer, ...; our own probe connection left out) into PIDS/CPU (at most BENCH_PG_PIDS_MAX); the count.
+ */
+static size_t pg_cpu_snapshot(pid_t *pids, double *cpu)
+{
+	PGconn *pg = PQconnectdb(g_dsn);
+	size_t n = 0;
+
+	if (PQstatus(pg) == CONNECTION_OK) {
+		PGresult *res = PQexec(pg, "SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid()");
+
+		for (int i = 0; PQresultStatus(res) == PGRES_TUPLES_OK && i < PQntuples(res) && n < BENCH_PG_PIDS_MAX;
+		     i++) {
+			pids[n] = (pid_t)strtol(PQgetvalue(res, i, 0), NULL, 10);
+			cpu[n] = cpu_seconds(pids[n]);
+			n++;
+		}
+		PQclear(res);
+	}
+	PQfinish(pg);
+	return n;
+}
+
+/* CPU the cluster spent between two snapshots (a process absent from the first one counts from zero). */
+static double pg_cpu_delta(const pid_t *p0, const double *c0, size_t n0, const pid_t *p1, const double *c1, size_t n1)
+{
+	double sum = 0;
+
+	for (size_t i = 0; i < n1; i++) {
+		double base = 0;
+
+		for (size_t k = 0; k < n0; k++)
+			if (p0[k] == p1[i])
+				base = c0[k];
+		sum += c1[i] - base;
+	}
+	return sum;
 }
 
 /* ------------------------------------------------------------------------------------ preparation */
@@ -455,7 +516,11 @@ static void level(const struct vf_tdx_sim_pki *pki, unsigned conc, size_t n)
 	struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
 	CURL *curl;
 	long long before, after;
-	double t0, elapsed, prep, cpu0, cpu;
+	double t0, elapsed, prep, cpu0, cpu, self0, self;
+	pid_t pg_pids0[BENCH_PG_PIDS_MAX], pg_pids1[BENCH_PG_PIDS_MAX];
+	double pg_cpu0[BENCH_PG_PIDS_MAX], pg_cpu1[BENCH_PG_PIDS_MAX];
+	size_t pg_n0, pg_n1;
+	unsigned long long idle0, total0, idle1, total1;
 	size_t ok = 0, conflicts = 0;
 
 	if (reqs == NULL || lat == NULL)
@@ -476,7 +541,10 @@ static void level(const struct vf_tdx_sim_pki *pki, unsigned conc, size_t n)
 	atomic_init(&f.next, 0);
 	atomic_init(&f.curl_errors, 0);
 	atomic_init(&f.printed, 0);
+	pg_n0 = pg_cpu_snapshot(pg_pids0, pg_cpu0);
+	self0 = cpu_seconds(getpid());
 	cpu0 = cpu_seconds(g_ca);
+	machine_jiffies(&idle0, &total0);
 	t0 = now_s();
 	for (unsigned t = 0; t < conc; t++)
 		if (pthread_create(&th[t], NULL, fire_thread, &f) != 0)
@@ -484,7 +552,10 @@ static void level(const struct vf_tdx_sim_pki *pki, unsigned conc, size_t n)
 	for (unsigned t = 0; t < conc; t++)
 		pthread_join(th[t], NULL);
 	elapsed = now_s() - t0;
+	machine_jiffies(&idle1, &total1);
 	cpu = cpu_seconds(g_ca) - cpu0;
+	self = cpu_seconds(getpid()) - self0;
+	pg_n1 = pg_cpu_snapshot(pg_pids1, pg_cpu1);
 	after = count_certificates();
 
 	tc_test_stop(g_ca, SIGTERM, BENCH_STOP_MS);
@@ -498,8 +569,12 @@ static void level(const struct vf_tdx_sim_pki *pki, unsigned conc, size_t n)
 	}
 	free(reqs);
 	qsort(lat, n, sizeof(*lat), cmp_double);
-	printf("%11u | %8zu | %14.1f | %8.1f | %8.1f | %10zu | %14.2f | %11.1f\n", conc, n, (double)n / elapsed,
-	       percentile(lat, n, 50) * 1e3, percentile(lat, n, 99) * 1e3, conflicts, cpu * 1e3 / (double)n, prep);
+	printf("%11u | %8zu | %14.1f | %8.1f | %8.1f | %10zu | %14.2f | %14.2f | %18.2f | %11.0f | %11.1f\n", conc, n,
+	       (double)n / elapsed, percentile(lat, n, 50) * 1e3, percentile(lat, n, 99) * 1e3, conflicts,
+	       cpu * 1e3 / (double)n,
+	       pg_cpu_delta(pg_pids0, pg_cpu0, pg_n0, pg_pids1, pg_cpu1, pg_n1) * 1e3 / (double)n,
+	       self * 1e3 / (double)n,
+	       total1 > total0 ? 100.0 * (double)(idle1 - idle0) / (double)(total1 - total0) : 0.0, prep);
 	fflush(stdout);
 	free(lat);
 	if (ok != n) {
@@ -607,7 +682,8 @@ int main(int argc, char **argv)
 
 	printf("issuance over HTTP: sim TDX evidence, P-384 root CA, durable commits; %zu requests per level, %ld cores\n",
 	       n, cores);
-	printf("concurrency | requests | certificates/s | p50 (ms) | p99 (ms) | 409 resent | CA CPU ms/cert | prepare (s)\n");
+	printf("concurrency | requests | certificates/s | p50 (ms) | p99 (ms) | 409 resent | CA CPU ms/cert | PG CPU ms/cert |"
+	       " client CPU ms/cert | machine idle %% | prepare (s)\n");
 	for (size_t i = 0; i < n_levels; i++)
 		level(pki, levels[i], n);
 

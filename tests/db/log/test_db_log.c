@@ -590,6 +590,87 @@ static void test_checkpoints(void **state)
 	free(again);
 }
 
+/* ------------------------------------------------------------------------------ batched appends */
+
+struct many {
+	uint64_t first; /* entry_make numbers */
+	size_t n;
+	uint64_t size_before; /* db_log_lock's answer */
+	uint64_t first_seq;
+	struct db_log_entry entries[DB_LOG_BATCH_MAX];
+};
+
+static struct tc_result many_fn(struct db_conn *conn, void *arg)
+{
+	struct many *m = arg;
+
+	for (size_t i = 0; i < m->n; i++)
+		entry_make(m->first + i, &m->entries[i]);
+	/* Quotes, backslashes and commas travel in the statement's text arrays. */
+	snprintf(m->entries[0].issuer, sizeof(m->entries[0].issuer), "CN=a \"quoted\" \\name\\,O={x}");
+	TC_GUARD(db_log_lock(conn, &m->size_before));
+	return db_log_append_batch(conn, m->entries, m->n, &m->first_seq);
+}
+
+/* db_log_append_batch (the group commit of issuances) stores the same tree as one append at a time: batch
+ * sizes 1..DB_LOG_BATCH_MAX at every alignment, roots and proofs against the reference, at READ COMMITTED. */
+static void test_batch_appends(void **state)
+{
+	static const size_t sizes[] = { 1, 2, 3, 5, 8, 13, 31, 32, 33, 64, 1, 7, DB_LOG_BATCH_MAX, 100, 2 };
+	struct many *m = calloc(1, sizeof(*m));
+	uint64_t start;
+
+	(void)state;
+	assert_non_null(m);
+	assert_int_equal(log_size(), ref.size);
+	start = ref.size;
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		m->first = ref.size;
+		m->n = sizes[k];
+		db_assert_ok(db_txn_run_read_committed(env.conn, many_fn, m));
+		assert_int_equal(m->size_before, ref.size);
+		assert_int_equal(m->first_seq, ref.size);
+		for (size_t i = 0; i < m->n; i++) {
+			struct tc_buf bytes;
+			uint8_t leaf[CHAIN_HASH_LEN];
+
+			assert_int_equal(m->entries[i].seq, ref.size);
+			tc_buf_init(&bytes, DB_LOG_ENTRY_MAX);
+			db_assert_ok(db_log_entry_encode(&m->entries[i], &bytes));
+			db_assert_ok(chain_merkle_leaf_hash(bytes.data, bytes.len, leaf));
+			db_assert_ok(chain_merkle_mem_append_hash(&ref, leaf));
+			tc_buf_cleanup(&bytes);
+		}
+		check_root(ref.size);
+		check_inclusion(ref.size - 1, ref.size);
+		check_consistency(start + 1, ref.size);
+		{
+			struct db_log_entry got;
+			bool found = false;
+
+			db_assert_ok(db_log_entry_get(env.conn, m->first_seq, &got, NULL, NULL, &found));
+			assert_true(found);
+			assert_string_equal(got.issuer, m->entries[0].issuer);
+			assert_string_equal(got.serial, m->entries[0].serial);
+			assert_int_equal(got.time, m->entries[0].time);
+			assert_int_equal(got.has_workload_info_hash, m->entries[0].has_workload_info_hash);
+		}
+	}
+	assert_int_equal(log_size(), ref.size);
+	for (size_t i = 0; i < RANDOM_CHECKS; i++) {
+		uint64_t n = start + 1 + random_below(ref.size - start);
+
+		check_inclusion(random_below(n), n);
+	}
+	/* Out of range: nothing stored. */
+	m->n = 0;
+	db_assert_code(db_txn_run_read_committed(env.conn, many_fn, m), TC_ERR_INVALID_ARGUMENT);
+	m->n = DB_LOG_BATCH_MAX + 1;
+	db_assert_code(db_log_append_batch(env.conn, m->entries, m->n, NULL), TC_ERR_INVALID_ARGUMENT);
+	assert_int_equal(log_size(), ref.size);
+	free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -602,6 +683,7 @@ int main(void)
 		cmocka_unit_test(test_database_invariants),
 		cmocka_unit_test(test_concurrent_appenders),
 		cmocka_unit_test(test_checkpoints),
+		cmocka_unit_test(test_batch_appends),
 	};
 	return cmocka_run_group_tests_name("db_log", tests, group_setup, group_teardown);
 }

@@ -70,12 +70,19 @@ verifier() { # [extra adm_verifier args]: (re)start the verifier
   for _ in $(seq 100); do grep -q "listening on" v.out 2>/dev/null && break; sleep 0.1; done
   vurl="$(sed -n 's/^listening on //p' v.out)"; [ -n "$vurl" ] || fail "verifier did not start"
 }
-admit() { # $1 chain file $2 expected decision [$3 reason substring]
+admit() { # $1 chain file $2 expected decision [$3 stable reason code [$4 the text the verifier words it with]]
   jq -n --rawfile c "$1" '{chain: $c, nonce: "0a0b0c"}' > admit.json
   code="$(curl -s -o verdict -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @admit.json "$vurl/v1/admission/peer")"
   [ "$code" = 200 ] || fail "admission: $code $(cat verdict)"
   [ "$(jq -r .decision verdict)" = "$2" ] || fail "want $2: $(jq -c . verdict)"
-  [ -z "${3:-}" ] || jq -e --arg r "$3" '[.reasons[] | contains($r)] | any' verdict >/dev/null || fail "no reason '$3': $(jq -c .reasons verdict)"
+  if [ "$2" = allow ]; then
+    jq -e '.reasons == [] and .reason_codes == []' verdict >/dev/null || fail "allow with reasons: $(jq -c . verdict)"
+  else
+    jq -e '(.reason_codes | length) == (.reasons | length) and (.reasons | length) > 0' verdict >/dev/null ||
+      fail "reasons and reason_codes: $(jq -c . verdict)"
+  fi
+  [ -z "${3:-}" ] || jq -e --arg c "$3" '.reason_codes | index($c)' verdict >/dev/null || fail "no reason code '$3': $(jq -c . verdict)"
+  [ -z "${4:-}" ] || jq -e --arg r "$4" '[.reasons[] | contains($r)] | any' verdict >/dev/null || fail "no reason '$4': $(jq -c .reasons verdict)"
   check_jws
 }
 check_jws() { # the verdict's JWS verifies with the published key and carries the verdict
@@ -121,30 +128,30 @@ curl -sf "$vurl/v1/cas" | jq -e '.cas[0].name == "root1" and .cas[0].role == "ro
 openssl x509 -in cvm.pem -outform DER -out cvm.der
 python3 -c "import sys; d=bytearray(open('cvm.der','rb').read()); d[-5]^=1; open('bad.der','wb').write(bytes(d))"
 openssl x509 -inform DER -in bad.der -out bad.pem
-admit bad.pem deny "signature"
+admit bad.pem deny chain_invalid "chain: certificate signature failure"
 
 # Verification time after notAfter.
 verifier --trust-root root.pem --at "$((not_after + 60))"
-admit cvm.pem deny "expired"
+admit cvm.pem deny chain_invalid "chain: certificate has expired"
 
 # A foreign trust root.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout other.key -subj "/CN=other" -days 2 \
   -out other.pem 2>/dev/null
 verifier --trust-root other.pem
-admit cvm.pem deny "chain"
+admit cvm.pem deny chain_invalid "chain: unable to get local issuer certificate"
 
 # The policy changed: the recorded tcb_status is no longer accepted.
 other_status=UpToDate; [ "$tcb" = UpToDate ] && other_status=SWHardeningNeeded
 echo "{\"accepted_tcb_statuses\": [\"$other_status\"], \"allow_simulated\": true}" > strict.json
 verifier --trust-root root.pem --policy strict.json
-admit cvm.pem deny "no longer accepted"
+admit cvm.pem deny tcb_status_not_accepted "leaf: recorded tcb_status $tcb is no longer accepted by the current policy"
 
 # Revoked at the CA.
 code="$(curl -s -o resp -w '%{http_code}' -H 'Content-Type: application/json' -H "Authorization: Bearer $(cat token)" \
   --data '{"reason": "keyCompromise"}' "$url/v1/certificates/$serial/revoke")"
 [ "$code" = 200 ] || fail "revoke: $code $(cat resp)"
 verifier --trust-root root.pem
-admit cvm.pem deny "revoked"
+admit cvm.pem deny revoked "leaf: revoked"
 curl -sf "$vurl/v1/certificates/$serial" | jq -e '.status == "revoked"' >/dev/null || fail "history after revoke"
 kill "$vpid"; wait "$vpid" || fail "verifier exited with $? (leak or crash)"; vpid=""
 echo "e2e admission: OK"

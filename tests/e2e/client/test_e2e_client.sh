@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test_e2e_client.sh — the client commands end to end (docs/cli.md): `teecert request cvm|workload` against a
-# real teecert-ca (simulated TDX evidence), `teecert admit peer` and `teecert certs get|list` against a real
+# real teecert-ca (simulated TDX evidence), `teecert admit peer|workload` and `teecert certs get|list` against a real
 # teecert-verifier on the same database; then refusals (foreign simulated PKI, a root as CVM certificate,
 # revoked certificate denied), unreachable services, no TEE here and usage errors, each with its exit code.
 # Usage: test_e2e_client.sh TEECERT TEECERT_CA TEECERT_VERIFIER
@@ -107,6 +107,18 @@ run 1 "$teecert" admit host --verifier "$vurl" --chain cvm/cert.pem
 run 1 "$teecert" admit peer --verifier "$vurl" --chain /nonexistent
 run 3 "$teecert" admit peer --verifier http://127.0.0.1:1 --chain cvm/cert.pem
 
+# admit workload: the info file the certificate was requested with, its hash; another hash, a cvm leaf deny.
+run 0 "$teecert" admit workload --verifier "$vurl" --chain wl/cert.pem --workload-info wi.json
+grep -q "^decision *allow" out && grep -q "^kind *workload" out || fail "admit workload table: $(cat out)"
+run 0 "$teecert" admit workload --verifier "$vurl" --chain wl/cert.pem --workload-info-hash "$wlh" --json
+jq -e '.decision == "allow" and .certificate.kind == "workload"' out >/dev/null || fail "admit workload json: $(cat out)"
+run 2 "$teecert" admit workload --verifier "$vurl" --chain wl/cert.pem --workload-info-hash "$(printf '%064d' 0)"
+grep -q "its workload info hash is not the expected one \[workload_info_mismatch\]" out || fail "admit workload deny: $(cat out)"
+run 2 "$teecert" admit workload --verifier "$vurl" --chain cvm/cert.pem --workload-info wi.json
+grep -q "not a workload certificate" out || fail "admit workload cvm: $(cat out)"
+run 1 "$teecert" admit workload --verifier "$vurl" --chain wl/cert.pem
+run 1 "$teecert" admit workload --verifier "$vurl" --chain wl/cert.pem --workload-info-hash xyz
+
 run 0 "$teecert" certs get "$serial" --verifier "$vurl"
 grep -q "^status *valid" out && grep -q "^kind *cvm" out || fail "certs get: $(cat out)"
 run 0 "$teecert" certs get "$serial" --verifier "$vurl" --json
@@ -136,4 +148,4 @@ grep -q "^decision *deny" out || fail "deny table: $(cat out)"
 run 0 "$teecert" certs get "$serial" --verifier "$vurl"
 grep -q "^status *revoked" out || fail "revoked status: $(cat out)"
 
-echo "e2e client: request cvm (P-256, P-384) + workload, admit allow/deny, certs get/list, refusals, usage: ok"
+echo "e2e client: request cvm (P-256, P-384) + workload, admit peer/workload allow/deny, certs get/list, refusals, usage: ok"

@@ -19,13 +19,13 @@ static struct tc_result handler_stub(struct api_request *req)
 }
 
 static const struct api_route table[] = {
-	{ "GET", "/healthz", handler_stub, API_BODY_NONE, 0, API_AUTH_PUBLIC, "health" },
-	{ "GET", "/v1/certificates/{serial}", handler_stub, API_BODY_NONE, 0, API_AUTH_PUBLIC, "get" },
-	{ "DELETE", "/v1/certificates/{serial}", handler_stub, API_BODY_NONE, 0, API_AUTH_ADMIN, "revoke" },
-	{ "POST", "/v1/certificates", handler_stub, API_BODY_JSON, 1024, API_AUTH_PUBLIC, "issue" },
-	{ "GET", "/v1/log/{tree}/proof/{index}", handler_stub, API_BODY_NONE, 0, API_AUTH_PUBLIC, "proof" },
-	{ "PUT", "/v1/policy", handler_stub, API_BODY_JSON, 1024, API_AUTH_ADMIN, "policy" },
-	{ "POST", "/v1/policy", handler_stub, API_BODY_JSON, 1024, API_AUTH_ADMIN, "policy" },
+	{ "GET", "/healthz", handler_stub, API_BODY_NONE, 0, API_AUTH_PUBLIC, "health", 0 },
+	{ "GET", "/v1/certificates/{serial}", handler_stub, API_BODY_NONE, 0, API_AUTH_PUBLIC, "get", 0 },
+	{ "DELETE", "/v1/certificates/{serial}", handler_stub, API_BODY_NONE, 0, API_AUTH_ADMIN, "revoke", 0 },
+	{ "POST", "/v1/certificates", handler_stub, API_BODY_JSON, 1024, API_AUTH_PUBLIC, "issue", 0 },
+	{ "GET", "/v1/log/{tree}/proof/{index}", handler_stub, API_BODY_NONE, 0, API_AUTH_PUBLIC, "proof", 0 },
+	{ "PUT", "/v1/policy", handler_stub, API_BODY_JSON, 1024, API_AUTH_ADMIN, "policy", 0 },
+	{ "POST", "/v1/policy", handler_stub, API_BODY_JSON, 1024, API_AUTH_ADMIN, "policy", 0 },
 };
 #define N_TABLE (sizeof(table) / sizeof(table[0]))
 

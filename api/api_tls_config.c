@@ -1,0 +1,296 @@
+/*
+ * api_tls_config.c — api_tls_load: the files behind `serve --tls-cert --tls-key [--client-ca
+ * --admin-client-ca --admin-cert-sha256]` read and checked with OpenSSL before the server starts, so a bad
+ * file is a clear usage error instead of a GnuTLS failure inside MHD_start_daemon. The certificates and the
+ * key are re-encoded (PEM certificates, unencrypted PKCS#8 key) into the form libmicrohttpd hands to GnuTLS;
+ * the key's bytes live in a secure-memory BIO and a buffer that is zeroed when freed.
+ *
+ * The client CA file becomes two things: the PEM trust list MHD gives GnuTLS (its subjects are the
+ * certificate_authorities of the CertificateRequest, RFC 8446 §4.2.4, so clients know which certificate to
+ * send) and an OpenSSL X509_STORE, the only thing that ever decides whether a client certificate is trusted
+ * (api_tls_client.c).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+
+#include "api_internal.h"
+
+#define API_TLS_PEM_CERTS_MAX 32 /* certificates in one PEM file */
+#define API_TLS_RSA_MIN_BITS 2048
+#define API_TLS_KEY_PEM_MAX (64 * 1024)
+#define API_TLS_GROUP_MAX 32
+#define API_TLS_WHAT_MAX 300
+
+/* PEM_read_bio_* ends a file with PEM_R_NO_START_LINE; any other queued error is a broken block. */
+static bool pem_clean_end(void)
+{
+	unsigned long e = ERR_peek_last_error();
+
+	if (e == 0 || (ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE)) {
+		ERR_clear_error();
+		return true;
+	}
+	return false;
+}
+
+/* Every CERTIFICATE block of the PEM file PATH (1..API_TLS_PEM_CERTS_MAX of them) into *OUT. */
+static TC_RESULT read_certs(const char *path, const char *flag, STACK_OF(X509) **out)
+{
+	struct tc_result r = tc_ok();
+	struct tc_buf file;
+	BIO *bio = NULL;
+	STACK_OF(X509) *certs = NULL;
+	X509 *x = NULL;
+	char what[API_TLS_WHAT_MAX];
+
+	tc_buf_init(&file, API_TLS_FILE_MAX);
+	TC_GUARD_GOTO(r, tc_file_read(path, API_TLS_FILE_MAX, &file), out);
+	bio = BIO_new_mem_buf(file.data, (int)file.len);
+	certs = sk_X509_new_null();
+	TC_ENSURE_GOTO(r, bio && certs, out, TC_ERR_NO_MEMORY, "%s", flag);
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+		TC_ENSURE_GOTO(r, sk_X509_num(certs) < API_TLS_PEM_CERTS_MAX, out, TC_ERR_INVALID_ARGUMENT,
+			       "%s %.200s: more than %d certificates", flag, path, API_TLS_PEM_CERTS_MAX);
+		TC_ENSURE_GOTO(r, sk_X509_push(certs, x) > 0, out, TC_ERR_NO_MEMORY, "%s", flag);
+		x = NULL;
+	}
+	if (!pem_clean_end()) {
+		snprintf(what, sizeof(what), "%s %.200s: a PEM block is not a certificate", flag, path);
+		r = tc_fail_openssl(TC_ERR_INVALID_ARGUMENT, what);
+		goto out;
+	}
+	TC_ENSURE_GOTO(r, sk_X509_num(certs) > 0, out, TC_ERR_INVALID_ARGUMENT,
+		       "%s %.200s: no PEM CERTIFICATE in the file", flag, path);
+	*out = certs;
+	certs = NULL;
+out:
+	X509_free(x);
+	sk_X509_pop_free(certs, X509_free);
+	BIO_free(bio);
+	tc_buf_cleanup(&file);
+	return r;
+}
+
+/* The certificates of CERTS as PEM, appended to OUT. */
+static TC_RESULT certs_pem(STACK_OF(X509) *certs, struct tc_buf *out)
+{
+	struct tc_result r = tc_ok();
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *p = NULL;
+
+	TC_ENSURE(bio, TC_ERR_NO_MEMORY, "PEM buffer");
+	for (int i = 0; i < sk_X509_num(certs); i++)
+		TC_ENSURE_GOTO(r, PEM_write_bio_X509(bio, sk_X509_value(certs, i)) == 1, out, TC_ERR_INTERNAL,
+			       "cannot write a certificate as PEM");
+	long n = BIO_get_mem_data(bio, &p);
+
+	TC_ENSURE_GOTO(r, n > 0 && p, out, TC_ERR_INTERNAL, "empty PEM");
+	r = tc_buf_append(out, p, (size_t)n);
+out:
+	BIO_free(bio);
+	return r;
+}
+
+/* A password callback that refuses: encrypted keys are reported instead of prompting on the terminal. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return -1;
+}
+
+/* P-256, P-384 or RSA of at least 2048 bits (the TLS server key types of docs/cli.md). */
+static TC_RESULT key_type_check(EVP_PKEY *key, const char *path)
+{
+	char group[API_TLS_GROUP_MAX] = "";
+	size_t glen = 0;
+
+	if (EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA) {
+		TC_ENSURE(EVP_PKEY_get_bits(key) >= API_TLS_RSA_MIN_BITS, TC_ERR_INVALID_ARGUMENT,
+			  "--tls-key %.200s: RSA keys need at least %d bits (this one has %d)", path,
+			  API_TLS_RSA_MIN_BITS, EVP_PKEY_get_bits(key));
+		return tc_ok();
+	}
+	TC_ENSURE(EVP_PKEY_get_base_id(key) == EVP_PKEY_EC &&
+			  EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
+							 &glen) == 1,
+		  TC_ERR_INVALID_ARGUMENT, "--tls-key %.200s: the key must be ECDSA P-256/P-384 or RSA", path);
+	TC_ENSURE(strcmp(group, "prime256v1") == 0 || strcmp(group, "secp384r1") == 0, TC_ERR_INVALID_ARGUMENT,
+		  "--tls-key %.200s: EC curve %.32s is not P-256 or P-384", path, group);
+	return tc_ok();
+}
+
+/* Read the private key of PATH, check it against LEAF and append it as PKCS#8 PEM to OUT. */
+static TC_RESULT read_key(const char *path, X509 *leaf, struct tc_buf *out)
+{
+	struct tc_result r = tc_ok();
+	struct tc_buf file;
+	BIO *in = NULL, *mem = NULL;
+	EVP_PKEY *key = NULL;
+	char what[API_TLS_WHAT_MAX];
+	char *p = NULL;
+
+	tc_buf_init(&file, API_TLS_FILE_MAX);
+	TC_GUARD_GOTO(r, tc_file_read(path, API_TLS_FILE_MAX, &file), out);
+	in = BIO_new_mem_buf(file.data, (int)file.len);
+	TC_ENSURE_GOTO(r, in, out, TC_ERR_NO_MEMORY, "--tls-key");
+	key = PEM_read_bio_PrivateKey(in, NULL, no_passphrase, NULL);
+	if (!key) {
+		snprintf(what, sizeof(what), "--tls-key %.200s: not an unencrypted PEM private key", path);
+		r = tc_fail_openssl(TC_ERR_INVALID_ARGUMENT, what);
+		goto out;
+	}
+	TC_GUARD_GOTO(r, key_type_check(key, path), out);
+	if (X509_check_private_key(leaf, key) != 1) {
+		snprintf(what, sizeof(what), "--tls-key %.200s does not belong to the --tls-cert certificate", path);
+		r = tc_fail_openssl(TC_ERR_INVALID_ARGUMENT, what);
+		goto out;
+	}
+	mem = BIO_new(BIO_s_secmem());
+	TC_ENSURE_GOTO(r, mem, out, TC_ERR_NO_MEMORY, "--tls-key");
+	TC_ENSURE_GOTO(r, PEM_write_bio_PrivateKey(mem, key, NULL, NULL, 0, NULL, NULL) == 1, out, TC_ERR_INTERNAL,
+		       "cannot re-encode the TLS key");
+	long n = BIO_get_mem_data(mem, &p);
+
+	TC_ENSURE_GOTO(r, n > 0 && p, out, TC_ERR_INTERNAL, "empty key PEM");
+	r = tc_buf_append(out, p, (size_t)n);
+out:
+	ERR_clear_error();
+	EVP_PKEY_free(key);
+	BIO_free(mem);
+	BIO_free(in);
+	tc_buf_cleanup(&file); /* zeroes the key file's bytes */
+	return r;
+}
+
+/* A store trusting CERTS; PARTIAL: any of them may end a chain (an intermediate can be named). */
+static TC_RESULT make_store(STACK_OF(X509) *certs, bool partial, X509_STORE **out)
+{
+	X509_STORE *st = X509_STORE_new();
+
+	TC_ENSURE(st, TC_ERR_NO_MEMORY, "X509_STORE");
+	for (int i = 0; i < sk_X509_num(certs); i++) {
+		if (X509_STORE_add_cert(st, sk_X509_value(certs, i)) != 1) {
+			X509_STORE_free(st);
+			return tc_fail_openssl(TC_ERR_INVALID_ARGUMENT, "a client CA certificate");
+		}
+	}
+	if (partial)
+		X509_STORE_set_flags(st, X509_V_FLAG_PARTIAL_CHAIN);
+	*out = st;
+	return tc_ok();
+}
+
+/* "ab12..." or "AB:12:..." (openssl x509 -fingerprint -sha256) into 32 bytes. */
+static TC_RESULT fp_parse(const char *s, uint8_t out[32])
+{
+	char hex[2 * 32 + 1];
+	size_t n = 0;
+
+	for (size_t i = 0; s[i]; i++) {
+		if (s[i] == ':')
+			continue;
+		TC_ENSURE(n < 2 * 32, TC_ERR_INVALID_ARGUMENT, "--admin-cert-sha256 '%.100s': not 32 bytes of hex", s);
+		hex[n++] = s[i];
+	}
+	hex[n] = '\0';
+	TC_ENSURE(n == 2 * 32, TC_ERR_INVALID_ARGUMENT, "--admin-cert-sha256 '%.100s': not 32 bytes of hex", s);
+	TC_GUARD(tc_hex_decode_fixed(hex, n, out, 32));
+	return tc_ok();
+}
+
+/*
+ * TLS 1.2 and 1.3 only (RFC 8996 retired 1.0/1.1); otherwise GnuTLS's NORMAL suites. The client CA list is
+ * given only when client certificates are wanted: MHD then asks for one (optional, GNUTLS_CERT_REQUEST).
+ */
+#define API_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+
+void api_tls_mhd_options(const struct api_tls *tls, struct MHD_OptionItem out[API_TLS_MHD_OPTIONS_MAX])
+{
+	size_t n = 0;
+
+	if (tls) {
+		out[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, tls->cert_pem.data };
+		out[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, tls->key_pem.data };
+		out[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)API_TLS_PRIORITIES };
+		if (tls->client_ca_pem.len > 0)
+			out[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_TRUST, 0, tls->client_ca_pem.data };
+	}
+	out[n] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+}
+
+TC_RESULT api_tls_load(const struct api_tls_options *o, struct api_tls **out)
+{
+	struct tc_result r = tc_ok();
+	struct api_tls *t = NULL;
+	STACK_OF(X509) *chain = NULL, *cas = NULL, *admin = NULL;
+
+	TC_ENSURE(o && o->cert_file && o->key_file, TC_ERR_INVALID_ARGUMENT,
+		  "HTTPS needs both --tls-cert FILE and --tls-key FILE");
+	TC_ENSURE(o->client_ca_file || (o->n_admin_sha256 == 0 && !o->admin_client_ca_file), TC_ERR_INVALID_ARGUMENT,
+		  "--admin-cert-sha256 and --admin-client-ca need --client-ca (the CAs whose client certificates "
+		  "are requested and verified)");
+	TC_ENSURE(o->n_admin_sha256 <= API_TLS_ADMIN_FPS_MAX, TC_ERR_INVALID_ARGUMENT, "at most %d --admin-cert-sha256",
+		  API_TLS_ADMIN_FPS_MAX);
+	TC_ENSURE(MHD_is_feature_supported(MHD_FEATURE_TLS) == MHD_YES, TC_ERR_UNSUPPORTED,
+		  "this libmicrohttpd was built without HTTPS support");
+	t = calloc(1, sizeof(*t));
+	TC_ENSURE(t, TC_ERR_NO_MEMORY, "TLS configuration");
+	tc_buf_init(&t->cert_pem, 2 * API_TLS_FILE_MAX);
+	tc_buf_init(&t->key_pem, API_TLS_KEY_PEM_MAX);
+	tc_buf_init(&t->client_ca_pem, 2 * API_TLS_FILE_MAX);
+
+	TC_GUARD_GOTO(r, read_certs(o->cert_file, "--tls-cert", &chain), out);
+	X509 *leaf = sk_X509_value(chain, 0);
+
+	TC_ENSURE_GOTO(r, X509_cmp_current_time(X509_get0_notAfter(leaf)) > 0, out, TC_ERR_INVALID_ARGUMENT,
+		       "--tls-cert %.200s: the certificate has expired", o->cert_file);
+	TC_GUARD_GOTO(r, read_key(o->key_file, leaf, &t->key_pem), out);
+	TC_GUARD_GOTO(r, certs_pem(chain, &t->cert_pem), out);
+	if (o->client_ca_file) {
+		TC_GUARD_GOTO(r, read_certs(o->client_ca_file, "--client-ca", &cas), out);
+		TC_GUARD_GOTO(r, make_store(cas, false, &t->client_ca), out);
+		TC_GUARD_GOTO(r, certs_pem(cas, &t->client_ca_pem), out);
+	}
+	if (o->admin_client_ca_file) {
+		TC_GUARD_GOTO(r, read_certs(o->admin_client_ca_file, "--admin-client-ca", &admin), out);
+		TC_GUARD_GOTO(r, make_store(admin, true, &t->admin_ca), out);
+	}
+	for (size_t i = 0; i < o->n_admin_sha256; i++)
+		TC_GUARD_GOTO(r, fp_parse(o->admin_sha256[i], t->admin_fp[i]), out);
+	t->n_admin_fp = o->n_admin_sha256;
+	*out = t;
+	t = NULL;
+out:
+	ERR_clear_error();
+	sk_X509_pop_free(chain, X509_free);
+	sk_X509_pop_free(cas, X509_free);
+	sk_X509_pop_free(admin, X509_free);
+	api_tls_free(&t);
+	return r;
+}
+
+void api_tls_free(struct api_tls **tp)
+{
+	struct api_tls *t = tp ? *tp : NULL;
+
+	if (!t)
+		return;
+	tc_buf_cleanup(&t->cert_pem);
+	tc_buf_cleanup(&t->key_pem);
+	tc_buf_cleanup(&t->client_ca_pem);
+	X509_STORE_free(t->client_ca);
+	X509_STORE_free(t->admin_ca);
+	free(t);
+	*tp = NULL;
+}

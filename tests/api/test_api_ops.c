@@ -1,0 +1,243 @@
+/*
+ * test_api_ops.c — operations features of teecert-verifier (docs/admission.md "Operations"):
+ *   - --read-db: read-only routes (API_ROUTE_READ) are served from a second database, writes stay on --db;
+ *     two databases seeded differently show which one answered;
+ *   - --rate-limit/--rate-burst: a burst past the limit is answered 429 with Retry-After and the error shape,
+ *     /healthz and /metrics are exempt, and after Retry-After seconds requests pass again;
+ *   - /metrics labels requests by route template and status.
+ * Both against the real teecert-verifier process (the serve flags) and an in-process server.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "api.h"
+#include "api_test_util.h"
+
+static char g_primary[API_TEST_DSN_MAX], g_replica[API_TEST_DSN_MAX];
+
+static const char anchor_sql[] =
+	"INSERT INTO anchor_txs (state, tree_size, root, prev_tree_size, chain_id, nonce, gas_limit,"
+	" max_fee_per_gas, max_priority_fee_per_gas, raw_tx, tx_hash, block_number, block_hash, confirmed_at)"
+	" VALUES ('confirmed', $1::bigint, decode(repeat('11', 32), 'hex'), 0, 31337, 0, 100000, 1, 1, '\\x01',"
+	" decode(repeat('cc', 32), 'hex'), 42, decode(repeat('dd', 32), 'hex'), now()) RETURNING tree_size";
+
+static int group_setup(void **state)
+{
+	const char *m1[] = { "migrate", "--db", g_primary, NULL };
+	const char *m2[] = { "migrate", "--db", g_replica, NULL };
+
+	(void)state;
+	api_test_init();
+	api_test_db_create(g_primary);
+	api_test_db_create(g_replica);
+	if (api_test_run(m1, NULL, 0, NULL, 0) != 0 || api_test_run(m2, NULL, 0, NULL, 0) != 0)
+		return -1;
+	/* The same table, different contents: tree size 3 on the primary, 7 on the "replica". */
+	if (api_test_db_scalar(g_primary, anchor_sql, "3") != 3 || api_test_db_scalar(g_replica, anchor_sql, "7") != 7)
+		return -1;
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	api_test_db_drop(g_primary);
+	api_test_db_drop(g_replica);
+	return 0;
+}
+
+static long get(const char *base, const char *path, struct api_test_reply *r)
+{
+	char url[API_TEST_URL_MAX];
+
+	snprintf(url, sizeof(url), "%s%s", base, path);
+	api_test_http("GET", url, NULL, NULL, 0, r);
+	return r->status;
+}
+
+/* tree_size of the newest anchor GET /v1/anchors reports. */
+static long anchors_tree_size(const char *base)
+{
+	struct api_test_reply r;
+	json_t *j;
+	long size;
+
+	assert_int_equal(get(base, "/v1/anchors", &r), 200);
+	j = api_test_reply_json(&r);
+	size = (long)json_integer_value(json_object_get(json_array_get(json_object_get(j, "anchors"), 0), "tree_size"));
+	json_decref(j);
+	api_test_reply_free(&r);
+	return size;
+}
+
+static void post_challenge(const char *base, long want)
+{
+	char url[API_TEST_URL_MAX];
+	struct api_test_reply r;
+
+	snprintf(url, sizeof(url), "%s/v1/challenges", base);
+	api_test_http("POST", url, NULL, NULL, 0, &r);
+	assert_int_equal(r.status, want);
+	api_test_reply_free(&r);
+}
+
+/* The real binary: `serve --read-db`: reads from the replica, writes to the primary. */
+static void test_read_db_process(void **state)
+{
+	const char *extra[] = { "--read-db", g_replica, NULL };
+	struct api_test_server s;
+	long before_p = api_test_db_scalar(g_primary, "SELECT count(*) FROM challenges", NULL);
+	long before_r = api_test_db_scalar(g_replica, "SELECT count(*) FROM challenges", NULL);
+
+	(void)state;
+	api_test_server_start(g_primary, extra, &s);
+	assert_int_equal(anchors_tree_size(s.url), 7); /* GET /v1/anchors: API_ROUTE_READ */
+	post_challenge(s.url, 201);                    /* a write */
+	assert_int_equal(api_test_db_scalar(g_primary, "SELECT count(*) FROM challenges", NULL), before_p + 1);
+	assert_int_equal(api_test_db_scalar(g_replica, "SELECT count(*) FROM challenges", NULL), before_r);
+	assert_int_equal(api_test_server_stop(&s, SIGTERM, 30), 0);
+
+	/* Without --read-db everything is the primary. */
+	api_test_server_start(g_primary, NULL, &s);
+	assert_int_equal(anchors_tree_size(s.url), 3);
+	assert_int_equal(api_test_server_stop(&s, SIGTERM, 30), 0);
+}
+
+/* In process: the pool a route uses follows its API_ROUTE_READ flag. */
+static void test_read_db_in_process(void **state)
+{
+	struct api_config cfg;
+	struct api_server *srv = NULL;
+	char base[API_TEST_BASE_MAX];
+
+	(void)state;
+	api_config_init(&cfg);
+	cfg.dsn = g_primary;
+	cfg.read_dsn = g_replica;
+	cfg.pool_size = 2;
+	cfg.threads = 2;
+	assert_int_equal(api_server_start(&cfg, &srv).code, TC_OK);
+	snprintf(base, sizeof(base), "http://127.0.0.1:%u", (unsigned)api_server_port(srv));
+	assert_int_equal(anchors_tree_size(base), 7);
+	api_server_free(&srv);
+}
+
+/* R is a 429 with the error shape and an integer Retry-After >= 1 (RFC 9110 §10.2.3 delay-seconds). */
+static void check_429(const struct api_test_reply *r)
+{
+	api_test_expect_error(r, 429, "rate_limited");
+	assert_true(r->retry_after[0] != '\0');
+	assert_true(strspn(r->retry_after, "0123456789") == strlen(r->retry_after));
+	assert_true(strtol(r->retry_after, NULL, 10) >= 1);
+}
+
+static void expect_200(const char *base, const char *path)
+{
+	struct api_test_reply r;
+
+	if (get(base, path, &r) != 200)
+		fail_msg("GET %s: %ld %s", path, r.status, r.body ? r.body : "");
+	api_test_reply_free(&r);
+}
+
+/* The real binary: --rate-limit 2/s --rate-burst 3 from one client (127.0.0.1). */
+static void test_rate_limit_process(void **state)
+{
+	const char *extra[] = { "--rate-limit", "2/s", "--rate-burst", "3", NULL };
+	struct api_test_server s;
+	struct api_test_reply r;
+	int ok = 0;
+
+	(void)state;
+	api_test_server_start(g_primary, extra, &s);
+	/* The burst: at least 3 requests pass, then (at 2/s refill) a 429 comes well within 20 requests. */
+	for (int i = 0; i < 20; i++) {
+		get(s.url, i % 2 ? "/openapi.json" : "/v1/cas", &r);
+		if (r.status == 429)
+			break;
+		assert_int_equal(r.status, 200);
+		ok++;
+		api_test_reply_free(&r);
+	}
+	assert_int_equal(r.status, 429);
+	check_429(&r);
+	api_test_reply_free(&r);
+	assert_true(ok >= 3);
+	/* Exempt: health, readiness and metrics. */
+	for (int i = 0; i < 5; i++) {
+		expect_200(s.url, "/healthz");
+		expect_200(s.url, "/metrics");
+	}
+	/* /metrics counts the 429s under the route template. */
+	assert_int_equal(get(s.url, "/metrics", &r), 200);
+	assert_true(strstr(r.body, "teecert_http_requests_total{route=\"/openapi.json\",method=\"GET\",status=\"429\"}") ||
+		    strstr(r.body, "teecert_http_requests_total{route=\"/v1/cas\",method=\"GET\",status=\"429\"}"));
+	assert_non_null(strstr(r.body, "teecert_http_request_duration_seconds_count{route=\"/v1/cas\"}"));
+	assert_null(strstr(r.body, "route=\"/healthz\",method=\"GET\",status=\"429\""));
+	assert_non_null(strstr(r.body, "teecert_http_requests_total{route=\"/openapi.json\",method=\"GET\",status=\"200\"}"));
+	api_test_reply_free(&r);
+	/* After Retry-After the client is served again. */
+	sleep(2);
+	expect_200(s.url, "/openapi.json");
+	assert_int_equal(api_test_server_stop(&s, SIGTERM, 30), 0);
+}
+
+static void test_rate_limit_bad_flags(void **state)
+{
+	const char *bad1[] = { "serve", "--db", g_primary, "--rate-limit", "fast", NULL };
+	const char *bad2[] = { "serve", "--db", g_primary, "--rate-limit", "-1/s", NULL };
+	const char *bad3[] = { "serve", "--db", g_primary, "--rate-limit", "5/h", NULL };
+	char err[1024];
+
+	(void)state;
+	assert_int_equal(api_test_run(bad1, NULL, 0, err, sizeof(err)), 1);
+	assert_non_null(strstr(err, "--rate-limit"));
+	assert_int_equal(api_test_run(bad2, NULL, 0, NULL, 0), 1);
+	assert_int_equal(api_test_run(bad3, NULL, 0, NULL, 0), 1);
+}
+
+/* In process, 1 request per second, burst 1: the second is refused for about a second, then passes. */
+static void test_rate_limit_in_process(void **state)
+{
+	struct api_config cfg;
+	struct api_server *srv = NULL;
+	char base[API_TEST_BASE_MAX];
+	struct api_test_reply r;
+
+	(void)state;
+	api_config_init(&cfg);
+	cfg.dsn = g_primary;
+	cfg.pool_size = 1;
+	cfg.threads = 1;
+	cfg.rate_per_s = 1;
+	cfg.rate_burst = 1;
+	assert_int_equal(api_server_start(&cfg, &srv).code, TC_OK);
+	snprintf(base, sizeof(base), "http://127.0.0.1:%u", (unsigned)api_server_port(srv));
+	expect_200(base, "/openapi.json");
+	assert_int_equal(get(base, "/openapi.json", &r), 429);
+	check_429(&r);
+	assert_string_equal(r.retry_after, "1");
+	api_test_reply_free(&r);
+	expect_200(base, "/readyz");
+	usleep(1100 * 1000);
+	expect_200(base, "/openapi.json");
+	api_server_free(&srv);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_read_db_process),    cmocka_unit_test(test_read_db_in_process),
+		cmocka_unit_test(test_rate_limit_process), cmocka_unit_test(test_rate_limit_bad_flags),
+		cmocka_unit_test(test_rate_limit_in_process),
+	};
+	return cmocka_run_group_tests_name("api_ops", tests, group_setup, group_teardown);
+}

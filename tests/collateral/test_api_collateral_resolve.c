@@ -1,0 +1,464 @@
+/*
+ * test_api_collateral_resolve.c — api_collateral_resolve with PostgreSQL (`pg` fixture): for real shared
+ * TDX, SNP and NVIDIA cases the store (filled as an import does, or fetched from the local vendor server)
+ * gives exactly the case's collateral items under the appraiser's roles and vf_appraise reproduces the case
+ * verdict; the in-process cache serves without the database but never past the item's nextUpdate nor past
+ * its TTL (injected clock); collateral signed by a simulated root is stored only when that root is a
+ * configured trust anchor.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <stdatomic.h>
+
+#include "api.h"
+#include "coll_test_server.h"
+#include "db_internal.h"
+#include "tc_testsupport.h"
+
+static char dsn[TC_TEST_DSN_MAX];
+static struct coll_srv *srv;
+static _Atomic int64_t now_ms;
+
+static int64_t fake_clock(void *arg)
+{
+	(void)arg;
+	return atomic_load(&now_ms);
+}
+
+static void fake_sleep(void *arg, int64_t ms)
+{
+	(void)arg;
+	atomic_fetch_add(&now_ms, ms);
+}
+
+#define assert_ok(expr)                                                                                                \
+	do {                                                                                                           \
+		struct tc_result r__ = (expr);                                                                         \
+		if (r__.code != TC_OK)                                                                                 \
+			fail_msg("%s: %s: %s", #expr, tc_error_info(r__.code)->code, tc_error_detail());               \
+	} while (0)
+
+static void sql(const char *q)
+{
+	struct db_conn *c = NULL;
+	assert_ok(db_conn_open(dsn, &c));
+	assert_ok(db_exec(c, q));
+	db_conn_free(&c);
+}
+
+/* A service on the test database; OFFLINE: cache only; ANCHORS (may be NULL) extra trust anchors. */
+static struct api_collateral *service(bool offline, bool fake, const struct vf_item *anchors, size_t n_anchors)
+{
+	static char rim[256];
+	struct api_collateral_config cfg;
+	api_collateral_config_init(&cfg);
+	snprintf(rim, sizeof(rim), "%s/v1/rim", coll_srv_base(srv));
+	cfg.dsn = dsn;
+	cfg.offline = offline;
+	cfg.anchors = anchors;
+	cfg.n_anchors = n_anchors;
+	/* Nothing may leave the machine: every vendor base is the local server. */
+	cfg.intel_sgx_base = cfg.intel_tdx_base = cfg.intel_root_crl_url = cfg.amd_kds_base = coll_srv_base(srv);
+	cfg.nvidia_rim_base = rim;
+	cfg.rate[API_COLL_HOST_NVIDIA] = (struct api_coll_rate){ 0, 1 };
+	cfg.rate[API_COLL_HOST_INTEL] = (struct api_coll_rate){ 0, 1 };
+	cfg.max_attempts = 1;
+	cfg.timeout_ms = 2000;
+	if (fake) {
+		cfg.clock_ms = fake_clock;
+		cfg.sleep_ms = fake_sleep;
+	}
+	struct api_collateral *c = NULL;
+	assert_ok(api_collateral_new(&cfg, &c));
+	return c;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	if (!tc_is_ok(tc_test_db_create("collres", dsn, sizeof(dsn))))
+		return -1;
+	struct db_conn *c = NULL;
+	if (!tc_is_ok(db_conn_open(dsn, &c)) || !tc_is_ok(db_migrate(c, NULL)))
+		return -1;
+	db_conn_free(&c);
+	srv = coll_srv_start(fake_clock, NULL);
+	return srv != NULL ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	coll_srv_stop(srv);
+	return tc_is_ok(tc_test_db_drop(dsn)) ? 0 : -1;
+}
+
+static int per_test(void **state)
+{
+	(void)state;
+	sql("DELETE FROM collateral_items; DELETE FROM collateral_fetch_log");
+	return 0;
+}
+
+static void load_case(const char *name, struct vf_case *c)
+{
+	char path[1024];
+	const char *shared = getenv("TEECERT_SHARED");
+	snprintf(path, sizeof(path), "%s/evidence/cases/%s.json", shared ? shared : "../shared", name);
+	if (!tc_is_ok(vf_case_load(path, c)))
+		fail_msg("%s: %s", path, tc_error_detail());
+	atomic_store(&now_ms, c->verify_at * 1000);
+}
+
+/* Store the case's collateral as an import does (each item verified, its issuer chain beside it). */
+static void put_case_items(struct api_collateral *svc, const struct vf_case *c)
+{
+	static const struct {
+		const char *role, *chain;
+		enum vf_coll_kind kind;
+	} map[] = {
+		{ "tcb_info", "tcb_info_issuer_chain", VF_COLL_TCB_INFO },
+		{ "qe_identity", "qe_identity_issuer_chain", VF_COLL_QE_IDENTITY },
+		{ "pck_crl", "pck_crl_issuer_chain", VF_COLL_PCK_CRL },
+		{ "root_ca_crl", NULL, VF_COLL_ROOT_CA_CRL },
+		{ "ark_ask_chain", NULL, VF_COLL_ARK_ASK_CHAIN },
+	};
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		const struct vf_item *it = vf_item_find(c->input.collateral, c->input.n_collateral, map[i].role);
+		const struct vf_item *ch =
+			map[i].chain ? vf_item_find(c->input.collateral, c->input.n_collateral, map[i].chain) : NULL;
+		if (it != NULL)
+			assert_ok(api_collateral_put(svc, map[i].kind, it->data, it->len, ch ? ch->data : NULL,
+						     ch ? ch->len : 0, "import:test", NULL, NULL));
+	}
+}
+
+/* Resolve for the case's evidence and anchors only; the collateral must be exactly the case's. */
+static void resolve_and_appraise(struct api_collateral *svc, const struct vf_case *c, size_t want_items)
+{
+	struct vf_input in = c->input;
+	struct api_coll_hold hold;
+	in.n_collateral = 0;
+	api_coll_hold_init(&hold);
+	assert_ok(api_collateral_resolve(svc, &in, &hold));
+	assert_int_equal(in.n_collateral, want_items);
+	for (size_t i = 0; i < in.n_collateral; i++) {
+		const struct vf_item *orig =
+			vf_item_find(c->input.collateral, c->input.n_collateral, in.collateral[i].role);
+		if (orig == NULL)
+			fail_msg("%s: resolved role %s is not in the case", c->name, in.collateral[i].role);
+		if (orig->len != in.collateral[i].len || memcmp(orig->data, in.collateral[i].data, orig->len) != 0)
+			fail_msg("%s: resolved %s differs from the case's bytes", c->name, in.collateral[i].role);
+	}
+	struct vf_appraisal a;
+	char diff[512];
+	assert_ok(vf_appraise(&in, &c->policy, c->verify_at, &a));
+	if (!vf_case_check(c, &a, diff, sizeof(diff)))
+		fail_msg("%s: %s", c->name, diff);
+	vf_appraisal_cleanup(&a);
+	api_coll_hold_cleanup(&hold);
+}
+
+static void test_tdx_case(void **state)
+{
+	(void)state;
+	static const char *const cases[] = { "tdx-phala-v4-b0c06f-uptodate", "tdx-gotdx-v4-spr-e4-no-tcb-level",
+					     "tdx-phala-near-v4-20a06f-uptodate" };
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct vf_case c;
+		load_case(cases[i], &c);
+		sql("DELETE FROM collateral_items"); /* cases of older collateral: no rollback refusal */
+		struct api_collateral *svc = service(true, true, NULL, 0);
+		put_case_items(svc, &c);
+		resolve_and_appraise(svc, &c, c.input.n_collateral);
+		api_collateral_free(&svc);
+		vf_case_cleanup(&c);
+	}
+}
+
+static void test_snp_case(void **state)
+{
+	(void)state;
+	static const char *const cases[] = { "snp-trustee-milan-ok", "snp-azure-genoa-ok",
+					     "snp-gosev-milan-debug-default" };
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct vf_case c;
+		load_case(cases[i], &c);
+		struct api_collateral *svc = service(true, true, NULL, 0);
+		put_case_items(svc, &c);
+		resolve_and_appraise(svc, &c, 1); /* ark_ask_chain; no AMD CRL in the corpus: left out */
+		api_collateral_free(&svc);
+		vf_case_cleanup(&c);
+	}
+}
+
+/* NVIDIA: the RIM fetched from the (local) RIM service under the id the evidence names. */
+static void test_nvidia_case(void **state)
+{
+	(void)state;
+	struct vf_case c;
+	load_case("nvidia-nvat-535.86.09-vbios-rim-ok", &c);
+	coll_srv_route(srv, "/v1/rim/NV_GPU_VBIOS_1010_0200_882_96005E0001",
+		       "nvidia/nvtrust_rim_vbios_1010_0200_882_96.00.5E.00.01_PROD.swidtag", NULL, NULL);
+	coll_srv_reset_hits(srv);
+	struct api_collateral *svc = service(false, true, NULL, 0);
+	resolve_and_appraise(svc, &c, 1); /* the driver RIM is not served (404): left out, as in the case */
+	assert_int_equal(coll_srv_hits(srv, "/v1/rim/NV_GPU_VBIOS_1010_0200_882_96005E0001"), 1);
+	/* Again: from the in-process cache (the miss of the driver RIM is remembered too): no request. */
+	resolve_and_appraise(svc, &c, 1);
+	assert_int_equal(coll_srv_hits(srv, "/v1/rim/NV_GPU_VBIOS_1010_0200_882_96005E0001"), 1);
+	api_collateral_free(&svc);
+	vf_case_cleanup(&c);
+}
+
+static size_t resolved(struct api_collateral *svc, const struct vf_case *c, const char *role)
+{
+	struct vf_input in = c->input;
+	struct api_coll_hold hold;
+	in.n_collateral = 0;
+	api_coll_hold_init(&hold);
+	assert_ok(api_collateral_resolve(svc, &in, &hold));
+	size_t n = vf_item_find(in.collateral, in.n_collateral, role) != NULL;
+	api_coll_hold_cleanup(&hold);
+	return n;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Throughput of one TDX resolve (4 items + 3 chains) through the cache and through the database. */
+static void test_cache_speed(void **state)
+{
+	(void)state;
+	struct vf_case c;
+	load_case("tdx-phala-v4-b0c06f-uptodate", &c);
+	struct api_collateral *svc = service(true, true, NULL, 0);
+	put_case_items(svc, &c);
+	double rate[2];
+	for (int uncached = 0; uncached < 2; uncached++) {
+		const int n = uncached ? 200 : 2000;
+		double t0 = now_s();
+		for (int i = 0; i < n; i++) {
+			if (uncached)
+				api_collateral_cache_clear(svc);
+			assert_int_equal(resolved(svc, &c, "tcb_info"), 1);
+		}
+		rate[uncached] = n / (now_s() - t0);
+	}
+	print_message("resolve (TDX, 7 items): %.0f/s from the in-process cache, %.0f/s from PostgreSQL\n", rate[0],
+		      rate[1]);
+	assert_true(rate[0] > rate[1]);
+	api_collateral_free(&svc);
+	vf_case_cleanup(&c);
+}
+
+/* The cache serves without the database, for at most its TTL and never at or after nextUpdate. */
+static void test_cache_bounds(void **state)
+{
+	(void)state;
+	struct vf_case c;
+	load_case("tdx-phala-v4-b0c06f-uptodate", &c);
+	struct api_collateral *svc = service(true, true, NULL, 0);
+	put_case_items(svc, &c);
+	struct db_collateral_item it;
+	db_collateral_item_init(&it);
+	assert_ok(api_collateral_get(svc, VF_COLL_TCB_INFO, "b0c06f000000", &it));
+	int64_t next_update = it.next_update;
+	db_collateral_item_cleanup(&it);
+
+	/* 1: cached (TTL 60 s); the rows are then removed: still served from the cache within the TTL. */
+	assert_int_equal(resolved(svc, &c, "tcb_info"), 1);
+	sql("DELETE FROM collateral_items");
+	atomic_fetch_add(&now_ms, 59 * 1000);
+	assert_int_equal(resolved(svc, &c, "tcb_info"), 1);
+	/* 2: past the TTL the store is asked again: the item is gone. */
+	atomic_fetch_add(&now_ms, 2 * 1000);
+	assert_int_equal(resolved(svc, &c, "tcb_info"), 0);
+
+	/* 3: an item 30 s before its nextUpdate is cached for 30 s only, however long the TTL. */
+	api_collateral_cache_clear(svc);
+	atomic_store(&now_ms, c.verify_at * 1000);
+	put_case_items(svc, &c);
+	atomic_store(&now_ms, (next_update - 30) * 1000);
+	assert_int_equal(resolved(svc, &c, "tcb_info"), 1);
+	sql("UPDATE collateral_items SET next_update = next_update + interval '1 day' WHERE kind = 'tcb_info'");
+	atomic_store(&now_ms, next_update * 1000);
+	/* The store now claims it is valid (altered), but the cached copy expired at its own nextUpdate and
+	 * the bytes say so: the appraisal at this time rejects it rather than the cache serving it silently. */
+	struct vf_input in = c.input;
+	struct api_coll_hold hold;
+	in.n_collateral = 0;
+	api_coll_hold_init(&hold);
+	assert_ok(api_collateral_resolve(svc, &in, &hold));
+	struct vf_appraisal a;
+	assert_ok(vf_appraise(&in, &c.policy, next_update, &a));
+	assert_false(a.accepted);
+	vf_appraisal_cleanup(&a);
+	api_coll_hold_cleanup(&hold);
+	/* Without the alteration an expired item is not served at all. */
+	api_collateral_cache_clear(svc);
+	sql("UPDATE collateral_items SET next_update = next_update - interval '1 day' WHERE kind = 'tcb_info'");
+	assert_int_equal(resolved(svc, &c, "tcb_info"), 0);
+	api_collateral_free(&svc);
+	vf_case_cleanup(&c);
+}
+
+/* The cache holds at most cache_max entries: the least recently used ones are evicted. */
+static void test_cache_max(void **state)
+{
+	(void)state;
+	struct vf_case c;
+	load_case("tdx-phala-v4-b0c06f-uptodate", &c);
+	struct api_collateral *svc = service(true, true, NULL, 0);
+	put_case_items(svc, &c);
+	api_collateral_free(&svc);
+	struct api_collateral_config cfg;
+	api_collateral_config_init(&cfg);
+	cfg.dsn = dsn;
+	cfg.offline = true;
+	cfg.cache_max = 2;
+	cfg.clock_ms = fake_clock;
+	assert_ok(api_collateral_new(&cfg, &svc));
+	struct vf_input in = c.input;
+	struct api_coll_hold hold;
+	in.n_collateral = 0;
+	api_coll_hold_init(&hold);
+	assert_ok(api_collateral_resolve(svc, &in, &hold)); /* tcb_info, qe_identity, pck_crl, root_ca_crl in order */
+	assert_int_equal(in.n_collateral, 7);
+	api_coll_hold_cleanup(&hold);
+	sql("DELETE FROM collateral_items");
+	/* Only the two most recently used items are still cached. */
+	in = c.input;
+	in.n_collateral = 0;
+	assert_ok(api_collateral_resolve(svc, &in, &hold));
+	assert_null(vf_item_find(in.collateral, in.n_collateral, "tcb_info"));
+	assert_null(vf_item_find(in.collateral, in.n_collateral, "qe_identity"));
+	assert_non_null(vf_item_find(in.collateral, in.n_collateral, "pck_crl"));
+	assert_non_null(vf_item_find(in.collateral, in.n_collateral, "root_ca_crl"));
+	api_coll_hold_cleanup(&hold);
+	api_collateral_free(&svc);
+	vf_case_cleanup(&c);
+}
+
+/* Bytes altered in the store (not through put) are not served: their digest is the verified one's. */
+static void test_tampered_row(void **state)
+{
+	(void)state;
+	struct vf_case c;
+	load_case("tdx-phala-v4-b0c06f-uptodate", &c);
+	struct api_collateral *svc = service(true, true, NULL, 0);
+	put_case_items(svc, &c);
+	sql("UPDATE collateral_items SET raw = overlay(raw placing '\\x00'::bytea from 100) WHERE kind = 'qe_identity'");
+	assert_int_equal(resolved(svc, &c, "qe_identity"), 0);
+	assert_int_equal(resolved(svc, &c, "tcb_info"), 1);
+	api_collateral_free(&svc);
+	vf_case_cleanup(&c);
+}
+
+/* Simulated Intel collateral: refused without the sim root as a trust anchor, stored and resolved with it. */
+static void test_sim_anchor(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/tc_collres_XXXXXX", coll[256], root[256];
+	assert_non_null(mkdtemp(dir));
+	assert_ok(vf_tdx_sim_init(dir));
+	snprintf(coll, sizeof(coll), "%s/collateral", dir);
+	snprintf(root, sizeof(root), "%s/intel_root.pem", dir);
+	struct tc_buf pem;
+	tc_buf_init(&pem, TC_BUF_DEFAULT_MAX);
+	assert_ok(tc_file_read(root, TC_BUF_DEFAULT_MAX, &pem));
+
+	size_t ok = 0, bad = 0;
+	struct api_collateral *svc = service(true, false, NULL, 0);
+	assert_ok(api_collateral_import_dir(svc, coll, &ok, &bad));
+	assert_int_equal(ok, 0);
+	assert_int_equal(bad, 4); /* tcb_info, qe_identity, pck_crl, root_ca_crl: cert_chain_invalid */
+	api_collateral_free(&svc);
+
+	struct vf_item anchors[] = { { .role = "amd_ark", .data = pem.data, .len = pem.len },
+				     /* wrong role: unused */ };
+	svc = service(true, false, anchors, 1);
+	assert_ok(api_collateral_import_dir(svc, coll, &ok, &bad));
+	assert_int_equal(ok, 0);
+	api_collateral_free(&svc);
+
+	struct vf_item intel[] = { { .role = "intel_root", .data = pem.data, .len = pem.len } };
+	svc = service(true, false, intel, 1);
+	assert_ok(api_collateral_import_dir(svc, coll, &ok, &bad));
+	assert_int_equal(ok, 4);
+	assert_int_equal(bad, 0);
+	assert_ok(api_collateral_store_anchors(svc));
+
+	uint8_t rd[VF_REPORT_DATA_LEN] = { 7 };
+	struct tc_buf quote;
+	tc_buf_init(&quote, TC_BUF_DEFAULT_MAX);
+	assert_ok(vf_tdx_quote_for(dir, rd, &quote));
+	struct vf_input in = { .tee = VF_TEE_TDX };
+	in.evidence[in.n_evidence++] = (struct vf_item){ .role = "tdx_quote", .data = quote.data, .len = quote.len };
+	in.anchors[in.n_anchors++] = intel[0];
+	struct api_coll_hold hold;
+	api_coll_hold_init(&hold);
+	assert_ok(api_collateral_resolve(svc, &in, &hold));
+	assert_int_equal(in.n_collateral, 7); /* 4 items + 3 issuer chains */
+	struct vf_policy p;
+	vf_policy_init(&p);
+	p.allow_simulated = true;
+	struct vf_appraisal a;
+	assert_ok(vf_appraise(&in, &p, tc_time_now(), &a));
+	if (!a.accepted)
+		fail_msg("sim appraisal: %s: %s", tc_error_info(a.failure)->code, a.detail);
+	vf_appraisal_cleanup(&a);
+	vf_policy_cleanup(&p);
+	api_coll_hold_cleanup(&hold);
+	api_collateral_free(&svc);
+	tc_buf_cleanup(&quote);
+	tc_buf_cleanup(&pem);
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* Offline: a missing item is not fetched (the local server sees no request) and is left out. */
+static void test_offline(void **state)
+{
+	(void)state;
+	struct vf_case c;
+	load_case("tdx-phala-v4-b0c06f-uptodate", &c);
+	coll_srv_reset_hits(srv);
+	struct api_collateral *svc = service(true, true, NULL, 0);
+	assert_int_equal(resolved(svc, &c, "tcb_info"), 0);
+	struct api_collateral_stats st;
+	api_collateral_stats(svc, &st);
+	assert_int_equal(st.upstream_requests, 0);
+	api_collateral_free(&svc);
+	vf_case_cleanup(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_tdx_case, per_test),
+		cmocka_unit_test_setup(test_snp_case, per_test),
+		cmocka_unit_test_setup(test_nvidia_case, per_test),
+		cmocka_unit_test_setup(test_cache_bounds, per_test),
+		cmocka_unit_test_setup(test_tampered_row, per_test),
+		cmocka_unit_test_setup(test_sim_anchor, per_test),
+		cmocka_unit_test_setup(test_offline, per_test),
+		cmocka_unit_test_setup(test_cache_speed, per_test),
+		cmocka_unit_test_setup(test_cache_max, per_test),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
