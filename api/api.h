@@ -62,6 +62,9 @@ struct api_route {
 /* FLAT_JSON: the body is usually one flat object of strings (a ~15 KB PEM chain): parsed by the fast scanner
  * of api_json_flat.c, which falls back to tc_json_parse for anything else (same result either way). */
 #define API_ROUTE_FLAT_JSON (1u << 2)
+/* TAIL: the pattern's last {name} takes the rest of the path, '/' included (GET /v1/ocsp/{request}: RFC 6960
+ * appendix A.1 puts the base64 request, which may contain '/', in the path). */
+#define API_ROUTE_TAIL (1u << 3)
 
 struct api_param {
 	const char *name; /* points into the route's pattern (not NUL-terminated at the brace): use name_len */
@@ -306,6 +309,9 @@ struct api_collateral_config {
 	unsigned refresh_interval_s; /* background refresher period (default 300) */
 	unsigned db_acquire_ms;
 	bool offline; /* cache only: no upstream fetch (air-gapped; items come from import) */
+	/* "Milan" | "Genoa" | "Turin" or NULL: the product line assumed for an SNP report that names none (a v2
+	 * report without VCEK/VLEK), so its ark_ask_chain, amd_crl and VCEK can be resolved */
+	const char *snp_product;
 	/* Extra trust anchors (borrowed; role -> PEM/DER, the vf_input anchor roles "intel_root", "amd_ark",
 	 * "nvidia_rim_root"): items signed by them are accepted besides the pinned vendor roots. Simulated roots
 	 * of an untrusted network come here; without them sim-signed collateral is refused. */
@@ -388,7 +394,8 @@ void api_coll_hold_cleanup(struct api_coll_hold *h);
  * The collateral IN's evidence needs, from the service (cache first; fetched when missing or expired):
  * TDX: tcb_info by the PCK certificate's FMSPC, qe_identity, pck_crl of the PCK issuer, root_ca_crl; SNP: the
  * product's ark_ask_chain (or asvk_chain for a VLEK), amd_crl, the VCEK when the evidence lacks one; NVIDIA:
- * the driver and VBIOS RIMs each GPU names. Appended to IN->collateral under the role names of vf.h (with
+ * the driver and VBIOS RIMs each GPU names and, for the certificates of each GPU chain, OCSP responses (store
+ * first; fetched from nvidia_ocsp_url when not offline; roles "ocsp.gpuN.I"). Appended to IN->collateral under the role names of vf.h (with
  * their issuer chains), bytes held in HOLD. An item the service cannot supply is left out (the appraisal then
  * reports collateral_missing); only database/internal failures fail here.
  * The needs are vf_collateral_needs; a VCEK the evidence lacks goes to IN->evidence (role "vcek"), where the

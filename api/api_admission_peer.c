@@ -51,11 +51,11 @@
 
 struct verdict {
 	json_t *reasons;
-	json_t *codes;                 /* stable reason codes, parallel to reasons */
-	enum api_adm_reason first;     /* API_ADM_OK while allowed */
-	json_t *certificate; /* {serial, kind, tee, tcb_status, not_after} or null */
-	json_t *anchored;    /* {tree_size, tx_hash, block} or null */
-	int64_t not_after;   /* of the leaf, 0: unknown */
+	json_t *codes;             /* stable reason codes, parallel to reasons */
+	enum api_adm_reason first; /* API_ADM_OK while allowed */
+	json_t *certificate;       /* {serial, kind, tee, tcb_status, not_after} or null */
+	json_t *anchored;          /* {tree_size, tx_hash, block} or null */
+	int64_t not_after;         /* of the leaf, 0: unknown */
 };
 
 static void deny(struct verdict *v, enum api_adm_reason code, const char *fmt, ...) TC_PRINTF(3, 4);
@@ -327,8 +327,8 @@ static void check_appraisal(const struct api_admission *a, const char *who, cons
 	if (!tc_is_ok(vf_tcb_status_parse(c->tcb_status, &s)))
 		deny(v, API_ADM_TCB_NOT_ACCEPTED, "%s: recorded tcb_status %s is unknown", who, c->tcb_status);
 	else if ((a->policy.accepted_tcb_statuses & (1u << s)) == 0)
-		deny(v, API_ADM_TCB_NOT_ACCEPTED, "%s: recorded tcb_status %s is no longer accepted by the current policy",
-		     who, c->tcb_status);
+		deny(v, API_ADM_TCB_NOT_ACCEPTED,
+		     "%s: recorded tcb_status %s is no longer accepted by the current policy", who, c->tcb_status);
 }
 
 /* The leaf's extensions against its logged entry: well-formed, an accepted appraisal, the same log entry. */
@@ -339,7 +339,8 @@ static void check_extensions(const struct path_facts *f, uint64_t log_seq, struc
 		return;
 	}
 	if (f->ext_rejected)
-		deny(v, API_ADM_APPRAISAL_REJECTED, "leaf: its embedded appraisal was not accepted (%s)", f->ext_failure);
+		deny(v, API_ADM_APPRAISAL_REJECTED, "leaf: its embedded appraisal was not accepted (%s)",
+		     f->ext_failure);
 	if (f->has_log_ref && f->log_ref_seq != log_seq)
 		deny(v, API_ADM_LOG_REF_MISMATCH, "leaf: its log reference (entry %llu) is not its logged entry %llu",
 		     (unsigned long long)f->log_ref_seq, (unsigned long long)log_seq);
@@ -394,8 +395,7 @@ static bool rcache_get(const uint8_t key[VCACHE_KEY_LEN], const struct path_fact
 
 	pthread_mutex_lock(&rcache_lock);
 	hit = e->used && memcmp(e->key, key, VCACHE_KEY_LEN) == 0 && e->n == f->n &&
-	      keys_equal(e->keys, f->keys, f->n) && now - e->at_ms >= 0 &&
-	      now - e->at_ms < (int64_t)ttl_ms;
+	      keys_equal(e->keys, f->keys, f->n) && now - e->at_ms >= 0 && now - e->at_ms < (int64_t)ttl_ms;
 	if (hit)
 		memcpy(rows, e->rows, f->n * sizeof(rows[0]));
 	pthread_mutex_unlock(&rcache_lock);
@@ -446,14 +446,16 @@ static TC_RESULT check_db(const struct api_admission *a, struct api_request *req
 		deny(v, API_ADM_UNKNOWN_CERT, "leaf: not issued by a CA of this deployment");
 		return tc_ok();
 	}
-	v->certificate = json_pack("{s:o, s:s, s:o, s:o, s:I}", "serial", tc_json_hex(f->keys[0].serial, f->keys[0].serial_len),
-				   "kind", leaf->kind, "tee", leaf->has_tee ? json_string(leaf->tee) : json_null(),
-				   "tcb_status", leaf->has_tcb_status ? json_string(leaf->tcb_status) : json_null(),
-				   "not_after", (json_int_t)leaf->not_after);
+	v->certificate =
+		json_pack("{s:o, s:s, s:o, s:o, s:I}", "serial", tc_json_hex(f->keys[0].serial, f->keys[0].serial_len),
+			  "kind", leaf->kind, "tee", leaf->has_tee ? json_string(leaf->tee) : json_null(), "tcb_status",
+			  leaf->has_tcb_status ? json_string(leaf->tcb_status) : json_null(), "not_after",
+			  (json_int_t)leaf->not_after);
 	TC_ENSURE(v->certificate != NULL, TC_ERR_NO_MEMORY, "certificate summary");
 	v->not_after = leaf->not_after;
 	if (!leaf->same)
-		deny(v, API_ADM_CERT_MISMATCH, "leaf: this deployment recorded a different certificate under its serial");
+		deny(v, API_ADM_CERT_MISMATCH,
+		     "leaf: this deployment recorded a different certificate under its serial");
 	if (leaf->revoked)
 		deny(v, API_ADM_REVOKED, "leaf: revoked");
 	check_extensions(f, leaf->log_seq, v);
@@ -470,8 +472,8 @@ static TC_RESULT check_db(const struct api_admission *a, struct api_request *req
 			continue; /* a CA certificate the database does not hold (the configured root itself) */
 		snprintf(who, sizeof(who), "CA certificate %zu", i);
 		if (!ca->same)
-			deny(v, API_ADM_CERT_MISMATCH, "%s: this deployment recorded a different certificate under its serial",
-			     who);
+			deny(v, API_ADM_CERT_MISMATCH,
+			     "%s: this deployment recorded a different certificate under its serial", who);
 		if (ca->revoked)
 			deny(v, API_ADM_REVOKED, "%s: revoked", who);
 		if (ca->has_tcb_status)
@@ -504,7 +506,8 @@ static TC_RESULT reply(struct api_request *req, const struct api_admission *a, s
 	TC_GUARD(tc_time_format(now, checked));
 	TC_GUARD(tc_time_format(until, expires));
 	body = json_pack("{s:s, s:O, s:O, s:O, s:O, s:s, s:s, s:o}", "decision", allow ? "allow" : "deny", "reasons",
-			 v->reasons, "reason_codes", v->codes, "certificate", v->certificate ? v->certificate : json_null(), "anchored",
+			 v->reasons, "reason_codes", v->codes, "certificate",
+			 v->certificate ? v->certificate : json_null(), "anchored",
 			 v->anchored ? v->anchored : json_null(), "checked_at", checked, "expires_at", expires, "nonce",
 			 nonce ? json_string(nonce) : json_null());
 	TC_ENSURE(body != NULL, TC_ERR_NO_MEMORY, "verdict");

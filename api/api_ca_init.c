@@ -4,7 +4,9 @@
  *   1. generate the key in this process (P-384 default; encrypted PKCS#8 file, 0600, ca signer backend);
  *   2. bind evidence to it: report_data = vf_binding_report_data(SPKI, fresh nonce), collected from the TEE
  *      (vf_collect_cpu), or — untrusted network only — a simulated TDX quote from --sim-pki DIR;
- *   3. appraise it (allow_simulated only in an untrusted network; a trusted network refuses sim evidence);
+ *   3. appraise it (allow_simulated only in an untrusted network; a trusted network refuses sim evidence)
+ *      with collateral from the collateral service: --collateral DIR imported into the store, the policy and
+ *      trust anchors kept (api_ca_self_collateral), so `teecert replay` can replay the root's appraisal;
  *   4. issue the self-signed root (profile root) with the appraisal and evidence extensions, and record it in
  *      one transaction: cas row, certificates + appraisals rows, log entry.
  */
@@ -84,13 +86,10 @@ static TC_RESULT load_inputs(const struct init_opts *o, struct api_ca_inputs *in
 {
 	char path[4096];
 
+	/* The collateral folder is imported into the store at appraisal time (api_ca_self_collateral). */
 	if (o->sim_pki) {
-		snprintf(path, sizeof(path), "%s/collateral", o->sim_pki);
-		TC_GUARD(api_ca_inputs_collateral_dir(in, o->collateral ? o->collateral : path));
 		snprintf(path, sizeof(path), "intel_root=%s/intel_root.pem", o->sim_pki);
 		TC_GUARD(api_ca_inputs_anchor(in, path));
-	} else if (o->collateral) {
-		TC_GUARD(api_ca_inputs_collateral_dir(in, o->collateral));
 	}
 	for (size_t i = 0; i < o->n_anchors; i++)
 		TC_GUARD(api_ca_inputs_anchor(in, o->anchors[i]));
@@ -114,6 +113,7 @@ int api_cli_ca_init(const char *prog, int argc, char **argv)
 	enum ca_key_kind kind;
 	uint8_t nonce[VF_BINDING_NONCE_LEN];
 	struct init_txn t = { 0 };
+	struct api_coll_hold hold;
 	struct db_ca row = { 0 };
 	bool help = false;
 	int rc = parse(prog, argc, argv, &o, &help);
@@ -146,6 +146,7 @@ int api_cli_ca_init(const char *prog, int argc, char **argv)
 	snprintf(row.network, sizeof(row.network), "%s", ca_network_name(network));
 
 	api_ca_inputs_init(&in);
+	api_coll_hold_init(&hold);
 	tc_buf_init(&pass, CA_PASSPHRASE_MAX + 2);
 	tc_buf_init(&spki, 4096);
 	tc_buf_init(&quote, (size_t)64 * 1024);
@@ -195,15 +196,31 @@ int api_cli_ca_init(const char *prog, int argc, char **argv)
 	int64_t now = (int64_t)time(NULL);
 
 	if (tc_is_ok(r)) {
+		/* Through the collateral service, as serve does: the folder imported into the store, the base
+		 * policy (without this request's report data) and the anchors kept, so `teecert replay` works. */
 		struct vf_input input = { .tee = VF_TEE_TDX, .n_evidence = 1 };
+		struct vf_policy base = in.policy;
+		char sim_dir[4096];
+		const char *dir = o.collateral;
+		size_t imported = 0, rejected = 0;
 
-		what = "appraisal";
+		what = "collateral";
+		base.has_expected_report_data = false;
+		memset(base.expected_report_data, 0, sizeof(base.expected_report_data));
+		if (dir == NULL && o.sim_pki != NULL) {
+			snprintf(sim_dir, sizeof(sim_dir), "%s/collateral", o.sim_pki);
+			dir = sim_dir;
+		}
 		input.evidence[0] = ev;
-		memcpy(input.collateral, in.collateral, in.n_collateral * sizeof(in.collateral[0]));
-		input.n_collateral = in.n_collateral;
-		memcpy(input.anchors, in.anchors, in.n_anchors * sizeof(in.anchors[0]));
-		input.n_anchors = in.n_anchors;
-		r = vf_appraise(&input, &in.policy, now, &a);
+		r = api_ca_self_collateral(o.dsn, &in, &base, &dir, dir != NULL ? 1 : 0, &input, &hold, &imported,
+					   &rejected);
+		if (tc_is_ok(r) && dir != NULL)
+			fprintf(stderr, "%s init: collateral: %zu item(s) imported into the store, %zu refused (see the log)\n",
+				prog, imported, rejected);
+		if (tc_is_ok(r)) {
+			what = "appraisal";
+			r = vf_appraise(&input, &in.policy, now, &a);
+		}
 		have_appraisal = tc_is_ok(r);
 		if (tc_is_ok(r) && !a.accepted)
 			r = tc_fail(a.failure, "the CA's own evidence was rejected: %s", a.detail);
@@ -246,6 +263,7 @@ int api_cli_ca_init(const char *prog, int argc, char **argv)
 	ca_signer_free(&signer);
 	db_conn_free(&conn);
 	api_ca_inputs_cleanup(&in);
+	api_coll_hold_cleanup(&hold);
 	tc_buf_cleanup(&pass);
 	tc_buf_cleanup(&spki);
 	tc_buf_cleanup(&quote);

@@ -104,6 +104,9 @@ TC_RESULT api_collateral_new(const struct api_collateral_config *cfg, struct api
 	TC_ENSURE(cfg->intel_update == NULL || strcmp(cfg->intel_update, "standard") == 0 ||
 			  strcmp(cfg->intel_update, "early") == 0,
 		  TC_ERR_INVALID_ARGUMENT, "intel update must be standard or early");
+	TC_ENSURE(cfg->snp_product == NULL || strcmp(cfg->snp_product, "Milan") == 0 ||
+			  strcmp(cfg->snp_product, "Genoa") == 0 || strcmp(cfg->snp_product, "Turin") == 0,
+		  TC_ERR_INVALID_ARGUMENT, "snp product must be Milan, Genoa or Turin");
 	struct api_collateral *c = calloc(1, sizeof(*c));
 	TC_ENSURE(c != NULL, TC_ERR_NO_MEMORY, "out of memory");
 	c->cfg = *cfg;

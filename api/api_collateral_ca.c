@@ -2,8 +2,9 @@
  * api_collateral_ca.c — the CA's side of the collateral service (docs/collateral.md "In the services"):
  * `teecert-ca serve` imports its --collateral folders into the store at start-up (verified with the CA's
  * trust anchors) and keeps its anchors and policy for replay; every appraisal then gets its collateral
- * through api_ca_collateral_fill, from the service. `teecert-ca init` / `enroll` (no service) keep their
- * one-off appraisal on the folder items read into the CA inputs.
+ * through api_ca_collateral_fill, from the service. `teecert-ca init` appraises the root's own evidence the
+ * same way (api_ca_self_collateral: folder imported, cache-only service, policy and anchors kept), so that
+ * `teecert replay` can replay a root certificate too; a sub-CA's enrollment is appraised by its serving parent.
  */
 #include <stdio.h>
 #include <string.h>
@@ -42,7 +43,7 @@ TC_RESULT api_ca_collateral_fill(const struct api_ca *ca, struct vf_input *in, s
 }
 
 /* The CA's base policy by its digest (per request only the expected report data / nonce are added). */
-static TC_RESULT api_ca_policy_store(struct api_ca *ca, struct db_conn *conn)
+static TC_RESULT api_ca_policy_store(const struct vf_policy *policy, struct db_conn *conn)
 {
 	json_t *j = NULL;
 	struct tc_buf canon;
@@ -50,9 +51,9 @@ static TC_RESULT api_ca_policy_store(struct api_ca *ca, struct db_conn *conn)
 	struct tc_result r;
 
 	tc_buf_init(&canon, DB_POLICY_MAX);
-	TC_GUARD_GOTO(r, vf_policy_to_json(&ca->inputs.policy, &j), out);
+	TC_GUARD_GOTO(r, vf_policy_to_json(policy, &j), out);
 	TC_GUARD_GOTO(r, tc_json_canonical(j, &canon), out);
-	TC_GUARD_GOTO(r, vf_policy_digest(&ca->inputs.policy, digest), out);
+	TC_GUARD_GOTO(r, vf_policy_digest(policy, digest), out);
 	TC_GUARD_GOTO(r, tc_buf_append_u8(&canon, 0), out);
 	r = db_policy_put(conn, digest, (const char *)canon.data);
 out:
@@ -78,11 +79,52 @@ TC_RESULT api_ca_collateral_start(struct api_ca *ca, struct api_collateral *coll
 	}
 	api_collateral_cache_clear(coll);
 	TC_GUARD(api_collateral_db_conn(coll, &conn));
-	r = api_ca_policy_store(ca, conn);
+	r = api_ca_policy_store(&ca->inputs.policy, conn);
 	api_collateral_db_release(coll, conn);
 	TC_GUARD(r);
 	ca->collateral = coll;
 	return tc_ok();
+}
+
+TC_RESULT api_ca_self_collateral(const char *dsn, const struct api_ca_inputs *in, const struct vf_policy *base,
+				 const char *const *dirs, size_t n_dirs, struct vf_input *input, struct api_coll_hold *hold,
+				 size_t *imported, size_t *rejected)
+{
+	TC_ENSURE(dsn != NULL && in != NULL && base != NULL && input != NULL && hold != NULL && imported != NULL &&
+			  rejected != NULL,
+		  TC_ERR_INVALID_ARGUMENT, "api_ca_self_collateral: missing argument");
+	struct api_collateral_config cfg;
+	struct api_collateral *svc = NULL;
+	struct db_conn *conn = NULL;
+	struct tc_result r;
+
+	*imported = *rejected = 0;
+	api_collateral_config_init(&cfg);
+	cfg.dsn = dsn;
+	cfg.offline = true; /* the CA's bootstrap fetches nothing: the folder and what the store holds */
+	cfg.anchors = in->anchors;
+	cfg.n_anchors = in->n_anchors;
+	TC_GUARD(api_collateral_new(&cfg, &svc));
+	TC_GUARD_GOTO(r, api_collateral_store_anchors(svc), out);
+	for (size_t i = 0; i < n_dirs; i++) {
+		size_t ok = 0, bad = 0;
+		TC_GUARD_GOTO(r, api_collateral_import_dir(svc, dirs[i], &ok, &bad), out);
+		*imported += ok;
+		*rejected += bad;
+	}
+	TC_GUARD_GOTO(r, api_collateral_db_conn(svc, &conn), out);
+	r = api_ca_policy_store(base, conn);
+	api_collateral_db_release(svc, conn);
+	if (!tc_is_ok(r))
+		goto out;
+	TC_ENSURE_GOTO(r, input->n_anchors + in->n_anchors <= VF_MAX_ITEMS, out, TC_ERR_TOO_LARGE,
+		       "too many trust anchors");
+	memcpy(input->anchors + input->n_anchors, in->anchors, in->n_anchors * sizeof(input->anchors[0]));
+	input->n_anchors += in->n_anchors;
+	r = api_collateral_resolve(svc, input, hold);
+out:
+	api_collateral_free(&svc);
+	return r;
 }
 
 TC_RESULT api_ca_appraisal_insert(struct db_conn *conn, const uint8_t *serial, size_t serial_len,

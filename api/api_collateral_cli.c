@@ -25,6 +25,7 @@ static const struct {
 };
 #define API_COLL_CLI_N (sizeof(api_coll_cli_opts) / sizeof(api_coll_cli_opts[0]))
 #define API_COLL_CLI_OFFLINE "--collateral-offline"
+#define API_COLL_CLI_SNP_PRODUCT "--snp-product"
 
 bool api_coll_cli_take(int argc, char **argv, int *i, struct api_coll_cli *o, bool *missing)
 {
@@ -34,11 +35,13 @@ bool api_coll_cli_take(int argc, char **argv, int *i, struct api_coll_cli *o, bo
 		o->offline = true;
 		return true;
 	}
-	for (size_t k = 0; k < API_COLL_CLI_N; k++) {
-		size_t n = strlen(api_coll_cli_opts[k].name);
-		const char **slot = (const char **)((char *)o + api_coll_cli_opts[k].offset);
+	for (size_t k = 0; k <= API_COLL_CLI_N; k++) {
+		const char *name = k < API_COLL_CLI_N ? api_coll_cli_opts[k].name : API_COLL_CLI_SNP_PRODUCT;
+		size_t n = strlen(name);
+		const char **slot = k < API_COLL_CLI_N ? (const char **)((char *)o + api_coll_cli_opts[k].offset) :
+							  &o->snp_product;
 
-		if (strncmp(arg, api_coll_cli_opts[k].name, n) != 0 || (arg[n] != 0 && arg[n] != '='))
+		if (strncmp(arg, name, n) != 0 || (arg[n] != 0 && arg[n] != '='))
 			continue;
 		if (arg[n] == '=') {
 			*slot = arg + n + 1;
@@ -57,6 +60,8 @@ void api_coll_cli_usage(FILE *f)
 	fprintf(f, "vendor collateral (docs/collateral.md; both services, items cached in the database):\n");
 	for (size_t k = 0; k < API_COLL_CLI_N; k++)
 		fprintf(f, "  %-18s URL  %s\n", api_coll_cli_opts[k].name, api_coll_cli_opts[k].help);
+	fprintf(f, "  %-18s P    Milan|Genoa|Turin: product line of SNP reports that name none (v2 without VCEK)\n",
+		API_COLL_CLI_SNP_PRODUCT);
 	fprintf(f, "  %-23s cache only: never fetch from the vendors (air-gapped; items come from import)\n",
 		API_COLL_CLI_OFFLINE);
 }
@@ -86,6 +91,7 @@ TC_RESULT api_coll_cli_open(const struct api_coll_cli *o, const char *dsn, const
 		cfg.nvidia_rim_base = o->nvidia_rim;
 	if (o->nvidia_ocsp)
 		cfg.nvidia_ocsp_url = o->nvidia_ocsp;
+	cfg.snp_product = o->snp_product;
 	TC_GUARD(api_collateral_new(&cfg, &c));
 	struct tc_result r = api_collateral_store_anchors(c);
 	if (tc_is_ok(r) && !o->offline)

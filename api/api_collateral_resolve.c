@@ -229,10 +229,56 @@ static void api_coll_vbios_alias(const char *key, char *out, size_t size)
 		snprintf(out, size, "NV_GPU_VBIOS_%s", v + 1);
 }
 
+/*
+ * OCSP responses are fetched only from a configured responder of a service that is not offline, and a
+ * simulated chain is never sent to NVIDIA's public responder (it cannot know it; an operator-configured
+ * responder, e.g. a test one, is asked).
+ */
+static bool api_coll_ocsp_online(const struct api_collateral *c, const struct vf_coll_need *need)
+{
+	const struct api_collateral_config *cfg = api_collateral_cfg(c);
+	if (cfg->offline || cfg->nvidia_ocsp_url == NULL || cfg->nvidia_ocsp_url[0] == 0)
+		return false;
+	return !need->simulated || strcmp(cfg->nvidia_ocsp_url, API_COLL_NVIDIA_OCSP_URL) != 0;
+}
+
+/*
+ * The OCSP response of NEED: from the store while servable (before its nextUpdate), else asked from the
+ * responder for the certificate and its issuer in IN's GPU chain (api_collateral_fetch_ocsp verifies it
+ * before it is stored). *QUIET: nothing was asked (no responder configured, or offline), not worth a log line.
+ */
+static TC_RESULT api_coll_fetch_ocsp_need(struct api_collateral *c, const struct vf_coll_need *need,
+					  const struct vf_input *in, struct db_collateral_item *it, bool *quiet)
+{
+	bool found = false;
+	struct tc_buf pair;
+	struct tc_result r;
+
+	TC_GUARD(api_collateral_peek(c, VF_COLL_OCSP, need->key, it, &found));
+	if (found)
+		return tc_ok();
+	if (!api_coll_ocsp_online(c, need)) {
+		*quiet = true;
+		return tc_fail(TC_ERR_COLLATERAL_MISSING, "ocsp/%s: not in the store and no OCSP responder is used",
+			       need->key);
+	}
+	tc_buf_init(&pair, (size_t)64 * 1024);
+	r = vf_collateral_ocsp_pair(in, need, &pair);
+	if (tc_is_ok(r)) {
+		db_collateral_item_cleanup(it);
+		db_collateral_item_init(it);
+		r = api_collateral_fetch_ocsp(c, pair.data, pair.len, it);
+	}
+	tc_buf_cleanup(&pair);
+	return r;
+}
+
 /* The item of NEED from the store (upstream when missing): RIMs from the store first, then the alias. */
 static TC_RESULT api_coll_fetch_need(struct api_collateral *c, const struct vf_coll_need *need,
-				     struct db_collateral_item *it)
+				     const struct vf_input *in, struct db_collateral_item *it, bool *quiet)
 {
+	if (need->kind == VF_COLL_OCSP)
+		return api_coll_fetch_ocsp_need(c, need, in, it, quiet);
 	if (need->kind == VF_COLL_RIM) {
 		char alias[VF_COLL_KEY_MAX];
 		bool found = false;
@@ -258,7 +304,15 @@ static TC_RESULT api_coll_resolve_one(struct api_collateral *c, const struct vf_
 	size_t *n = need->evidence ? &in->n_evidence : &in->n_collateral;
 	enum api_coll_look look;
 	struct tc_result r = tc_ok();
+	bool quiet = false;
 
+	if (need->kind == VF_COLL_OCSP && vf_item_find(list, *n, need->role) == NULL) {
+		/* "ocsp.gpuN.I": one role per certificate, kept in HOLD as long as the input */
+		const struct tc_buf *name = NULL;
+		struct tc_buf text = { .data = (uint8_t *)need->role, .len = strlen(need->role) + 1 };
+		TC_GUARD(api_coll_hold_copy(hold, &text, &name));
+		role = (const char *)name->data;
+	}
 	if (role == NULL || vf_item_find(list, *n, role) != NULL)
 		return tc_ok(); /* more RIMs than roles, or the caller gave the item itself */
 	TC_GUARD(api_coll_cache_get(cache, need->kind, need->key, now, hold, &raw, &chain, &look));
@@ -268,7 +322,7 @@ static TC_RESULT api_coll_resolve_one(struct api_collateral *c, const struct vf_
 		struct db_collateral_item it;
 		uint8_t digest[32];
 		db_collateral_item_init(&it);
-		r = api_coll_fetch_need(c, need, &it);
+		r = api_coll_fetch_need(c, need, in, &it, &quiet);
 		if (tc_is_ok(r)) {
 			/* Only the bytes that were verified: the digest stored with them must match. */
 			SHA256(it.raw.data, it.raw.len, digest);
@@ -286,9 +340,10 @@ static TC_RESULT api_coll_resolve_one(struct api_collateral *c, const struct vf_
 		if (!tc_is_ok(r)) {
 			if (api_coll_internal(r.code))
 				return r;
-			tc_log(TC_LOG_WARN, "collateral_unavailable", "%s %s (role %s) left out: %s: %s",
-			       vf_coll_kind_name(need->kind), need->key, need->role, tc_error_info(r.code)->code,
-			       tc_error_detail());
+			if (!quiet)
+				tc_log(TC_LOG_WARN, "collateral_unavailable", "%s %s (role %s) left out: %s: %s",
+				       vf_coll_kind_name(need->kind), need->key, need->role,
+				       tc_error_info(r.code)->code, tc_error_detail());
 			api_coll_cache_put(cache, need->kind, need->key, now, NULL);
 			return tc_ok();
 		}
@@ -308,7 +363,8 @@ TC_RESULT api_collateral_resolve(struct api_collateral *c, struct vf_input *in, 
 		  "api_collateral_resolve: missing argument");
 	struct vf_coll_need needs[VF_COLL_NEEDS_MAX];
 	size_t n = 0;
-	TC_GUARD(vf_collateral_needs(in, needs, VF_COLL_NEEDS_MAX, &n));
+	const struct vf_coll_needs_opts opts = { .snp_product = api_collateral_cfg(c)->snp_product, .ocsp = true };
+	TC_GUARD(vf_collateral_needs_opts(in, &opts, needs, VF_COLL_NEEDS_MAX, &n));
 	int64_t now = api_collateral_now(c);
 	for (size_t i = 0; i < n; i++)
 		TC_GUARD(api_coll_resolve_one(c, &needs[i], now, in, hold));

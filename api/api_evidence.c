@@ -17,13 +17,12 @@
 
 #include "api_internal.h"
 
-static const char *const gpu_spdm_roles[API_EVIDENCE_GPUS_MAX] = { "gpu0.spdm", "gpu1.spdm", "gpu2.spdm",
-								   "gpu3.spdm", "gpu4.spdm", "gpu5.spdm",
-								   "gpu6.spdm", "gpu7.spdm" };
-static const char *const gpu_chain_roles[API_EVIDENCE_GPUS_MAX] = {
-	"gpu0.cert_chain", "gpu1.cert_chain", "gpu2.cert_chain", "gpu3.cert_chain",
-	"gpu4.cert_chain", "gpu5.cert_chain", "gpu6.cert_chain", "gpu7.cert_chain"
-};
+static const char *const gpu_spdm_roles[API_EVIDENCE_GPUS_MAX] = { "gpu0.spdm", "gpu1.spdm", "gpu2.spdm", "gpu3.spdm",
+								   "gpu4.spdm", "gpu5.spdm", "gpu6.spdm", "gpu7.spdm" };
+static const char *const gpu_chain_roles[API_EVIDENCE_GPUS_MAX] = { "gpu0.cert_chain", "gpu1.cert_chain",
+								    "gpu2.cert_chain", "gpu3.cert_chain",
+								    "gpu4.cert_chain", "gpu5.cert_chain",
+								    "gpu6.cert_chain", "gpu7.cert_chain" };
 
 void api_evidence_init(struct api_evidence *e)
 {
@@ -83,8 +82,8 @@ static TC_RESULT cpu_parse(const json_t *evidence, struct api_evidence *e)
 		e->tee = VF_TEE_TDX;
 		TC_GUARD(tc_json_fields(evidence, tdx, sizeof(tdx) / sizeof(tdx[0]), false));
 	} else {
-		TC_ENSURE(strcmp(tee, "snp") == 0, TC_ERR_JSON_FIELD_INVALID, "evidence.tee '%.16s': expected tdx or snp",
-			  tee);
+		TC_ENSURE(strcmp(tee, "snp") == 0, TC_ERR_JSON_FIELD_INVALID,
+			  "evidence.tee '%.16s': expected tdx or snp", tee);
 		e->tee = VF_TEE_SNP;
 		TC_GUARD(tc_json_fields(evidence, snp, sizeof(snp) / sizeof(snp[0]), false));
 		TC_ENSURE(has_vcek != has_vlek, TC_ERR_JSON_FIELD_INVALID,
@@ -229,7 +228,8 @@ TC_RESULT api_evidence_appraise(const struct api_evidence *e, const struct vf_po
 	struct vf_appraisal a, g;
 	struct tc_result r;
 
-	TC_ENSURE(e->has_cpu || e->n_gpus > 0, TC_ERR_JSON_FIELD_MISSING, "no evidence: send evidence and/or gpu_evidence");
+	TC_ENSURE(e->has_cpu || e->n_gpus > 0, TC_ERR_JSON_FIELD_MISSING,
+		  "no evidence: send evidence and/or gpu_evidence");
 	api_evidence_inputs(e, &cpu, &gpu);
 	if (!e->has_cpu) { /* GPUs alone: the NVIDIA appraisal is the whole appraisal */
 		TC_GUARD(fill(arg, &gpu));

@@ -111,8 +111,9 @@ TC_RESULT api_evidence_appraise_post(struct api_request *req)
 		{ .name = "policy", .kind = TC_JSON_STRING, .out = &policy_name, .max_len = POLICY_NAME_MAX },
 	};
 
-	TC_ENSURE(body && json_is_object(body), TC_ERR_JSON_FIELD_MISSING,
-		  "a JSON body {evidence?, gpu_evidence?, expected_report_data?, expected_gpu_nonce?, policy?} is required");
+	TC_ENSURE(
+		body && json_is_object(body), TC_ERR_JSON_FIELD_MISSING,
+		"a JSON body {evidence?, gpu_evidence?, expected_report_data?, expected_gpu_nonce?, policy?} is required");
 	tc_buf_init(&report_data, VF_REPORT_DATA_LEN);
 	tc_buf_init(&gpu_nonce, VF_GPU_NONCE_LEN);
 	api_evidence_init(&ev);

@@ -441,6 +441,17 @@ TC_RESULT api_ca_collateral_start(struct api_ca *ca, struct api_collateral *coll
 				  size_t n_dirs, size_t *imported, size_t *rejected);
 
 /*
+ * `teecert-ca init`: the collateral of the root's own appraisal from the collateral service, as serve gets it
+ * (api_collateral_ca.c): a cache-only service on DSN with IN's trust anchors (kept in collateral_history),
+ * the folders DIRS imported into the store (counts in *IMPORTED / *REJECTED), BASE (the policy without the
+ * per-request report data) kept in policies, then INPUT gets IN's anchors and api_collateral_resolve's items
+ * (bytes in HOLD). So `teecert replay` finds every item, anchor and the policy of a root certificate.
+ */
+TC_RESULT api_ca_self_collateral(const char *dsn, const struct api_ca_inputs *in, const struct vf_policy *base,
+				 const char *const *dirs, size_t n_dirs, struct vf_input *input, struct api_coll_hold *hold,
+				 size_t *imported, size_t *rejected);
+
+/*
  * The appraisals row of a certificate (api_collateral_ca.c): the appraisal JSON, its digests and the evidence
  * as received — one item as is (evidence_type = its role), several (SNP report + VCEK, GPUs) as the CMW
  * collection of the certificate's evidence extension (evidence_type cmw) — so teecert replay has every item.
@@ -452,11 +463,12 @@ TC_RESULT api_ca_appraisal_insert(struct db_conn *conn, const uint8_t *serial, s
 /*
  * The collateral service options shared by `teecert-ca serve` and `teecert-verifier serve`
  * (api_collateral_cli.c, one table): --intel-sgx-base, --intel-tdx-base, --intel-root-crl, --intel-update,
- * --amd-kds, --nvidia-rim, --nvidia-ocsp (vendor base URLs) and --collateral-offline (cache only).
+ * --amd-kds, --nvidia-rim, --nvidia-ocsp (vendor base URLs), --snp-product and --collateral-offline (cache only).
  */
 struct api_coll_cli {
 	const char *intel_sgx_base, *intel_tdx_base, *intel_root_crl, *intel_update;
 	const char *amd_kds, *nvidia_rim, *nvidia_ocsp;
+	const char *snp_product; /* --snp-product Milan|Genoa|Turin: for SNP reports that name no product */
 	bool offline;
 };
 /* ARGV[*I] is a collateral option: consume it (and its value) and return true; *MISSING when the value is

@@ -49,9 +49,9 @@ static bool scan_string(const char **pp, const char *end, struct tc_buf *out)
 	for (;;) {
 		const char *run = p;
 
-		while (end - p >= 8 && plain((unsigned char)p[0]) && plain((unsigned char)p[1]) && plain((unsigned char)p[2]) &&
-		       plain((unsigned char)p[3]) && plain((unsigned char)p[4]) && plain((unsigned char)p[5]) &&
-		       plain((unsigned char)p[6]) && plain((unsigned char)p[7]))
+		while (end - p >= 8 && plain((unsigned char)p[0]) && plain((unsigned char)p[1]) &&
+		       plain((unsigned char)p[2]) && plain((unsigned char)p[3]) && plain((unsigned char)p[4]) &&
+		       plain((unsigned char)p[5]) && plain((unsigned char)p[6]) && plain((unsigned char)p[7]))
 			p += 8;
 		while (p < end && plain((unsigned char)*p))
 			p++;

@@ -131,8 +131,8 @@ static TC_RESULT render_decisions(struct api_metrics *m, struct tc_buf *out)
 				TC_GUARD(tc_buf_appendf(out,
 							"teecert_admission_decisions_total{kind=\"%s\",decision=\"%s\","
 							"reason=\"%s\"} %llu\n",
-							kinds[k], i == API_ADM_OK ? "allow" : "deny", adm_reason_names[i],
-							n));
+							kinds[k], i == API_ADM_OK ? "allow" : "deny",
+							adm_reason_names[i], n));
 		}
 	TC_GUARD(tc_buf_append_str(out, "# HELP teecert_appraisals_total Evidence appraisals (POST "
 					"/v1/evidence/appraise), by verdict and failure code.\n"

@@ -216,6 +216,7 @@ TC_RESULT api_ratelimit_check(struct api_request *req)
 	if (api_ratelimit_take(rl, key, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec, &retry))
 		return tc_ok();
 	req->retry_after_s = retry;
-	return tc_fail(TC_ERR_RATE_LIMITED, "more than %g requests per second (burst %g) from this client; retry in %u s",
-		       rl->per_s, rl->burst, retry);
+	return tc_fail(TC_ERR_RATE_LIMITED,
+		       "more than %g requests per second (burst %g) from this client; retry in %u s", rl->per_s,
+		       rl->burst, retry);
 }

@@ -2,8 +2,9 @@
  * api_routes.c — the static route tables of the two services and the matcher (STYLE.md point 8).
  *
  * A table row is {method, pattern, handler, body kind, max body bytes, auth class}; patterns are literal
- * segments and {name} segments. Matching is exact: no trailing slash, no empty segments, methods are
- * case-sensitive (RFC 9110 §9.1). A path that some pattern matches but not with this method is a 405 with
+ * segments and {name} segments; in a route flagged API_ROUTE_TAIL the last {name} takes the rest of the path,
+ * '/' included (the path arrives URL-decoded from libmicrohttpd). Matching is exact: no trailing slash, no
+ * empty segments, methods are case-sensitive (RFC 9110 §9.1). A path that some pattern matches but not with this method is a 405 with
  * the Allow header listing that path's methods; GET routes also answer HEAD (RFC 9110 §9.3.2).
  */
 #include <string.h>
@@ -49,7 +50,7 @@ static const struct api_route ca_routes[] = {
 	{ "POST", "/v1/certificates/{serial}/revoke", api_revoke_post, API_BODY_JSON, API_REVOKE_MAX_BODY, API_AUTH_ADMIN, "Revoke a certificate (admin)", 0 },
 	{ "GET",  "/v1/crl/{ca}",   api_crl_get,         API_BODY_NONE, 0, API_AUTH_PUBLIC, "The CA's current CRL (DER)", 0 },
 	{ "POST", "/v1/ocsp",       api_ocsp_post,       API_BODY_OCSP, CA_OCSP_REQUEST_MAX, API_AUTH_PUBLIC, "OCSP responder (RFC 6960), request in the body", 0 },
-	{ "GET",  "/v1/ocsp/{request}", api_ocsp_get,    API_BODY_NONE, 0, API_AUTH_PUBLIC, "OCSP responder (RFC 6960), base64 request in the path", 0 },
+	{ "GET",  "/v1/ocsp/{request}", api_ocsp_get,    API_BODY_NONE, 0, API_AUTH_PUBLIC, "OCSP responder (RFC 6960), base64 request in the path", API_ROUTE_TAIL },
 };
 /* clang-format on */
 
@@ -74,9 +75,9 @@ static size_t segment_len(const char *s)
 
 /*
  * Match PATH against PATTERN; on success store the parameters in M (values copied into m->storage).
- * Both start with '/'.
+ * Both start with '/'. TAIL: a {name} that ends the pattern takes the rest of PATH ('/' included).
  */
-static bool pattern_match(const char *pattern, const char *path, struct api_match *m)
+static bool pattern_match(const char *pattern, const char *path, bool tail, struct api_match *m)
 {
 	size_t used = 0;
 
@@ -89,7 +90,10 @@ static bool pattern_match(const char *pattern, const char *path, struct api_matc
 
 		if (slen == 0 || plen == 0)
 			return false;
-		if (pattern[0] == '{' && pattern[plen - 1] == '}') {
+		bool param = pattern[0] == '{' && pattern[plen - 1] == '}';
+		if (param && tail && pattern[plen] == '\0')
+			slen = strlen(path);
+		if (param) {
 			if (m->n_params == API_ROUTE_MAX_PARAMS || used + slen + 1 > sizeof(m->storage))
 				return false;
 			struct api_param *p = &m->params[m->n_params++];
@@ -145,7 +149,7 @@ TC_RESULT api_route_match(const struct api_route *routes, size_t n_routes, const
 	memset(out, 0, sizeof(*out));
 	TC_ENSURE(path[0] == '/' && strlen(path) < API_PATH_MAX, TC_ERR_NOT_FOUND, "no route for this path");
 	for (size_t i = 0; i < n_routes; i++) {
-		if (!pattern_match(routes[i].pattern, path, out))
+		if (!pattern_match(routes[i].pattern, path, (routes[i].flags & API_ROUTE_TAIL) != 0, out))
 			continue;
 		if (method_matches(routes[i].method, method)) {
 			out->route = &routes[i];

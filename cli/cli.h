@@ -71,5 +71,20 @@ TC_RESULT cli_http_get(const char *url, unsigned timeout_ms, long *status, struc
  * cli_http_get. */
 TC_RESULT cli_http_post_json(const char *url, const void *json, size_t len, unsigned timeout_ms, long *status,
 			     struct tc_buf *body);
+/*
+ * TLS of every later cli_http_* request of the process (https:// URLs). CACERT: PEM file of the CA
+ * certificates that verify the server, instead of the system store (a private CA); without --cacert the
+ * environment variable TEECERT_CACERT names it. CERT + KEY: a client certificate (PEM, the chain may follow
+ * the leaf) and its unencrypted PEM private key, for servers started with --client-ca.
+ */
+#define CLI_HTTP_TLS_HELP                                                                                      \
+	"  --cacert FILE          verify https:// servers with the CA certificates (PEM) in FILE instead of\n"    \
+	"                         the system store (default: $TEECERT_CACERT)\n"                                   \
+	"  --cert FILE --key FILE present this client certificate (PEM) and its private key (PEM) over https\n"
+/* When ARG is --cacert, --cert or --key, keep VALUE (borrowed: argv outlives the requests), return true. */
+bool cli_http_tls_flag(const char *arg, const char *value);
+/* After the flags: CLI_EXIT_OK, or a usage error (printed for PROG) for --cert without --key (or the
+ * reverse) or a TLS file that cannot be read. */
+int cli_http_tls_check(const char *prog);
 
 #endif /* CLI_H */

@@ -2,12 +2,76 @@
  * cli_http.c — the HTTP the CLI needs to talk to teecert-ca and teecert-verifier (teecert audit, request,
  * admit, certs), over libcurl: GET, and POST of a JSON body. Bounded: the body has a hard maximum (the transfer is aborted past it), http/https only, no
  * redirects, timeouts on connect and on the whole request. The caller parses the body (tc_json_parse).
+ * HTTPS with a private CA (--cacert or $TEECERT_CACERT: CURLOPT_CAINFO, the system store off) and an optional
+ * client certificate (--cert/--key: CURLOPT_SSLCERT/CURLOPT_SSLKEY).
  */
 #include <curl/curl.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
 #define CLI_HTTP_CONNECT_TIMEOUT_MS 3000L
+
+/* The process's TLS settings: set once by the flag parsers, read by every request (a CLI is one thread). */
+static struct {
+	const char *cacert, *cert, *key;
+} tls;
+
+bool cli_http_tls_flag(const char *arg, const char *value)
+{
+	if (strcmp(arg, "--cacert") == 0)
+		tls.cacert = value;
+	else if (strcmp(arg, "--cert") == 0)
+		tls.cert = value;
+	else if (strcmp(arg, "--key") == 0)
+		tls.key = value;
+	else
+		return false;
+	return true;
+}
+
+/* --cacert, else $TEECERT_CACERT (an empty value: unset), else NULL (the system store). */
+static const char *cacert_file(void)
+{
+	const char *env = getenv("TEECERT_CACERT");
+
+	if (tls.cacert)
+		return tls.cacert;
+	return env && *env ? env : NULL;
+}
+
+int cli_http_tls_check(const char *prog)
+{
+	const char *files[] = { cacert_file(), tls.cert, tls.key };
+
+	if ((tls.cert == NULL) != (tls.key == NULL))
+		return cli_usage_error(prog, "--cert and --key go together (the client certificate and its key)");
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (files[i] && access(files[i], R_OK) != 0)
+			return cli_usage_error(prog, "cannot read %s%s: %s", files[i],
+					       i == 0 && !tls.cacert ? " ($TEECERT_CACERT)" : "", strerror(errno));
+	return CLI_EXIT_OK;
+}
+
+/* A private CA replaces the system store (CAINFO set, CAPATH off); the client certificate when given. */
+static void set_tls(CURL *c)
+{
+	const char *cacert = cacert_file();
+
+	if (cacert) {
+		curl_easy_setopt(c, CURLOPT_CAINFO, cacert);
+		curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+	}
+	if (tls.cert && tls.key) {
+		curl_easy_setopt(c, CURLOPT_SSLCERT, tls.cert);
+		curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
+		curl_easy_setopt(c, CURLOPT_SSLKEY, tls.key);
+		curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
+	}
+}
 
 struct sink {
 	struct tc_buf *body;
@@ -48,6 +112,7 @@ static TC_RESULT perform(const char *url, const void *post_body, size_t post_len
 	TC_ENSURE(c != NULL, TC_ERR_NO_MEMORY, "curl_easy_init");
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	set_tls(c);
 	if (post_body) {
 		hdr = curl_slist_append(NULL, "Content-Type: application/json");
 		if (!hdr) {

@@ -28,7 +28,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: " PROG " peer --verifier URL --chain FILE [--nonce HEX] [--json]\n"
+		"usage: " PROG " peer --verifier URL --chain FILE [--nonce HEX] [--json] [TLS flags]\n"
 		"       " PROG
 		" workload --verifier URL --chain FILE (--workload-info FILE | --workload-info-hash HEX)\n"
 		"                     [--nonce HEX] [--json]\n\n"
@@ -37,7 +37,8 @@ static void usage(FILE *f)
 		"certificate recording exactly the expected workload info hash: the 64 hex digits given, or SHA-256\n"
 		"of the RFC 8785 canonical JSON of the workload info file). Prints the decision and its reasons (or\n"
 		"the signed verdict JSON with --json).\n"
-		"Exit 0 allow, 2 deny, 3 the verifier could not be asked or answered an error, 1 usage.\n");
+		"Exit 0 allow, 2 deny, 3 the verifier could not be asked or answered an error, 1 usage.\n\n"
+		CLI_HTTP_TLS_HELP);
 }
 
 static const char *str(const json_t *j, const char *key)
@@ -143,6 +144,8 @@ int cli_cmd_admit(int argc, char **argv)
 			chain_file = argv[++i];
 		else if (i + 1 < argc && strcmp(argv[i], "--nonce") == 0)
 			nonce = argv[++i];
+		else if (i + 1 < argc && cli_http_tls_flag(argv[i], argv[i + 1]))
+			i++;
 		else if (workload && i + 1 < argc && strcmp(argv[i], "--workload-info") == 0)
 			info_file = argv[++i];
 		else if (workload && i + 1 < argc && strcmp(argv[i], "--workload-info-hash") == 0)
@@ -155,6 +158,8 @@ int cli_cmd_admit(int argc, char **argv)
 	}
 	if (!verifier || !chain_file)
 		return cli_usage_error(PROG, "--verifier and --chain are required");
+	if (cli_http_tls_check(PROG) != CLI_EXIT_OK)
+		return CLI_EXIT_USAGE;
 	if (nonce && !is_hex(nonce, ADMIT_NONCE_HEX_MAX))
 		return cli_usage_error(PROG, "--nonce must be 2..%d hex digits, even length", ADMIT_NONCE_HEX_MAX);
 	if (workload && (info_file != NULL) == (info_hash != NULL))

@@ -22,13 +22,14 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: " PROG " get SERIAL --verifier URL [--json]\n"
+		"usage: " PROG " get SERIAL --verifier URL [--json] [TLS flags]\n"
 		"       " PROG " list --verifier URL [--kind K] [--tee T] [--issuer-ca NAME] [--status S]\n"
 		"            [--issued-from RFC3339] [--issued-to RFC3339] [--hardware-id ID] [--workload-info-hash HEX]\n"
 		"            [--limit N] [--cursor C] [--json]\n\n"
 		"Certificate history from the teecert-verifier at URL. get: one certificate (status, appraisal, log\n"
 		"inclusion); list: one page (the next cursor is printed when there is more). Exit 0 ok, 2 not found,\n"
-		"3 the verifier could not be asked or answered an error, 1 usage.\n");
+		"3 the verifier could not be asked or answered an error, 1 usage.\n\n"
+		CLI_HTTP_TLS_HELP);
 }
 
 static const char *str(const json_t *j, const char *key)
@@ -142,6 +143,8 @@ static int cmd_get(int argc, char **argv)
 			json = true;
 		else if (i + 1 < argc && strcmp(argv[i], "--verifier") == 0)
 			verifier = argv[++i];
+		else if (i + 1 < argc && cli_http_tls_flag(argv[i], argv[i + 1]))
+			i++;
 		else if (argv[i][0] != '-' && !serial)
 			serial = argv[i];
 		else
@@ -149,6 +152,8 @@ static int cmd_get(int argc, char **argv)
 	}
 	if (!verifier || !serial)
 		return cli_usage_error(PROG, "certs get needs SERIAL and --verifier");
+	if (cli_http_tls_check(PROG) != CLI_EXIT_OK)
+		return CLI_EXIT_USAGE;
 	for (const char *p = serial; *p; p++)
 		if (!isxdigit((unsigned char)*p))
 			return cli_usage_error(PROG, "SERIAL must be hex");
@@ -188,6 +193,10 @@ static int cmd_list(int argc, char **argv)
 			verifier = argv[++a];
 			continue;
 		}
+		if (a + 1 < argc && cli_http_tls_flag(argv[a], argv[a + 1])) {
+			a++;
+			continue;
+		}
 		for (size_t k = 0; k < N_FILTERS && !known; k++) {
 			if (a + 1 < argc && strcmp(argv[a], filters[k].flag) == 0) {
 				val[k] = argv[++a];
@@ -199,6 +208,8 @@ static int cmd_list(int argc, char **argv)
 	}
 	if (!verifier)
 		return cli_usage_error(PROG, "certs list needs --verifier");
+	if (cli_http_tls_check(PROG) != CLI_EXIT_OK)
+		return CLI_EXIT_USAGE;
 	tc_buf_init(&url, CERTS_URL_MAX);
 	r = tc_buf_append_str(&url, verifier);
 	if (tc_is_ok(r))

@@ -53,7 +53,8 @@ static void usage(FILE *f)
 		"Get a certificate from the teecert-ca at URL: challenge, key pair generated here, CSR, evidence bound to\n"
 		"the key and the challenge (this machine's TEE, or a simulated TDX quote from the PKI of\n"
 		"`teecert sim tdx --init PKI`), issuance. Writes DIR/key.pem (PKCS#8, 0600), cert.pem, chain.pem and\n"
-		"appraisal.json. Exit 0 issued, 2 refused by the CA, 3 unreachable or other failure, 1 usage.\n");
+		"appraisal.json. Exit 0 issued, 2 refused by the CA, 3 unreachable or other failure, 1 usage.\n\n"
+		CLI_HTTP_TLS_HELP);
 }
 
 static int parse(int argc, char **argv, struct req_flags *o)
@@ -85,6 +86,10 @@ static int parse(int argc, char **argv, struct req_flags *o)
 			o->san[o->n_san++] = argv[++i];
 			continue;
 		}
+		if (cli_http_tls_flag(argv[i], argv[i + 1])) {
+			i++;
+			continue;
+		}
 		for (size_t k = 0; k < sizeof(opts) / sizeof(opts[0]) && !known; k++) {
 			if (strcmp(argv[i], opts[k].name) != 0)
 				continue;
@@ -104,7 +109,7 @@ static int parse(int argc, char **argv, struct req_flags *o)
 		return cli_usage_error(PROG, "--cvm-cert and --workload-info are for request workload");
 	if (strlen(o->cn) == 0 || strlen(o->cn) > REQ_NAME_MAX)
 		return cli_usage_error(PROG, "--cn must have 1..%d characters", REQ_NAME_MAX);
-	return CLI_EXIT_OK;
+	return cli_http_tls_check(PROG);
 }
 
 /* ------------------------------------------------------------------------------------------ key and CSR */

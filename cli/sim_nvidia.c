@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "nvidia/vf_nvidia_sim.h"
+#include "vf.h"
 
 #define SIM_NV_FILE_MAX (1024u * 1024u)
 #define SIM_NV_PATH_MAX 4096
@@ -340,7 +340,7 @@ static bool apply_flag(struct sim_nv_args *a, int c, const char *v)
 		k->truncate = n;
 		return true;
 	case OPT_TRAILING:
-		if (!parse_size(v, 0, VF_SPDM_MAX_INPUT, 10, &n))
+		if (!parse_size(v, 0, VF_NV_SIM_TRAILING_MAX, 10, &n))
 			return false;
 		k->trailing = n;
 		return true;
@@ -363,7 +363,7 @@ static bool apply_flag(struct sim_nv_args *a, int c, const char *v)
 	case OPT_VBIOS: {
 		char *dst = c == OPT_DRIVER ? k->driver_version : k->vbios_version;
 
-		if (strlen(v) == 0 || strlen(v) >= VF_RIM_VERSION_MAX)
+		if (strlen(v) == 0 || strlen(v) >= VF_NV_SIM_VERSION_MAX)
 			return false;
 		memcpy(dst, v, strlen(v) + 1);
 		return true;
@@ -431,7 +431,7 @@ int cli_sim_nvidia(int argc, char **argv)
 		return cli_usage_error(prog, "--nonce HEX and --out PREFIX are required (see --help)");
 	r = tc_hex_decode_fixed(a.nonce, strlen(a.nonce), a.k.nonce, sizeof(a.k.nonce));
 	if (!tc_is_ok(r))
-		return cli_usage_error(prog, "--nonce must be %d bytes of hex", VF_SPDM_NONCE_LEN);
+		return cli_usage_error(prog, "--nonce must be %d bytes of hex", VF_NV_SIM_NONCE_LEN);
 	r = vf_nv_sim_pki_load(a.pki, &pki);
 	if (!tc_is_ok(r))
 		return fail(r);

@@ -8,6 +8,7 @@
  *                         [--poll-ms N] [--once | --until-idle] [--stuck-ms N] [--max-fee-gwei N]
  *                         [--metrics-file PATH] ...
  *   teecert-anchor status --db DSN [--chain-id N | --network NAME] [--metrics]
+ *   teecert-anchor address --key FILE
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -109,7 +110,7 @@ static void usage(FILE *f, const char *cmd)
 	fprintf(f,
 		"usage: " PROG " %s [flags]\n"
 		"  --rpc URL[,URL...]      JSON-RPC endpoints, tried in order with failover (deploy, run)\n"
-		"  --key FILE              chain key: 64 hex digits, mode 0600 (deploy, run)\n"
+		"  --key FILE              chain key: 64 hex digits, mode 0600 (deploy, run, address)\n"
 		"  --db DSN                PostgreSQL connection string\n"
 		"  --chain-id N            expected chain id (default 204, opBNB mainnet)\n"
 		"  --network NAME          preset: opbnb (204) or opbnb-testnet (5611)\n"
@@ -158,8 +159,8 @@ static const struct num_flag *num_flag_of(int opt)
 	return NULL;
 }
 
-/* Returns -1 when parsing succeeded, else an exit code. */
-static int parse_flags(int argc, char **argv, struct flags *f)
+/* Returns -1 when parsing succeeded, else an exit code. NEED_DB: --db is required. */
+static int parse_flags(int argc, char **argv, struct flags *f, bool need_db)
 {
 	memset(f, 0, sizeof(*f));
 	anchor_options_defaults(&f->opt);
@@ -260,7 +261,7 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 		return cli_usage_error(PROG, "--confirmations and --finalized exclude each other");
 	if (f->once && f->until_idle)
 		return cli_usage_error(PROG, "--once and --until-idle exclude each other");
-	if (f->dsn == NULL)
+	if (need_db && f->dsn == NULL)
 		return cli_usage_error(PROG, "--db DSN is required");
 	return -1;
 }
@@ -277,7 +278,7 @@ static int fail(const char *what, struct tc_result r)
  */
 static int open_chain(int argc, char **argv, struct flags *f, struct chain_rpc **rpc, struct chain_key *key)
 {
-	int rc = parse_flags(argc, argv, f);
+	int rc = parse_flags(argc, argv, f, true);
 	if (rc >= 0)
 		return rc;
 	memset(key, 0, sizeof(*key));
@@ -491,7 +492,7 @@ static json_t *status_json(bool found, const struct db_anchor_config *cfg, const
 static int cmd_status(int argc, char **argv)
 {
 	struct flags f;
-	int rc = parse_flags(argc, argv, &f);
+	int rc = parse_flags(argc, argv, &f, true);
 	if (rc >= 0)
 		return rc;
 	struct db_conn *db = NULL;
@@ -531,10 +532,32 @@ static int cmd_status(int argc, char **argv)
 	return CLI_EXIT_OK;
 }
 
+/* The EIP-55 address of the chain key: the account to fund before `deploy` and `run`. No RPC, no database. */
+static int cmd_address(int argc, char **argv)
+{
+	struct flags f;
+	int rc = parse_flags(argc, argv, &f, false);
+	if (rc >= 0)
+		return rc;
+	if (f.key_file == NULL)
+		return cli_usage_error(PROG, "--key FILE is required");
+	struct chain_key key;
+	struct tc_result r = chain_key_load_file(&key, f.key_file);
+	if (!tc_is_ok(r))
+		return fail("loading the key", r);
+	char addr[CHAIN_ADDRESS_STR_SIZE];
+	chain_address_to_eip55(key.address, addr);
+	chain_key_cleanup(&key);
+	if (printf("%s\n", addr) < 0 || fflush(stdout) != 0)
+		return fail("address", tc_fail(TC_ERR_IO, "writing to stdout failed"));
+	return CLI_EXIT_OK;
+}
+
 static const struct cli_command commands[] = {
 	{ "deploy", cmd_deploy, "deploy TeecertAnchor and record it (--rpc URL --key FILE --db DSN)" },
 	{ "run", cmd_run, "anchor checkpoints (--rpc URL[,URL2] --key FILE --db DSN [--confirmations N|--finalized])" },
 	{ "status", cmd_status, "print the contract and the anchor states as JSON, or --metrics (--db DSN)" },
+	{ "address", cmd_address, "print the EIP-55 address of the chain key, the account to fund (--key FILE)" },
 	{ NULL, NULL, NULL },
 };
 

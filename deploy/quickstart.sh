@@ -342,13 +342,7 @@ VF_URL="$(wait_ready teecert-verifier "${PIDS[2]}" "$STATE/teecert-verifier.log"
 if [ ! -f "$CHAINDIR/chain.key" ]; then
 	(umask 077 && openssl rand -hex 32 >"$CHAINDIR/chain.key")
 fi
-# Its address: keccak-256 of the uncompressed secp256k1 public key, last 20 bytes (js-sha3 ships with solc-js).
-CHAIN_ADDR="$(node -e '
-const c = require("crypto"), k = require(process.argv[1]);
-const e = c.createECDH("secp256k1");
-e.setPrivateKey(Buffer.from(require("fs").readFileSync(process.argv[2], "utf8").trim(), "hex"));
-console.log("0x" + k.keccak256(e.getPublicKey().subarray(1)).slice(-40));
-' "$ROOT/node_modules/js-sha3" "$CHAINDIR/chain.key")" || die "could not derive the chain key's address (node, js-sha3)"
+CHAIN_ADDR="$("$AN_BIN" address --key "$CHAINDIR/chain.key")" || die "could not derive the chain key's address"
 rpc anvil_setBalance "[\"$CHAIN_ADDR\", \"0x56bc75e2d63100000\"]" >/dev/null || die "anvil_setBalance failed"
 CONTRACT="$("$AN_BIN" status --db "$DSN" | jq -r '.contract // empty')"
 if [ -z "$CONTRACT" ]; then

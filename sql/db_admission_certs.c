@@ -84,7 +84,8 @@ static TC_RESULT chunk(struct db_conn *conn, const struct db_admission_key *keys
 	struct tc_result r = tc_ok();
 
 	for (size_t k = 0; k < DB_ADMISSION_CHUNK; k++)
-		params[k] = DB_PARAM_BYTES(keys[first + (k < n ? k : 0)].serial, keys[first + (k < n ? k : 0)].serial_len);
+		params[k] =
+			DB_PARAM_BYTES(keys[first + (k < n ? k : 0)].serial, keys[first + (k < n ? k : 0)].serial_len);
 	params[DB_ADMISSION_CHUNK] = DB_PARAM_BYTES(keys[0].serial, keys[0].serial_len);
 	TC_GUARD(db_exec_prepared(conn, &stmt, params, &res));
 	for (int i = 0; i < PQntuples(res) && tc_is_ok(r); i++) {
@@ -112,6 +113,7 @@ TC_RESULT db_admission_certs(struct db_conn *conn, const struct db_admission_key
 		  "db_admission_certs: 1..%d certificates", DB_ADMISSION_PATH_MAX);
 	memset(out, 0, n * sizeof(*out));
 	for (size_t first = 0; first < n; first += DB_ADMISSION_CHUNK)
-		TC_GUARD(chunk(conn, keys, first, n - first < DB_ADMISSION_CHUNK ? n - first : DB_ADMISSION_CHUNK, out));
+		TC_GUARD(
+			chunk(conn, keys, first, n - first < DB_ADMISSION_CHUNK ? n - first : DB_ADMISSION_CHUNK, out));
 	return tc_ok();
 }

@@ -235,6 +235,153 @@ TC_RESULT vf_tdx_sim_init(const char *dir);
 TC_RESULT vf_snp_sim_init(const char *dir);
 TC_RESULT vf_nvidia_sim_init(const char *dir);
 
+/*
+ * Emitting simulated evidence (`teecert sim tdx|snp|nvidia`, docs/sim.md). What the generators take is
+ * opaque here or plain data; the byte layouts stay behind verifier/<tee>/vf_<tee>_sim.h (the generators and
+ * the unit tests), so cli/ needs only this header. Knobs are named as their command-line flags.
+ */
+
+/* TDX. The TCB presets of --tcb-level: their number, and preset I's name, the status the verifier must
+ * conclude ("tcb_level_not_found" when no level matches) and a summary. */
+size_t vf_tdx_sim_n_tcb_levels(void);
+void vf_tdx_sim_tcb_level(size_t i, const char **name, const char **expect, const char **summary);
+struct vf_tdx_sim_quote_opts;
+/* Quote options: the defaults (v4, a fixed simulated TD, zero report data) with the preset TCB_LEVEL
+ * applied; an unknown preset is TC_ERR_INVALID_ARGUMENT. */
+TC_RESULT vf_tdx_sim_quote_opts_new(const char *tcb_level, struct vf_tdx_sim_quote_opts **out);
+void vf_tdx_sim_quote_opts_free(struct vf_tdx_sim_quote_opts **o);
+/* Apply knob NAME (the flag without "--": "report-data", "mrtd", "version", "bad-quote-sig", ...; VALUE NULL
+ * for a switch). An unknown knob or a bad value is TC_ERR_INVALID_ARGUMENT and changes nothing. */
+TC_RESULT vf_tdx_sim_quote_knob(struct vf_tdx_sim_quote_opts *o, const char *name, const char *value);
+unsigned vf_tdx_sim_quote_version(const struct vf_tdx_sim_quote_opts *o);
+/* The quote O describes, signed by the sim PKI in PKI_DIR, appended to OUT. */
+TC_RESULT vf_tdx_sim_quote_make(const char *pki_dir, const struct vf_tdx_sim_quote_opts *o, struct tc_buf *out);
+/* The TDX conformance set for the PKI in PKI_DIR: OUT_DIR/cases/<name>.json (schema 1), data under
+ * OUT_DIR/tdx-sim/; *N_CASES gets the number of manifests. */
+TC_RESULT vf_tdx_sim_cases(const char *pki_dir, const char *out_dir, size_t *n_cases);
+
+/* SNP. RSA modulus of the sim ARK/ASK/ASVK: AMD's size by default; 2048 is much faster to generate. */
+#define VF_SNP_SIM_RSA_BITS 4096
+#define VF_SNP_SIM_RSA_BITS_FAST 2048
+/* vf_snp_sim_init with a chosen RSA size (VF_SNP_SIM_RSA_BITS or _FAST). */
+TC_RESULT vf_snp_sim_init_bits(const char *dir, int rsa_bits);
+/*
+ * The knobs of `teecert sim snp` (one table for the CLI's flags, its --help, and the case generator, so
+ * every case names the exact command that reproduces it). NAME is the flag without "--"; ARG is NULL for
+ * a switch, else the value's placeholder.
+ */
+struct vf_snp_sim_knob {
+	const char *name;
+	const char *arg;
+	const char *help;
+};
+/* The knob table and its length. */
+const struct vf_snp_sim_knob *vf_snp_sim_knobs(size_t *n);
+/* What to emit (defaults: an UpToDate, VCEK-signed v5 Milan report issued at NOW). */
+struct vf_snp_sim_opts;
+TC_RESULT vf_snp_sim_opts_new(int64_t now, struct vf_snp_sim_opts **out);
+void vf_snp_sim_opts_free(struct vf_snp_sim_opts **o);
+/* Apply one knob (VALUE NULL for a switch). Unknown knobs and bad values fail with TC_ERR_INVALID_ARGUMENT. */
+TC_RESULT vf_snp_sim_knob_set(struct vf_snp_sim_opts *o, const char *name, const char *value);
+/* True when O signs with a VLEK (SIGNING_KEY 1) instead of a VCEK. */
+bool vf_snp_sim_opts_vlek(const struct vf_snp_sim_opts *o);
+/* A product line of the sim ("Milan", "Genoa", "Turin"); its file-name id ("milan"). */
+struct vf_snp_sim_product;
+const char *vf_snp_sim_product_id(const struct vf_snp_sim_product *p);
+/* What vf_snp_sim_emit produces. */
+struct vf_snp_sim_output {
+	struct tc_buf report;    /* the ATTESTATION_REPORT (fewer bytes with truncate) */
+	struct tc_buf leaf_pem;  /* the VCEK or VLEK certificate */
+	struct tc_buf chain_pem; /* ark_ask_chain that issued it: ASK|ASVK + ARK */
+	struct tc_buf crl_der;   /* a fresh ARK-signed CRL (lists the ASK/ASVK with vcek_revoked) */
+	const struct vf_snp_sim_product *anchor_product; /* whose ARK verifies the leaf (wrong_product_chain!) */
+};
+void vf_snp_sim_output_init(struct vf_snp_sim_output *out);
+void vf_snp_sim_output_cleanup(struct vf_snp_sim_output *out);
+/* Emit a report per O from the sim PKI in PKI_DIR. OUT is initialised by the caller. */
+TC_RESULT vf_snp_sim_emit(const char *pki_dir, const struct vf_snp_sim_opts *o, struct vf_snp_sim_output *out);
+/* DIR (created, 0755) gets OUT's ark_ask_chain.pem and amd_crl.der: a --collateral folder for the key. */
+TC_RESULT vf_snp_sim_collateral_write(const struct vf_snp_sim_output *out, const char *dir);
+/* The SNP conformance set: OUT_DIR/cases/<name>.json (schema 1) and the data under OUT_DIR/snp-sim/, every
+ * path relative to OUT_DIR. verify_at is NOW (or offsets from it). *N_CASES receives the count. */
+TC_RESULT vf_snp_sim_cases(const char *pki_dir, const char *out_dir, int64_t now, size_t *n_cases);
+
+/* NVIDIA (H100). Sizes the knobs are checked against. */
+#define VF_NV_SIM_MAX_GPUS 8         /* GPUs (BROM + FMC leaf each) in one sim PKI */
+#define VF_NV_SIM_BLOCKS 64          /* measurement blocks per MEASUREMENTS response, as H100s return */
+#define VF_NV_SIM_NONCE_LEN 32       /* the SPDM nonce (VF_SPDM_NONCE_LEN) */
+#define VF_NV_SIM_VERSION_MAX 64     /* driver / VBIOS version strings (VF_RIM_VERSION_MAX) */
+#define VF_NV_SIM_TRAILING_MAX 65536 /* bytes after a signature: the SPDM input limit (VF_SPDM_MAX_INPUT) */
+
+enum vf_nv_sim_chain {
+	VF_NV_SIM_CHAIN_FULL,         /* FMC leaf, BROM, provisioner ICA, GH100 identity, root */
+	VF_NV_SIM_CHAIN_MISSING_LEAF, /* without the FMC leaf */
+	VF_NV_SIM_CHAIN_MISSING_ICA,  /* without the provisioner ICA */
+	VF_NV_SIM_CHAIN_ROOT_ONLY,    /* the root alone */
+};
+
+enum vf_nv_sim_mode { VF_NV_SIM_MODE_LEGACY, VF_NV_SIM_MODE_SPT, VF_NV_SIM_MODE_MPT, VF_NV_SIM_MODE_PPCIE };
+
+/* What the simulated GPUs answer, and how it is damaged (one failure each; docs/sim.md "## NVIDIA"). */
+struct vf_nv_sim_knobs {
+	size_t gpus; /* 0 or 1..VF_NV_SIM_MAX_GPUS */
+	uint8_t nonce[VF_NV_SIM_NONCE_LEN];
+	bool wrong_nonce;           /* the last GPU answers another nonce */
+	bool bad_sig;               /* gpu0's signature has a flipped bit */
+	size_t truncate;            /* gpu0's bytes cut to this length (0: not) */
+	size_t trailing;            /* zero bytes appended after each signature */
+	enum vf_nv_sim_chain chain; /* gpu0's chain */
+	bool swap_chain;            /* GPU i ships GPU (i+1) mod n's chain (needs 2+ GPUs) */
+	bool fwid_mismatch;         /* gpu0's FWID opaque field differs from its leaf's */
+	bool no_fwid;               /* no FWID opaque field */
+	bool expired_leaf;          /* gpu0's FMC leaf is re-issued with a validity window in the past */
+	uint8_t mismatch_block;     /* SPDM block index (1..64) whose value differs from the RIMs; 0: none */
+	bool nvdec_disabled;        /* NVDEC0 status 0x55: RIM index 35 (block 36) is not compared */
+	enum vf_nv_sim_mode mode;
+	uint8_t spdm_version;                       /* 0: SPDM 1.1 */
+	char driver_version[VF_NV_SIM_VERSION_MAX]; /* "" = the PKI's */
+	char vbios_version[VF_NV_SIM_VERSION_MAX];  /* "" = the PKI's */
+};
+
+enum vf_nv_sim_rim_fault {
+	VF_NV_SIM_RIM_OK,
+	VF_NV_SIM_RIM_TAMPERED,       /* a Hash0 edited after signing: reference digest fails */
+	VF_NV_SIM_RIM_BAD_SIG,        /* SignatureValue with a flipped bit */
+	VF_NV_SIM_RIM_FOREIGN_ROOT,   /* signed by a chain to a freshly generated, unpinned root */
+	VF_NV_SIM_RIM_EXPIRED_SIGNER, /* signer certificate expired a year ago */
+};
+
+enum vf_nv_sim_rim_kind { VF_NV_SIM_RIM_DRIVER, VF_NV_SIM_RIM_VBIOS };
+
+/* OCSP responses per GPU: its BROM's, then the provisioner ICA's, the GH100 identity's, the RIM signer's and
+ * the RIM CA's. */
+#define VF_NV_SIM_OCSP_RESPONSES 5
+enum vf_nv_sim_ocsp_fault {
+	VF_NV_SIM_OCSP_GOOD,
+	VF_NV_SIM_OCSP_REVOKED,
+	VF_NV_SIM_OCSP_ON_HOLD, /* revoked with reason certificateHold */
+	VF_NV_SIM_OCSP_STALE,   /* nextUpdate a day before NOW */
+	VF_NV_SIM_OCSP_BAD_SIG, /* one bit of the response signature flipped */
+};
+enum vf_nv_sim_ocsp_target { VF_NV_SIM_OCSP_TARGET_GPU, VF_NV_SIM_OCSP_TARGET_RIM };
+
+/* A loaded sim PKI (the folder of vf_nvidia_sim_init). */
+struct vf_nv_sim_pki;
+TC_RESULT vf_nv_sim_pki_load(const char *dir, struct vf_nv_sim_pki **out);
+void vf_nv_sim_pki_free(struct vf_nv_sim_pki **pki);
+/* Per GPU (K->gpus, 0 = 1) its SPDM GET_MEASUREMENTS || MEASUREMENTS bytes and PEM chain, appended to SPDM[i]
+ * and CHAINS[i] (VF_NV_SIM_MAX_GPUS buffers each). */
+TC_RESULT vf_nv_sim_evidence(const struct vf_nv_sim_pki *pki, const struct vf_nv_sim_knobs *k, int64_t now,
+			     struct tc_buf *spdm, struct tc_buf *chains);
+/* The driver or VBIOS RIM (signed SWID XML) for VERSION (NULL: the PKI's) with FAULT, appended to OUT. */
+TC_RESULT vf_nv_sim_rim(const struct vf_nv_sim_pki *pki, enum vf_nv_sim_rim_kind kind, const char *version,
+			enum vf_nv_sim_rim_fault fault, int64_t now, struct tc_buf *out);
+/* GPU's OCSP responses (DER) in the order above; FAULT hits TARGET's response. */
+TC_RESULT vf_nv_sim_ocsp(const struct vf_nv_sim_pki *pki, size_t gpu, enum vf_nv_sim_ocsp_fault fault,
+			 enum vf_nv_sim_ocsp_target target, int64_t now, struct tc_buf out[VF_NV_SIM_OCSP_RESPONSES]);
+/* The NVIDIA conformance set (schema-1 manifests under OUT_DIR/cases); *N_CASES receives the count. */
+TC_RESULT vf_nv_sim_cases(const char *pki_dir, const char *out_dir, int64_t now, size_t *n_cases);
+
 /* ----------------------------------------------------------------------------------- evidence binding */
 
 /*
@@ -391,6 +538,17 @@ struct vf_coll_need {
 	char role[VF_COLL_ROLE_MAX];        /* role the appraiser reads: "tcb_info", "ark_ask_chain", "driver_rim.1" */
 	char chain_role[VF_COLL_ROLE_MAX];  /* role of the item's issuer chain ("tcb_info_issuer_chain"), "" if none */
 	bool evidence;                      /* the item belongs to IN->evidence (a VCEK the evidence lacks) */
+	/* kind ocsp: the certificate is number CERT_INDEX (leaf = 0) of the evidence chain SRC_ROLE
+	 * ("gpu0.cert_chain"), its issuer the next one (vf_collateral_ocsp_pair builds the pair) */
+	char src_role[VF_COLL_ROLE_MAX];
+	int cert_index;
+	bool simulated; /* kind ocsp: the chain ends at a simulated root (`teecert sim`), unknown to NVIDIA */
+};
+
+/* What vf_collateral_needs_opts adds to the evidence's own needs. */
+struct vf_coll_needs_opts {
+	const char *snp_product; /* "Milan" | "Genoa" | "Turin": product of an SNP report that names none, or NULL */
+	bool ocsp;               /* NVIDIA: OCSP responses for the GPU chains (roles "ocsp.gpuN.I", key = serial hex) */
 };
 
 /*
@@ -405,5 +563,17 @@ struct vf_coll_need {
  * evidence failure); fails only on bad arguments or more than MAX needs (TC_ERR_TOO_LARGE).
  */
 TC_RESULT vf_collateral_needs(const struct vf_input *in, struct vf_coll_need *out, size_t max, size_t *n);
+/*
+ * vf_collateral_needs with OPTS (NULL: none). snp_product: a report without CPUID (v2) and without an
+ * endorsement key names no product; then this one is assumed (ark_ask_chain, amd_crl, vcek of that product).
+ * ocsp: per GPU chain the certificates the NVIDIA appraiser asks OCSP about (every one but the leaf and the
+ * root; after a last certificate that is not self-issued, the input's or the pinned nvidia_device_root is its
+ * issuer), each serial once.
+ */
+TC_RESULT vf_collateral_needs_opts(const struct vf_input *in, const struct vf_coll_needs_opts *opts,
+				   struct vf_coll_need *out, size_t max, size_t *n);
+/* The PEM "certificate || issuer" an ocsp NEED of IN asks about (the chain of api_collateral_fetch_ocsp),
+ * appended to OUT; TC_ERR_CERT_CHAIN_INVALID when IN does not hold it. */
+TC_RESULT vf_collateral_ocsp_pair(const struct vf_input *in, const struct vf_coll_need *need, struct tc_buf *out);
 
 #endif /* VF_H */

@@ -9,13 +9,15 @@
  *  - SNP (AMD KDS #57230): the product line names the cert_chain (ASK or ASVK + ARK) and the CRL; a VCEK is
  *    named Product/CHIP_ID/REPORTED_TCB (the KDS path; Turin: the first 8 bytes of CHIP_ID and fmcSPL).
  *  - NVIDIA (nvtrust RIM service ids): NV_GPU_DRIVER_<chip>_<driver version>,
- *    NV_GPU_VBIOS_<project>_<project sku>_<chip sku>_<VBIOS version without dots, upper case>.
+ *    NV_GPU_VBIOS_<project>_<project sku>_<chip sku>_<VBIOS version without dots, upper case>; on request
+ *    OCSP (RFC 6960) for the GPU chain's certificates, keyed by serial as NVIDIA's OCSP service answers them.
  * Best effort: evidence that does not parse yields fewer needs, never an error (the appraisal reports it).
  */
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "nvidia/vf_nvidia.h"
@@ -108,7 +110,7 @@ static TC_RESULT vf_needs_tdx(const struct vf_input *in, struct vf_needs *s)
 
 /* ----------------------------------------------------------------------------------------------- SNP */
 
-static TC_RESULT vf_needs_snp(const struct vf_input *in, struct vf_needs *s)
+static TC_RESULT vf_needs_snp(const struct vf_input *in, const struct vf_coll_needs_opts *opts, struct vf_needs *s)
 {
 	const struct vf_item *report = vf_item_find(in->evidence, in->n_evidence, "snp_report");
 	const struct vf_item *vcek = vf_item_find(in->evidence, in->n_evidence, "vcek");
@@ -123,6 +125,9 @@ static TC_RESULT vf_needs_snp(const struct vf_input *in, struct vf_needs *s)
 		product = ext.product;
 	else if (have_report)
 		product = vf_needs_snp_product_of(&r);
+	/* A v2 report without a key names no product: the operator's configured product line, if any. */
+	if (product == NULL && have_report && opts->snp_product != NULL && opts->snp_product[0])
+		product = opts->snp_product;
 	tc_openssl_clear();
 	if (product == NULL)
 		return tc_ok();
@@ -226,22 +231,139 @@ static TC_RESULT vf_needs_nvidia(const struct vf_input *in, struct vf_needs *s)
 	return r;
 }
 
+/* ----------------------------------------------------------------------------------------- NVIDIA OCSP */
+
+/*
+ * The certificates of the GPU chain ITEM as the appraiser's path has them (vf_nvidia_appraise.c step 5): the
+ * chain leaf first; when its last certificate is not self-issued, the device root (the input's anchor, else
+ * the pinned one) after it. NULL when the chain does not parse.
+ */
+static STACK_OF(X509) *vf_needs_gpu_path(const struct vf_input *in, const struct vf_item *item)
+{
+	STACK_OF(X509) *certs = NULL;
+	X509 *root = NULL;
+
+	if (!tc_is_ok(vf_x509_parse_pem_chain(item->data, item->len, TC_ERR_CERT_CHAIN_INVALID, &certs)))
+		return NULL;
+	X509 *last = sk_X509_value(certs, sk_X509_num(certs) - 1);
+	if (last == NULL || X509_check_issued(last, last) == X509_V_OK)
+		return certs;
+	const struct vf_item *a = vf_item_find(in->anchors, in->n_anchors, "nvidia_device_root");
+	const char *pinned = vf_default_anchor("nvidia_device_root");
+	bool ok = a != NULL ? tc_is_ok(vf_x509_parse(a->data, a->len, TC_ERR_CERT_CHAIN_INVALID, &root)) :
+		  pinned != NULL ? tc_is_ok(vf_x509_parse((const uint8_t *)pinned, strlen(pinned),
+							   TC_ERR_CERT_CHAIN_INVALID, &root)) :
+				   false;
+	if (ok && sk_X509_push(certs, root) > 0)
+		root = NULL;
+	X509_free(root);
+	return certs;
+}
+
+static bool vf_needs_is_gpu_chain(const char *role)
+{
+	size_t rl = strlen(role);
+	return strncmp(role, "gpu", 3) == 0 && rl > 11 && strcmp(role + rl - 11, ".cert_chain") == 0;
+}
+
+static TC_RESULT vf_needs_ocsp(const struct vf_input *in, struct vf_needs *s)
+{
+	struct tc_result r = tc_ok();
+
+	for (size_t i = 0; i < in->n_evidence && tc_is_ok(r); i++) {
+		const struct vf_item *it = &in->evidence[i];
+		if (!vf_needs_is_gpu_chain(it->role))
+			continue;
+		STACK_OF(X509) *path = vf_needs_gpu_path(in, it);
+		bool simulated = path != NULL && vf_x509_is_simulated(sk_X509_value(path, sk_X509_num(path) - 1));
+		/* Every certificate but the leaf (index 0) and the root (the last one). */
+		for (int k = 1; path != NULL && k + 1 < sk_X509_num(path) && tc_is_ok(r); k++) {
+			const ASN1_INTEGER *serial = X509_get0_serialNumber(sk_X509_value(path, k));
+			char key[VF_COLL_KEY_MAX], role[VF_COLL_ROLE_MAX];
+			size_t before = s->n;
+			if (serial == NULL || serial->length <= 0 ||
+			    !tc_is_ok(tc_hex_encode(serial->data, (size_t)serial->length, key, sizeof(key))))
+				continue;
+			snprintf(role, sizeof(role), "ocsp.%.*s.%d", (int)(strlen(it->role) - 11), it->role, k);
+			r = vf_needs_add(s, VF_COLL_OCSP, key, role, NULL, false);
+			if (tc_is_ok(r) && s->n > before) {
+				snprintf(s->out[before].src_role, sizeof(s->out[before].src_role), "%s", it->role);
+				s->out[before].cert_index = k;
+				s->out[before].simulated = simulated;
+			}
+		}
+		sk_X509_pop_free(path, X509_free);
+	}
+	tc_openssl_clear();
+	return r;
+}
+
+static TC_RESULT vf_needs_pem(X509 *x, struct tc_buf *out)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *p = NULL;
+	long n;
+	struct tc_result r = tc_ok();
+
+	TC_ENSURE(b != NULL, TC_ERR_NO_MEMORY, "out of memory");
+	if (PEM_write_bio_X509(b, x) != 1 || (n = BIO_get_mem_data(b, &p)) <= 0)
+		r = tc_fail_openssl(TC_ERR_INTERNAL, "writing a certificate as PEM");
+	else
+		r = tc_buf_append(out, p, (size_t)n);
+	BIO_free(b);
+	return r;
+}
+
+TC_RESULT vf_collateral_ocsp_pair(const struct vf_input *in, const struct vf_coll_need *need, struct tc_buf *out)
+{
+	TC_ENSURE(in != NULL && need != NULL && out != NULL, TC_ERR_INVALID_ARGUMENT,
+		  "vf_collateral_ocsp_pair: missing argument");
+	TC_ENSURE(need->kind == VF_COLL_OCSP && need->src_role[0], TC_ERR_INVALID_ARGUMENT, "not an OCSP need");
+	const struct vf_item *it = vf_item_find(in->evidence, in->n_evidence, need->src_role);
+	TC_ENSURE(it != NULL, TC_ERR_CERT_CHAIN_INVALID, "no evidence item %s", need->src_role);
+	STACK_OF(X509) *path = vf_needs_gpu_path(in, it);
+	struct tc_result r = tc_ok();
+	TC_ENSURE_GOTO(r, path != NULL && need->cert_index >= 0 && need->cert_index + 1 < sk_X509_num(path), out,
+		       TC_ERR_CERT_CHAIN_INVALID, "%s has no certificate %d with an issuer", need->src_role,
+		       need->cert_index);
+	TC_GUARD_GOTO(r, vf_needs_pem(sk_X509_value(path, need->cert_index), out), out);
+	r = vf_needs_pem(sk_X509_value(path, need->cert_index + 1), out);
+out:
+	sk_X509_pop_free(path, X509_free);
+	tc_openssl_clear();
+	return r;
+}
+
+/* ----------------------------------------------------------------------------------------------- entry */
+
 TC_RESULT vf_collateral_needs(const struct vf_input *in, struct vf_coll_need *out, size_t max, size_t *n)
+{
+	return vf_collateral_needs_opts(in, NULL, out, max, n);
+}
+
+TC_RESULT vf_collateral_needs_opts(const struct vf_input *in, const struct vf_coll_needs_opts *opts,
+				   struct vf_coll_need *out, size_t max, size_t *n)
 {
 	TC_ENSURE(in != NULL && out != NULL && n != NULL, TC_ERR_INVALID_ARGUMENT,
 		  "vf_collateral_needs: missing argument");
+	static const struct vf_coll_needs_opts none = { 0 };
 	struct vf_needs s = { .out = out, .max = max, .n = 0 };
 	struct tc_result r;
+
+	if (opts == NULL)
+		opts = &none;
 
 	switch (in->tee) {
 	case VF_TEE_TDX:
 		r = vf_needs_tdx(in, &s);
 		break;
 	case VF_TEE_SNP:
-		r = vf_needs_snp(in, &s);
+		r = vf_needs_snp(in, opts, &s);
 		break;
 	case VF_TEE_NVIDIA:
 		r = vf_needs_nvidia(in, &s);
+		if (tc_is_ok(r) && opts->ocsp)
+			r = vf_needs_ocsp(in, &s);
 		break;
 	default:
 		return tc_fail(TC_ERR_INVALID_ARGUMENT, "unknown TEE %d", (int)in->tee);

@@ -178,11 +178,13 @@ static void test_rate_limit_process(void **state)
 	}
 	/* /metrics counts the 429s under the route template. */
 	assert_int_equal(get(s.url, "/metrics", &r), 200);
-	assert_true(strstr(r.body, "teecert_http_requests_total{route=\"/openapi.json\",method=\"GET\",status=\"429\"}") ||
-		    strstr(r.body, "teecert_http_requests_total{route=\"/v1/cas\",method=\"GET\",status=\"429\"}"));
+	assert_true(
+		strstr(r.body, "teecert_http_requests_total{route=\"/openapi.json\",method=\"GET\",status=\"429\"}") ||
+		strstr(r.body, "teecert_http_requests_total{route=\"/v1/cas\",method=\"GET\",status=\"429\"}"));
 	assert_non_null(strstr(r.body, "teecert_http_request_duration_seconds_count{route=\"/v1/cas\"}"));
 	assert_null(strstr(r.body, "route=\"/healthz\",method=\"GET\",status=\"429\""));
-	assert_non_null(strstr(r.body, "teecert_http_requests_total{route=\"/openapi.json\",method=\"GET\",status=\"200\"}"));
+	assert_non_null(
+		strstr(r.body, "teecert_http_requests_total{route=\"/openapi.json\",method=\"GET\",status=\"200\"}"));
 	api_test_reply_free(&r);
 	/* After Retry-After the client is served again. */
 	sleep(2);
@@ -235,8 +237,8 @@ static void test_rate_limit_in_process(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_read_db_process),    cmocka_unit_test(test_read_db_in_process),
-		cmocka_unit_test(test_rate_limit_process), cmocka_unit_test(test_rate_limit_bad_flags),
+		cmocka_unit_test(test_read_db_process),       cmocka_unit_test(test_read_db_in_process),
+		cmocka_unit_test(test_rate_limit_process),    cmocka_unit_test(test_rate_limit_bad_flags),
 		cmocka_unit_test(test_rate_limit_in_process),
 	};
 	return cmocka_run_group_tests_name("api_ops", tests, group_setup, group_teardown);

@@ -25,6 +25,8 @@ struct coll_route {
 	char *header_value; /* URL-encoded */
 	struct coll_srv_fault fault;
 	bool has_fault;
+	coll_srv_post_fn post;
+	void *post_arg;
 	int hits;
 	int64_t hit_ms[COLL_SRV_MAX_HITS];
 };
@@ -71,18 +73,37 @@ static struct coll_route *find(struct coll_srv *s, const char *path)
 	return NULL;
 }
 
+/* A request's body (POST), collected over the upload calls; freed when the request completes. */
+#define COLL_SRV_BODY_MAX ((size_t)64 * 1024)
+struct coll_upload {
+	uint8_t data[COLL_SRV_BODY_MAX];
+	size_t len;
+};
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode t)
+{
+	(void)cls;
+	(void)conn;
+	(void)t;
+	free(*con_cls);
+	*con_cls = NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 				  const char *version, const char *upload_data, size_t *upload_size, void **con_cls)
 {
 	struct coll_srv *s = cls;
 	(void)version;
 	(void)method;
-	(void)upload_data;
 	if (*con_cls == NULL) { /* first call: headers only */
-		*con_cls = s;
-		return MHD_YES;
+		*con_cls = calloc(1, sizeof(struct coll_upload));
+		return *con_cls != NULL ? MHD_YES : MHD_NO;
 	}
-	if (*upload_size > 0) { /* OCSP POST bodies: ignored */
+	struct coll_upload *up = *con_cls;
+	if (*upload_size > 0) { /* POST bodies (OCSP requests): kept for a POST handler, the rest dropped */
+		size_t n = *upload_size < COLL_SRV_BODY_MAX - up->len ? *upload_size : COLL_SRV_BODY_MAX - up->len;
+		memcpy(up->data + up->len, upload_data, n);
+		up->len += n;
 		*upload_size = 0;
 		return MHD_YES;
 	}
@@ -94,15 +115,32 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	int retry_after = -1, delay = 0;
 	char hname[64] = "";
 	char *hvalue = NULL;
+	coll_srv_post_fn post = r != NULL ? r->post : NULL;
+	void *post_arg = r != NULL ? r->post_arg : NULL;
 	if (r != NULL) {
 		if (r->hits < COLL_SRV_MAX_HITS)
 			r->hit_ms[r->hits] = s->clock_ms ? s->clock_ms(s->clock_arg) : 0;
 		r->hits++;
 		status = MHD_HTTP_OK;
 		len = r->body ? r->len : 0;
-		body = malloc(len + 1);
-		if (body != NULL && len > 0)
-			memcpy(body, r->body, len);
+		if (post != NULL) {
+			/* The handler runs without the server lock (it may take its own). */
+			pthread_mutex_unlock(&s->lock);
+			uint8_t *out = NULL;
+			size_t out_len = 0;
+			bool ok = post(post_arg, up->data, up->len, &out, &out_len);
+			pthread_mutex_lock(&s->lock);
+			r = find(s, url);
+			status = ok ? MHD_HTTP_OK : MHD_HTTP_NOT_FOUND;
+			len = ok ? out_len : 0;
+			body = realloc(out, len + 1);
+			if (body == NULL)
+				free(out);
+		} else {
+			body = malloc(len + 1);
+			if (body != NULL && len > 0)
+				memcpy(body, r->body, len);
+		}
 		snprintf(hname, sizeof(hname), "%s", r->header_name);
 		hvalue = r->header_value ? strdup(r->header_value) : NULL;
 		if (r->has_fault) {
@@ -155,7 +193,8 @@ struct coll_srv *coll_srv_start(int64_t (*clock_ms)(void *), void *clock_arg)
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG, 0,
 				NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+				MHD_OPTION_END);
 	if (s->d == NULL) {
 		free(s);
 		return NULL;
@@ -212,6 +251,22 @@ void coll_srv_route(struct coll_srv *s, const char *path, const char *body_file,
 			}
 			free(h);
 		}
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+void coll_srv_post_handler(struct coll_srv *s, const char *path, coll_srv_post_fn fn, void *arg)
+{
+	pthread_mutex_lock(&s->lock);
+	struct coll_route *r = find(s, path);
+	if (r == NULL && s->n < COLL_SRV_ROUTES) {
+		r = &s->routes[s->n++];
+		memset(r, 0, sizeof(*r));
+		snprintf(r->path, sizeof(r->path), "%s", path);
+	}
+	if (r != NULL) {
+		r->post = fn;
+		r->post_arg = arg;
 	}
 	pthread_mutex_unlock(&s->lock);
 }

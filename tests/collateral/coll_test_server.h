@@ -26,6 +26,12 @@ const char *coll_srv_base(const struct coll_srv *s);
 void coll_srv_route(struct coll_srv *s, const char *path, const char *body_file, const char *header_name,
 		    const char *header_file);
 
+/* Answer POSTs to PATH with FN: it gets the request body and returns a malloc'ed response body (*OUT,
+ * *OUT_LEN) and true, or false for a 404. Called on the server's threads (FN locks what it shares). Hits and
+ * faults apply as for files. Used for a test OCSP responder (the request names the certificate). */
+typedef bool (*coll_srv_post_fn)(void *arg, const uint8_t *body, size_t len, uint8_t **out, size_t *out_len);
+void coll_srv_post_handler(struct coll_srv *s, const char *path, coll_srv_post_fn fn, void *arg);
+
 /* Failure injection for PATH: the next FAIL_TIMES requests answer STATUS (with Retry-After: RETRY_AFTER
  * seconds when >= 0); every request waits DELAY_MS (real time) first; TRUNCATE serves half the body;
  * TAMPER flips one byte in the middle of the body. */

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_replay.sh — `teecert replay` end to end (docs/collateral.md "Replay"): a CA on sim PKIs (TDX, SNP,
 # NVIDIA) whose --collateral folders are imported into the collateral store, certificates issued (TDX with
-# `teecert request`, SNP + 2 GPUs over HTTP), then replay -> identical; the replay data altered in this
+# `teecert request`, SNP + 2 GPUs over HTTP), the root (teecert-ca init) and a sub-CA (enroll), then replay ->
+# identical; the replay data altered in this
 # throwaway database -> missing (exit 3, naming what) or differs (exit 2, naming the field).
 set -euo pipefail
 teecert="$(readlink -f "$1")"; ca="$(readlink -f "$2")"
@@ -16,6 +17,15 @@ run() { local want=$1; shift; set +e; "$@" >out 2>err; local got=$?; set -e
   [ "$got" = "$want" ] || fail "$* exited $got, want $want: $(cat out err)"; }
 
 e2e_root "$teecert" "$ca" root1
+# The root's own appraisal, before any service ran: teecert-ca init imported its folder into the store and
+# kept the policy and the sim root anchor, so the root certificate replays on its own.
+root_serial="$(openssl x509 -in root.pem -noout -serial | sed 's/^serial=//' | tr 'A-F' 'a-f')"
+[ "$(sql "SELECT count(*) FROM appraisals WHERE serial = decode('$root_serial','hex')")" = 1 ] || fail "root appraisal row"
+[ "$(sql "SELECT count(*) FROM collateral_history WHERE kind = 'anchor' AND item_key = 'intel_root'")" = 1 ] ||
+  fail "root anchor in history: $(sql "SELECT vendor, kind, item_key FROM collateral_history")"
+[ "$(sql "SELECT count(*) FROM policies")" = 1 ] || fail "root policy row"
+run 0 "$teecert" replay "$root_serial" --db "$dsn"
+grep -qx identical out || fail "root replay: $(cat out err)"
 "$teecert" sim snp --init snp --rsa-bits 2048 >/dev/null
 "$teecert" sim nvidia --init nv >/dev/null
 e2e_serve serve "$ca" serve --listen 127.0.0.1:0 --db "$dsn" --ca-key root.key --passphrase-file pass \
@@ -64,6 +74,15 @@ run 0 "$teecert" replay "$gserial" --db "$dsn"
 grep -qx identical out || fail "SNP+GPU replay: $(cat out)"
 [ "$(sql "SELECT evidence_type FROM appraisals WHERE serial = decode('$gserial','hex')")" = cmw ] || fail "cmw"
 
+# A sub-CA's own appraisal (by the serving root, through the collateral service).
+"$ca" enroll --parent "$url" --name sub1 --key-out sub1.key --passphrase-file pass --cert-out sub1.pem --db "$dsn" \
+  --sim-pki pki >enroll.out 2>&1 || fail "enroll: $(cat enroll.out)"
+sub_serial="$(openssl x509 -in sub1.pem -noout -serial | sed 's/^serial=//' | tr 'A-F' 'a-f')"
+run 0 "$teecert" replay "$sub_serial" --db "$dsn"
+grep -qx identical out || fail "sub-CA replay: $(cat out err)"
+run 0 "$teecert" replay "$root_serial" --db "$dsn"
+grep -qx identical out || fail "root replay after serve: $(cat out err)"
+
 # Negatives.
 run 1 "$teecert" replay zz --db "$dsn"
 run 3 "$teecert" replay 0102030405 --db "$dsn"
@@ -86,4 +105,4 @@ sql "ALTER TABLE appraisals DISABLE TRIGGER appraisals_append_only;
      WHERE serial = decode('$gserial','hex')"
 run 2 "$teecert" replay "$gserial" --db "$dsn"
 grep -q "^differs: gpu0.claims" out || fail "differs: $(cat out)"
-echo "replay: TDX and SNP+2 GPUs identical; altered policy, deleted history row, altered appraisal detected"
+echo "replay: TDX, SNP+2 GPUs, root and sub-CA identical; altered policy, deleted history row, altered appraisal detected"

@@ -1,6 +1,7 @@
 /*
- * vf_nvidia_sim.h — private header of the simulated NVIDIA H100 (teecert sim nvidia). Not part of vf.h;
- * cli/sim_nvidia.c and the tests include it to drive the generators.
+ * vf_nvidia_sim.h — private header of the simulated NVIDIA H100 (teecert sim nvidia): the PKI's keys and
+ * certificates, for verifier/nvidia and the unit tests. What cli/sim_nvidia.c drives (knobs, faults, the
+ * emitting functions) is in vf.h's sim section.
  *
  * Pieces, one file each:
  *   vf_nvidia_sim.c        vf_nvidia_sim_init: the sim vendor PKI, collateral folder, pki.json; loading it back.
@@ -20,8 +21,12 @@
 
 #include "vf_nvidia.h"
 
-#define VF_NV_SIM_MAX_GPUS 8  /* GPUs (BROM + FMC leaf each) in one sim PKI */
-#define VF_NV_SIM_BLOCKS 64   /* measurement blocks per MEASUREMENTS response, as H100s return */
+/* VF_NV_SIM_MAX_GPUS, VF_NV_SIM_BLOCKS, the knobs, fault enums and the emitting functions are in vf.h's
+ * sim section (what cli/sim_nvidia.c uses); their sizes must stay the parser's. */
+_Static_assert(VF_NV_SIM_NONCE_LEN == VF_SPDM_NONCE_LEN, "sim nonce size");
+_Static_assert(VF_NV_SIM_VERSION_MAX == VF_RIM_VERSION_MAX, "sim version size");
+_Static_assert(VF_NV_SIM_TRAILING_MAX == VF_SPDM_MAX_INPUT, "sim trailing limit");
+
 #define VF_NV_SIM_MEAS_LEN 48 /* SHA-384 measurement values */
 #define VF_NV_SIM_PATH_MAX 4096
 #define VF_NV_SIM_DRIVER_VERSION "570.124.06"
@@ -29,62 +34,6 @@
 #define VF_NV_SIM_PRODUCT "GH100"
 #define VF_NV_SIM_ALT_RIM_INDEX 2 /* VBIOS RIM index with two alternatives; the evidence carries the second */
 #define VF_NV_SIM_DEFAULT_TRUNCATE 100
-
-/* How a GPU chain is emitted (the shared corpus' trustee chain cases). */
-enum vf_nv_sim_chain {
-	VF_NV_SIM_CHAIN_FULL,         /* FMC leaf, BROM, provisioner ICA, GH100 identity, root */
-	VF_NV_SIM_CHAIN_MISSING_LEAF, /* without the FMC leaf */
-	VF_NV_SIM_CHAIN_MISSING_ICA,  /* without the provisioner ICA */
-	VF_NV_SIM_CHAIN_ROOT_ONLY,    /* the root alone */
-};
-
-/* GPU mode reported in the FEATURE_FLAG opaque field; LEGACY omits the field. */
-enum vf_nv_sim_mode { VF_NV_SIM_MODE_LEGACY, VF_NV_SIM_MODE_SPT, VF_NV_SIM_MODE_MPT, VF_NV_SIM_MODE_PPCIE };
-
-/* Evidence knobs (`teecert sim nvidia ...`). All zero = one good GPU. */
-struct vf_nv_sim_knobs {
-	size_t gpus; /* 0 or 1..VF_NV_SIM_MAX_GPUS */
-	uint8_t nonce[VF_SPDM_NONCE_LEN];
-	bool wrong_nonce;           /* the last GPU answers another nonce */
-	bool bad_sig;               /* gpu0's signature has a flipped bit */
-	size_t truncate;            /* gpu0's bytes cut to this length (0: not) */
-	size_t trailing;            /* zero bytes appended after each signature */
-	enum vf_nv_sim_chain chain; /* gpu0's chain */
-	bool swap_chain;            /* GPU i ships GPU (i+1) mod n's chain (needs 2+ GPUs) */
-	bool fwid_mismatch;         /* gpu0's FWID opaque field differs from its leaf's */
-	bool no_fwid;               /* no FWID opaque field */
-	bool expired_leaf;          /* gpu0's FMC leaf is re-issued with a validity window in the past */
-	uint8_t mismatch_block;     /* SPDM block index (1..64) whose value differs from the RIMs; 0: none */
-	bool nvdec_disabled;        /* NVDEC0 status 0x55: RIM index 35 (block 36) is not compared */
-	enum vf_nv_sim_mode mode;
-	uint8_t spdm_version;                    /* 0: VF_SPDM_VERSION_11 */
-	char driver_version[VF_RIM_VERSION_MAX]; /* "" = the PKI's */
-	char vbios_version[VF_RIM_VERSION_MAX];  /* "" = the PKI's */
-};
-
-/* RIM faults (collateral knobs). */
-enum vf_nv_sim_rim_fault {
-	VF_NV_SIM_RIM_OK,
-	VF_NV_SIM_RIM_TAMPERED,       /* a Hash0 edited after signing: reference digest fails */
-	VF_NV_SIM_RIM_BAD_SIG,        /* SignatureValue with a flipped bit */
-	VF_NV_SIM_RIM_FOREIGN_ROOT,   /* signed by a chain to a freshly generated, unpinned root */
-	VF_NV_SIM_RIM_EXPIRED_SIGNER, /* signer certificate expired a year ago */
-};
-
-enum vf_nv_sim_rim_kind { VF_NV_SIM_RIM_DRIVER, VF_NV_SIM_RIM_VBIOS };
-
-/* OCSP responses (RFC 6960) for the certificates the appraiser asks about: a GPU's BROM, the provisioner ICA
- * and the GH100 identity, then the RIM signer and the RIM CA; each signed by the certificate's issuer. The
- * fault applies to the first response of its target (the BROM, or the RIM signer). */
-#define VF_NV_SIM_OCSP_RESPONSES 5
-enum vf_nv_sim_ocsp_fault {
-	VF_NV_SIM_OCSP_GOOD,
-	VF_NV_SIM_OCSP_REVOKED,
-	VF_NV_SIM_OCSP_ON_HOLD, /* revoked with reason certificateHold */
-	VF_NV_SIM_OCSP_STALE,   /* nextUpdate a day before NOW */
-	VF_NV_SIM_OCSP_BAD_SIG, /* one bit of the response signature flipped */
-};
-enum vf_nv_sim_ocsp_target { VF_NV_SIM_OCSP_TARGET_GPU, VF_NV_SIM_OCSP_TARGET_RIM };
 
 /* A loaded sim PKI (vf_nv_sim_pki_load). */
 struct vf_nv_sim_gpu {

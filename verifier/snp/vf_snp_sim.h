@@ -1,6 +1,7 @@
 /*
  * vf_snp_sim.h — the simulated AMD SEV-SNP platform (`teecert sim snp`, docs/sim.md "SNP"). Private to
- * verifier/snp, cli/sim_snp.c and the unit tests; vf.h exports only vf_snp_sim_init.
+ * verifier/snp and the unit tests; what cli/sim_snp.c drives (knobs, opaque options, output, cases) is in
+ * vf.h's sim section.
  *
  * A sim PKI (vf_snp_sim_init) is an AMD-shaped vendor PKI per product line: ARK (self-signed, carrying the
  * simulated-root marker VF_SIM_ROOT_OID), ASK and ASVK, all RSA with RSASSA-PSS/SHA-384 (salt 48) like AMD's,
@@ -13,10 +14,6 @@
 #define VF_SNP_SIM_H
 
 #include "vf_snp.h"
-
-/* RSA modulus of the sim ARK/ASK/ASVK keys: AMD's size by default; 2048 is much faster to generate. */
-#define VF_SNP_SIM_RSA_BITS 4096
-#define VF_SNP_SIM_RSA_BITS_FAST 2048
 
 #define VF_SNP_SIM_N_PRODUCTS 3
 /* Version written by --unsupported-version: 1 predates SNP general availability (never accepted). */
@@ -36,9 +33,6 @@ struct vf_snp_sim_product {
 /* The table of product lines; NULL for an unknown name (either "Milan" or "milan"). */
 const struct vf_snp_sim_product *vf_snp_sim_product(const char *name);
 const struct vf_snp_sim_product *vf_snp_sim_product_at(size_t i);
-
-/* vf_snp_sim_init with a chosen RSA size (VF_SNP_SIM_RSA_BITS or _FAST). */
-TC_RESULT vf_snp_sim_init_bits(const char *dir, int rsa_bits);
 
 /* What to emit. vf_snp_sim_opts_init sets the defaults: an UpToDate, VCEK-signed v5 Milan report. */
 struct vf_snp_sim_opts {
@@ -73,44 +67,11 @@ void vf_snp_sim_opts_init(struct vf_snp_sim_opts *o, int64_t now);
 /* "bl,tee,snp,ucode[,fmc]" -> TCB (fmc 0 when absent). */
 TC_RESULT vf_snp_sim_parse_tcb(const char *s, struct vf_snp_tcb *out);
 
-/*
- * The knobs of `teecert sim snp` (one table for the CLI's flags, its --help, and the case generator, so
- * every case names the exact command that reproduces it). NAME is the flag without "--"; ARG is NULL for
- * a switch, else the value's placeholder.
- */
-struct vf_snp_sim_knob {
-	const char *name;
-	const char *arg;
-	const char *help;
-};
-
-/* The knob table and its length. */
-const struct vf_snp_sim_knob *vf_snp_sim_knobs(size_t *n);
-/* Apply one knob (VALUE NULL for a switch). Unknown knobs and bad values fail with TC_ERR_INVALID_ARGUMENT. */
-TC_RESULT vf_snp_sim_knob_set(struct vf_snp_sim_opts *o, const char *name, const char *value);
+/* The knob table (struct vf_snp_sim_knob, vf_snp_sim_knobs, vf_snp_sim_knob_set): vf.h. */
 /* Apply a space-separated command line of knobs ("--product genoa --version 3 --vlek"). */
 TC_RESULT vf_snp_sim_knobs_apply(struct vf_snp_sim_opts *o, const char *line);
 
-/* What vf_snp_sim_emit produces. */
-struct vf_snp_sim_output {
-	struct tc_buf report;    /* VF_SNP_REPORT_LEN bytes (fewer with truncate) */
-	struct tc_buf leaf_pem;  /* the VCEK or VLEK certificate */
-	struct tc_buf chain_pem; /* ark_ask_chain that issued it: ASK|ASVK + ARK */
-	struct tc_buf crl_der;   /* a fresh ARK-signed CRL (lists the ASK/ASVK with vcek_revoked) */
-	const struct vf_snp_sim_product *anchor_product; /* whose ARK verifies the leaf (wrong_product_chain!) */
-};
-
-void vf_snp_sim_output_init(struct vf_snp_sim_output *out);
-void vf_snp_sim_output_cleanup(struct vf_snp_sim_output *out);
-
-/* Emit a report per O from the sim PKI in PKI_DIR. OUT is initialised by the caller. */
-TC_RESULT vf_snp_sim_emit(const char *pki_dir, const struct vf_snp_sim_opts *o, struct vf_snp_sim_output *out);
-
-/*
- * Write the conformance set: OUT_DIR/cases/<name>.json (schema 1) and the data under OUT_DIR/snp-sim/, every
- * path relative to OUT_DIR. verify_at is NOW (or offsets from it). *N_CASES receives the count.
- */
-TC_RESULT vf_snp_sim_cases(const char *pki_dir, const char *out_dir, int64_t now, size_t *n_cases);
+/* The output, vf_snp_sim_emit, vf_snp_sim_collateral_write and vf_snp_sim_cases: vf.h. */
 
 /* ------------------------------------------------------------------- internal to the sim's .c files */
 

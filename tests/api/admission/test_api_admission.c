@@ -602,25 +602,59 @@ static void test_metrics(void **state)
 	snprintf(url, sizeof(url), "%s/metrics", g_url_default);
 	api_test_http("GET", url, NULL, NULL, 0, &r);
 	assert_int_equal(r.status, 200);
-	assert_true(sample(r.body, "teecert_admission_decisions_total{kind=\"peer\",decision=\"allow\",reason=\"ok\"}") >= 3);
-	assert_true(sample(r.body, "teecert_admission_decisions_total{kind=\"peer\",decision=\"deny\",reason=\"revoked\"}") >= 1);
-	assert_true(sample(r.body, "teecert_admission_decisions_total{kind=\"peer\",decision=\"deny\",reason=\"chain_invalid\"}") >= 3);
-	assert_true(sample(r.body, "teecert_admission_decisions_total{kind=\"peer\",decision=\"deny\",reason=\"certificate_mismatch\"}") >= 1);
-	assert_true(sample(r.body, "teecert_admission_decisions_total{kind=\"workload\",decision=\"allow\",reason=\"ok\"}") >= 1);
-	assert_true(sample(r.body, "teecert_admission_decisions_total{kind=\"workload\",decision=\"deny\",reason=\"workload_info_mismatch\"}") >= 1);
-	assert_true(sample(r.body, "teecert_admission_decisions_total{kind=\"workload\",decision=\"deny\",reason=\"not_a_workload_certificate\"}") >= 1);
+	assert_true(sample(r.body,
+			   "teecert_admission_decisions_total{kind=\"peer\",decision=\"allow\",reason=\"ok\"}") >= 3);
+	assert_true(sample(r.body,
+			   "teecert_admission_decisions_total{kind=\"peer\",decision=\"deny\",reason=\"revoked\"}") >=
+		    1);
+	assert_true(
+		sample(r.body,
+		       "teecert_admission_decisions_total{kind=\"peer\",decision=\"deny\",reason=\"chain_invalid\"}") >=
+		3);
+	assert_true(
+		sample(r.body,
+		       "teecert_admission_decisions_total{kind=\"peer\",decision=\"deny\",reason=\"certificate_mismatch\"}") >=
+		1);
+	assert_true(sample(r.body,
+			   "teecert_admission_decisions_total{kind=\"workload\",decision=\"allow\",reason=\"ok\"}") >=
+		    1);
+	assert_true(
+		sample(r.body,
+		       "teecert_admission_decisions_total{kind=\"workload\",decision=\"deny\",reason=\"workload_info_mismatch\"}") >=
+		1);
+	assert_true(
+		sample(r.body,
+		       "teecert_admission_decisions_total{kind=\"workload\",decision=\"deny\",reason=\"not_a_workload_certificate\"}") >=
+		1);
 	/* the strict server's denials are its own */
-	assert_int_equal(sample(r.body, "teecert_admission_decisions_total{kind=\"peer\",decision=\"deny\",reason=\"not_anchored\"}"), -1);
+	assert_int_equal(
+		sample(r.body,
+		       "teecert_admission_decisions_total{kind=\"peer\",decision=\"deny\",reason=\"not_anchored\"}"),
+		-1);
 	/* route templates, not raw paths */
-	assert_true(sample(r.body, "teecert_http_requests_total{route=\"/v1/admission/peer\",method=\"POST\",status=\"200\"}") >= 8);
-	assert_true(sample(r.body, "teecert_http_requests_total{route=\"/v1/admission/peer\",method=\"POST\",status=\"400\"}") >= 4);
+	assert_true(
+		sample(r.body,
+		       "teecert_http_requests_total{route=\"/v1/admission/peer\",method=\"POST\",status=\"200\"}") >=
+		8);
+	assert_true(
+		sample(r.body,
+		       "teecert_http_requests_total{route=\"/v1/admission/peer\",method=\"POST\",status=\"400\"}") >=
+		4);
 	assert_true(sample(r.body, "teecert_http_request_duration_seconds_count{route=\"/v1/admission/peer\"}") >= 12);
-	assert_true(sample(r.body, "teecert_http_request_duration_seconds_bucket{route=\"/v1/admission/peer\",le=\"+Inf\"}") >= 12);
+	assert_true(sample(r.body,
+			   "teecert_http_request_duration_seconds_bucket{route=\"/v1/admission/peer\",le=\"+Inf\"}") >=
+		    12);
 	api_test_reply_free(&r);
 	snprintf(url, sizeof(url), "%s/metrics", g_url_strict);
 	api_test_http("GET", url, NULL, NULL, 0, &r);
-	assert_true(sample(r.body, "teecert_admission_decisions_total{kind=\"peer\",decision=\"deny\",reason=\"not_anchored\"}") >= 1);
-	assert_true(sample(r.body, "teecert_admission_decisions_total{kind=\"peer\",decision=\"deny\",reason=\"tcb_status_not_accepted\"}") >= 1);
+	assert_true(
+		sample(r.body,
+		       "teecert_admission_decisions_total{kind=\"peer\",decision=\"deny\",reason=\"not_anchored\"}") >=
+		1);
+	assert_true(
+		sample(r.body,
+		       "teecert_admission_decisions_total{kind=\"peer\",decision=\"deny\",reason=\"tcb_status_not_accepted\"}") >=
+		1);
 	api_test_reply_free(&r);
 }
 

@@ -23,9 +23,12 @@
 #define DEAD_URL "http://127.0.0.1:9"
 
 static const char *const case_names[N_CASES] = {
-	"tdx-phala-v4-b0c06f-uptodate",  "tdx-phala-v4-b0c06f-report-data-mismatch",
-	"snp-trustee-milan-ok",          "nvidia-nvtrust-550.90.07-ok",
-	"nvidia-nvat-535.86.09-wrong-nonce", "snp-trustee-milan-report-flip-0x2a",
+	"tdx-phala-v4-b0c06f-uptodate",
+	"tdx-phala-v4-b0c06f-report-data-mismatch",
+	"snp-trustee-milan-ok",
+	"nvidia-nvtrust-550.90.07-ok",
+	"nvidia-nvat-535.86.09-wrong-nonce",
+	"snp-trustee-milan-report-flip-0x2a",
 };
 
 static char g_dsn[API_TEST_DSN_MAX];
@@ -76,8 +79,9 @@ static void import_case(const struct vf_case *c)
 
 			if (strcmp(it->role, kinds[k].role) != 0)
 				continue;
-			chain = kinds[k].chain ? vf_item_find(c->input.collateral, c->input.n_collateral, kinds[k].chain)
-					       : NULL;
+			chain = kinds[k].chain ?
+					vf_item_find(c->input.collateral, c->input.n_collateral, kinds[k].chain) :
+					NULL;
 			r = api_collateral_put(g_coll, kinds[k].kind, it->data, it->len, chain ? chain->data : NULL,
 					       chain ? chain->len : 0, "test", NULL, NULL);
 			if (!tc_is_ok(r))
@@ -124,8 +128,8 @@ static json_t *body_of(const struct vf_case *c, const struct vf_case *gpu_case, 
 		assert_non_null(spdm);
 		assert_non_null(chain);
 		json_object_set_new(body, "gpu_evidence",
-				    json_pack("[{s:o, s:s%}]", "spdm", b64(spdm), "cert_chain", (const char *)chain->data,
-					      chain->len));
+				    json_pack("[{s:o, s:s%}]", "spdm", b64(spdm), "cert_chain",
+					      (const char *)chain->data, chain->len));
 	}
 	if (policy)
 		json_object_set_new(body, "policy", json_string(policy));
@@ -233,14 +237,14 @@ static void test_cases(void **state)
 		g_now_ms = c->verify_at * 1000;
 		a = post(g_url, body, 200);
 		if (strcmp(json_string_value(json_object_get(a, "verdict")), want) != 0)
-			fail_msg("%s: verdict %s, want %s: %s", c->name, json_string_value(json_object_get(a, "verdict")),
-				 want, json_dumps(a, 0));
+			fail_msg("%s: verdict %s, want %s: %s", c->name,
+				 json_string_value(json_object_get(a, "verdict")), want, json_dumps(a, 0));
 		if (failure)
 			assert_string_equal(json_string_value(json_object_get(a, "failure")), failure);
 		if (tcb)
-			assert_string_equal(
-				json_string_value(json_object_get(json_array_get(json_object_get(a, "devices"), 0), "tcb_status")),
-				tcb);
+			assert_string_equal(json_string_value(json_object_get(
+						    json_array_get(json_object_get(a, "devices"), 0), "tcb_status")),
+					    tcb);
 		assert_non_null(json_string_value(json_object_get(a, "evidence_digest")));
 		json_decref(a);
 		json_decref(body);
@@ -261,9 +265,10 @@ static void test_expectations(void **state)
 	a = post(g_url, body, 200);
 	assert_string_equal(json_string_value(json_object_get(a, "verdict")), "accepted");
 	json_decref(a);
-	json_object_set_new(body, "expected_report_data", json_string("00000000000000000000000000000000000000000000000000"
-								     "000000000000000000000000000000000000000000000000"
-								     "000000000000000000000000000000"));
+	json_object_set_new(body, "expected_report_data",
+			    json_string("00000000000000000000000000000000000000000000000000"
+					"000000000000000000000000000000000000000000000000"
+					"000000000000000000000000000000"));
 	a = post(g_url, body, 200);
 	assert_string_equal(json_string_value(json_object_get(a, "verdict")), "rejected");
 	assert_string_equal(json_string_value(json_object_get(a, "failure")), "nonce_mismatch");
@@ -289,9 +294,10 @@ static void test_cpu_and_gpu(void **state)
 	(void)state;
 	g_now_ms = tdx->verify_at * 1000;
 	body = body_of(tdx, gpu, "tdx-and-gpu");
-	json_object_set_new(body, "expected_gpu_nonce",
-			    json_string(json_string_value(json_object_get(gpu->manifest ? json_object_get(gpu->manifest, "policy") : NULL,
-										"expected_nonce"))));
+	json_object_set_new(
+		body, "expected_gpu_nonce",
+		json_string(json_string_value(json_object_get(
+			gpu->manifest ? json_object_get(gpu->manifest, "policy") : NULL, "expected_nonce"))));
 	a = post(g_url, body, 200);
 	if (strcmp(json_string_value(json_object_get(a, "verdict")), "accepted") != 0)
 		fail_msg("tdx+gpu: %s", json_dumps(a, 0));
@@ -332,11 +338,13 @@ static void test_malformed(void **state)
 	expect_400("{\"gpu_evidence\": []}", "json_field_missing");
 	expect_400("{\"evidence\": {\"tee\": \"sgx\", \"quote\": \"AAAA\"}}", "json_field_invalid");
 	expect_400("{\"evidence\": {\"tee\": \"tdx\"}}", "json_field_missing");
-	expect_400("{\"evidence\": {\"tee\": \"tdx\", \"quote\": \"@@@@\"}}", "json_field_invalid"); /* base64, naming the field */
+	expect_400("{\"evidence\": {\"tee\": \"tdx\", \"quote\": \"@@@@\"}}",
+		   "json_field_invalid"); /* base64, naming the field */
 	expect_400("{\"evidence\": {\"tee\": \"tdx\", \"quote\": \"AAAA\", \"vcek\": \"AAAA\"}}", "json_field_unknown");
 	expect_400("{\"evidence\": {\"tee\": \"snp\", \"report\": \"AAAA\"}}", "json_field_invalid");
 	expect_400("{\"evidence\": {\"tee\": \"tdx\", \"quote\": \"AAAA\"}, \"colour\": 1}", "json_field_unknown");
-	expect_400("{\"evidence\": {\"tee\": \"tdx\", \"quote\": \"AAAA\"}, \"policy\": \"nope\"}", "json_field_invalid");
+	expect_400("{\"evidence\": {\"tee\": \"tdx\", \"quote\": \"AAAA\"}, \"policy\": \"nope\"}",
+		   "json_field_invalid");
 	expect_400("{\"evidence\": {\"tee\": \"tdx\", \"quote\": \"AAAA\"}, \"expected_report_data\": \"00\"}",
 		   "json_field_invalid");
 	expect_400("{\"evidence\": {\"tee\": \"tdx\", \"quote\": \"AAAA\"}, \"expected_gpu_nonce\": "
@@ -351,7 +359,8 @@ static void test_malformed(void **state)
 
 	json_decref(garbage);
 	assert_string_equal(json_string_value(json_object_get(a, "verdict")), "rejected");
-	assert_string_equal(json_string_value(json_object_get(a, "failure")), "evidence_unsupported_version"); /* version 0 */
+	assert_string_equal(json_string_value(json_object_get(a, "failure")),
+			    "evidence_unsupported_version"); /* version 0 */
 	json_decref(a);
 }
 
@@ -367,7 +376,9 @@ static void test_metrics(void **state)
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body, "\nteecert_appraisals_total{verdict=\"accepted\",failure=\"\"} "));
 	assert_non_null(strstr(r.body, "\nteecert_appraisals_total{verdict=\"rejected\",failure=\"nonce_mismatch\"} "));
-	assert_non_null(strstr(r.body, "\nteecert_http_requests_total{route=\"/v1/evidence/appraise\",method=\"POST\",status=\"400\"} "));
+	assert_non_null(strstr(
+		r.body,
+		"\nteecert_http_requests_total{route=\"/v1/evidence/appraise\",method=\"POST\",status=\"400\"} "));
 	api_test_reply_free(&r);
 }
 
@@ -385,9 +396,9 @@ static void test_no_collateral_service(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cases),     cmocka_unit_test(test_expectations),
+		cmocka_unit_test(test_cases),       cmocka_unit_test(test_expectations),
 		cmocka_unit_test(test_cpu_and_gpu), cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_metrics), cmocka_unit_test(test_no_collateral_service),
+		cmocka_unit_test(test_metrics),     cmocka_unit_test(test_no_collateral_service),
 	};
 	return cmocka_run_group_tests_name("api_appraise", tests, group_setup, group_teardown);
 }

@@ -146,12 +146,7 @@ has_reason out not_anchored "not anchored yet and the policy requires it"
 
 # Anchor: a chain key funded on anvil, the contract, the worker until everything is confirmed.
 (umask 077 && openssl rand -hex 32 > chain.key)
-addr="$(node -e '
-const c = require("crypto"), k = require(process.argv[1]);
-const e = c.createECDH("secp256k1");
-e.setPrivateKey(Buffer.from(require("fs").readFileSync(process.argv[2], "utf8").trim(), "hex"));
-console.log("0x" + k.keccak256(e.getPublicKey().subarray(1)).slice(-40));
-' "$src/node_modules/js-sha3" chain.key)" || fail "chain key address"
+addr="$("$anchor" address --key chain.key)" || fail "chain key address"
 curl -sf -H 'Content-Type: application/json' \
   --data "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"anvil_setBalance\",\"params\":[\"$addr\",\"0x56bc75e2d63100000\"]}" \
   "$rpc_url" | jq -e 'has("result")' >/dev/null || fail "anvil_setBalance"

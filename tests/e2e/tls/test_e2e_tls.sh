@@ -8,6 +8,9 @@
 # the client) 200, bearer token 200, nothing 401, non-admin certificate 403, unverifiable certificates 401.
 # openssl s_client shows the client CA list; plain HTTP to the TLS port fails cleanly and the server keeps
 # serving. teecert-verifier serves HTTPS (RSA key) for a GET. Bad TLS flags are usage errors.
+# The teecert CLI over HTTPS with the private server CA: `request cvm --sim` with --cacert, $TEECERT_CACERT
+# and a client certificate (--cert/--key), refused without the CA; `certs get|list` and `admit peer` against
+# the verifier. GET /v1/ocsp/{request} with a base64 request holding '/' (RFC 6960 A.1), raw and %2F-encoded.
 set -euo pipefail
 teecert="$(readlink -f "$1")"; ca="$(readlink -f "$2")"; verifier="$(readlink -f "$3")"
 # shellcheck source=../lib/e2e_ca.sh
@@ -128,6 +131,48 @@ n0="$(grep '"tls_client_cert"' serve.err | grep -c "$foreign_fp" || true)"
 tcurl -f "$url/v1/crl/root1" -o root.crl || e2e_fail "CRL over HTTPS"
 openssl crl -inform DER -in root.crl -noout -text | grep -qi "Serial Number: $s2" || e2e_fail "CRL does not list $s2"
 
+# ------------------------------------------------------------------- the teecert CLI over HTTPS
+# The server logs the certificates it cannot verify (tls_client_cert, warn): the foreign one proves it was sent.
+rc=0; "$teecert" request cvm --ca "$url" --out creq0 --sim pki >creq0.out 2>creq0.err || rc=$?
+[ "$rc" = 3 ] && grep -qi "certificate" creq0.err || e2e_fail "request without the server CA: exit $rc $(cat creq0.err)"
+"$teecert" request cvm --ca "$url" --out creq1 --sim pki --cacert srvca.pem >creq1.out 2>creq1.err ||
+  e2e_fail "request --cacert: $(cat creq1.err)"
+openssl verify -CAfile root.pem creq1/cert.pem >/dev/null || e2e_fail "the certificate of request --cacert"
+TEECERT_CACERT=srvca.pem "$teecert" request cvm --ca "$url" --out creq2 --sim pki >creq2.out 2>creq2.err ||
+  e2e_fail "request with TEECERT_CACERT: $(cat creq2.err)"
+n0="$(grep '"tls_client_cert"' serve.err | grep -c "$foreign_fp" || true)"
+"$teecert" request cvm --ca "$url" --out creq3 --sim pki --cacert srvca.pem --cert foreign.pem --key foreign.key \
+  >creq3.out 2>creq3.err || e2e_fail "request with a client certificate: $(cat creq3.err)"
+[ "$(grep '"tls_client_cert"' serve.err | grep -c "$foreign_fp")" -gt "$n0" ] ||
+  e2e_fail "the server saw no client certificate from request --cert"
+cli_bad() { # MESSAGE ARGS...: teecert refuses with exit 1 and MESSAGE on stderr
+  local msg=$1; shift
+  local rc=0
+  "$teecert" "$@" >bad.out 2>bad.txt || rc=$?
+  [ "$rc" = 1 ] && grep -q -- "$msg" bad.txt || e2e_fail "want exit 1 '$msg' for $*, got $rc: $(cat bad.txt)"
+}
+cli_bad "go together" request cvm --ca "$url" --out creq4 --sim pki --cacert srvca.pem --cert ops.pem
+cli_bad "cannot read nosuch.pem" request cvm --ca "$url" --out creq4 --sim pki --cacert nosuch.pem
+TEECERT_CACERT=nosuch.pem cli_bad 'TEECERT_CACERT' certs get 01 --verifier "$url"
+
+# GET /v1/ocsp/{request}: base64 may hold '/', which must not split the path (raw and %2F-encoded).
+for _ in $(seq 64); do
+  openssl ocsp -issuer root.pem -cert creq1/cert.pem -reqout ocsp.req >/dev/null 2>&1 || e2e_fail "ocsp -reqout"
+  b64="$(base64 -w0 ocsp.req)"
+  case "$b64" in */*) break;; esac
+done
+case "$b64" in */*) ;; *) e2e_fail "no OCSP request with '/' in its base64 in 64 tries";; esac
+nonce="$(openssl ocsp -reqin ocsp.req -req_text 2>/dev/null | grep -A1 "OCSP Nonce" | tail -1 | tr -d ' ')"
+[ -n "$nonce" ] || e2e_fail "the OCSP request has no nonce"
+for path in "$b64" "$(jq -rn --arg s "$b64" '$s|@uri')"; do
+  [ "$(tcurl -o ocsp.resp -w '%{http_code}' "$url/v1/ocsp/$path")" = 200 ] || e2e_fail "OCSP GET /v1/ocsp/$path: $(cat ocsp.resp)"
+  # -no_nonce: -cert would make a fresh request (another nonce); the echo of ours is checked below.
+  out="$(openssl ocsp -respin ocsp.resp -issuer root.pem -cert creq1/cert.pem -CAfile root.pem -no_nonce -resp_text 2>&1)" ||
+    e2e_fail "OCSP GET response: $out"
+  echo "$out" | grep -q "Response verify OK" && echo "$out" | grep -q "creq1/cert.pem: good" &&
+    echo "$out" | grep -A1 "OCSP Nonce" | grep -q "$nonce" || e2e_fail "OCSP GET status or nonce $nonce: $out"
+done
+
 # The handshake: the server chain verifies and the CertificateRequest names the client CA.
 out="$(openssl s_client -connect "127.0.0.1:$port" -CAfile srvca.pem -verify_return_error </dev/null 2>&1)" ||
   e2e_fail "s_client: $out"
@@ -147,14 +192,27 @@ kill -0 "$ca_pid" 2>/dev/null || e2e_fail "the server died on plain HTTP"
 [ "$(tcurl -o /dev/null -w '%{http_code}' "$url/healthz")" = 200 ] || e2e_fail "HTTPS after plain HTTP"
 
 # ------------------------------------------------------------------------------- verifier over HTTPS
+(umask 077 && ec_key verdict.key P-256)
 e2e_serve vserve "$verifier" serve --listen 127.0.0.1:0 --db "$E2E_DSN" --tls-cert vserver.pem --tls-key vserver.key \
-  --client-ca clientca.pem
+  --client-ca clientca.pem --trust-root root.pem --signing-key verdict.key
 case "$E2E_URL" in https://*) ;; *) e2e_fail "verifier printed '$E2E_URL'";; esac
 [ "$(tcurl -o resp -w '%{http_code}' "$E2E_URL/v1/cas")" = 200 ] || e2e_fail "verifier GET /v1/cas: $(cat resp)"
 jq -e '[.. | .name? // empty] | index("root1")' resp >/dev/null || e2e_fail "verifier /v1/cas: $(cat resp)"
 [ "$(tcurl -o /dev/null -w '%{http_code}' --cert ops.pem --key ops.key "$E2E_URL/healthz")" = 200 ] ||
   e2e_fail "verifier with a client certificate"
 if curl -s -o /dev/null "$E2E_URL/healthz"; then e2e_fail "a client trusted the test server CA without --cacert"; fi
+"$teecert" certs get "$s1" --verifier "$E2E_URL" --cacert srvca.pem --json >certs.json 2>certs.err ||
+  e2e_fail "certs get --cacert: $(cat certs.err)"
+jq -e --arg s "$s1" '.serial == $s and .status == "revoked"' certs.json >/dev/null || e2e_fail "certs get: $(cat certs.json)"
+TEECERT_CACERT=srvca.pem "$teecert" certs list --verifier "$E2E_URL" --cert ops.pem --key ops.key --json \
+  >certs.json 2>certs.err || e2e_fail "certs list with TEECERT_CACERT and a client certificate: $(cat certs.err)"
+[ "$(jq '.certificates | length' certs.json)" -ge 7 ] || e2e_fail "certs list: $(cat certs.json)"
+rc=0; "$teecert" certs list --verifier "$E2E_URL" >certs.json 2>certs.err || rc=$?
+[ "$rc" = 3 ] || e2e_fail "certs list without the server CA: exit $rc"
+rc=0; "$teecert" admit peer --verifier "$E2E_URL" --chain creq1/chain.pem --cacert srvca.pem --json >admit.json \
+  2>admit.err || rc=$?
+[ "$rc" = 0 ] && jq -e '.decision == "allow"' admit.json >/dev/null ||
+  e2e_fail "admit peer --cacert: exit $rc $(cat admit.json admit.err)"
 
 # ----------------------------------------------------------------------------------- bad TLS flags
 bad() { # MESSAGE FLAGS...: serve refuses with exit 1 and MESSAGE on stderr
@@ -174,4 +232,4 @@ bad "no PEM CERTIFICATE" --tls-cert server.key --tls-key server.key
 bad "need --client-ca" --tls-cert server.pem --tls-key server.key --admin-cert-sha256 "$admin1_fp"
 bad "not 32 bytes of hex" --tls-cert server.pem --tls-key server.key --client-ca clientca.pem --admin-cert-sha256 abc
 bad "HTTPS needs" --client-ca clientca.pem
-echo "e2e TLS: HTTPS issue, revoke by admin cert / admin CA / token, 9 refusals, s_client, plain HTTP, verifier, 8 bad flags: ok"
+echo "e2e TLS: HTTPS issue, revoke by admin cert / admin CA / token, 9 refusals, CLI --cacert/--cert, OCSP GET with '/', s_client, plain HTTP, verifier, 8 bad flags: ok"

@@ -21,7 +21,8 @@ static void same(const char *doc, size_t len)
 	struct tc_result rb = tc_json_parse(doc, len, 1 << 20, &b);
 
 	if (ra.code != rb.code)
-		fail_msg("%.*s: flat %s, full %s", (int)len, doc, tc_error_info(ra.code)->code, tc_error_info(rb.code)->code);
+		fail_msg("%.*s: flat %s, full %s", (int)len, doc, tc_error_info(ra.code)->code,
+			 tc_error_info(rb.code)->code);
 	if (ra.code == TC_OK && !json_equal(a, b))
 		fail_msg("%.*s: values differ", (int)len, doc);
 	json_decref(a);
@@ -36,12 +37,37 @@ static void same_str(const char *doc)
 static void test_edge_cases(void **state)
 {
 	static const char *const docs[] = {
-		"{}", " { } ", "{\"chain\": \"x\"}", "{\"a\":\"b\",\"c\":null}", "{\"a\": \"\\n\\t\\r\\b\\f\\/\\\\\\\"\"}",
-		"{\"a\": \"\\u0041\"}", "{\"a\": \"\\u0000\"}", "{\"a\": \"\\x\"}", "{\"a\": \"caf\xc3\xa9\"}",
-		"{\"a\": \"\xff\"}", "{\"a\": \"tab\there\"}", "{\"a\": 1}", "{\"a\": [1]}", "{\"a\": {\"b\": \"c\"}}",
-		"{\"a\": true}", "{\"a\": nul}", "{\"a\": \"b\", \"a\": \"c\"}", "{\"a\": \"b\",}", "{\"a\" \"b\"}",
-		"{\"a\": \"b\"} x", "{\"a\": \"b\"}}", "[\"a\"]", "\"a\"", "{\"a\": \"unterminated}", "{", "",
-		"{\"\": \"empty key\"}", "{\"a\": \"b\"\n}\n", "{\"a\\u0062\": \"c\"}", "{\"a\": \"\\", "null",
+		"{}",
+		" { } ",
+		"{\"chain\": \"x\"}",
+		"{\"a\":\"b\",\"c\":null}",
+		"{\"a\": \"\\n\\t\\r\\b\\f\\/\\\\\\\"\"}",
+		"{\"a\": \"\\u0041\"}",
+		"{\"a\": \"\\u0000\"}",
+		"{\"a\": \"\\x\"}",
+		"{\"a\": \"caf\xc3\xa9\"}",
+		"{\"a\": \"\xff\"}",
+		"{\"a\": \"tab\there\"}",
+		"{\"a\": 1}",
+		"{\"a\": [1]}",
+		"{\"a\": {\"b\": \"c\"}}",
+		"{\"a\": true}",
+		"{\"a\": nul}",
+		"{\"a\": \"b\", \"a\": \"c\"}",
+		"{\"a\": \"b\",}",
+		"{\"a\" \"b\"}",
+		"{\"a\": \"b\"} x",
+		"{\"a\": \"b\"}}",
+		"[\"a\"]",
+		"\"a\"",
+		"{\"a\": \"unterminated}",
+		"{",
+		"",
+		"{\"\": \"empty key\"}",
+		"{\"a\": \"b\"\n}\n",
+		"{\"a\\u0062\": \"c\"}",
+		"{\"a\": \"\\",
+		"null",
 		"{\"a\": \"b\", \"c\": \"d\", \"e\": \"f\", \"g\": \"h\", \"i\": \"j\", \"k\": \"l\", \"m\": \"n\", \"o\": "
 		"\"p\", \"q\": \"r\", \"s\": \"t\", \"u\": \"v\", \"w\": \"x\", \"y\": \"z\", \"A\": \"B\", \"C\": \"D\", "
 		"\"E\": \"F\", \"G\": \"H\"}",
@@ -56,8 +82,9 @@ static void test_edge_cases(void **state)
 /* Generated flat objects of printable strings with every simple escape, and each one cut short. */
 static void test_generated(void **state)
 {
-	static const char *const pieces[] = { "-----BEGIN CERTIFICATE-----", "\\n", "MIIB", "\\/", "\\\"", "\\\\", " ",
-					      "\\t", "==" };
+	static const char *const pieces[] = {
+		"-----BEGIN CERTIFICATE-----", "\\n", "MIIB", "\\/", "\\\"", "\\\\", " ", "\\t", "=="
+	};
 	char doc[4096];
 	uint32_t x = 12345;
 

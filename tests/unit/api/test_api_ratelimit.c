@@ -126,7 +126,7 @@ static void test_bad_config(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_burst_then_429),    cmocka_unit_test(test_slow_rate_retry_after),
+		cmocka_unit_test(test_burst_then_429),      cmocka_unit_test(test_slow_rate_retry_after),
 		cmocka_unit_test(test_clients_independent), cmocka_unit_test(test_bounded_table),
 		cmocka_unit_test(test_bad_config),
 	};

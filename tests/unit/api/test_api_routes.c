@@ -1,11 +1,13 @@
 /*
  * test_api_routes.c — the route matcher (api_routes.c): literal and {param} segments, trailing slashes and
- * empty segments, 404 vs 405 with the Allow list, case-sensitive methods, HEAD on GET routes, and the two
- * service tables.
+ * empty segments, 404 vs 405 with the Allow list, case-sensitive methods, HEAD on GET routes, the greedy
+ * last parameter of API_ROUTE_TAIL routes (GET /v1/ocsp/{request}: base64 with '/'), and the two service
+ * tables.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -26,6 +28,10 @@ static const struct api_route table[] = {
 	{ "GET", "/v1/log/{tree}/proof/{index}", handler_stub, API_BODY_NONE, 0, API_AUTH_PUBLIC, "proof", 0 },
 	{ "PUT", "/v1/policy", handler_stub, API_BODY_JSON, 1024, API_AUTH_ADMIN, "policy", 0 },
 	{ "POST", "/v1/policy", handler_stub, API_BODY_JSON, 1024, API_AUTH_ADMIN, "policy", 0 },
+	{ "GET", "/v1/ocsp/{request}", handler_stub, API_BODY_NONE, 0, API_AUTH_PUBLIC, "ocsp", API_ROUTE_TAIL },
+	{ "GET", "/v1/crl/{ca}", handler_stub, API_BODY_NONE, 0, API_AUTH_PUBLIC, "crl", 0 },
+	/* TAIL applies to a {name} that ends the pattern only. */
+	{ "GET", "/v1/t/{x}/end", handler_stub, API_BODY_NONE, 0, API_AUTH_PUBLIC, "t", API_ROUTE_TAIL },
 };
 #define N_TABLE (sizeof(table) / sizeof(table[0]))
 
@@ -154,6 +160,54 @@ static void test_head_on_get(void **state)
 	assert_int_equal(match("HEAD", "/v1/certificates", &m).code, TC_ERR_METHOD_NOT_ALLOWED);
 }
 
+static void test_tail(void **state)
+{
+	static const char *const values[] = {
+		"MFMwUTBPME0wSzAJBgUrDgMCGgUABBTx/ab+cd==", /* '/' and '+' of base64 */
+		"a/b/c",
+		"a//b", /* base64 may hold "//" */
+		"x/",   /* ... and end with '/' */
+		"plain",
+	};
+	char path[API_PATH_MAX];
+	struct api_match m;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		snprintf(path, sizeof(path), "/v1/ocsp/%s", values[i]);
+		assert_int_equal(match("GET", path, &m).code, TC_OK);
+		assert_ptr_equal(m.route, &table[7]);
+		assert_int_equal(m.n_params, 1);
+		assert_string_equal(api_match_param(&m, "request"), values[i]);
+	}
+	/* Still no empty parameter; a route without TAIL still takes one segment. */
+	assert_int_equal(match("GET", "/v1/ocsp/", &m).code, TC_ERR_NOT_FOUND);
+	assert_int_equal(match("GET", "/v1/ocsp", &m).code, TC_ERR_NOT_FOUND);
+	assert_int_equal(match("GET", "/v1/crl/root1", &m).code, TC_OK);
+	assert_int_equal(match("GET", "/v1/crl/root1/x", &m).code, TC_ERR_NOT_FOUND);
+	assert_int_equal(match("POST", "/v1/ocsp/a/b", &m).code, TC_ERR_METHOD_NOT_ALLOWED);
+	assert_string_equal(m.allow, "GET, HEAD");
+	/* A {name} inside the pattern is one segment even with TAIL. */
+	assert_int_equal(match("GET", "/v1/t/a/end", &m).code, TC_OK);
+	assert_string_equal(api_match_param(&m, "x"), "a");
+	assert_int_equal(match("GET", "/v1/t/a/b/end", &m).code, TC_ERR_NOT_FOUND);
+	/* The longest path the matcher takes fits the match's storage. */
+	size_t n = (size_t)snprintf(path, sizeof(path), "/v1/ocsp/");
+	memset(path + n, 'A', sizeof(path) - n - 1);
+	path[sizeof(path) - 1] = '\0';
+	path[n + 10] = '/';
+	assert_int_equal(match("GET", path, &m).code, TC_OK);
+	assert_int_equal(strlen(api_match_param(&m, "request")), sizeof(path) - 1 - n);
+
+	/* The CA's OCSP GET route takes a request whose base64 holds '/'. */
+	size_t n_routes = 0;
+	const struct api_route *ca = api_routes_for_service("ca", &n_routes);
+	assert_non_null(ca);
+	assert_int_equal(api_route_match(ca, n_routes, "GET", "/v1/ocsp/MEUw/Qz+B==", &m).code, TC_OK);
+	assert_ptr_equal(m.route->handler, api_ocsp_get);
+	assert_string_equal(api_match_param(&m, "request"), "MEUw/Qz+B==");
+}
+
 static void test_bad_input(void **state)
 {
 	struct api_match m;
@@ -223,6 +277,7 @@ int main(void)
 		cmocka_unit_test(test_method_not_allowed),
 		cmocka_unit_test(test_method_case),
 		cmocka_unit_test(test_head_on_get),
+		cmocka_unit_test(test_tail),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_service_tables),
 	};
