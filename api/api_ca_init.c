@@ -137,8 +137,9 @@ int api_cli_ca_init(const char *prog, int argc, char **argv)
 	}
 	kind = strcmp(o.key_type, "p256") == 0 ? CA_KEY_P256 : CA_KEY_P384;
 	if (network == CA_NETWORK_TRUSTED && o.sim_pki) {
-		struct tc_result r = tc_fail(TC_ERR_EVIDENCE_REFUSED,
-					     "a trusted network refuses simulated evidence (--sim-pki); use real TEE evidence");
+		struct tc_result r =
+			tc_fail(TC_ERR_EVIDENCE_REFUSED,
+				"a trusted network refuses simulated evidence (--sim-pki); use real TEE evidence");
 		return fail(prog, "refused", r);
 	}
 	snprintf(row.name, sizeof(row.name), "%s", o.name);
@@ -160,8 +161,7 @@ int api_cli_ca_init(const char *prog, int argc, char **argv)
 	}
 	if (tc_is_ok(r))
 		r = db_schema_check(conn);
-	if (tc_is_ok(r))
-		{
+	if (tc_is_ok(r)) {
 		struct db_ca existing;
 
 		r = db_ca_get(conn, o.name, &existing, NULL, &found);
@@ -215,7 +215,8 @@ int api_cli_ca_init(const char *prog, int argc, char **argv)
 		r = api_ca_self_collateral(o.dsn, &in, &base, &dir, dir != NULL ? 1 : 0, &input, &hold, &imported,
 					   &rejected);
 		if (tc_is_ok(r) && dir != NULL)
-			fprintf(stderr, "%s init: collateral: %zu item(s) imported into the store, %zu refused (see the log)\n",
+			fprintf(stderr,
+				"%s init: collateral: %zu item(s) imported into the store, %zu refused (see the log)\n",
 				prog, imported, rejected);
 		if (tc_is_ok(r)) {
 			what = "appraisal";
@@ -234,13 +235,21 @@ int api_cli_ca_init(const char *prog, int argc, char **argv)
 		have_csr = tc_is_ok(r);
 	}
 	if (tc_is_ok(r)) {
-		struct ca_issuer issuer = { .signer = signer,
-					    .network = network,
-					    .log_id = (const uint8_t *)(o.log_origin ? o.log_origin : API_CA_LOG_ORIGIN_DEFAULT),
-					    .log_id_len = strlen(o.log_origin ? o.log_origin : API_CA_LOG_ORIGIN_DEFAULT) };
+		struct ca_issuer issuer = {
+			.signer = signer,
+			.network = network,
+			.log_id = (const uint8_t *)(o.log_origin ? o.log_origin : API_CA_LOG_ORIGIN_DEFAULT),
+			.log_id_len = strlen(o.log_origin ? o.log_origin : API_CA_LOG_ORIGIN_DEFAULT)
+		};
 
-		t.spec = (struct api_ca_record){ .issuer = &issuer, .new_ca = &row, .csr = &csr, .role = CA_ROLE_ROOT,
-						 .appraisal = &a, .evidence = &ev, .n_evidence = 1, .now = now };
+		t.spec = (struct api_ca_record){ .issuer = &issuer,
+						 .new_ca = &row,
+						 .csr = &csr,
+						 .role = CA_ROLE_ROOT,
+						 .appraisal = &a,
+						 .evidence = &ev,
+						 .n_evidence = 1,
+						 .now = now };
 		r = db_txn_run(conn, init_txn_run, &t);
 	}
 	if (tc_is_ok(r)) {

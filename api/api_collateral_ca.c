@@ -87,8 +87,8 @@ TC_RESULT api_ca_collateral_start(struct api_ca *ca, struct api_collateral *coll
 }
 
 TC_RESULT api_ca_self_collateral(const char *dsn, const struct api_ca_inputs *in, const struct vf_policy *base,
-				 const char *const *dirs, size_t n_dirs, struct vf_input *input, struct api_coll_hold *hold,
-				 size_t *imported, size_t *rejected)
+				 const char *const *dirs, size_t n_dirs, struct vf_input *input,
+				 struct api_coll_hold *hold, size_t *imported, size_t *rejected)
 {
 	TC_ENSURE(dsn != NULL && in != NULL && base != NULL && input != NULL && hold != NULL && imported != NULL &&
 			  rejected != NULL,

@@ -38,8 +38,8 @@ bool api_coll_cli_take(int argc, char **argv, int *i, struct api_coll_cli *o, bo
 	for (size_t k = 0; k <= API_COLL_CLI_N; k++) {
 		const char *name = k < API_COLL_CLI_N ? api_coll_cli_opts[k].name : API_COLL_CLI_SNP_PRODUCT;
 		size_t n = strlen(name);
-		const char **slot = k < API_COLL_CLI_N ? (const char **)((char *)o + api_coll_cli_opts[k].offset) :
-							  &o->snp_product;
+		const char **slot =
+			k < API_COLL_CLI_N ? (const char **)((char *)o + api_coll_cli_opts[k].offset) : &o->snp_product;
 
 		if (strncmp(arg, name, n) != 0 || (arg[n] != 0 && arg[n] != '='))
 			continue;

@@ -77,9 +77,9 @@ TC_RESULT cli_http_post_json(const char *url, const void *json, size_t len, unsi
  * environment variable TEECERT_CACERT names it. CERT + KEY: a client certificate (PEM, the chain may follow
  * the leaf) and its unencrypted PEM private key, for servers started with --client-ca.
  */
-#define CLI_HTTP_TLS_HELP                                                                                      \
-	"  --cacert FILE          verify https:// servers with the CA certificates (PEM) in FILE instead of\n"    \
-	"                         the system store (default: $TEECERT_CACERT)\n"                                   \
+#define CLI_HTTP_TLS_HELP                                                                                              \
+	"  --cacert FILE          verify https:// servers with the CA certificates (PEM) in FILE instead of\n"         \
+	"                         the system store (default: $TEECERT_CACERT)\n"                                       \
 	"  --cert FILE --key FILE present this client certificate (PEM) and its private key (PEM) over https\n"
 /* When ARG is --cacert, --cert or --key, keep VALUE (borrowed: argv outlives the requests), return true. */
 bool cli_http_tls_flag(const char *arg, const char *value);

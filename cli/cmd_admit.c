@@ -37,8 +37,7 @@ static void usage(FILE *f)
 		"certificate recording exactly the expected workload info hash: the 64 hex digits given, or SHA-256\n"
 		"of the RFC 8785 canonical JSON of the workload info file). Prints the decision and its reasons (or\n"
 		"the signed verdict JSON with --json).\n"
-		"Exit 0 allow, 2 deny, 3 the verifier could not be asked or answered an error, 1 usage.\n\n"
-		CLI_HTTP_TLS_HELP);
+		"Exit 0 allow, 2 deny, 3 the verifier could not be asked or answered an error, 1 usage.\n\n" CLI_HTTP_TLS_HELP);
 }
 
 static const char *str(const json_t *j, const char *key)

@@ -28,8 +28,7 @@ static void usage(FILE *f)
 		"            [--limit N] [--cursor C] [--json]\n\n"
 		"Certificate history from the teecert-verifier at URL. get: one certificate (status, appraisal, log\n"
 		"inclusion); list: one page (the next cursor is printed when there is more). Exit 0 ok, 2 not found,\n"
-		"3 the verifier could not be asked or answered an error, 1 usage.\n\n"
-		CLI_HTTP_TLS_HELP);
+		"3 the verifier could not be asked or answered an error, 1 usage.\n\n" CLI_HTTP_TLS_HELP);
 }
 
 static const char *str(const json_t *j, const char *key)

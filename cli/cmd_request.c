@@ -53,8 +53,7 @@ static void usage(FILE *f)
 		"Get a certificate from the teecert-ca at URL: challenge, key pair generated here, CSR, evidence bound to\n"
 		"the key and the challenge (this machine's TEE, or a simulated TDX quote from the PKI of\n"
 		"`teecert sim tdx --init PKI`), issuance. Writes DIR/key.pem (PKCS#8, 0600), cert.pem, chain.pem and\n"
-		"appraisal.json. Exit 0 issued, 2 refused by the CA, 3 unreachable or other failure, 1 usage.\n\n"
-		CLI_HTTP_TLS_HELP);
+		"appraisal.json. Exit 0 issued, 2 refused by the CA, 3 unreachable or other failure, 1 usage.\n\n" CLI_HTTP_TLS_HELP);
 }
 
 static int parse(int argc, char **argv, struct req_flags *o)

@@ -8,13 +8,12 @@
 #include <string.h>
 
 #include "cli.h"
-#include "snp/vf_snp_sim.h"
+#include "vf.h"
 
 #define SIM_CLI_MAX_OPTS 48
 #define SIM_CLI_KNOB_BASE 1000
 #define SIM_CLI_PATH_MAX 4096
 #define SIM_CLI_FILE_MODE 0644
-#define SIM_CLI_DIR_MODE 0755
 
 enum {
 	OPT_INIT = 'I',
@@ -60,20 +59,12 @@ static int fail(const char *prog, struct tc_result r)
 	return r.code == TC_ERR_INVALID_ARGUMENT ? CLI_EXIT_USAGE : CLI_EXIT_INTERNAL;
 }
 
-static TC_RESULT write_to(const char *dir, const char *name, const struct tc_buf *b)
-{
-	char path[SIM_CLI_PATH_MAX];
-
-	TC_ENSURE(snprintf(path, sizeof(path), "%s/%s", dir, name) < (int)sizeof(path), TC_ERR_TOO_LARGE, "path");
-	return tc_file_write(path, b->data, b->len, SIM_CLI_FILE_MODE);
-}
-
 static int emit(const char *prog, const char *pki, const struct vf_snp_sim_opts *o, const char *out_path,
 		const char *vcek_path, const char *coll_dir)
 {
 	struct vf_snp_sim_output out;
 	char vcek_default[SIM_CLI_PATH_MAX];
-	const char *kind = o->vlek ? "vlek" : "vcek";
+	const char *kind = vf_snp_sim_opts_vlek(o) ? "vlek" : "vcek";
 	struct tc_result r;
 	int rc = CLI_EXIT_OK;
 
@@ -87,25 +78,21 @@ static int emit(const char *prog, const char *pki, const struct vf_snp_sim_opts 
 		r = tc_file_write(out_path, out.report.data, out.report.len, SIM_CLI_FILE_MODE);
 	if (tc_is_ok(r))
 		r = tc_file_write(vcek_path, out.leaf_pem.data, out.leaf_pem.len, SIM_CLI_FILE_MODE);
-	if (tc_is_ok(r) && coll_dir) {
-		r = vf_snp_sim_mkdir(coll_dir, SIM_CLI_DIR_MODE);
-		if (tc_is_ok(r))
-			r = write_to(coll_dir, "ark_ask_chain.pem", &out.chain_pem);
-		if (tc_is_ok(r))
-			r = write_to(coll_dir, "amd_crl.der", &out.crl_der);
-	}
+	if (tc_is_ok(r) && coll_dir)
+		r = vf_snp_sim_collateral_write(&out, coll_dir);
 	if (!tc_is_ok(r)) {
 		rc = fail(prog, r);
 	} else {
 		printf("report %s (%zu bytes), %s %s; pin %s/amd_ark_%s.pem%s%s\n", out_path, out.report.len, kind,
-		       vcek_path, pki, out.anchor_product->id, coll_dir ? ", collateral " : "",
+		       vcek_path, pki, vf_snp_sim_product_id(out.anchor_product), coll_dir ? ", collateral " : "",
 		       coll_dir ? coll_dir : "");
 	}
 	vf_snp_sim_output_cleanup(&out);
 	return rc;
 }
 
-int cli_sim_snp(int argc, char **argv)
+/* The command with its options O (fresh defaults). */
+static int sim_snp(int argc, char **argv, struct vf_snp_sim_opts *o)
 {
 	const char *prog = "teecert sim snp", *init = NULL, *pki = NULL, *cases = NULL, *out = NULL;
 	const char *vcek_out = NULL, *coll_out = NULL;
@@ -121,7 +108,6 @@ int cli_sim_snp(int argc, char **argv)
 	};
 	size_t n_fixed = 8, n_knobs;
 	const struct vf_snp_sim_knob *knobs = vf_snp_sim_knobs(&n_knobs);
-	struct vf_snp_sim_opts o;
 	bool have_report_data = false, have_knob = false;
 	int rsa_bits = VF_SNP_SIM_RSA_BITS, c;
 	struct tc_result r;
@@ -131,7 +117,6 @@ int cli_sim_snp(int argc, char **argv)
 	for (size_t i = 0; i < n_knobs; i++)
 		opts[n_fixed + i] = (struct option){ knobs[i].name, knobs[i].arg ? required_argument : no_argument,
 						     NULL, SIM_CLI_KNOB_BASE + (int)i };
-	vf_snp_sim_opts_init(&o, tc_time_now());
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -164,7 +149,7 @@ int cli_sim_snp(int argc, char **argv)
 				usage(stderr);
 				return CLI_EXIT_USAGE;
 			}
-			r = vf_snp_sim_knob_set(&o, knobs[c - SIM_CLI_KNOB_BASE].name,
+			r = vf_snp_sim_knob_set(o, knobs[c - SIM_CLI_KNOB_BASE].name,
 						knobs[c - SIM_CLI_KNOB_BASE].arg ? optarg : NULL);
 			if (!tc_is_ok(r))
 				return cli_usage_error(prog, "%s", tc_error_detail());
@@ -199,5 +184,18 @@ int cli_sim_snp(int argc, char **argv)
 	}
 	if (!out || !have_report_data)
 		return cli_usage_error(prog, "emitting a report needs --report-data HEX and --out FILE");
-	return emit(prog, pki, &o, out, vcek_out, coll_out);
+	return emit(prog, pki, o, out, vcek_out, coll_out);
+}
+
+int cli_sim_snp(int argc, char **argv)
+{
+	struct vf_snp_sim_opts *o = NULL;
+	struct tc_result r = vf_snp_sim_opts_new(tc_time_now(), &o);
+	int rc;
+
+	if (!tc_is_ok(r))
+		return fail("teecert sim snp", r);
+	rc = sim_snp(argc, argv, o);
+	vf_snp_sim_opts_free(&o);
+	return rc;
 }

@@ -5,19 +5,17 @@
  *   teecert sim tdx --pki DIR --report-data HEX [knobs] --out FILE   one quote v4/v5 in the real byte format
  *   teecert sim tdx --pki DIR --cases OUTDIR            a conformance set (OUTDIR/cases/NAME.json)
  *
- * Thin: flags become a struct vf_tdx_sim_quote_opts; verifier/tdx/vf_tdx_sim_*.c do the work.
+ * Thin: the flags are knobs of vf_tdx_sim_quote_knob (vf.h), by name; verifier/tdx/vf_tdx_sim_*.c do the work.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-#include "tdx/vf_tdx_sim.h"
+#include "vf.h"
 
 #define SIM_TDX_PROG "teecert sim tdx"
-#define SIM_TDX_QUOTE_MAX ((size_t)1024 * 1024)
 
 enum {
 	OPT_INIT = 256,
@@ -90,10 +88,11 @@ static void usage(FILE *f)
 
 static int list_levels(void)
 {
-	for (size_t i = 0; i < vf_tdx_sim_n_presets; i++) {
-		const struct vf_tdx_sim_preset *p = &vf_tdx_sim_presets[i];
-		printf("%-18s %-42s %s\n", p->name,
-		       p->level_found ? vf_tcb_status_name(p->expect) : "tcb_level_not_found", p->summary);
+	for (size_t i = 0; i < vf_tdx_sim_n_tcb_levels(); i++) {
+		const char *name, *expect, *summary;
+
+		vf_tdx_sim_tcb_level(i, &name, &expect, &summary);
+		printf("%-18s %-42s %s\n", name, expect, summary);
 	}
 	return CLI_EXIT_OK;
 }
@@ -104,166 +103,20 @@ static int fail(struct tc_result r)
 	return CLI_EXIT_INTERNAL;
 }
 
-static bool hex_arg(const char *arg, void *out, size_t len)
+static int make_quote(const char *pki_dir, const char *out, const struct vf_tdx_sim_quote_opts *o)
 {
-	return tc_is_ok(tc_hex_decode_fixed(arg, strlen(arg), out, len));
-}
-
-static bool num_arg(const char *arg, unsigned long max, unsigned long *out)
-{
-	char *end = NULL;
-	errno = 0;
-	unsigned long v = strtoul(arg, &end, 10);
-	if (errno != 0 || end == arg || *end != '\0' || arg[0] == '-' || v > max)
-		return false;
-	*out = v;
-	return true;
-}
-
-/* Where a 48-byte register flag writes. */
-static uint8_t *register_of(int opt, struct vf_tdx_report *r)
-{
-	switch (opt) {
-	case OPT_MRTD:
-		return r->mrtd;
-	case OPT_RTMR0:
-		return r->rtmr[0];
-	case OPT_RTMR1:
-		return r->rtmr[1];
-	case OPT_RTMR2:
-		return r->rtmr[2];
-	case OPT_RTMR3:
-		return r->rtmr[3];
-	case OPT_MRSEAM:
-		return r->mrseam;
-	case OPT_MRSIGNERSEAM:
-		return r->mrsignerseam;
-	case OPT_MRCONFIGID:
-		return r->mrconfigid;
-	case OPT_MROWNER:
-		return r->mrowner;
-	case OPT_MROWNERCONFIG:
-		return r->mrownerconfig;
-	case OPT_MRSERVICETD:
-		return r->mrservicetd;
-	default:
-		return NULL;
-	}
-}
-
-static bool set_flag(int opt, struct vf_tdx_sim_quote_opts *o)
-{
-	switch (opt) {
-	case OPT_DEBUG:
-		o->report.td_attributes[0] |= VF_TDX_TD_ATTR_DEBUG;
-		return true;
-	case OPT_BAD_QUOTE_SIG:
-		o->bad_quote_sig = true;
-		return true;
-	case OPT_BAD_QE_SIG:
-		o->bad_qe_sig = true;
-		return true;
-	case OPT_BAD_AK_BINDING:
-		o->bad_ak_binding = true;
-		return true;
-	case OPT_BAD_PCK_CHAIN:
-		o->bad_pck_chain = true;
-		return true;
-	case OPT_PCK_EXPIRED:
-		o->pck_expired = true;
-		return true;
-	case OPT_PCK_REVOKED:
-		o->pck_revoked = true;
-		return true;
-	case OPT_UNSUPPORTED_VERSION:
-		o->version = 3;
-		return true;
-	case OPT_FMSPC_MISMATCH:
-		o->fmspc_mismatch = true;
-		return true;
-	case OPT_BAD_QE_IDENTITY:
-		o->bad_qe_identity = true;
-		return true;
-	case OPT_WRONG_REPORT_DATA:
-		o->wrong_report_data = true;
-		return true;
-	case OPT_AK_FROM_KEYS:
-		o->ak_from_keys = true;
-		return true;
-	default:
-		return false;
-	}
-}
-
-/* A knob with an argument; false when the value is invalid. */
-static bool set_value(int opt, const char *arg, struct vf_tdx_sim_quote_opts *o, bool *has_report_data)
-{
-	unsigned long n = 0;
-	uint8_t *reg = register_of(opt, &o->report);
-	if (reg != NULL)
-		return hex_arg(arg, reg, VF_TDX_MEASUREMENT_LEN);
-	switch (opt) {
-	case OPT_REPORT_DATA:
-		*has_report_data = true;
-		return hex_arg(arg, o->report.report_data, VF_TDX_REPORT_DATA_LEN);
-	case OPT_VERSION:
-		if (!num_arg(arg, VF_TDX_QUOTE_V5, &n) || n < VF_TDX_QUOTE_V4)
-			return false;
-		o->version = (uint16_t)n;
-		return true;
-	case OPT_BODY_TYPE:
-		if (!num_arg(arg, UINT16_MAX, &n))
-			return false;
-		o->body_type = (uint16_t)n;
-		return true;
-	case OPT_TD_ATTRIBUTES:
-		return hex_arg(arg, o->report.td_attributes, VF_TDX_ATTRIBUTES_LEN);
-	case OPT_XFAM:
-		return hex_arg(arg, o->report.xfam, VF_TDX_ATTRIBUTES_LEN);
-	case OPT_SEAM_ATTRIBUTES:
-		return hex_arg(arg, o->report.seam_attributes, VF_TDX_ATTRIBUTES_LEN);
-	case OPT_TEE_TCB_SVN:
-		return hex_arg(arg, o->report.tee_tcb_svn, VF_TDX_SVN_LEN);
-	case OPT_TEE_TCB_SVN2:
-		return hex_arg(arg, o->report.tee_tcb_svn2, VF_TDX_SVN_LEN);
-	case OPT_QE_SVN:
-		if (!num_arg(arg, UINT16_MAX, &n))
-			return false;
-		o->qe_isvsvn = (uint16_t)n;
-		return true;
-	case OPT_TRUNCATE:
-		if (!num_arg(arg, SIM_TDX_QUOTE_MAX, &n) || n == 0)
-			return false;
-		o->truncate = n;
-		return true;
-	case OPT_TRAILING:
-		if (!num_arg(arg, SIM_TDX_QUOTE_MAX, &n))
-			return false;
-		o->trailing = n;
-		return true;
-	default:
-		return false;
-	}
-}
-
-static int make_quote(const char *pki_dir, const char *out, struct vf_tdx_sim_quote_opts *o)
-{
-	struct vf_tdx_sim_pki *pki = NULL;
 	struct tc_buf quote;
 	struct tc_result r;
 
 	tc_buf_init(&quote, TC_BUF_DEFAULT_MAX);
-	r = vf_tdx_sim_pki_load(pki_dir, &pki);
-	if (tc_is_ok(r))
-		r = vf_tdx_sim_quote(pki, o, &quote);
+	r = vf_tdx_sim_quote_make(pki_dir, o, &quote);
 	if (tc_is_ok(r))
 		r = tc_file_write(out, quote.data, quote.len, 0644);
-	vf_tdx_sim_pki_free(pki);
 	size_t len = quote.len;
 	tc_buf_cleanup(&quote);
 	if (!tc_is_ok(r))
 		return fail(r);
-	printf("tdx quote v%u (%zu bytes) in %s\n", o->version, len, out);
+	printf("tdx quote v%u (%zu bytes) in %s\n", vf_tdx_sim_quote_version(o), len, out);
 	return CLI_EXIT_OK;
 }
 
@@ -321,7 +174,7 @@ int cli_sim_tdx(int argc, char **argv)
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
-	/* Knobs are applied after the preset, in command-line order, so explicit values win. */
+	/* The knobs in command-line order. */
 	struct knob {
 		int opt;
 		const char *arg;
@@ -329,8 +182,8 @@ int cli_sim_tdx(int argc, char **argv)
 	size_t n_knobs = 0;
 	const char *init = NULL, *pki = NULL, *cases = NULL, *out = NULL, *level = "uptodate";
 	bool has_report_data = false;
-	struct vf_tdx_sim_quote_opts o;
-	int c;
+	struct vf_tdx_sim_quote_opts *o = NULL;
+	int c, rc;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -384,23 +237,27 @@ int cli_sim_tdx(int argc, char **argv)
 		printf("tdx: %zu conformance cases in %s/cases\n", n, cases);
 		return CLI_EXIT_OK;
 	}
-	const struct vf_tdx_sim_preset *preset = vf_tdx_sim_preset_find(level);
-	if (preset == NULL)
+	struct tc_result r = vf_tdx_sim_quote_opts_new(level, &o);
+	if (r.code == TC_ERR_INVALID_ARGUMENT)
 		return cli_usage_error(SIM_TDX_PROG, "unknown --tcb-level '%s' (see --list-tcb-levels)", level);
-	struct tc_result r = vf_tdx_sim_quote_opts_init(&o);
 	if (!tc_is_ok(r))
 		return fail(r);
-	vf_tdx_sim_quote_apply_preset(&o, preset);
-	for (size_t i = 0; i < n_knobs; i++) {
-		if (set_flag(knobs[i].opt, &o))
-			continue;
-		if (!set_value(knobs[i].opt, knobs[i].arg, &o, &has_report_data))
-			return cli_usage_error(SIM_TDX_PROG, "invalid value '%s' for --%s", knobs[i].arg,
-					       option_name(opts, knobs[i].opt));
+	/* Knobs are applied after the preset, in command-line order, so explicit values win. */
+	rc = -1;
+	for (size_t i = 0; i < n_knobs && rc < 0; i++) {
+		const char *name = option_name(opts, knobs[i].opt);
+
+		if (!tc_is_ok(vf_tdx_sim_quote_knob(o, name, knobs[i].arg)))
+			rc = cli_usage_error(SIM_TDX_PROG, "invalid value '%s' for --%s",
+					     knobs[i].arg ? knobs[i].arg : "", name);
+		has_report_data = has_report_data || strcmp(name, "report-data") == 0;
 	}
-	if (!has_report_data)
-		return cli_usage_error(SIM_TDX_PROG, "--report-data HEX (64 bytes) is required");
-	if (out == NULL)
-		return cli_usage_error(SIM_TDX_PROG, "--out FILE is required");
-	return make_quote(pki, out, &o);
+	if (rc < 0 && !has_report_data)
+		rc = cli_usage_error(SIM_TDX_PROG, "--report-data HEX (64 bytes) is required");
+	if (rc < 0 && out == NULL)
+		rc = cli_usage_error(SIM_TDX_PROG, "--out FILE is required");
+	if (rc < 0)
+		rc = make_quote(pki, out, o);
+	vf_tdx_sim_quote_opts_free(&o);
+	return rc;
 }

@@ -538,8 +538,9 @@ struct vf_coll_need {
 	char role[VF_COLL_ROLE_MAX];        /* role the appraiser reads: "tcb_info", "ark_ask_chain", "driver_rim.1" */
 	char chain_role[VF_COLL_ROLE_MAX];  /* role of the item's issuer chain ("tcb_info_issuer_chain"), "" if none */
 	bool evidence;                      /* the item belongs to IN->evidence (a VCEK the evidence lacks) */
-	/* kind ocsp: the certificate is number CERT_INDEX (leaf = 0) of the evidence chain SRC_ROLE
-	 * ("gpu0.cert_chain"), its issuer the next one (vf_collateral_ocsp_pair builds the pair) */
+	/* kind ocsp: the certificate is number CERT_INDEX (leaf = 0) of the chain SRC_ROLE (evidence
+	 * "gpu0.cert_chain", or the signer chain of collateral "driver_rim"), its issuer the next one
+	 * (vf_collateral_ocsp_pair builds the pair) */
 	char src_role[VF_COLL_ROLE_MAX];
 	int cert_index;
 	bool simulated; /* kind ocsp: the chain ends at a simulated root (`teecert sim`), unknown to NVIDIA */
@@ -548,7 +549,7 @@ struct vf_coll_need {
 /* What vf_collateral_needs_opts adds to the evidence's own needs. */
 struct vf_coll_needs_opts {
 	const char *snp_product; /* "Milan" | "Genoa" | "Turin": product of an SNP report that names none, or NULL */
-	bool ocsp;               /* NVIDIA: OCSP responses for the GPU chains (roles "ocsp.gpuN.I", key = serial hex) */
+	bool ocsp;               /* NVIDIA: OCSP responses for the GPU and RIM chains (key = serial hex) */
 };
 
 /*
@@ -566,9 +567,10 @@ TC_RESULT vf_collateral_needs(const struct vf_input *in, struct vf_coll_need *ou
 /*
  * vf_collateral_needs with OPTS (NULL: none). snp_product: a report without CPUID (v2) and without an
  * endorsement key names no product; then this one is assumed (ark_ask_chain, amd_crl, vcek of that product).
- * ocsp: per GPU chain the certificates the NVIDIA appraiser asks OCSP about (every one but the leaf and the
- * root; after a last certificate that is not self-issued, the input's or the pinned nvidia_device_root is its
- * issuer), each serial once.
+ * ocsp: the certificates the NVIDIA appraiser asks OCSP about, each serial once: per GPU chain every one but
+ * the leaf and the root (roles "ocsp.gpuN.I"), per RIM already in IN->collateral every one of its signer
+ * chain but the root ("ocsp.driver_rim.I", ...); after a last certificate that is not self-issued, the
+ * input's or the pinned nvidia_device_root / nvidia_rim_root is its issuer.
  */
 TC_RESULT vf_collateral_needs_opts(const struct vf_input *in, const struct vf_coll_needs_opts *opts,
 				   struct vf_coll_need *out, size_t max, size_t *n);

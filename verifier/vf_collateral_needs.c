@@ -233,26 +233,73 @@ static TC_RESULT vf_needs_nvidia(const struct vf_input *in, struct vf_needs *s)
 
 /* ----------------------------------------------------------------------------------------- NVIDIA OCSP */
 
-/*
- * The certificates of the GPU chain ITEM as the appraiser's path has them (vf_nvidia_appraise.c step 5): the
- * chain leaf first; when its last certificate is not self-issued, the device root (the input's anchor, else
- * the pinned one) after it. NULL when the chain does not parse.
- */
-static STACK_OF(X509) *vf_needs_gpu_path(const struct vf_input *in, const struct vf_item *item)
+static bool vf_needs_is_gpu_chain(const char *role)
 {
+	size_t rl = strlen(role);
+	return strncmp(role, "gpu", 3) == 0 && rl > 11 && strcmp(role + rl - 11, ".cert_chain") == 0;
+}
+
+static bool vf_needs_is_rim(const char *role)
+{
+	return (strncmp(role, "driver_rim", 10) == 0 && (role[10] == 0 || role[10] == '.')) ||
+	       (strncmp(role, "vbios_rim", 9) == 0 && (role[9] == 0 || role[9] == '.'));
+}
+
+/* The certificates of a RIM's signer chain (KeyInfo/X509Data, signer first), as a new stack; NULL if none. */
+static STACK_OF(X509) *vf_needs_rim_certs(const struct vf_item *item)
+{
+	struct vf_rim_doc *doc = NULL;
+	STACK_OF(X509) *out = NULL;
+
+	if (!tc_is_ok(vf_rim_doc_parse(item->data, item->len, &doc)))
+		return NULL;
+	STACK_OF(X509) *certs = vf_rim_doc_certs(doc);
+	out = sk_X509_new_null();
+	for (int i = 0; out != NULL && i < sk_X509_num(certs); i++) {
+		X509 *x = sk_X509_value(certs, i);
+		if (X509_up_ref(x) != 1 || sk_X509_push(out, x) <= 0) {
+			sk_X509_pop_free(out, X509_free);
+			out = NULL;
+		}
+	}
+	vf_rim_doc_free(&doc);
+	return out;
+}
+
+/*
+ * The certificates the NVIDIA appraiser asks OCSP about for SRC_ROLE, as its path has them: a GPU chain
+ * (evidence "gpuN.cert_chain", PEM, leaf first; vf_nvidia_appraise.c step 5: from index 1, the FMC leaf is
+ * not asked about) or a RIM's signer chain (collateral "driver_rim"/"vbios_rim[.N]", from index 0). When the
+ * last certificate is not self-issued, the root (the input's nvidia_device_root / nvidia_rim_root anchor,
+ * else the pinned one) is appended. *FIRST: the first index asked about. NULL when nothing parses.
+ */
+static STACK_OF(X509) *vf_needs_path(const struct vf_input *in, const char *src_role, int *first)
+{
+	bool gpu = vf_needs_is_gpu_chain(src_role);
+	const char *anchor_role = gpu ? "nvidia_device_root" : "nvidia_rim_root";
 	STACK_OF(X509) *certs = NULL;
 	X509 *root = NULL;
 
-	if (!tc_is_ok(vf_x509_parse_pem_chain(item->data, item->len, TC_ERR_CERT_CHAIN_INVALID, &certs)))
-		return NULL;
+	if (gpu) {
+		const struct vf_item *it = vf_item_find(in->evidence, in->n_evidence, src_role);
+		if (it == NULL ||
+		    !tc_is_ok(vf_x509_parse_pem_chain(it->data, it->len, TC_ERR_CERT_CHAIN_INVALID, &certs)))
+			return NULL;
+	} else {
+		const struct vf_item *it =
+			vf_needs_is_rim(src_role) ? vf_item_find(in->collateral, in->n_collateral, src_role) : NULL;
+		if (it == NULL || (certs = vf_needs_rim_certs(it)) == NULL)
+			return NULL;
+	}
+	*first = gpu ? 1 : 0;
 	X509 *last = sk_X509_value(certs, sk_X509_num(certs) - 1);
 	if (last == NULL || X509_check_issued(last, last) == X509_V_OK)
 		return certs;
-	const struct vf_item *a = vf_item_find(in->anchors, in->n_anchors, "nvidia_device_root");
-	const char *pinned = vf_default_anchor("nvidia_device_root");
-	bool ok = a != NULL ? tc_is_ok(vf_x509_parse(a->data, a->len, TC_ERR_CERT_CHAIN_INVALID, &root)) :
+	const struct vf_item *a = vf_item_find(in->anchors, in->n_anchors, anchor_role);
+	const char *pinned = vf_default_anchor(anchor_role);
+	bool ok = a != NULL      ? tc_is_ok(vf_x509_parse(a->data, a->len, TC_ERR_CERT_CHAIN_INVALID, &root)) :
 		  pinned != NULL ? tc_is_ok(vf_x509_parse((const uint8_t *)pinned, strlen(pinned),
-							   TC_ERR_CERT_CHAIN_INVALID, &root)) :
+							  TC_ERR_CERT_CHAIN_INVALID, &root)) :
 				   false;
 	if (ok && sk_X509_push(certs, root) > 0)
 		root = NULL;
@@ -260,40 +307,46 @@ static STACK_OF(X509) *vf_needs_gpu_path(const struct vf_input *in, const struct
 	return certs;
 }
 
-static bool vf_needs_is_gpu_chain(const char *role)
+/* The OCSP needs of the chain SRC_ROLE: one per certificate asked about (not the root), each serial once. */
+static TC_RESULT vf_needs_ocsp_chain(const struct vf_input *in, const char *src_role, struct vf_needs *s)
 {
-	size_t rl = strlen(role);
-	return strncmp(role, "gpu", 3) == 0 && rl > 11 && strcmp(role + rl - 11, ".cert_chain") == 0;
+	struct tc_result r = tc_ok();
+	int first = 0;
+	STACK_OF(X509) *path = vf_needs_path(in, src_role, &first);
+	bool simulated = path != NULL && vf_x509_is_simulated(sk_X509_value(path, sk_X509_num(path) - 1));
+	/* "gpu0.cert_chain" -> "ocsp.gpu0.I"; "driver_rim.1" -> "ocsp.driver_rim.1.I" */
+	int base = vf_needs_is_gpu_chain(src_role) ? (int)strlen(src_role) - 11 : (int)strlen(src_role);
+
+	for (int k = first; path != NULL && k + 1 < sk_X509_num(path) && tc_is_ok(r); k++) {
+		const ASN1_INTEGER *serial = X509_get0_serialNumber(sk_X509_value(path, k));
+		char key[VF_COLL_KEY_MAX], role[VF_COLL_ROLE_MAX];
+		size_t before = s->n;
+		if (serial == NULL || serial->length <= 0 ||
+		    !tc_is_ok(tc_hex_encode(serial->data, (size_t)serial->length, key, sizeof(key))))
+			continue;
+		snprintf(role, sizeof(role), "ocsp.%.*s.%d", base, src_role, k);
+		r = vf_needs_add(s, VF_COLL_OCSP, key, role, NULL, false);
+		if (tc_is_ok(r) && s->n > before) {
+			snprintf(s->out[before].src_role, sizeof(s->out[before].src_role), "%s", src_role);
+			s->out[before].cert_index = k;
+			s->out[before].simulated = simulated;
+		}
+	}
+	sk_X509_pop_free(path, X509_free);
+	return r;
 }
 
+/* GPU chains first (evidence), then the signer chains of the RIMs already in the input's collateral. */
 static TC_RESULT vf_needs_ocsp(const struct vf_input *in, struct vf_needs *s)
 {
 	struct tc_result r = tc_ok();
 
-	for (size_t i = 0; i < in->n_evidence && tc_is_ok(r); i++) {
-		const struct vf_item *it = &in->evidence[i];
-		if (!vf_needs_is_gpu_chain(it->role))
-			continue;
-		STACK_OF(X509) *path = vf_needs_gpu_path(in, it);
-		bool simulated = path != NULL && vf_x509_is_simulated(sk_X509_value(path, sk_X509_num(path) - 1));
-		/* Every certificate but the leaf (index 0) and the root (the last one). */
-		for (int k = 1; path != NULL && k + 1 < sk_X509_num(path) && tc_is_ok(r); k++) {
-			const ASN1_INTEGER *serial = X509_get0_serialNumber(sk_X509_value(path, k));
-			char key[VF_COLL_KEY_MAX], role[VF_COLL_ROLE_MAX];
-			size_t before = s->n;
-			if (serial == NULL || serial->length <= 0 ||
-			    !tc_is_ok(tc_hex_encode(serial->data, (size_t)serial->length, key, sizeof(key))))
-				continue;
-			snprintf(role, sizeof(role), "ocsp.%.*s.%d", (int)(strlen(it->role) - 11), it->role, k);
-			r = vf_needs_add(s, VF_COLL_OCSP, key, role, NULL, false);
-			if (tc_is_ok(r) && s->n > before) {
-				snprintf(s->out[before].src_role, sizeof(s->out[before].src_role), "%s", it->role);
-				s->out[before].cert_index = k;
-				s->out[before].simulated = simulated;
-			}
-		}
-		sk_X509_pop_free(path, X509_free);
-	}
+	for (size_t i = 0; i < in->n_evidence && tc_is_ok(r); i++)
+		if (vf_needs_is_gpu_chain(in->evidence[i].role))
+			r = vf_needs_ocsp_chain(in, in->evidence[i].role, s);
+	for (size_t i = 0; i < in->n_collateral && tc_is_ok(r); i++)
+		if (vf_needs_is_rim(in->collateral[i].role))
+			r = vf_needs_ocsp_chain(in, in->collateral[i].role, s);
 	tc_openssl_clear();
 	return r;
 }
@@ -319,13 +372,12 @@ TC_RESULT vf_collateral_ocsp_pair(const struct vf_input *in, const struct vf_col
 	TC_ENSURE(in != NULL && need != NULL && out != NULL, TC_ERR_INVALID_ARGUMENT,
 		  "vf_collateral_ocsp_pair: missing argument");
 	TC_ENSURE(need->kind == VF_COLL_OCSP && need->src_role[0], TC_ERR_INVALID_ARGUMENT, "not an OCSP need");
-	const struct vf_item *it = vf_item_find(in->evidence, in->n_evidence, need->src_role);
-	TC_ENSURE(it != NULL, TC_ERR_CERT_CHAIN_INVALID, "no evidence item %s", need->src_role);
-	STACK_OF(X509) *path = vf_needs_gpu_path(in, it);
+	int first = 0;
+	STACK_OF(X509) *path = vf_needs_path(in, need->src_role, &first);
 	struct tc_result r = tc_ok();
 	TC_ENSURE_GOTO(r, path != NULL && need->cert_index >= 0 && need->cert_index + 1 < sk_X509_num(path), out,
-		       TC_ERR_CERT_CHAIN_INVALID, "%s has no certificate %d with an issuer", need->src_role,
-		       need->cert_index);
+		       TC_ERR_CERT_CHAIN_INVALID, "%s: no such chain, or no certificate %d with an issuer in it",
+		       need->src_role, need->cert_index);
 	TC_GUARD_GOTO(r, vf_needs_pem(sk_X509_value(path, need->cert_index), out), out);
 	r = vf_needs_pem(sk_X509_value(path, need->cert_index + 1), out);
 out:

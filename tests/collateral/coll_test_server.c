@@ -164,7 +164,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		struct timespec ts = { .tv_sec = delay / 1000, .tv_nsec = (delay % 1000) * 1000000L };
 		nanosleep(&ts, NULL);
 	}
-	struct MHD_Response *resp = MHD_create_response_from_buffer(len, body ? body : (void *)"", body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	struct MHD_Response *resp = MHD_create_response_from_buffer(
+		len, body ? body : (void *)"", body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
 	if (status == MHD_HTTP_OK && hname[0] && hvalue)
 		MHD_add_response_header(resp, hname, hvalue);
 	if (retry_after >= 0) {
@@ -193,8 +194,8 @@ struct coll_srv *coll_srv_start(int64_t (*clock_ms)(void *), void *clock_arg)
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG, 0,
 				NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-				MHD_OPTION_END);
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+				NULL, MHD_OPTION_END);
 	if (s->d == NULL) {
 		free(s);
 		return NULL;

@@ -4,7 +4,8 @@
  * gives exactly the case's collateral items under the appraiser's roles and vf_appraise reproduces the case
  * verdict; the in-process cache serves without the database but never past the item's nextUpdate nor past
  * its TTL (injected clock); collateral signed by a simulated root is stored only when that root is a
- * configured trust anchor.
+ * configured trust anchor; NVIDIA OCSP responses for a GPU chain come from a test responder (the sim PKI's
+ * issuers sign them), once, are served until their nextUpdate and never after, and the appraisal uses them.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,8 +20,12 @@
 #include <cmocka.h>
 #include <stdatomic.h>
 
+#include <openssl/ocsp.h>
+#include <pthread.h>
+
 #include "api.h"
 #include "coll_test_server.h"
+#include "vf_nvidia_sim.h"
 #include "db_internal.h"
 #include "tc_testsupport.h"
 
@@ -56,12 +61,17 @@ static void sql(const char *q)
 }
 
 /* A service on the test database; OFFLINE: cache only; ANCHORS (may be NULL) extra trust anchors. */
+static const char *svc_snp_product; /* the next services' configured SNP product line (NULL: none) */
+
 static struct api_collateral *service(bool offline, bool fake, const struct vf_item *anchors, size_t n_anchors)
 {
-	static char rim[256];
+	static char rim[256], ocsp[256];
 	struct api_collateral_config cfg;
 	api_collateral_config_init(&cfg);
 	snprintf(rim, sizeof(rim), "%s/v1/rim", coll_srv_base(srv));
+	snprintf(ocsp, sizeof(ocsp), "%s/ocsp", coll_srv_base(srv));
+	cfg.nvidia_ocsp_url = ocsp;
+	cfg.snp_product = svc_snp_product;
 	cfg.dsn = dsn;
 	cfg.offline = offline;
 	cfg.anchors = anchors;
@@ -199,6 +209,68 @@ static void test_snp_case(void **state)
 		api_collateral_free(&svc);
 		vf_case_cleanup(&c);
 	}
+}
+
+/*
+ * A v2 SNP report (no CPUID) without its VCEK names no product: nothing is resolved, unless the service has
+ * a configured product line (serve --snp-product); then the chain and the VCEK (Product/CHIP_ID/TCB) come
+ * from the store and the appraisal reproduces the case's verdict. A bad product line is refused.
+ */
+static void test_snp_default_product(void **state)
+{
+	(void)state;
+	struct vf_case c;
+	load_case("snp-trustee-milan-ok", &c);
+	const struct vf_item *vcek = vf_item_find(c.input.evidence, c.input.n_evidence, "vcek");
+	const struct vf_item *chain = vf_item_find(c.input.collateral, c.input.n_collateral, "ark_ask_chain");
+	assert_non_null(vcek);
+	assert_non_null(chain);
+	struct vf_input in = c.input;
+	in.n_evidence = 0;
+	for (size_t i = 0; i < c.input.n_evidence; i++)
+		if (strcmp(c.input.evidence[i].role, "vcek") != 0)
+			in.evidence[in.n_evidence++] = c.input.evidence[i];
+	in.n_collateral = 0;
+
+	struct api_collateral *svc = service(true, true, NULL, 0);
+	assert_ok(api_collateral_put(svc, VF_COLL_ARK_ASK_CHAIN, chain->data, chain->len, NULL, 0, "import:test", NULL,
+				     NULL));
+	assert_ok(api_collateral_put(svc, VF_COLL_VCEK, vcek->data, vcek->len, chain->data, chain->len, "import:test",
+				     NULL, NULL));
+	struct vf_input r = in;
+	struct api_coll_hold hold;
+	api_coll_hold_init(&hold);
+	assert_ok(api_collateral_resolve(svc, &r, &hold));
+	assert_int_equal(r.n_collateral, 0);
+	assert_int_equal(r.n_evidence, in.n_evidence);
+	api_coll_hold_cleanup(&hold);
+	api_collateral_free(&svc);
+
+	svc_snp_product = "Milan";
+	svc = service(true, true, NULL, 0);
+	svc_snp_product = NULL;
+	r = in;
+	api_coll_hold_init(&hold);
+	assert_ok(api_collateral_resolve(svc, &r, &hold));
+	const struct vf_item *got = vf_item_find(r.evidence, r.n_evidence, "vcek");
+	assert_non_null(got);
+	assert_true(got->len == vcek->len && memcmp(got->data, vcek->data, vcek->len) == 0);
+	assert_non_null(vf_item_find(r.collateral, r.n_collateral, "ark_ask_chain"));
+	struct vf_appraisal a;
+	char diff[512];
+	assert_ok(vf_appraise(&r, &c.policy, c.verify_at, &a));
+	if (!vf_case_check(&c, &a, diff, sizeof(diff)))
+		fail_msg("%s with --snp-product: %s", c.name, diff);
+	vf_appraisal_cleanup(&a);
+	api_coll_hold_cleanup(&hold);
+	api_collateral_free(&svc);
+
+	struct api_collateral_config cfg;
+	api_collateral_config_init(&cfg);
+	cfg.dsn = dsn;
+	cfg.snp_product = "milan";
+	assert_int_equal(api_collateral_new(&cfg, &svc).code, TC_ERR_INVALID_ARGUMENT);
+	vf_case_cleanup(&c);
 }
 
 /* NVIDIA: the RIM fetched from the (local) RIM service under the id the evidence names. */
@@ -447,6 +519,209 @@ static void test_offline(void **state)
 	vf_case_cleanup(&c);
 }
 
+/* ------------------------------------------------------------------------- NVIDIA OCSP (test responder) */
+
+/* The test responder: answers an OCSP request with the one of its responses that covers the requested
+ * CertID (the sim PKI signs one response per certificate), else 404. */
+static struct {
+	pthread_mutex_t lock;
+	struct tc_buf der[2][VF_NV_SIM_OCSP_RESPONSES]; /* per GPU: BROM, ICA, identity, RIM signer, RIM CA */
+	bool ready;
+} responder = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static bool ocsp_answer(void *arg, const uint8_t *body, size_t len, uint8_t **out, size_t *out_len)
+{
+	(void)arg;
+	const unsigned char *p = body;
+	OCSP_REQUEST *req = d2i_OCSP_REQUEST(NULL, &p, (long)len);
+	OCSP_CERTID *id = req != NULL && OCSP_request_onereq_count(req) == 1 ?
+				  OCSP_onereq_get0_id(OCSP_request_onereq_get0(req, 0)) :
+				  NULL;
+	bool found = false;
+	pthread_mutex_lock(&responder.lock);
+	for (int g = 0; g < 2 && id != NULL && responder.ready && !found; g++)
+		for (int i = 0; i < VF_NV_SIM_OCSP_RESPONSES && !found; i++) {
+			const unsigned char *q = responder.der[g][i].data;
+			OCSP_RESPONSE *resp = d2i_OCSP_RESPONSE(NULL, &q, (long)responder.der[g][i].len);
+			OCSP_BASICRESP *bs = resp != NULL ? OCSP_response_get1_basic(resp) : NULL;
+			if (bs != NULL && OCSP_resp_find(bs, id, -1) >= 0 && (*out = malloc(responder.der[g][i].len))) {
+				memcpy(*out, responder.der[g][i].data, responder.der[g][i].len);
+				*out_len = responder.der[g][i].len;
+				found = true;
+			}
+			OCSP_BASICRESP_free(bs);
+			OCSP_RESPONSE_free(resp);
+		}
+	pthread_mutex_unlock(&responder.lock);
+	OCSP_REQUEST_free(req);
+	return found;
+}
+
+/* The responder's answers, thisUpdate AT (nextUpdate a week later). */
+static void responder_sign(const struct vf_nv_sim_pki *pki, int64_t at)
+{
+	pthread_mutex_lock(&responder.lock);
+	for (size_t g = 0; g < 2; g++) {
+		for (size_t i = 0; i < VF_NV_SIM_OCSP_RESPONSES; i++) {
+			if (responder.ready)
+				tc_buf_cleanup(&responder.der[g][i]);
+			tc_buf_init(&responder.der[g][i], TC_BUF_DEFAULT_MAX);
+		}
+		assert_ok(vf_nv_sim_ocsp(pki, g, VF_NV_SIM_OCSP_GOOD, VF_NV_SIM_OCSP_TARGET_GPU, at, responder.der[g]));
+	}
+	responder.ready = true;
+	pthread_mutex_unlock(&responder.lock);
+}
+
+/* Resolve IN's collateral afresh into OUT (bytes in HOLD); the number of ocsp.* roles. */
+static size_t resolve_ocsp(struct api_collateral *svc, const struct vf_input *in, struct vf_input *out,
+			   struct api_coll_hold *hold)
+{
+	*out = *in;
+	api_coll_hold_init(hold);
+	assert_ok(api_collateral_resolve(svc, out, hold));
+	size_t n = 0;
+	for (size_t i = 0; i < out->n_collateral; i++)
+		if (strncmp(out->collateral[i].role, "ocsp.", 5) == 0)
+			n++;
+	return n;
+}
+
+/* The appraisal of IN at NOW with OCSP POLICY ("if_present" / "required"): accepted, and how many ocsp.*
+ * digests it records; rejected: -1 - failure code. */
+static int appraise_ocsp(const struct vf_input *in, int64_t now, const char *ocsp)
+{
+	struct vf_policy p;
+	struct vf_appraisal a;
+	json_t *j = json_pack("{s:b, s:s}", "allow_simulated", true, "ocsp", ocsp);
+	vf_policy_init(&p);
+	assert_ok(vf_policy_from_json(&p, j));
+	json_decref(j);
+	assert_ok(vf_appraise(in, &p, now, &a));
+	int n = 0;
+	for (size_t i = 0; i < a.n_collateral; i++)
+		if (strncmp(a.collateral[i].role, "ocsp.", 5) == 0)
+			n++;
+	if (!a.accepted)
+		n = -1 - (int)a.failure;
+	vf_appraisal_cleanup(&a);
+	vf_policy_cleanup(&p);
+	return n;
+}
+
+static void test_nvidia_ocsp(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/tc_collocsp_XXXXXX", coll[256];
+	assert_non_null(mkdtemp(dir));
+	int64_t t0 = tc_time_now();
+	atomic_store(&now_ms, t0 * 1000);
+	assert_ok(vf_nv_sim_init_at(dir, t0));
+	struct vf_nv_sim_pki *pki = NULL;
+	assert_ok(vf_nv_sim_pki_load(dir, &pki));
+	responder_sign(pki, t0);
+	coll_srv_post_handler(srv, "/ocsp", ocsp_answer, NULL);
+	coll_srv_reset_hits(srv);
+
+	/* Two GPUs' evidence; the sim roots as anchors (RIMs imported from the sim folder). */
+	struct vf_nv_sim_knobs kn;
+	memset(&kn, 0, sizeof(kn));
+	kn.gpus = 2;
+	struct tc_buf spdm[2], chains[2], root, rim_root;
+	for (int i = 0; i < 2; i++) {
+		tc_buf_init(&spdm[i], TC_BUF_DEFAULT_MAX);
+		tc_buf_init(&chains[i], TC_BUF_DEFAULT_MAX);
+	}
+	assert_ok(vf_nv_sim_evidence(pki, &kn, t0, spdm, chains));
+	tc_buf_init(&root, TC_BUF_DEFAULT_MAX);
+	tc_buf_init(&rim_root, TC_BUF_DEFAULT_MAX);
+	snprintf(coll, sizeof(coll), "%s/nvidia_device_root.pem", dir);
+	assert_ok(tc_file_read(coll, TC_BUF_DEFAULT_MAX, &root));
+	snprintf(coll, sizeof(coll), "%s/nvidia_rim_root.pem", dir);
+	assert_ok(tc_file_read(coll, TC_BUF_DEFAULT_MAX, &rim_root));
+	struct vf_input in = { .tee = VF_TEE_NVIDIA };
+	in.evidence[in.n_evidence++] = (struct vf_item){ "gpu0.spdm", spdm[0].data, spdm[0].len };
+	in.evidence[in.n_evidence++] = (struct vf_item){ "gpu0.cert_chain", chains[0].data, chains[0].len };
+	in.evidence[in.n_evidence++] = (struct vf_item){ "gpu1.spdm", spdm[1].data, spdm[1].len };
+	in.evidence[in.n_evidence++] = (struct vf_item){ "gpu1.cert_chain", chains[1].data, chains[1].len };
+	in.anchors[in.n_anchors++] = (struct vf_item){ "nvidia_device_root", root.data, root.len };
+	in.anchors[in.n_anchors++] = (struct vf_item){ "nvidia_rim_root", rim_root.data, rim_root.len };
+	struct api_collateral *svc = service(false, true, &in.anchors[1], 1);
+	size_t ok = 0, bad = 0;
+	snprintf(coll, sizeof(coll), "%s/collateral", dir);
+	assert_ok(api_collateral_import_dir(svc, coll, &ok, &bad));
+	assert_int_equal(bad, 0);
+
+	/* Cold: one request per certificate (BROM of each GPU, the shared ICA and identity; the RIM signer and
+	 * RIM CA that sign both RIMs), once; with them even ocsp=required accepts. */
+	struct vf_input r;
+	struct api_coll_hold hold;
+	assert_int_equal(resolve_ocsp(svc, &in, &r, &hold), 6);
+	assert_int_equal(coll_srv_hits(srv, "/ocsp"), 6);
+	assert_non_null(vf_item_find(r.collateral, r.n_collateral, "ocsp.gpu0.1"));
+	assert_non_null(vf_item_find(r.collateral, r.n_collateral, "ocsp.gpu0.3"));
+	assert_non_null(vf_item_find(r.collateral, r.n_collateral, "ocsp.gpu1.1"));
+	assert_non_null(vf_item_find(r.collateral, r.n_collateral, "ocsp.driver_rim.0"));
+	assert_non_null(vf_item_find(r.collateral, r.n_collateral, "ocsp.driver_rim.1"));
+	assert_int_equal(appraise_ocsp(&r, t0, "if_present"), 6); /* the appraisal used all six */
+	assert_int_equal(appraise_ocsp(&r, t0, "required"), 6);
+	api_coll_hold_cleanup(&hold);
+
+	/* Warm: from the in-process cache, then (cache cleared) from the store; no new request. */
+	assert_int_equal(resolve_ocsp(svc, &in, &r, &hold), 6);
+	api_coll_hold_cleanup(&hold);
+	api_collateral_cache_clear(svc);
+	atomic_store(&now_ms, (t0 + 6 * 86400) * 1000); /* a day before nextUpdate */
+	assert_int_equal(resolve_ocsp(svc, &in, &r, &hold), 6);
+	assert_int_equal(appraise_ocsp(&r, t0 + 6 * 86400, "required"), 6);
+	api_coll_hold_cleanup(&hold);
+	assert_int_equal(coll_srv_hits(srv, "/ocsp"), 6);
+
+	/* Past nextUpdate the responder still serves last week's answers: refetched, refused (stale), never
+	 * served; the appraisal goes on without OCSP (if_present) or refuses (required). */
+	int64_t t1 = t0 + 8 * 86400;
+	atomic_store(&now_ms, t1 * 1000);
+	assert_int_equal(resolve_ocsp(svc, &in, &r, &hold), 0);
+	assert_int_equal(coll_srv_hits(srv, "/ocsp"), 12);
+	assert_int_equal(appraise_ocsp(&r, t1, "if_present"), 0);
+	assert_int_equal(appraise_ocsp(&r, t1, "required"), -1 - (int)TC_ERR_COLLATERAL_MISSING);
+	api_coll_hold_cleanup(&hold);
+	/* The misses are remembered (miss_ttl_s): no new request at once ... */
+	assert_int_equal(resolve_ocsp(svc, &in, &r, &hold), 0);
+	api_coll_hold_cleanup(&hold);
+	assert_int_equal(coll_srv_hits(srv, "/ocsp"), 12);
+	/* ... and after it, fresh answers are fetched and used. */
+	responder_sign(pki, t1);
+	atomic_store(&now_ms, (t1 + 31) * 1000);
+	assert_int_equal(resolve_ocsp(svc, &in, &r, &hold), 6);
+	assert_int_equal(coll_srv_hits(srv, "/ocsp"), 18);
+	assert_int_equal(appraise_ocsp(&r, t1 + 31, "required"), 6);
+	api_coll_hold_cleanup(&hold);
+	api_collateral_free(&svc);
+
+	/* Offline: the stored answers are served, nothing is asked. */
+	svc = service(true, true, &in.anchors[1], 1);
+	assert_int_equal(resolve_ocsp(svc, &in, &r, &hold), 6);
+	api_coll_hold_cleanup(&hold);
+	assert_int_equal(coll_srv_hits(srv, "/ocsp"), 18);
+	api_collateral_free(&svc);
+
+	coll_srv_post_handler(srv, "/ocsp", NULL, NULL);
+	for (int i = 0; i < 2; i++) {
+		tc_buf_cleanup(&spdm[i]);
+		tc_buf_cleanup(&chains[i]);
+		for (int k = 0; k < VF_NV_SIM_OCSP_RESPONSES; k++)
+			tc_buf_cleanup(&responder.der[i][k]);
+	}
+	responder.ready = false;
+	tc_buf_cleanup(&root);
+	tc_buf_cleanup(&rim_root);
+	vf_nv_sim_pki_free(&pki);
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -459,6 +734,8 @@ int main(void)
 		cmocka_unit_test_setup(test_offline, per_test),
 		cmocka_unit_test_setup(test_cache_speed, per_test),
 		cmocka_unit_test_setup(test_cache_max, per_test),
+		cmocka_unit_test_setup(test_nvidia_ocsp, per_test),
+		cmocka_unit_test_setup(test_snp_default_product, per_test),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

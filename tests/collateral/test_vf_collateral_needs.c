@@ -20,6 +20,7 @@
 
 #include "nvidia/vf_nvidia_sim.h"
 #include "vf.h"
+#include "vf_internal.h"
 
 static const char *shared(void)
 {
@@ -180,6 +181,23 @@ static void test_snp_vcek_key(void **state)
 		if (strstr(cases[ci], "milan") != NULL) {
 			assert_null(v);
 			assert_int_equal(k, 0);
+			/* The configured product line (serve --snp-product) names it: chain, CRL and the VCEK,
+			 * whose key is the one the VCEK's own content gives. */
+			struct vf_coll_needs_opts o = { .snp_product = "Milan" };
+			assert_true(tc_is_ok(vf_collateral_needs_opts(&in, &o, n, VF_COLL_NEEDS_MAX, &k)));
+			assert_int_equal(k, 3);
+			assert_string_equal(n[0].key, "Milan");
+			assert_string_equal(n[1].key, "Milan");
+			v = find_role(n, k, "vcek");
+			assert_non_null(v);
+			assert_true(v->evidence);
+			if (strcasecmp(v->key, chk.key) != 0)
+				fail_msg("%s: derived %s with --snp-product, the VCEK is %s", cases[ci], v->key,
+					 chk.key);
+			/* A product the evidence names wins over the configured one. */
+			o.snp_product = "Turin";
+			assert_true(tc_is_ok(vf_collateral_needs_opts(&c.input, &o, n, VF_COLL_NEEDS_MAX, &k)));
+			assert_string_equal(n[0].key, "Milan");
 			vf_case_cleanup(&c);
 			continue;
 		}
@@ -266,11 +284,105 @@ static void test_sim(void **state)
 	struct vf_input g = { .tee = VF_TEE_NVIDIA };
 	g.evidence[g.n_evidence++] = (struct vf_item){ .role = "gpu0.spdm", .data = spdm[0].data, .len = spdm[0].len };
 	g.evidence[g.n_evidence++] = (struct vf_item){ .role = "gpu1.spdm", .data = spdm[1].data, .len = spdm[1].len };
+	g.evidence[g.n_evidence++] =
+		(struct vf_item){ .role = "gpu0.cert_chain", .data = chains[0].data, .len = chains[0].len };
+	g.evidence[g.n_evidence++] =
+		(struct vf_item){ .role = "gpu1.cert_chain", .data = chains[1].data, .len = chains[1].len };
 	assert_true(tc_is_ok(vf_collateral_needs(&g, n, VF_COLL_NEEDS_MAX, &k)));
 	assert_int_equal(k, 2);
 	assert_string_equal(n[0].key, "NV_GPU_DRIVER_" VF_NV_SIM_PRODUCT "_" VF_NV_SIM_DRIVER_VERSION);
 	assert_true(strncmp(n[1].key, "NV_GPU_VBIOS_", 13) == 0);
 	assert_true(strstr(n[1].key, "96009F0004") != NULL);
+
+	/* OCSP: every certificate of each chain but the leaf and the root (BROM, ICA, identity); the two GPUs
+	 * share the ICA and identity: 3 + 1. Each pair is the certificate and its issuer, keyed by serial. */
+	struct vf_coll_needs_opts o = { .ocsp = true };
+	assert_true(tc_is_ok(vf_collateral_needs_opts(&g, &o, n, VF_COLL_NEEDS_MAX, &k)));
+	assert_int_equal(k, 6);
+	static const char *const roles[] = { "ocsp.gpu0.1", "ocsp.gpu0.2", "ocsp.gpu0.3", "ocsp.gpu1.1" };
+	for (size_t i = 0; i < 4; i++) {
+		const struct vf_coll_need *o1 = &n[2 + i];
+		struct tc_buf pair, req;
+		char key[VF_COLL_KEY_MAX];
+		assert_int_equal(o1->kind, VF_COLL_OCSP);
+		assert_string_equal(o1->role, roles[i]);
+		assert_true(o1->simulated);
+		tc_buf_init(&pair, TC_BUF_DEFAULT_MAX);
+		tc_buf_init(&req, TC_BUF_DEFAULT_MAX);
+		assert_true(tc_is_ok(vf_collateral_ocsp_pair(&g, o1, &pair)));
+		assert_true(tc_is_ok(vf_collateral_ocsp_request(pair.data, pair.len, &req, key)));
+		assert_string_equal(key, o1->key);
+		STACK_OF(X509) *pc = NULL;
+		assert_true(tc_is_ok(vf_x509_parse_pem_chain(pair.data, pair.len, TC_ERR_CERT_CHAIN_INVALID, &pc)));
+		assert_int_equal(sk_X509_num(pc), 2);
+		assert_int_equal(X509_check_issued(sk_X509_value(pc, 1), sk_X509_value(pc, 0)), X509_V_OK);
+		sk_X509_pop_free(pc, X509_free);
+		tc_buf_cleanup(&pair);
+		tc_buf_cleanup(&req);
+	}
+	/* A RIM in the collateral: its signer chain (signer, RIM CA; the root is not asked about) too. */
+	char rim_path[512];
+	snprintf(rim_path, sizeof(rim_path), "%s/collateral/driver_rim.xml", nv);
+	struct tc_buf rim;
+	tc_buf_init(&rim, TC_BUF_DEFAULT_MAX);
+	assert_true(tc_is_ok(tc_file_read(rim_path, TC_BUF_DEFAULT_MAX, &rim)));
+	g.collateral[g.n_collateral++] = (struct vf_item){ .role = "driver_rim", .data = rim.data, .len = rim.len };
+	assert_true(tc_is_ok(vf_collateral_needs_opts(&g, &o, n, VF_COLL_NEEDS_MAX, &k)));
+	assert_int_equal(k, 8);
+	assert_string_equal(n[6].role, "ocsp.driver_rim.0");
+	assert_string_equal(n[7].role, "ocsp.driver_rim.1");
+	for (size_t i = 6; i < 8; i++) {
+		struct tc_buf pair, req;
+		char key[VF_COLL_KEY_MAX];
+		tc_buf_init(&pair, TC_BUF_DEFAULT_MAX);
+		tc_buf_init(&req, TC_BUF_DEFAULT_MAX);
+		assert_true(tc_is_ok(vf_collateral_ocsp_pair(&g, &n[i], &pair)));
+		assert_true(tc_is_ok(vf_collateral_ocsp_request(pair.data, pair.len, &req, key)));
+		assert_string_equal(key, n[i].key);
+		tc_buf_cleanup(&pair);
+		tc_buf_cleanup(&req);
+	}
+	g.n_collateral = 0;
+	tc_buf_cleanup(&rim);
+
+	/* A chain without its root: the root comes from the anchors, the identity is asked about too. */
+	STACK_OF(X509) *full = NULL;
+	assert_true(tc_is_ok(vf_x509_parse_pem_chain(chains[0].data, chains[0].len, TC_ERR_CERT_CHAIN_INVALID, &full)));
+	const char *end = strstr((const char *)chains[0].data, "-----END CERTIFICATE-----");
+	for (int i = 0; i < 3 && end != NULL; i++)
+		end = strstr(end + 1, "-----END CERTIFICATE-----");
+	assert_non_null(end);
+	struct vf_input nr = { .tee = VF_TEE_NVIDIA };
+	nr.evidence[nr.n_evidence++] = g.evidence[0];
+	nr.evidence[nr.n_evidence++] = (struct vf_item){ .role = "gpu0.cert_chain",
+							 .data = chains[0].data,
+							 .len = (size_t)(end + 25 - (const char *)chains[0].data) };
+	char root_path[512];
+	snprintf(root_path, sizeof(root_path), "%s/nvidia_device_root.pem", nv);
+	struct tc_buf root;
+	tc_buf_init(&root, TC_BUF_DEFAULT_MAX);
+	assert_true(tc_is_ok(tc_file_read(root_path, TC_BUF_DEFAULT_MAX, &root)));
+	nr.anchors[nr.n_anchors++] =
+		(struct vf_item){ .role = "nvidia_device_root", .data = root.data, .len = root.len };
+	assert_true(tc_is_ok(vf_collateral_needs_opts(&nr, &o, n, VF_COLL_NEEDS_MAX, &k)));
+	assert_int_equal(k, 5); /* 2 RIMs + BROM, ICA, identity (its issuer: the anchor) */
+	assert_string_equal(n[4].role, "ocsp.gpu0.3");
+	struct tc_buf pair;
+	tc_buf_init(&pair, TC_BUF_DEFAULT_MAX);
+	assert_true(tc_is_ok(vf_collateral_ocsp_pair(&nr, &n[4], &pair)));
+	tc_buf_cleanup(&pair);
+	tc_buf_cleanup(&root);
+	sk_X509_pop_free(full, X509_free);
+	/* Bad input: a need naming no evidence item, a garbage chain. */
+	struct vf_coll_need bogus = n[4];
+	snprintf(bogus.src_role, sizeof(bogus.src_role), "gpu7.cert_chain");
+	tc_buf_init(&pair, TC_BUF_DEFAULT_MAX);
+	assert_int_equal(vf_collateral_ocsp_pair(&nr, &bogus, &pair).code, TC_ERR_CERT_CHAIN_INVALID);
+	nr.evidence[1].len = 40;
+	assert_true(tc_is_ok(vf_collateral_needs_opts(&nr, &o, n, VF_COLL_NEEDS_MAX, &k)));
+	assert_int_equal(k, 2); /* the RIMs; the chain does not parse: no OCSP needs, no error */
+	assert_int_equal(vf_collateral_ocsp_pair(&nr, &n[0], &pair).code, TC_ERR_INVALID_ARGUMENT);
+	tc_buf_cleanup(&pair);
 	for (int i = 0; i < 2; i++) {
 		tc_buf_cleanup(&spdm[i]);
 		tc_buf_cleanup(&chains[i]);

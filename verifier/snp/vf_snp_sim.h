@@ -71,7 +71,8 @@ TC_RESULT vf_snp_sim_parse_tcb(const char *s, struct vf_snp_tcb *out);
 /* Apply a space-separated command line of knobs ("--product genoa --version 3 --vlek"). */
 TC_RESULT vf_snp_sim_knobs_apply(struct vf_snp_sim_opts *o, const char *line);
 
-/* The output, vf_snp_sim_emit, vf_snp_sim_collateral_write and vf_snp_sim_cases: vf.h. */
+/* The output, vf_snp_sim_emit, vf_snp_sim_collateral_write and vf_snp_sim_cases: vf.h (the options behind a
+ * pointer, the product's id and the collateral folder: vf_snp_sim_door.c). */
 
 /* ------------------------------------------------------------------- internal to the sim's .c files */
 

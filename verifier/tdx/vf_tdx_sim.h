@@ -1,15 +1,16 @@
 /*
  * vf_tdx_sim.h — private header of the simulated Intel TDX platform (teecert sim tdx; docs/sim.md "## TDX").
  *
- * Not part of the public door vf.h (which only has vf_tdx_sim_init): cli/sim_tdx.c and the unit tests use it
- * to emit quotes and conformance cases. Every byte format is built with the layout constants of vf_tdx.h that
- * the parser reads, so the simulator and the verifier cannot drift apart.
+ * Private to verifier/tdx and the unit tests; cli/sim_tdx.c drives the simulator through vf.h's sim section
+ * (opaque quote options, knobs by flag name: vf_tdx_sim_door.c). Every byte format is built with the layout
+ * constants of vf_tdx.h that the parser reads, so the simulator and the verifier cannot drift apart.
  *
  *   vf_tdx_sim.c        vf_tdx_sim_init: the test vendor PKI, collateral and pki.json
  *   vf_tdx_sim_tcb.c    the simulated platform: TCB levels, module identities, QE identity, presets
  *   vf_tdx_sim_x509.c   keys, certificates (PCK with SGX extensions), CRLs, raw ECDSA, PKI loading
  *   vf_tdx_sim_quote.c  quote v4/v5 builder with knobs
  *   vf_tdx_sim_cases.c  conformance set generator (schema-1 manifests)
+ *   vf_tdx_sim_door.c   the vf.h entry points: presets as strings, options behind a pointer, knobs by name
  */
 #ifndef VF_TDX_SIM_H
 #define VF_TDX_SIM_H

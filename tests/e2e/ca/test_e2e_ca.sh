@@ -56,12 +56,13 @@ openssl x509 -in root.pem -noout -text | grep -q "2.23.133.5.4.9" || fail "root 
 # An Idempotency-Key older than its lifetime (24 h): serve purges it with its first issuance.
 sql "INSERT INTO idempotency_keys (key, request_hash, status, response, created_at)
      VALUES ('stale-key', sha256('x'::bytea), 201, '{}', now() - interval '25 hours')" >/dev/null
+# --collateral-offline: the imported folders are all the collateral there is (no vendor fetches in tests).
 "$ca" serve --listen 127.0.0.1:0 --db "$dsn" --ca-key root.key --passphrase-file pass --ca-cert root.pem \
   --collateral pki/collateral --trust-anchor intel_root=pki/intel_root.pem \
   --collateral snp/collateral-milan --trust-anchor amd_ark=snp/amd_ark_milan.pem --collateral nv/collateral \
   --trust-anchor nvidia_device_root=nv/nvidia_device_root.pem --trust-anchor nvidia_rim_root=nv/nvidia_rim_root.pem \
   --policy <(echo '{"allow_simulated": true}') \
-  --admin-token-file token --public-url http://127.0.0.1:1 >serve.out 2>serve.err &
+  --admin-token-file token --public-url http://127.0.0.1:1 --collateral-offline >serve.out 2>serve.err &
 pid=$!
 for _ in $(seq 100); do grep -q "listening on" serve.out 2>/dev/null && break; sleep 0.1; done
 url="$(sed -n 's/^listening on //p' serve.out)"; [ -n "$url" ] || fail "server did not start"
@@ -247,7 +248,8 @@ cmp -s <(openssl pkey -in sub1.key -passin file:pass -pubout 2>/dev/null) <(open
 startsub() { # $1 name, then extra serve flags; sets subpid_<name>, suburl_<name>
   local s=$1; shift
   "$ca" serve --listen 127.0.0.1:0 --db "$dsn" --ca-key "$s.key" --passphrase-file pass --ca-cert "$s.pem" --ca-name "$s" \
-    --policy <(echo '{"allow_simulated": true}') --admin-token-file token --public-url http://127.0.0.1:1 "$@" \
+    --policy <(echo '{"allow_simulated": true}') --admin-token-file token --public-url http://127.0.0.1:1 \
+    --collateral-offline "$@" \
     >"serve-$s.out" 2>"serve-$s.err" &
   eval "subpid_$s=$!"
   for _ in $(seq 100); do grep -q "listening on" "serve-$s.out" 2>/dev/null && break; sleep 0.1; done
