@@ -505,6 +505,8 @@ TC_RESULT api_ca_load(const struct api_ca_options *o, struct db_conn *conn, stru
 		.log_id = (const uint8_t *)ca->log_origin,
 		.log_id_len = strlen(ca->log_origin),
 	};
+	TC_GUARD_GOTO(r, ca_issuer_prepare(&ca->issuer, &ca->issuer_facts), fail);
+	ca->issuer.facts = ca->issuer_facts;
 	api_ca_inputs_cleanup(&ca->inputs);
 	inputs_move(&ca->inputs, inputs);
 	ca->inputs.policy.allow_simulated = ca->inputs.policy.allow_simulated && ca->network == CA_NETWORK_UNTRUSTED;
@@ -527,6 +529,7 @@ void api_ca_free(struct api_ca **pca)
 
 	if (!ca)
 		return;
+	ca_issuer_facts_free(&ca->issuer_facts);
 	ca_signer_free(&ca->signer);
 	tc_buf_cleanup(&ca->cert_der);
 	tc_buf_cleanup(&ca->cert_pem);

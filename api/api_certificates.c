@@ -13,6 +13,8 @@
  * expected_nonce = vf_binding_gpu_nonce(SPKI, nonce). Both must be accepted; the certificate carries one
  * appraisal (CPU then GPU devices, evidence digest over every item in order, every collateral digest).
  *
+ * The evidence fields are parsed and appraised by the shared evidence parser (api_evidence.c).
+ *
  * parse (field spec, CSR intake) -> decide, without the database: appraise with the expected report_data =
  * vf_binding_report_data(SPKI, nonce) (nonce_mismatch otherwise), workload hardware match -> the group
  * commit (api_ca_batch.c): in one transaction with other requests' issuances, Idempotency-Key lookup, CVM
@@ -31,45 +33,7 @@
 
 #include "api_internal.h"
 
-#define API_CERT_QUOTE_MAX ((size_t)64 * 1024)
-#define API_CERT_VCEK_MAX ((size_t)16 * 1024)
-#define API_CERT_GPUS_MAX 8
-#define API_CERT_SPDM_MAX ((size_t)16 * 1024)
-#define API_CERT_CHAIN_MAX ((size_t)32 * 1024)
-
-/* The evidence of one request (decoded bytes, owned). */
-struct cert_evidence {
-	enum vf_tee tee;
-	struct tc_buf cpu;         /* TDX quote or SNP report */
-	struct tc_buf endorsement; /* SNP VCEK or VLEK, empty for TDX */
-	bool is_vlek;
-	size_t n_gpus;
-	struct tc_buf spdm[API_CERT_GPUS_MAX];
-	const char *chain[API_CERT_GPUS_MAX]; /* PEM, borrowed from the body */
-};
-
-static const char *const gpu_spdm_roles[API_CERT_GPUS_MAX] = { "gpu0.spdm", "gpu1.spdm", "gpu2.spdm", "gpu3.spdm",
-							       "gpu4.spdm", "gpu5.spdm", "gpu6.spdm", "gpu7.spdm" };
-static const char *const gpu_chain_roles[API_CERT_GPUS_MAX] = { "gpu0.cert_chain", "gpu1.cert_chain", "gpu2.cert_chain",
-								"gpu3.cert_chain", "gpu4.cert_chain", "gpu5.cert_chain",
-								"gpu6.cert_chain", "gpu7.cert_chain" };
-
-static void cert_evidence_init(struct cert_evidence *e)
-{
-	memset(e, 0, sizeof(*e));
-	tc_buf_init(&e->cpu, API_CERT_QUOTE_MAX);
-	tc_buf_init(&e->endorsement, API_CERT_VCEK_MAX);
-	for (size_t i = 0; i < API_CERT_GPUS_MAX; i++)
-		tc_buf_init(&e->spdm[i], API_CERT_SPDM_MAX);
-}
-
-static void cert_evidence_cleanup(struct cert_evidence *e)
-{
-	tc_buf_cleanup(&e->cpu);
-	tc_buf_cleanup(&e->endorsement);
-	for (size_t i = 0; i < API_CERT_GPUS_MAX; i++)
-		tc_buf_cleanup(&e->spdm[i]);
-}
+#define API_CERT_PEM_MAX ((size_t)32 * 1024) /* cvm_certificate */
 
 /* kind workload: the CVM certificate it is bound to (checked before the transaction, status inside it). */
 struct cvm_parent {
@@ -85,142 +49,58 @@ struct cert_req {
 	const struct api_ca *ca;
 	const struct ca_csr *csr;
 	uint8_t nonce[VF_BINDING_NONCE_LEN];
-	const struct cert_evidence *ev;
+	const struct api_evidence *ev;
 	const uint8_t *workload_info_hash; /* workload only */
 	int64_t now;
 };
 
-/* vf_core's evidence digest over the combined list: role NUL, length (8 bytes BE), bytes per item. */
-static TC_RESULT evidence_digest(const struct vf_item *items, size_t n, uint8_t out[32])
+/* The collateral of an input comes from this CA's collateral service (api_evidence_fill_fn). */
+struct cert_fill {
+	const struct api_ca *ca;
+	struct api_coll_hold *hold;
+};
+
+static struct tc_result cert_fill(void *arg, struct vf_input *in)
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned int len = 0;
-	bool ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
+	struct cert_fill *f = arg;
 
-	for (size_t i = 0; ok && i < n; i++) {
-		uint8_t len_be[8];
-
-		for (int k = 0; k < 8; k++)
-			len_be[k] = (uint8_t)((uint64_t)items[i].len >> (56 - 8 * k));
-		ok = EVP_DigestUpdate(ctx, items[i].role, strlen(items[i].role) + 1) == 1 &&
-		     EVP_DigestUpdate(ctx, len_be, sizeof(len_be)) == 1 &&
-		     EVP_DigestUpdate(ctx, items[i].data, items[i].len) == 1;
-	}
-	ok = ok && EVP_DigestFinal_ex(ctx, out, &len) == 1;
-	EVP_MD_CTX_free(ctx);
-	return ok ? tc_ok() : tc_fail_openssl(TC_ERR_CRYPTO, "evidence digest");
-}
-
-/* Move GPU's devices and collateral digests into A (one appraisal for the certificate). */
-static TC_RESULT appraisal_merge(struct vf_appraisal *a, struct vf_appraisal *gpu)
-{
-	for (size_t i = 0; i < gpu->n_devices; i++) {
-		struct vf_device *src = &gpu->devices[i];
-		struct vf_device *d = vf_appraisal_add_device(a, src->id, src->tee);
-
-		TC_ENSURE(d, TC_ERR_INTERNAL, "too many devices in one appraisal");
-		d->simulated = src->simulated;
-		d->tcb_status = src->tcb_status;
-		d->has_tcb_status = src->has_tcb_status;
-		json_decref(d->advisory_ids);
-		json_decref(d->claims);
-		d->advisory_ids = src->advisory_ids;
-		d->claims = src->claims;
-		src->advisory_ids = NULL;
-		src->claims = NULL;
-	}
-	for (size_t i = 0; i < gpu->n_collateral; i++) {
-		bool seen = false;
-
-		for (size_t k = 0; k < a->n_collateral && !seen; k++)
-			seen = strcmp(a->collateral[k].role, gpu->collateral[i].role) == 0 &&
-			       memcmp(a->collateral[k].sha256, gpu->collateral[i].sha256, 32) == 0;
-		if (seen)
-			continue;
-		TC_ENSURE(a->n_collateral < VF_MAX_ITEMS, TC_ERR_INTERNAL, "too many collateral digests");
-		a->collateral[a->n_collateral++] = gpu->collateral[i];
-	}
-	return tc_ok();
+	return api_ca_collateral_fill(f->ca, in, f->hold);
 }
 
 /*
- * Appraise the CPU evidence (report_data bound to the CSR key and nonce), then the GPUs (expected_nonce =
- * gpu_nonce of the same key and nonce); any rejection fails with its code. ALL gets every evidence item in
- * order (borrowed), OUT the merged appraisal (caller cleans up).
+ * Appraise the evidence (api_evidence.c): the CPU with report_data bound to the CSR key and nonce, then the
+ * GPUs with expected_nonce = gpu_nonce of the same key and nonce; any rejection fails with its code. ALL gets
+ * every evidence item in order (borrowed), OUT the merged appraisal (caller cleans up).
  */
 static TC_RESULT appraise_all(const struct api_ca *ca, const struct cert_req *t, struct vf_item *all, size_t *n_all,
 			      struct api_coll_hold *hold, struct vf_appraisal *out)
 {
-	const struct cert_evidence *ev = t->ev;
-	struct vf_input in = { .tee = ev->tee };
-	struct vf_policy policy = ca->inputs.policy; /* shallow copy: json members stay owned by the CA */
-	struct vf_appraisal a, g;
+	struct vf_policy policy = ca->inputs.policy; /* shallow copies: json members stay owned by the CA */
+	struct vf_policy gpol;
+	struct vf_input cpu, gpu;
+	struct cert_fill fill = { .ca = ca, .hold = hold };
+	struct vf_appraisal a;
 	struct tc_result r;
-	size_t n = 0;
 
 	if (ca->network == CA_NETWORK_TRUSTED)
 		policy.allow_simulated = false;
-	if (ev->tee == VF_TEE_TDX) {
-		all[n++] = (struct vf_item){ .role = "tdx_quote", .data = ev->cpu.data, .len = ev->cpu.len };
-	} else {
-		all[n++] = (struct vf_item){ .role = "snp_report", .data = ev->cpu.data, .len = ev->cpu.len };
-		all[n++] = (struct vf_item){ .role = ev->is_vlek ? "vlek" : "vcek",
-					     .data = ev->endorsement.data,
-					     .len = ev->endorsement.len };
-	}
-	memcpy(in.evidence, all, n * sizeof(all[0]));
-	in.n_evidence = n;
-	TC_GUARD(api_ca_collateral_fill(ca, &in, hold));
+	gpol = policy;
 	policy.has_expected_report_data = true;
 	TC_GUARD(vf_binding_report_data(t->csr->spki.data, t->csr->spki.len, t->nonce, t->workload_info_hash,
 					policy.expected_report_data));
-	TC_GUARD(vf_appraise(&in, &policy, t->now, &a));
+	gpol.has_expected_report_data = false;
+	gpol.has_expected_nonce = true;
+	TC_GUARD(vf_binding_gpu_nonce(t->csr->spki.data, t->csr->spki.len, t->nonce, gpol.expected_nonce));
+	TC_GUARD(api_evidence_appraise(t->ev, &policy, &gpol, t->now, cert_fill, &fill, &a));
 	if (!a.accepted) {
 		r = tc_fail(a.failure, "appraisal rejected: %s", a.detail);
 		vf_appraisal_cleanup(&a);
 		return r;
 	}
-	if (ev->n_gpus > 0) {
-		struct vf_input gin = { .tee = VF_TEE_NVIDIA };
-		struct vf_policy gpol = policy;
-
-		for (size_t i = 0; i < ev->n_gpus; i++) {
-			gin.evidence[gin.n_evidence++] = (struct vf_item){ .role = gpu_spdm_roles[i],
-									   .data = ev->spdm[i].data,
-									   .len = ev->spdm[i].len };
-			gin.evidence[gin.n_evidence++] = (struct vf_item){ .role = gpu_chain_roles[i],
-									   .data = (const uint8_t *)ev->chain[i],
-									   .len = strlen(ev->chain[i]) };
-		}
-		r = api_ca_collateral_fill(ca, &gin, hold);
-		if (!tc_is_ok(r)) {
-			vf_appraisal_cleanup(&a);
-			return r;
-		}
-		gpol.has_expected_report_data = false;
-		gpol.has_expected_nonce = true;
-		r = vf_binding_gpu_nonce(t->csr->spki.data, t->csr->spki.len, t->nonce, gpol.expected_nonce);
-		if (tc_is_ok(r))
-			r = vf_appraise(&gin, &gpol, t->now, &g);
-		if (!tc_is_ok(r)) {
-			vf_appraisal_cleanup(&a);
-			return r;
-		}
-		if (!g.accepted)
-			r = tc_fail(g.failure, "GPU appraisal rejected: %s", g.detail);
-		if (tc_is_ok(r))
-			r = appraisal_merge(&a, &g);
-		vf_appraisal_cleanup(&g);
-		memcpy(all + n, gin.evidence, gin.n_evidence * sizeof(all[0]));
-		n += gin.n_evidence;
-		if (tc_is_ok(r))
-			r = evidence_digest(all, n, a.evidence_digest);
-		if (!tc_is_ok(r)) {
-			vf_appraisal_cleanup(&a);
-			return r;
-		}
-	}
-	*n_all = n;
+	api_evidence_inputs(t->ev, &cpu, &gpu);
+	memcpy(all, cpu.evidence, cpu.n_evidence * sizeof(all[0]));
+	memcpy(all + cpu.n_evidence, gpu.evidence, gpu.n_evidence * sizeof(all[0]));
+	*n_all = cpu.n_evidence + gpu.n_evidence;
 	*out = a;
 	return tc_ok();
 }
@@ -329,85 +209,9 @@ static TC_RESULT decide(const struct cert_req *t, const struct cvm_parent *paren
 	return r;
 }
 
-/* evidence: {"tee": "tdx", "quote"} or {"tee": "snp", "report", "vcek" | "vlek"}. */
-static TC_RESULT evidence_parse(const json_t *evidence, struct cert_evidence *ev)
-{
-	const char *tee = NULL;
-	bool has_vcek = false, has_vlek = false;
-	const struct tc_json_field head[] = {
-		{ .name = "tee", .kind = TC_JSON_STRING, .required = true, .out = &tee, .max_len = 16 },
-	};
-	const struct tc_json_field tdx[] = {
-		{ .name = "tee", .kind = TC_JSON_STRING, .required = true, .out = &tee, .max_len = 16 },
-		{ .name = "quote",
-		  .kind = TC_JSON_BASE64,
-		  .required = true,
-		  .out = &ev->cpu,
-		  .max_len = API_CERT_QUOTE_MAX },
-	};
-	const struct tc_json_field snp[] = {
-		{ .name = "tee", .kind = TC_JSON_STRING, .required = true, .out = &tee, .max_len = 16 },
-		{ .name = "report",
-		  .kind = TC_JSON_BASE64,
-		  .required = true,
-		  .out = &ev->cpu,
-		  .max_len = API_CERT_QUOTE_MAX },
-		{ .name = "vcek",
-		  .kind = TC_JSON_BASE64,
-		  .out = &ev->endorsement,
-		  .max_len = API_CERT_VCEK_MAX,
-		  .present = &has_vcek },
-		{ .name = "vlek",
-		  .kind = TC_JSON_BASE64,
-		  .out = &ev->endorsement,
-		  .max_len = API_CERT_VCEK_MAX,
-		  .present = &has_vlek },
-	};
-
-	TC_GUARD(tc_json_fields(evidence, head, 1, true));
-	if (strcmp(tee, "tdx") == 0) {
-		ev->tee = VF_TEE_TDX;
-		return tc_json_fields(evidence, tdx, sizeof(tdx) / sizeof(tdx[0]), false);
-	}
-	TC_ENSURE(strcmp(tee, "snp") == 0, TC_ERR_JSON_FIELD_INVALID, "evidence.tee '%.16s': expected tdx or snp", tee);
-	ev->tee = VF_TEE_SNP;
-	TC_GUARD(tc_json_fields(evidence, snp, sizeof(snp) / sizeof(snp[0]), false));
-	TC_ENSURE(has_vcek != has_vlek, TC_ERR_JSON_FIELD_INVALID,
-		  "evidence: exactly one of vcek and vlek is needed with tee snp");
-	ev->is_vlek = has_vlek;
-	return tc_ok();
-}
-
-/* gpu_evidence: [{"spdm": base64, "cert_chain": PEM}, ...], at most API_CERT_GPUS_MAX. */
-static TC_RESULT gpus_parse(const json_t *arr, struct cert_evidence *ev)
-{
-	size_t i;
-	const json_t *g;
-
-	json_array_foreach(arr, i, g) {
-		const struct tc_json_field spec[] = {
-			{ .name = "spdm",
-			  .kind = TC_JSON_BASE64,
-			  .required = true,
-			  .out = &ev->spdm[i],
-			  .max_len = API_CERT_SPDM_MAX },
-			{ .name = "cert_chain",
-			  .kind = TC_JSON_STRING,
-			  .required = true,
-			  .out = &ev->chain[i],
-			  .max_len = API_CERT_CHAIN_MAX },
-		};
-
-		TC_ENSURE(json_is_object(g), TC_ERR_JSON_FIELD_INVALID, "gpu_evidence[%zu] must be an object", i);
-		TC_GUARD(tc_json_fields(g, spec, sizeof(spec) / sizeof(spec[0]), false));
-		ev->n_gpus = i + 1;
-	}
-	return tc_ok();
-}
-
 /* The fields of the body (STYLE.md point 8: declarative spec, unknown fields refused). */
 static TC_RESULT body_parse(const json_t *in, const char **kind, const char **csr, struct tc_buf *nonce,
-			    struct cert_evidence *ev, json_t **workload_info, const char **cvm_pem, const char **name)
+			    struct api_evidence *ev, json_t **workload_info, const char **cvm_pem, const char **name)
 {
 	json_t *evidence = NULL, *gpus = NULL;
 	const struct tc_json_field top[] = {
@@ -419,9 +223,9 @@ static TC_RESULT body_parse(const json_t *in, const char **kind, const char **cs
 		  .out = nonce,
 		  .exact_len = VF_BINDING_NONCE_LEN },
 		{ .name = "evidence", .kind = TC_JSON_OBJECT, .required = true, .out = &evidence },
-		{ .name = "gpu_evidence", .kind = TC_JSON_ARRAY, .out = &gpus, .max_len = API_CERT_GPUS_MAX },
+		{ .name = "gpu_evidence", .kind = TC_JSON_ARRAY, .out = &gpus, .max_len = API_EVIDENCE_GPUS_MAX },
 		{ .name = "workload_info", .kind = TC_JSON_OBJECT, .out = workload_info },
-		{ .name = "cvm_certificate", .kind = TC_JSON_STRING, .out = cvm_pem, .max_len = API_CERT_CHAIN_MAX },
+		{ .name = "cvm_certificate", .kind = TC_JSON_STRING, .out = cvm_pem, .max_len = API_CERT_PEM_MAX },
 		{ .name = "name", .kind = TC_JSON_STRING, .out = name, .max_len = DB_CA_NAME_MAX },
 	};
 
@@ -442,10 +246,7 @@ static TC_RESULT body_parse(const json_t *in, const char **kind, const char **cs
 	TC_ENSURE((strcmp(*kind, "workload") == 0) == (*workload_info != NULL && *cvm_pem != NULL),
 		  TC_ERR_JSON_FIELD_INVALID,
 		  "workload_info and cvm_certificate go with kind workload (and only there)");
-	TC_GUARD(evidence_parse(evidence, ev));
-	if (gpus)
-		TC_GUARD(gpus_parse(gpus, ev));
-	return tc_ok();
+	return api_evidence_parse(evidence, gpus, ev);
 }
 
 TC_RESULT api_certificates_post(struct api_request *req)
@@ -453,7 +254,7 @@ TC_RESULT api_certificates_post(struct api_request *req)
 	struct api_ca *ca = req->server->cfg.ca;
 	const char *kind = NULL, *csr_pem = NULL;
 	struct tc_buf nonce;
-	struct cert_evidence ev;
+	struct api_evidence ev;
 	json_t *workload_info = NULL;
 	const char *cvm_pem = NULL, *sub_name = NULL;
 	struct cvm_parent parent = { 0 };
@@ -473,8 +274,8 @@ TC_RESULT api_certificates_post(struct api_request *req)
 
 	TC_ENSURE(ca, TC_ERR_INTERNAL, "this server has no CA configured");
 	tc_buf_init(&nonce, VF_BINDING_NONCE_LEN);
-	cert_evidence_init(&ev);
-	tc_buf_init(&parent.der, API_CERT_CHAIN_MAX);
+	api_evidence_init(&ev);
+	tc_buf_init(&parent.der, API_CERT_PEM_MAX);
 	api_ca_job_init(&job);
 	t.now = (int64_t)time(NULL);
 	TC_GUARD_GOTO(
@@ -548,7 +349,7 @@ out:
 	if (have_csr)
 		ca_csr_cleanup(&csr);
 	tc_buf_cleanup(&nonce);
-	cert_evidence_cleanup(&ev);
+	api_evidence_cleanup(&ev);
 	tc_buf_cleanup(&parent.der);
 	return r;
 }

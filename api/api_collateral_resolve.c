@@ -357,11 +357,6 @@ static TC_RESULT api_coll_resolve_one(struct api_collateral *c, const struct vf_
 	return tc_ok();
 }
 
-static bool api_coll_gpu_chain_role(const char *role)
-{
-	return strncmp(role, "gpu", 3) == 0;
-}
-
 TC_RESULT api_collateral_resolve(struct api_collateral *c, struct vf_input *in, struct api_coll_hold *hold)
 {
 	TC_ENSURE(c != NULL && in != NULL && hold != NULL, TC_ERR_INVALID_ARGUMENT,
@@ -379,15 +374,15 @@ TC_RESULT api_collateral_resolve(struct api_collateral *c, struct vf_input *in, 
 	if (!rims)
 		return tc_ok();
 	/* The RIMs' signer chains are known once the RIMs are in: their OCSP responses in a second pass. */
-	struct tc_result r = vf_collateral_needs_opts(in, &opts, needs, VF_COLL_NEEDS_MAX, &n);
+	const struct vf_coll_needs_opts rim_opts = { .rim_ocsp_only = true };
+	struct tc_result r = vf_collateral_needs_opts(in, &rim_opts, needs, VF_COLL_NEEDS_MAX, &n);
 	if (r.code == TC_ERR_TOO_LARGE) {
 		tc_log(TC_LOG_WARN, "collateral_unavailable", "RIM signer chain OCSP left out: %s", tc_error_detail());
 		return tc_ok();
 	}
 	TC_GUARD(r);
 	for (size_t i = 0; i < n; i++)
-		if (needs[i].kind == VF_COLL_OCSP && !api_coll_gpu_chain_role(needs[i].src_role))
-			TC_GUARD(api_coll_resolve_one(c, &needs[i], now, in, hold));
+		TC_GUARD(api_coll_resolve_one(c, &needs[i], now, in, hold));
 	return tc_ok();
 }
 

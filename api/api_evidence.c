@@ -1,6 +1,6 @@
 /*
  * api_evidence.c — the evidence of a request body, in one place for every endpoint that takes raw evidence
- * (POST /v1/evidence/appraise; POST /v1/certificates is to switch to it):
+ * (POST /v1/evidence/appraise, POST /v1/certificates):
  *
  *   "evidence":     {"tee": "tdx", "quote": base64} | {"tee": "snp", "report": base64, "vcek"|"vlek": base64}
  *   "gpu_evidence": [{"spdm": base64 (GET_MEASUREMENTS request || response), "cert_chain": PEM}, ...]

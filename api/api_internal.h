@@ -382,6 +382,7 @@ struct api_ca {
 	char ocsp_url[CA_URL_MAX];
 	char log_origin[CA_LOG_ID_MAX + 1];
 	struct ca_issuer issuer;
+	struct ca_issuer_facts *issuer_facts; /* owned; issuer.facts points at it */
 	struct api_ca_inputs inputs;
 	struct api_collateral *collateral; /* serve: the collateral service (borrowed); NULL: inputs.collateral */
 

@@ -278,11 +278,16 @@ void ca_profile_default(enum ca_role role, struct ca_profile *out);
 /* Refuse profiles that break RFC 5280 or DESIGN.md (subroot pathlen != 0, end entities with pathlen, ...). */
 TC_RESULT ca_profile_check(const struct ca_profile *p);
 
+struct ca_issuer_facts;
+
 /* The issuing CA: its certificate (NULL for a self-signed root) and signer, plus configuration. */
 struct ca_issuer {
 	const uint8_t *cert_der;
 	size_t cert_len;
 	const struct ca_signer *signer;
+	/* Optional (ca_issuer_prepare): the certificate's checks and parsed facts done once. Used only while they
+	 * stand for exactly CERT_DER and SIGNER; otherwise (or NULL) ca_issue parses the certificate itself. */
+	const struct ca_issuer_facts *facts;
 	const char *crl_url;  /* CRL distribution point URL, NULL: none */
 	const char *ocsp_url; /* AIA OCSP URL, NULL: none */
 	enum ca_network network;
@@ -319,6 +324,10 @@ struct ca_issued {
  * serial; notBefore = now - CA_BACKDATE_S. OUT is initialised here.
  */
 TC_RESULT ca_issue(const struct ca_issuer *issuer, const struct ca_issue_request *req, struct ca_issued *out);
+/* Check ISSUER's certificate (a CA holding the signer's key) and keep its subject, key id, notAfter and parsed
+ * form for ca_issue (set ISSUER->facts to it; free it after the last issuance). Not for a root being created. */
+TC_RESULT ca_issuer_prepare(const struct ca_issuer *issuer, struct ca_issuer_facts **out);
+void ca_issuer_facts_free(struct ca_issuer_facts **facts);
 void ca_issued_cleanup(struct ca_issued *c);
 
 /* ----------------------------------------------------------------------------------------------- CRL */

@@ -9,6 +9,7 @@
  */
 #include "ca_internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -60,26 +61,50 @@ struct issuer_facts {
 	X509 *cert;
 };
 
-static TC_RESULT issuer_load(const struct ca_issuer *iss, const struct ca_csr *csr, bool root,
-			     struct issuer_facts *f)
+/* What ca_issuer_prepare keeps: the facts of one issuer certificate and signer, and the exact bytes they
+ * stand for (ca_issue uses them only for that certificate and that signer). */
+struct ca_issuer_facts {
+	struct issuer_facts f;
+	const struct ca_signer *signer;
+	struct tc_buf cert_der;
+};
+
+static void issuer_facts_cleanup(struct issuer_facts *f)
+{
+	X509_free(f->cert);
+	f->cert = NULL;
+	tc_buf_cleanup(&f->name);
+}
+
+/* The root being created: its own CSR names it and holds the signer's key. */
+static TC_RESULT root_facts(const struct ca_issuer *iss, const struct ca_csr *csr, struct issuer_facts *f)
+{
+	struct tc_buf spki = { 0 };
+	struct tc_result r = tc_ok();
+
+	TC_ENSURE(iss->cert_der == NULL, TC_ERR_PROFILE_VIOLATION, "a root is self-signed; no issuer certificate");
+	TC_GUARD(iss->signer->public_key(iss->signer, &spki));
+	TC_ENSURE_GOTO(r, spki.len == csr->spki.len && memcmp(spki.data, csr->spki.data, spki.len) == 0, out,
+		       TC_ERR_PROFILE_VIOLATION, "the root CSR's key is not the signer's key");
+	TC_GUARD_GOTO(r, tc_buf_append(&f->name, csr->subject.data, csr->subject.len), out);
+	TC_GUARD_GOTO(r, ca_spki_key_sha1(spki.data, spki.len, f->key_id), out);
+	f->key_id_len = 20;
+	f->not_after = INT64_MAX;
+out:
+	tc_buf_cleanup(&spki);
+	return r;
+}
+
+/* The issuer certificate of ISS: a CA holding the signer's key; its subject, key id and notAfter. */
+static TC_RESULT issuer_load(const struct ca_issuer *iss, struct issuer_facts *f)
 {
 	struct tc_buf spki = { 0 };
 	struct tc_result r = tc_ok();
 	unsigned char *der = NULL;
 	int n;
 
+	TC_ENSURE(iss->cert_der != NULL, TC_ERR_INVALID_ARGUMENT, "issue: the issuer has no certificate");
 	TC_GUARD_GOTO(r, iss->signer->public_key(iss->signer, &spki), out);
-	if (root) {
-		TC_ENSURE_GOTO(r, iss->cert_der == NULL, out, TC_ERR_PROFILE_VIOLATION,
-			       "a root is self-signed; no issuer certificate");
-		TC_ENSURE_GOTO(r, spki.len == csr->spki.len && memcmp(spki.data, csr->spki.data, spki.len) == 0, out,
-			       TC_ERR_PROFILE_VIOLATION, "the root CSR's key is not the signer's key");
-		TC_GUARD_GOTO(r, tc_buf_append(&f->name, csr->subject.data, csr->subject.len), out);
-		TC_GUARD_GOTO(r, ca_spki_key_sha1(spki.data, spki.len, f->key_id), out);
-		f->key_id_len = 20;
-		f->not_after = INT64_MAX;
-		goto out;
-	}
 	TC_GUARD_GOTO(r, ca_x509_from_der(iss->cert_der, iss->cert_len, &f->cert), out);
 	TC_ENSURE_GOTO(r, X509_check_ca(f->cert) >= 1, out, TC_ERR_PROFILE_VIOLATION, "the issuer certificate is not a CA");
 	n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(f->cert), &der);
@@ -105,6 +130,52 @@ out:
 	OPENSSL_free(der);
 	tc_buf_cleanup(&spki);
 	return r;
+}
+
+TC_RESULT ca_issuer_prepare(const struct ca_issuer *iss, struct ca_issuer_facts **out)
+{
+	struct ca_issuer_facts *p;
+	struct tc_result r;
+
+	TC_ENSURE(iss != NULL && iss->signer != NULL && iss->cert_der != NULL, TC_ERR_INVALID_ARGUMENT,
+		  "prepare: missing issuer certificate or signer");
+	p = calloc(1, sizeof(*p));
+	TC_ENSURE(p != NULL, TC_ERR_NO_MEMORY, "issuer facts");
+	tc_buf_init(&p->f.name, CA_CSR_PEM_MAX);
+	tc_buf_init(&p->cert_der, iss->cert_len);
+	p->signer = iss->signer;
+	r = issuer_load(iss, &p->f);
+	if (tc_is_ok(r))
+		r = tc_buf_append(&p->cert_der, iss->cert_der, iss->cert_len);
+	if (!tc_is_ok(r)) {
+		ca_issuer_facts_free(&p);
+		return r;
+	}
+	*out = p;
+	return tc_ok();
+}
+
+void ca_issuer_facts_free(struct ca_issuer_facts **pf)
+{
+	struct ca_issuer_facts *p = pf != NULL ? *pf : NULL;
+
+	if (p == NULL)
+		return;
+	issuer_facts_cleanup(&p->f);
+	tc_buf_cleanup(&p->cert_der);
+	free(p);
+	*pf = NULL;
+}
+
+/* The prepared facts of ISS when they stand for exactly its certificate and signer; NULL otherwise. */
+static const struct issuer_facts *prepared(const struct ca_issuer *iss)
+{
+	const struct ca_issuer_facts *p = iss->facts;
+
+	if (p == NULL || p->signer != iss->signer || iss->cert_der == NULL || p->cert_der.len != iss->cert_len ||
+	    memcmp(p->cert_der.data, iss->cert_der, iss->cert_len) != 0)
+		return NULL;
+	return &p->f;
 }
 
 /* The workload binding: the CVM certificate was issued by this CA for role cvm and is valid now. */
@@ -308,7 +379,8 @@ static TC_RESULT new_serial(uint8_t serial[CA_SERIAL_LEN])
 
 TC_RESULT ca_issue(const struct ca_issuer *iss, const struct ca_issue_request *req, struct ca_issued *out)
 {
-	struct issuer_facts f = { 0 };
+	struct issuer_facts own = { 0 };
+	const struct issuer_facts *f;
 	struct tc_buf tbs = { 0 }, val = { 0 }, cert = { 0 };
 	const struct ca_profile *p = &req->profile;
 	bool root = p->role == CA_ROLE_ROOT, is_ca = root || p->role == CA_ROLE_SUBROOT;
@@ -335,17 +407,21 @@ TC_RESULT ca_issue(const struct ca_issuer *iss, const struct ca_issue_request *r
 	empty_subject = req->csr->subject.len == 2; /* SEQUENCE {} */
 	TC_ENSURE(!(empty_subject && (is_ca || req->csr->n_sans == 0)), TC_ERR_PROFILE_VIOLATION,
 		  "the CSR has an empty subject%s", is_ca ? " (CAs need one)" : " and no SAN");
-	tc_buf_init(&f.name, CA_CSR_PEM_MAX);
-	TC_GUARD_GOTO(r, issuer_load(iss, req->csr, root, &f), out);
-	TC_ENSURE_GOTO(r, p->role != CA_ROLE_SUBROOT || f.self_issued, out, TC_ERR_PROFILE_VIOLATION,
+	tc_buf_init(&own.name, CA_CSR_PEM_MAX);
+	f = root ? NULL : prepared(iss);
+	if (f == NULL) {
+		TC_GUARD_GOTO(r, root ? root_facts(iss, req->csr, &own) : issuer_load(iss, &own), out);
+		f = &own;
+	}
+	TC_ENSURE_GOTO(r, p->role != CA_ROLE_SUBROOT || f->self_issued, out, TC_ERR_PROFILE_VIOLATION,
 		       "subroot certificates are issued by the root only");
 	if (p->role == CA_ROLE_WORKLOAD)
-		TC_GUARD_GOTO(r, workload_binding(req, &f, &limit), out);
-	TC_ENSURE_GOTO(r, req->now < f.not_after, out, TC_ERR_CERT_EXPIRED, "the issuer certificate has expired");
+		TC_GUARD_GOTO(r, workload_binding(req, f, &limit), out);
+	TC_ENSURE_GOTO(r, req->now < f->not_after, out, TC_ERR_CERT_EXPIRED, "the issuer certificate has expired");
 	nb = req->now - CA_BACKDATE_S;
 	na = req->now + p->validity_s;
-	if (na > f.not_after)
-		na = f.not_after;
+	if (na > f->not_after)
+		na = f->not_after;
 	if (na > limit)
 		na = limit;
 	TC_GUARD_GOTO(r, new_serial(out->serial), out);
@@ -360,7 +436,7 @@ TC_RESULT ca_issue(const struct ca_issuer *iss, const struct ca_issue_request *r
 	ca_der_end(&w);
 	ca_der_uint_bytes(&w, out->serial, CA_SERIAL_LEN);
 	ca_der_sig_alg(&w, iss->signer->algorithm(iss->signer));
-	ca_der_raw(&w, f.name.data, f.name.len);
+	ca_der_raw(&w, f->name.data, f->name.len);
 	ca_der_begin(&w, CA_DER_SEQUENCE);
 	ca_der_time(&w, nb, false);
 	ca_der_time(&w, na, false);
@@ -379,7 +455,7 @@ TC_RESULT ca_issue(const struct ca_issuer *iss, const struct ca_issue_request *r
 	if (!is_ca)
 		ADD_EXT(&w, CA_OIDB_EKU, false, val, enc_eku(&val));
 	ADD_EXT(&w, CA_OIDB_SKI, false, val, enc_raw(&val, ski, sizeof(ski), CA_DER_OCTET_STRING));
-	ADD_EXT(&w, CA_OIDB_AKI, false, val, enc_aki(&val, f.key_id, f.key_id_len));
+	ADD_EXT(&w, CA_OIDB_AKI, false, val, enc_aki(&val, f->key_id, f->key_id_len));
 	if (req->csr->n_sans > 0)
 		ADD_EXT(&w, CA_OIDB_SAN, empty_subject, val, enc_san(&val, req->csr));
 	if (!root && iss->crl_url != NULL)
@@ -447,8 +523,7 @@ TC_RESULT ca_issue(const struct ca_issuer *iss, const struct ca_issue_request *r
 out:
 	BIO_free(bio);
 	X509_free(x);
-	X509_free(f.cert);
-	tc_buf_cleanup(&f.name);
+	issuer_facts_cleanup(&own);
 	tc_buf_cleanup(&tbs);
 	tc_buf_cleanup(&val);
 	tc_buf_cleanup(&cert);

@@ -550,6 +550,7 @@ struct vf_coll_need {
 struct vf_coll_needs_opts {
 	const char *snp_product; /* "Milan" | "Genoa" | "Turin": product of an SNP report that names none, or NULL */
 	bool ocsp;               /* NVIDIA: OCSP responses for the GPU and RIM chains (key = serial hex) */
+	bool rim_ocsp_only;      /* NVIDIA: only the RIM chains' OCSP (a second pass once the RIMs are in) */
 };
 
 /*

@@ -336,12 +336,13 @@ static TC_RESULT vf_needs_ocsp_chain(const struct vf_input *in, const char *src_
 	return r;
 }
 
-/* GPU chains first (evidence), then the signer chains of the RIMs already in the input's collateral. */
-static TC_RESULT vf_needs_ocsp(const struct vf_input *in, struct vf_needs *s)
+/* GPU chains first (evidence; not with RIM_ONLY), then the signer chains of the RIMs already in the input's
+ * collateral. */
+static TC_RESULT vf_needs_ocsp(const struct vf_input *in, bool rim_only, struct vf_needs *s)
 {
 	struct tc_result r = tc_ok();
 
-	for (size_t i = 0; i < in->n_evidence && tc_is_ok(r); i++)
+	for (size_t i = 0; i < in->n_evidence && tc_is_ok(r) && !rim_only; i++)
 		if (vf_needs_is_gpu_chain(in->evidence[i].role))
 			r = vf_needs_ocsp_chain(in, in->evidence[i].role, s);
 	for (size_t i = 0; i < in->n_collateral && tc_is_ok(r); i++)
@@ -404,6 +405,10 @@ TC_RESULT vf_collateral_needs_opts(const struct vf_input *in, const struct vf_co
 
 	if (opts == NULL)
 		opts = &none;
+	if (opts->rim_ocsp_only && in->tee != VF_TEE_NVIDIA) {
+		*n = 0;
+		return tc_ok();
+	}
 
 	switch (in->tee) {
 	case VF_TEE_TDX:
@@ -413,9 +418,9 @@ TC_RESULT vf_collateral_needs_opts(const struct vf_input *in, const struct vf_co
 		r = vf_needs_snp(in, opts, &s);
 		break;
 	case VF_TEE_NVIDIA:
-		r = vf_needs_nvidia(in, &s);
-		if (tc_is_ok(r) && opts->ocsp)
-			r = vf_needs_ocsp(in, &s);
+		r = opts->rim_ocsp_only ? tc_ok() : vf_needs_nvidia(in, &s);
+		if (tc_is_ok(r) && (opts->ocsp || opts->rim_ocsp_only))
+			r = vf_needs_ocsp(in, opts->rim_ocsp_only, &s);
 		break;
 	default:
 		return tc_fail(TC_ERR_INVALID_ARGUMENT, "unknown TEE %d", (int)in->tee);

@@ -673,8 +673,14 @@ static void test_nvidia_ocsp(void **state)
 		assert_int_equal(resolve_ocsp(svc, &in, &r, &hold), 6);
 		api_coll_hold_cleanup(&hold);
 	}
-	print_message("resolve (2 sim GPUs: 2 RIMs + 6 OCSP, RIM chains parsed): %.0f/s from the in-process cache\n",
-		      100 / (now_s() - t_start));
+	double rate = 100 / (now_s() - t_start);
+	assert_int_equal(resolve_ocsp(svc, &in, &r, &hold), 6);
+	t_start = now_s();
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(appraise_ocsp(&r, t0, "required"), 6);
+	api_coll_hold_cleanup(&hold);
+	print_message("2 sim GPUs: resolve (2 RIMs + 6 OCSP) %.0f/s from the in-process cache; vf_appraise %.0f/s\n",
+		      rate, 20 / (now_s() - t_start));
 	api_collateral_cache_clear(svc);
 	atomic_store(&now_ms, (t0 + 6 * 86400) * 1000); /* a day before nextUpdate */
 	assert_int_equal(resolve_ocsp(svc, &in, &r, &hold), 6);

@@ -246,7 +246,11 @@ struct vf_tdx_memo {
 	void (*destroy)(struct vf_tdx_memo *m);
 };
 
-#define VF_TDX_CACHE_SLOTS 128
+/* Set-associative: a key (a SHA-256, so uniform) lives in one set of VF_TDX_CACHE_WAYS slots, least recently
+ * used evicted. Large enough for the PCK chains and attestation keys of a fleet of a few hundred platforms
+ * plus the collateral (a fully associative LRU smaller than the working set misses on every access). */
+#define VF_TDX_CACHE_SLOTS 2048
+#define VF_TDX_CACHE_WAYS 8
 
 /* Look KEY up; on a hit the value is returned with a reference taken (release it). NULL on a miss. */
 struct vf_tdx_memo *vf_tdx_cache_get(const uint8_t key[VF_TDX_SHA256_LEN]);

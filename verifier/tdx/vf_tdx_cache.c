@@ -6,8 +6,9 @@
  *   "this TCB info / QE identity signature verifies, here is its parsed form",
  *   "this CRL's signature verifies with this issuer", and the parsed anchor.
  * Validity-window checks and everything quote-specific run on every call, so a hit changes no result.
- * Bounded (VF_TDX_CACHE_SLOTS, oldest entry evicted), one mutex; values are reference-counted so a
- * borrower keeps a value alive across an eviction.
+ * Bounded (VF_TDX_CACHE_SLOTS in sets of VF_TDX_CACHE_WAYS chosen by the key, the least recently used entry
+ * of the set evicted), one mutex; values are reference-counted so a borrower keeps a value alive across an
+ * eviction.
  */
 #include <pthread.h>
 #include <string.h>
@@ -26,6 +27,16 @@ static struct slot slots[VF_TDX_CACHE_SLOTS];
 static uint64_t clock_stamp, hits, misses;
 static bool enabled = true;
 
+_Static_assert(VF_TDX_CACHE_SLOTS % VF_TDX_CACHE_WAYS == 0, "whole sets");
+
+/* The first slot of KEY's set. */
+static size_t set_of(const uint8_t key[VF_TDX_SHA256_LEN])
+{
+	uint32_t h = (uint32_t)key[0] | (uint32_t)key[1] << 8 | (uint32_t)key[2] << 16;
+
+	return (h % (VF_TDX_CACHE_SLOTS / VF_TDX_CACHE_WAYS)) * VF_TDX_CACHE_WAYS;
+}
+
 static void release_locked(struct vf_tdx_memo *m)
 {
 	if (m != NULL && --m->refs == 0)
@@ -37,7 +48,9 @@ struct vf_tdx_memo *vf_tdx_cache_get(const uint8_t key[VF_TDX_SHA256_LEN])
 	struct vf_tdx_memo *found = NULL;
 	pthread_mutex_lock(&lock);
 	if (enabled) {
-		for (size_t i = 0; i < VF_TDX_CACHE_SLOTS; i++) {
+		size_t set = set_of(key);
+
+		for (size_t i = set; i < set + VF_TDX_CACHE_WAYS; i++) {
 			if (slots[i].used && memcmp(slots[i].key, key, VF_TDX_SHA256_LEN) == 0) {
 				found = slots[i].value;
 				found->refs++;
@@ -59,8 +72,8 @@ void vf_tdx_cache_put(const uint8_t key[VF_TDX_SHA256_LEN], struct vf_tdx_memo *
 	struct vf_tdx_memo *evicted = NULL;
 	pthread_mutex_lock(&lock);
 	if (enabled) {
-		size_t victim = 0;
-		for (size_t i = 0; i < VF_TDX_CACHE_SLOTS; i++) {
+		size_t set = set_of(key), victim = set;
+		for (size_t i = set; i < set + VF_TDX_CACHE_WAYS; i++) {
 			if (slots[i].used && memcmp(slots[i].key, key, VF_TDX_SHA256_LEN) == 0) {
 				victim = SIZE_MAX; /* another thread stored it first */
 				break;

@@ -204,6 +204,10 @@ struct vf_tdx_sim_quote_opts {
 	bool ak_from_keys;      /* keys/attestation_key.pem instead of a fresh key */
 	size_t truncate;        /* > 0: keep only the first TRUNCATE bytes -> evidence_malformed */
 	size_t trailing;        /* zero bytes appended after the quote (ignored by parsers) */
+	X509 *pck;              /* non-NULL: embed this PCK (from vf_tdx_sim_pck_issue; borrowed): one platform's
+				 * quotes; NULL: a newly issued PCK per quote */
+	EVP_PKEY *ak;           /* non-NULL: this attestation key (P-256, borrowed; one platform's QE), else as
+				 * ak_from_keys says */
 };
 
 /* Defaults: v4, the uptodate preset, a fixed simulated TD (mrtd, rtmrs, ...), zero report data. */

@@ -289,13 +289,20 @@ TC_RESULT vf_tdx_sim_quote(const struct vf_tdx_sim_pki *pki, const struct vf_tdx
 	tc_buf_init(&q, TC_BUF_DEFAULT_MAX);
 	tc_buf_init(&sig, TC_BUF_DEFAULT_MAX);
 	tc_buf_init(&pem, TC_BUF_DEFAULT_MAX);
-	if (o->ak_from_keys) {
-		TC_ENSURE_GOTO(r, EVP_PKEY_up_ref(pki->ak_key) == 1, out, TC_ERR_CRYPTO, "attestation key");
-		ak = pki->ak_key;
+	if (o->ak != NULL || o->ak_from_keys) {
+		EVP_PKEY *use = o->ak != NULL ? o->ak : pki->ak_key;
+
+		TC_ENSURE_GOTO(r, EVP_PKEY_up_ref(use) == 1, out, TC_ERR_CRYPTO, "attestation key");
+		ak = use;
 	} else {
 		TC_GUARD_GOTO(r, vf_sim_key_new("P-256", &ak), out);
 	}
-	TC_GUARD_GOTO(r, vf_tdx_sim_pck_issue(pki, o, &pck), out);
+	if (o->pck != NULL) {
+		TC_ENSURE_GOTO(r, X509_up_ref(o->pck) == 1, out, TC_ERR_CRYPTO, "PCK certificate");
+		pck = o->pck;
+	} else {
+		TC_GUARD_GOTO(r, vf_tdx_sim_pck_issue(pki, o, &pck), out);
+	}
 	TC_GUARD_GOTO(r, build(pki, o, ak, pck, &q, &sig, &pem), out);
 	/* --truncate keeps the first bytes only; --trailing appends zero bytes after the declared end. */
 	TC_GUARD_GOTO(r, tc_buf_append(out, q.data, o->truncate > 0 && o->truncate < q.len ? o->truncate : q.len), out);

@@ -3,7 +3,14 @@
  * (sim TDX PKI from vf_tdx_sim_init, `teecert-ca init` with simulated evidence, `teecert-ca serve`) on PostgreSQL with durable
  * commits (the cluster of deploy/pg.sh keeps fsync and synchronous_commit on).
  *
- *   bench_issuance TEECERT_CA [REQUESTS [LEVELS]]      e.g. bench_issuance build/cli/teecert-ca 50 1,8
+ *   bench_issuance [--platforms N] TEECERT_CA [REQUESTS [LEVELS]]      e.g. bench_issuance build/cli/teecert-ca 50 1,8
+ *
+ * The quotes come from a fleet of N simulated platforms (default BENCH_DEFAULT_PLATFORMS): one PCK certificate
+ * and one QE attestation key per platform, made once, and request I is quoted by platform I mod N, as a real
+ * fleet re-attests and re-issues from a finite set of machines. --platforms 0 issues a new PCK certificate and
+ * attestation key for every quote (every request from a machine never seen before: the verifier's PCK chain
+ * memo never hits). Every quote still has its own report data and signatures, which the CA verifies on every
+ * request (QE report signature, attestation key binding, quote signature).
  *
  * For each concurrency level C (default 1,2,4,8,16,32; REQUESTS per level, default 1000) the CA is started with
  * --threads C --pool C; then every request is prepared before any is sent: POST /v1/challenges, a P-256 key
@@ -57,6 +64,8 @@
 #define BENCH_HTTP_TIMEOUT_S 60L
 #define BENCH_CHALLENGE_LIFETIME_S "3600"
 #define BENCH_PRINT_FAILURES 5
+#define BENCH_DEFAULT_PLATFORMS 64
+#define BENCH_MAX_PLATFORMS 4096
 #define BENCH_CLIENT_RETRIES 8 /* resends of a request answered 409 db_conflict */
 #define BENCH_PASSPHRASE "bench issuance passphrase\n"
 #define BENCH_PG_PIDS_MAX 256 /* processes of the cluster sampled for its CPU time */
@@ -86,6 +95,9 @@ static char g_tmp[BENCH_PATH_MAX] = "";
 static char g_dsn[TC_TEST_DSN_MAX] = "";
 static pid_t g_ca = -1;
 static const char *g_ca_bin; /* teecert-ca */
+static X509 *g_pcks[BENCH_MAX_PLATFORMS];    /* the fleet: one PCK certificate */
+static EVP_PKEY *g_aks[BENCH_MAX_PLATFORMS]; /* and one QE attestation key per platform */
+static size_t g_platforms = BENCH_DEFAULT_PLATFORMS; /* 0: a new PCK per quote */
 
 static double now_s(void)
 {
@@ -383,6 +395,8 @@ static void prepare(CURL *curl, const char *base, const struct vf_tdx_sim_pki *p
 	key_and_csr(i, &csr, &spki);
 	check(vf_tdx_sim_quote_opts_init(&o), "quote options");
 	check(vf_binding_report_data(spki.data, spki.len, nonce, NULL, o.report.report_data), "report_data");
+	o.pck = g_platforms > 0 ? g_pcks[i % g_platforms] : NULL;
+	o.ak = g_platforms > 0 ? g_aks[i % g_platforms] : NULL;
 	check(vf_tdx_sim_quote(pki, &o, &quote), "sim quote");
 	check(tc_base64_encode(quote.data, quote.len, &b64), "base64");
 	check(tc_buf_append_u8(&b64, 0), "base64");
@@ -663,8 +677,16 @@ int main(int argc, char **argv)
 	char pki_dir[BENCH_PATH_MAX];
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 
+	if (argc >= 3 && strcmp(argv[1], "--platforms") == 0) {
+		g_platforms = strcmp(argv[2], "0") == 0 ? 0 : parse_count(argv[2], BENCH_MAX_PLATFORMS, "--platforms");
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc < 2 || argc > 4) {
-		fprintf(stderr, "usage: %s TEECERT_CA [REQUESTS [LEVELS]]   (LEVELS like 1,2,4,8,16,32)\n", BENCH_PROG);
+		fprintf(stderr,
+			"usage: %s [--platforms N] TEECERT_CA [REQUESTS [LEVELS]]   (N: 0..%d, default %d, 0 = a new PCK "
+			"per quote; LEVELS like 1,2,4,8,16,32)\n",
+			BENCH_PROG, BENCH_MAX_PLATFORMS, BENCH_DEFAULT_PLATFORMS);
 		return 2;
 	}
 	memcpy(levels, default_levels, sizeof(default_levels));
@@ -679,14 +701,31 @@ int main(int argc, char **argv)
 	setup();
 	path_in_tmp(pki_dir, sizeof(pki_dir), "pki");
 	check(vf_tdx_sim_pki_load(pki_dir, &pki), "load sim PKI");
+	for (size_t i = 0; i < g_platforms; i++) {
+		struct vf_tdx_sim_quote_opts o;
 
-	printf("issuance over HTTP: sim TDX evidence, P-384 root CA, durable commits; %zu requests per level, %ld cores\n",
+		check(vf_tdx_sim_quote_opts_init(&o), "quote options");
+		check(vf_tdx_sim_pck_issue(pki, &o, &g_pcks[i]), "platform PCK");
+		g_aks[i] = EVP_EC_gen("P-256");
+		if (g_aks[i] == NULL)
+			die("%s", "attestation key");
+	}
+
+	printf("issuance over HTTP: sim TDX evidence, P-384 root CA, durable commits; %zu requests per level, %ld cores; ",
 	       n, cores);
+	if (g_platforms > 0)
+		printf("a fleet of %zu platforms (one PCK certificate each)\n", g_platforms);
+	else
+		printf("a new PCK certificate per quote\n");
 	printf("concurrency | requests | certificates/s | p50 (ms) | p99 (ms) | 409 resent | CA CPU ms/cert | PG CPU ms/cert |"
 	       " client CPU ms/cert | machine idle %% | prepare (s)\n");
 	for (size_t i = 0; i < n_levels; i++)
 		level(pki, levels[i], n);
 
+	for (size_t i = 0; i < g_platforms; i++) {
+		X509_free(g_pcks[i]);
+		EVP_PKEY_free(g_aks[i]);
+	}
 	vf_tdx_sim_pki_free(pki);
 	curl_global_cleanup();
 	printf("all %zu levels: every reply 201, certificates grew by exactly the count\n", n_levels);
