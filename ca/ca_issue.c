@@ -106,7 +106,8 @@ static TC_RESULT issuer_load(const struct ca_issuer *iss, struct issuer_facts *f
 	TC_ENSURE(iss->cert_der != NULL, TC_ERR_INVALID_ARGUMENT, "issue: the issuer has no certificate");
 	TC_GUARD_GOTO(r, iss->signer->public_key(iss->signer, &spki), out);
 	TC_GUARD_GOTO(r, ca_x509_from_der(iss->cert_der, iss->cert_len, &f->cert), out);
-	TC_ENSURE_GOTO(r, X509_check_ca(f->cert) >= 1, out, TC_ERR_PROFILE_VIOLATION, "the issuer certificate is not a CA");
+	TC_ENSURE_GOTO(r, X509_check_ca(f->cert) >= 1, out, TC_ERR_PROFILE_VIOLATION,
+		       "the issuer certificate is not a CA");
 	n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(f->cert), &der);
 	TC_ENSURE_GOTO(r, n > 0 && (size_t)n == spki.len && memcmp(der, spki.data, spki.len) == 0, out,
 		       TC_ERR_PROFILE_VIOLATION, "the issuer certificate does not hold the signer's key");

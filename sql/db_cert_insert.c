@@ -1,8 +1,10 @@
 /*
  * db_cert_insert.c — record an issued certificate (migration 0005 `certificates`) in the transaction that
- * appended its log entry; the database checks the digest, the workload parent and serial uniqueness.
+ * appended its log entry; the database checks the digest, the workload parent and serial uniqueness. Also the
+ * binding of a row's parameters, which db_cert_insert_appraised.c shares.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "db_internal.h"
 
@@ -15,32 +17,41 @@ static const struct db_stmt stmt = {
 	.nparams = 13,
 };
 
-TC_RESULT db_cert_insert(struct db_conn *conn, const struct db_cert *c)
+void db_cert_params(const struct db_cert *c, struct db_cert_num *num, struct db_param params[DB_CERT_NPARAMS])
 {
-	char ca[24], nb[24], na[24], seq[24];
-	PGresult *res;
-
-	TC_ENSURE(conn && c && c->der && c->subject && c->serial_len > 0 && c->serial_len <= DB_CA_SERIAL_MAX,
-		  TC_ERR_INVALID_ARGUMENT, "db_cert_insert: missing argument");
-	snprintf(ca, sizeof(ca), "%lld", (long long)c->ca);
-	snprintf(nb, sizeof(nb), "%lld", (long long)c->not_before);
-	snprintf(na, sizeof(na), "%lld", (long long)c->not_after);
-	snprintf(seq, sizeof(seq), "%llu", (unsigned long long)c->log_seq);
-	struct db_param params[] = {
+	snprintf(num->ca, sizeof(num->ca), "%lld", (long long)c->ca);
+	snprintf(num->not_before, sizeof(num->not_before), "%lld", (long long)c->not_before);
+	snprintf(num->not_after, sizeof(num->not_after), "%lld", (long long)c->not_after);
+	snprintf(num->log_seq, sizeof(num->log_seq), "%llu", (unsigned long long)c->log_seq);
+	const struct db_param p[DB_CERT_NPARAMS] = {
 		DB_PARAM_BYTES(c->serial, c->serial_len),
-		DB_PARAM_TEXT(ca),
+		DB_PARAM_TEXT(num->ca),
 		DB_PARAM_TEXT(c->kind),
 		DB_PARAM_TEXT(c->subject),
 		DB_PARAM_TEXT(c->sans_json ? c->sans_json : "[]"),
-		DB_PARAM_TEXT(nb),
-		DB_PARAM_TEXT(na),
+		DB_PARAM_TEXT(num->not_before),
+		DB_PARAM_TEXT(num->not_after),
 		DB_PARAM_BYTES(c->der, c->der_len),
 		DB_PARAM_BYTES(c->spki_sha256, 32),
 		DB_PARAM_TEXT(c->hardware_id),
 		c->has_workload_info_hash ? DB_PARAM_BYTES(c->workload_info_hash, 32) : DB_PARAM_TEXT(NULL),
-		c->parent_cvm_serial ? DB_PARAM_BYTES(c->parent_cvm_serial, c->parent_cvm_serial_len) : DB_PARAM_TEXT(NULL),
-		DB_PARAM_TEXT(seq),
+		c->parent_cvm_serial ? DB_PARAM_BYTES(c->parent_cvm_serial, c->parent_cvm_serial_len) :
+				       DB_PARAM_TEXT(NULL),
+		DB_PARAM_TEXT(num->log_seq),
 	};
+
+	memcpy(params, p, sizeof(p));
+}
+
+TC_RESULT db_cert_insert(struct db_conn *conn, const struct db_cert *c)
+{
+	struct db_cert_num num;
+	struct db_param params[DB_CERT_NPARAMS];
+	PGresult *res;
+
+	TC_ENSURE(conn && c && c->der && c->subject && c->serial_len > 0 && c->serial_len <= DB_CA_SERIAL_MAX,
+		  TC_ERR_INVALID_ARGUMENT, "db_cert_insert: missing argument");
+	db_cert_params(c, &num, params);
 	TC_GUARD(db_exec_prepared(conn, &stmt, params, &res));
 	PQclear(res);
 	return tc_ok();

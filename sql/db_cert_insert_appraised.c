@@ -3,10 +3,9 @@
  * in one statement: the issuance path writes both for every certificate, and one round trip instead of two
  * matters when a batch of issuances holds the log lock (api_ca_batch.c). The same rows and checks as
  * db_cert_insert followed by db_cert_appraisal_insert: the appraisal's foreign key is checked at the end of the
- * statement, when the certificate row is there.
+ * statement, when the certificate row is there. The certificate's parameters are bound as db_cert_insert binds
+ * them (db_cert_params).
  */
-#include <stdio.h>
-
 #include "db_internal.h"
 
 static const struct db_stmt stmt = {
@@ -23,38 +22,20 @@ static const struct db_stmt stmt = {
 
 TC_RESULT db_cert_insert_appraised(struct db_conn *conn, const struct db_cert *c, const struct db_cert_appraisal_row *a)
 {
-	char ca[24], nb[24], na[24], seq[24];
+	struct db_cert_num num;
+	struct db_param params[DB_CERT_NPARAMS + 5];
 	PGresult *res;
 	bool one;
 
 	TC_ENSURE(conn && c && a && c->der && c->subject && c->serial_len > 0 && c->serial_len <= DB_CA_SERIAL_MAX &&
 			  a->appraisal_json && a->evidence_type && a->evidence,
 		  TC_ERR_INVALID_ARGUMENT, "db_cert_insert_appraised: missing argument");
-	snprintf(ca, sizeof(ca), "%lld", (long long)c->ca);
-	snprintf(nb, sizeof(nb), "%lld", (long long)c->not_before);
-	snprintf(na, sizeof(na), "%lld", (long long)c->not_after);
-	snprintf(seq, sizeof(seq), "%llu", (unsigned long long)c->log_seq);
-	struct db_param params[] = {
-		DB_PARAM_BYTES(c->serial, c->serial_len),
-		DB_PARAM_TEXT(ca),
-		DB_PARAM_TEXT(c->kind),
-		DB_PARAM_TEXT(c->subject),
-		DB_PARAM_TEXT(c->sans_json ? c->sans_json : "[]"),
-		DB_PARAM_TEXT(nb),
-		DB_PARAM_TEXT(na),
-		DB_PARAM_BYTES(c->der, c->der_len),
-		DB_PARAM_BYTES(c->spki_sha256, 32),
-		DB_PARAM_TEXT(c->hardware_id),
-		c->has_workload_info_hash ? DB_PARAM_BYTES(c->workload_info_hash, 32) : DB_PARAM_TEXT(NULL),
-		c->parent_cvm_serial ? DB_PARAM_BYTES(c->parent_cvm_serial, c->parent_cvm_serial_len) :
-				       DB_PARAM_TEXT(NULL),
-		DB_PARAM_TEXT(seq),
-		DB_PARAM_TEXT(a->appraisal_json),
-		DB_PARAM_BYTES(a->policy_digest, 32),
-		DB_PARAM_BYTES(a->evidence_digest, 32),
-		DB_PARAM_TEXT(a->evidence_type),
-		DB_PARAM_BYTES(a->evidence, a->evidence_len),
-	};
+	db_cert_params(c, &num, params); /* $1..$13; $14..$18: the appraisal row */
+	params[13] = DB_PARAM_TEXT(a->appraisal_json);
+	params[14] = DB_PARAM_BYTES(a->policy_digest, 32);
+	params[15] = DB_PARAM_BYTES(a->evidence_digest, 32);
+	params[16] = DB_PARAM_TEXT(a->evidence_type);
+	params[17] = DB_PARAM_BYTES(a->evidence, a->evidence_len);
 	TC_GUARD(db_exec_prepared(conn, &stmt, params, &res));
 	one = PQcmdTuples(res)[0] == '1' && PQcmdTuples(res)[1] == '\0';
 	PQclear(res);

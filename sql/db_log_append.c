@@ -2,8 +2,8 @@
  * db_log_append.c — append one entry to the transparency log inside the caller's transaction (DESIGN.md
  * "Transparency log and anchoring", docs/log.md).
  *
- *   1. lock log_state and read the size n: the new entry gets seq = n (concurrent appenders wait here and,
- *      under SERIALIZABLE, one of them retries through db_txn_run);
+ *   1. lock log_state and read the size n (db_log_lock): the new entry gets seq = n (concurrent appenders wait
+ *      here and, under SERIALIZABLE, one of them retries through db_txn_run);
  *   2. encode the entry canonically and hash it (RFC 9162 leaf hash, chain_merkle_leaf_hash);
  *   3. insert it (the log_entries_append trigger refuses any seq but n and bumps the size);
  *   4. insert the complete subtrees it completes: the leaf, then one parent per trailing zero bit of n + 1,
@@ -16,12 +16,6 @@
 
 #include "chain.h"
 #include "db_internal.h"
-
-static const struct db_stmt stmt_size = {
-	.name = "log_append_size",
-	.sql = "SELECT size FROM log_state FOR UPDATE",
-	.nparams = 0,
-};
 
 static const struct db_stmt stmt_entry = {
 	.name = "log_append_entry",
@@ -39,21 +33,6 @@ static const struct db_stmt stmt_nodes = {
 	       " FROM generate_series(0, length($2::bytea) / 32 - 1) AS k ORDER BY k",
 	.nparams = 2,
 };
-
-static TC_RESULT log_size_locked(struct db_conn *conn, uint64_t *size)
-{
-	PGresult *res;
-	int64_t v = -1;
-
-	TC_GUARD(db_exec_prepared(conn, &stmt_size, NULL, &res));
-	struct tc_result r = PQntuples(res) == 1 ? db_value_int64(res, 0, 0, &v)
-						: tc_fail(TC_ERR_DB_QUERY, "log_state has no row (migration 0002 missing?)");
-	PQclear(res);
-	TC_GUARD(r);
-	TC_ENSURE(v >= 0, TC_ERR_DB_QUERY, "log_state size %lld", (long long)v);
-	*size = (uint64_t)v;
-	return tc_ok();
-}
 
 static TC_RESULT entry_insert(struct db_conn *conn, const struct db_log_entry *e, const struct tc_buf *bytes,
 			      const uint8_t leaf[DB_LOG_HASH_LEN])
@@ -134,7 +113,7 @@ TC_RESULT db_log_append(struct db_conn *conn, struct db_log_entry *e, uint64_t *
 
 	TC_ENSURE(conn != NULL && e != NULL, TC_ERR_INVALID_ARGUMENT, "db_log_append: missing argument");
 	TC_ENSURE(conn->in_txn, TC_ERR_INVALID_ARGUMENT, "db_log_append must run inside a transaction (db_txn_run)");
-	TC_GUARD(log_size_locked(conn, &size));
+	TC_GUARD(db_log_lock(conn, &size));
 	copy = *e;
 	copy.seq = size;
 	tc_buf_init(&bytes, DB_LOG_ENTRY_MAX);

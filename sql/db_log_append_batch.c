@@ -2,9 +2,9 @@
  * db_log_append_batch.c — append N entries to the transparency log in one go inside the caller's transaction
  * (the group commit of issuances, api_ca_batch.c; DESIGN.md "Transparency log and anchoring", docs/log.md).
  *
- *   1. lock log_state and read the size S (under READ COMMITTED a concurrent appender is waited for, then
- *      its committed size is read); the entries get seq S, S + 1, ... in order, and the caller, which
- *      locked the same row before it signed certificates naming those numbers, checks S;
+ *   1. lock log_state and read the size S (db_log_lock; under READ COMMITTED a concurrent appender is waited
+ *      for, then its committed size is read); the entries get seq S, S + 1, ... in order, and the caller,
+ *      which locked the same row before it signed certificates naming those numbers, checks S;
  *   2. read the right edge of the tree of size S (one complete subtree per set bit of S, one query);
  *   3. insert every entry with one statement, in order (the log_entries_append trigger still refuses any seq
  *      but the size and bumps it, row by row);
@@ -22,12 +22,6 @@
 
 #define LOG_BATCH_NODES_MAX (2 * DB_LOG_BATCH_MAX + CHAIN_MERKLE_MAX_LEVEL + 1)
 #define LOG_BATCH_NUM_TEXT 24 /* a decimal bigint and a comma */
-
-static const struct db_stmt stmt_size = {
-	.name = "log_batch_size",
-	.sql = "SELECT size FROM log_state FOR UPDATE",
-	.nparams = 0,
-};
 
 /* Every entry in one statement, in order (the append trigger sees seq = size for each row in turn). Fixed-size
  * fields travel concatenated in one bytea each, variable ones as arrays: $1 first seq, $2 the canonical
@@ -67,22 +61,6 @@ struct log_nodes {
 	uint64_t idx[LOG_BATCH_NODES_MAX];
 	uint8_t hash[LOG_BATCH_NODES_MAX][DB_LOG_HASH_LEN];
 };
-
-static TC_RESULT size_locked(struct db_conn *conn, uint64_t *size)
-{
-	PGresult *res;
-	int64_t v = -1;
-
-	TC_GUARD(db_exec_prepared(conn, &stmt_size, NULL, &res));
-	struct tc_result r = PQntuples(res) == 1 ?
-				     db_value_int64(res, 0, 0, &v) :
-				     tc_fail(TC_ERR_DB_QUERY, "log_state has no row (migration 0002 missing?)");
-	PQclear(res);
-	TC_GUARD(r);
-	TC_ENSURE(v >= 0, TC_ERR_DB_QUERY, "log_state size %lld", (long long)v);
-	*size = (uint64_t)v;
-	return tc_ok();
-}
 
 /* FRONTIER[k] = the complete subtree of level k on the right edge of a tree of SIZE leaves (bit k set). */
 static TC_RESULT edge_read(struct db_conn *conn, uint64_t size, uint8_t (*frontier)[DB_LOG_HASH_LEN])
@@ -301,7 +279,7 @@ TC_RESULT db_log_append_batch(struct db_conn *conn, struct db_log_entry *entries
 	TC_ENSURE(conn != NULL && entries != NULL && n >= 1 && n <= DB_LOG_BATCH_MAX, TC_ERR_INVALID_ARGUMENT,
 		  "db_log_append_batch: 1..%d entries", DB_LOG_BATCH_MAX);
 	TC_ENSURE(conn->in_txn, TC_ERR_INVALID_ARGUMENT, "db_log_append_batch must run inside a transaction");
-	TC_GUARD(size_locked(conn, &size));
+	TC_GUARD(db_log_lock(conn, &size));
 	TC_ENSURE(size <= UINT64_MAX / 2, TC_ERR_DB_QUERY, "log size %llu", (unsigned long long)size);
 	nodes = calloc(1, sizeof(*nodes));
 	cols = calloc(1, sizeof(*cols));

@@ -17,17 +17,11 @@ static const struct db_stmt stmt = {
 TC_RESULT db_log_lock(struct db_conn *conn, uint64_t *size)
 {
 	PGresult *res;
-	int64_t v = -1;
 
 	TC_ENSURE(conn != NULL && size != NULL, TC_ERR_INVALID_ARGUMENT, "db_log_lock: missing argument");
 	TC_ENSURE(conn->in_txn, TC_ERR_INVALID_ARGUMENT, "db_log_lock must run inside a transaction (db_txn_run)");
 	TC_GUARD(db_exec_prepared(conn, &stmt, NULL, &res));
-	struct tc_result r = PQntuples(res) == 1 ?
-				     db_value_int64(res, 0, 0, &v) :
-				     tc_fail(TC_ERR_DB_QUERY, "log_state has no row (migration 0002 missing?)");
+	struct tc_result r = db_log_size_value(res, size);
 	PQclear(res);
-	TC_GUARD(r);
-	TC_ENSURE(v >= 0, TC_ERR_DB_QUERY, "log_state size %lld", (long long)v);
-	*size = (uint64_t)v;
-	return tc_ok();
+	return r;
 }

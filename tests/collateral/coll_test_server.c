@@ -73,6 +73,18 @@ static struct coll_route *find(struct coll_srv *s, const char *path)
 	return NULL;
 }
 
+/* The route of PATH, a new empty one when there is none yet (NULL when all are taken); S->lock held. */
+static struct coll_route *find_or_add(struct coll_srv *s, const char *path)
+{
+	struct coll_route *r = find(s, path);
+	if (r == NULL && s->n < COLL_SRV_ROUTES) {
+		r = &s->routes[s->n++];
+		memset(r, 0, sizeof(*r));
+		snprintf(r->path, sizeof(r->path), "%s", path);
+	}
+	return r;
+}
+
 /* A request's body (POST), collected over the upload calls; freed when the request completes. */
 #define COLL_SRV_BODY_MAX ((size_t)64 * 1024)
 struct coll_upload {
@@ -227,12 +239,7 @@ void coll_srv_route(struct coll_srv *s, const char *path, const char *body_file,
 		    const char *header_file)
 {
 	pthread_mutex_lock(&s->lock);
-	struct coll_route *r = find(s, path);
-	if (r == NULL && s->n < COLL_SRV_ROUTES) {
-		r = &s->routes[s->n++];
-		memset(r, 0, sizeof(*r));
-		snprintf(r->path, sizeof(r->path), "%s", path);
-	}
+	struct coll_route *r = find_or_add(s, path);
 	if (r != NULL) {
 		free(r->body);
 		free(r->header_value);
@@ -259,12 +266,7 @@ void coll_srv_route(struct coll_srv *s, const char *path, const char *body_file,
 void coll_srv_post_handler(struct coll_srv *s, const char *path, coll_srv_post_fn fn, void *arg)
 {
 	pthread_mutex_lock(&s->lock);
-	struct coll_route *r = find(s, path);
-	if (r == NULL && s->n < COLL_SRV_ROUTES) {
-		r = &s->routes[s->n++];
-		memset(r, 0, sizeof(*r));
-		snprintf(r->path, sizeof(r->path), "%s", path);
-	}
+	struct coll_route *r = find_or_add(s, path);
 	if (r != NULL) {
 		r->post = fn;
 		r->post_arg = arg;

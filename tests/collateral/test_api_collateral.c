@@ -21,6 +21,7 @@
 
 #include "api.h"
 #include "coll_test_server.h"
+#include "coll_test_util.h"
 #include "db_internal.h"
 #include "tc_testsupport.h"
 
@@ -35,16 +36,10 @@ static struct coll_srv *srv;
 static _Atomic int64_t now_ms;
 static _Atomic int64_t slept_ms;
 
-static int64_t fake_clock(void *arg)
-{
-	(void)arg;
-	return atomic_load(&now_ms);
-}
-
+/* The clock's sleep, also counting how long the service waited. */
 static void fake_sleep(void *arg, int64_t ms)
 {
-	(void)arg;
-	atomic_fetch_add(&now_ms, ms);
+	coll_test_sleep(arg, ms);
 	atomic_fetch_add(&slept_ms, ms);
 }
 
@@ -55,12 +50,6 @@ static void set_now(const char *t)
 	atomic_store(&now_ms, s * 1000);
 }
 
-#define assert_ok(expr)                                                                                                \
-	do {                                                                                                           \
-		struct tc_result r__ = (expr);                                                                         \
-		if (r__.code != TC_OK)                                                                                 \
-			fail_msg("%s: %s: %s", #expr, tc_error_info(r__.code)->code, tc_error_detail());               \
-	} while (0)
 #define assert_code(expr, want)                                                                                        \
 	do {                                                                                                           \
 		struct tc_result r__ = (expr);                                                                         \
@@ -71,10 +60,7 @@ static void set_now(const char *t)
 
 static void sql(const char *q)
 {
-	struct db_conn *c = NULL;
-	assert_ok(db_conn_open(dsn, &c));
-	assert_ok(db_exec(c, q));
-	db_conn_free(&c);
+	coll_test_sql(dsn, q);
 }
 
 static struct api_collateral *service(unsigned attempts)
@@ -96,31 +82,24 @@ static struct api_collateral *service(unsigned attempts)
 	cfg.rate[API_COLL_HOST_NVIDIA] = (struct api_coll_rate){ 0, 1 };
 	cfg.max_attempts = attempts;
 	cfg.timeout_ms = 500;
-	cfg.clock_ms = fake_clock;
+	cfg.clock_ms = coll_test_clock;
 	cfg.sleep_ms = fake_sleep;
+	cfg.clock_arg = &now_ms;
 	struct api_collateral *c = NULL;
-	assert_ok(api_collateral_new(&cfg, &c));
+	tc_assert_ok(api_collateral_new(&cfg, &c));
 	return c;
 }
 
 static int setup(void **state)
 {
 	(void)state;
-	if (!tc_is_ok(tc_test_db_create("coll", dsn, sizeof(dsn))))
-		return -1;
-	struct db_conn *c = NULL;
-	if (!tc_is_ok(db_conn_open(dsn, &c)) || !tc_is_ok(db_migrate(c, NULL)))
-		return -1;
-	db_conn_free(&c);
-	srv = coll_srv_start(fake_clock, NULL);
-	return srv != NULL ? 0 : -1;
+	return coll_test_env_setup("coll", dsn, &now_ms, &srv);
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	coll_srv_stop(srv);
-	return tc_is_ok(tc_test_db_drop(dsn)) ? 0 : -1;
+	return coll_test_env_teardown(dsn, srv);
 }
 
 /* Each test starts from an empty cache and the gotdx 2023 Intel collateral being served. */
@@ -148,8 +127,8 @@ static bool cached(enum vf_coll_kind kind, const char *key, uint8_t sha[32])
 	struct db_collateral_item it;
 	bool found = false;
 	db_collateral_item_init(&it);
-	assert_ok(db_conn_open(dsn, &c));
-	assert_ok(db_collateral_get(c, vf_coll_kind_vendor(kind), vf_coll_kind_name(kind), key, false, &it, &found));
+	tc_assert_ok(db_conn_open(dsn, &c));
+	tc_assert_ok(db_collateral_get(c, vf_coll_kind_vendor(kind), vf_coll_kind_name(kind), key, false, &it, &found));
 	if (found && sha != NULL)
 		memcpy(sha, it.sha256, 32);
 	db_collateral_item_cleanup(&it);
@@ -163,7 +142,7 @@ static void test_cold_fetch_intel(void **state)
 	struct api_collateral *c = service(3);
 	struct db_collateral_item it;
 	db_collateral_item_init(&it);
-	assert_ok(api_collateral_get(c, VF_COLL_TCB_INFO, "50806f000000", &it));
+	tc_assert_ok(api_collateral_get(c, VF_COLL_TCB_INFO, "50806f000000", &it));
 	size_t len = 0, clen = 0;
 	uint8_t *body = coll_test_read("tdx/gotdx_tcbinfo_50806f000000_2023-06-18.json", &len);
 	uint8_t *chain = coll_test_read("tdx/gotdx_tcb_signing_chain_2018-2025.pem", &clen);
@@ -173,16 +152,16 @@ static void test_cold_fetch_intel(void **state)
 	assert_memory_equal(it.issuer_chain.data, chain, clen);
 	assert_true(it.has_window);
 	int64_t nu;
-	assert_ok(tc_time_parse("2023-07-18T08:42:58Z", &nu));
+	tc_assert_ok(tc_time_parse("2023-07-18T08:42:58Z", &nu));
 	assert_int_equal(it.next_update, nu);
 	free(body);
 	free(chain);
 	/* Served from the cache now. */
-	assert_ok(api_collateral_get(c, VF_COLL_TCB_INFO, "50806f000000", &it));
+	tc_assert_ok(api_collateral_get(c, VF_COLL_TCB_INFO, "50806f000000", &it));
 	assert_int_equal(coll_srv_hits(srv, TCB_PATH), 1);
-	assert_ok(api_collateral_get(c, VF_COLL_QE_IDENTITY, "td_qe", &it));
-	assert_ok(api_collateral_get(c, VF_COLL_PCK_CRL, "platform", &it));
-	assert_ok(api_collateral_get(c, VF_COLL_ROOT_CA_CRL, "root", &it));
+	tc_assert_ok(api_collateral_get(c, VF_COLL_QE_IDENTITY, "td_qe", &it));
+	tc_assert_ok(api_collateral_get(c, VF_COLL_PCK_CRL, "platform", &it));
+	tc_assert_ok(api_collateral_get(c, VF_COLL_ROOT_CA_CRL, "root", &it));
 	assert_int_equal(coll_srv_hits(srv, CRL_PATH) + coll_srv_hits(srv, ROOT_PATH) + coll_srv_hits(srv, QE_PATH), 3);
 	/* Keys that cannot be requested. */
 	assert_code(api_collateral_get(c, VF_COLL_PCK_CRL, "../x", &it), TC_ERR_INVALID_ARGUMENT);
@@ -235,20 +214,20 @@ static void test_refresh_before_expiry(void **state)
 	struct api_collateral *c = service(3);
 	struct db_collateral_item it;
 	db_collateral_item_init(&it);
-	assert_ok(api_collateral_get(c, VF_COLL_TCB_INFO, "50806f000000", &it));
+	tc_assert_ok(api_collateral_get(c, VF_COLL_TCB_INFO, "50806f000000", &it));
 	size_t ok = 9, bad = 9;
 	set_now("2023-07-05T00:00:00Z"); /* not due yet (nextUpdate 07-18, lead 2 days) */
-	assert_ok(api_collateral_refresh_due(c, &ok, &bad));
+	tc_assert_ok(api_collateral_refresh_due(c, &ok, &bad));
 	assert_int_equal(ok + bad, 0);
 	assert_int_equal(coll_srv_hits(srv, TCB_PATH), 1);
 	set_now("2023-07-17T08:42:58Z"); /* one day before nextUpdate */
-	assert_ok(api_collateral_refresh_due(c, &ok, &bad));
+	tc_assert_ok(api_collateral_refresh_due(c, &ok, &bad));
 	assert_int_equal(ok, 1);
 	assert_int_equal(bad, 0);
 	assert_int_equal(coll_srv_hits(srv, TCB_PATH), 2);
 	struct db_collateral_item meta;
 	db_collateral_item_init(&meta);
-	assert_ok(api_collateral_get(c, VF_COLL_TCB_INFO, "50806f000000", &meta));
+	tc_assert_ok(api_collateral_get(c, VF_COLL_TCB_INFO, "50806f000000", &meta));
 	assert_int_equal(meta.fetched_at, atomic_load(&now_ms) / 1000);
 	db_collateral_item_cleanup(&meta);
 	db_collateral_item_cleanup(&it);
@@ -261,16 +240,16 @@ static void test_stale_if_error(void **state)
 	struct api_collateral *c = service(2);
 	struct db_collateral_item it;
 	db_collateral_item_init(&it);
-	assert_ok(api_collateral_get(c, VF_COLL_TCB_INFO, "50806f000000", &it));
+	tc_assert_ok(api_collateral_get(c, VF_COLL_TCB_INFO, "50806f000000", &it));
 	struct coll_srv_fault down = { .status = 500, .fail_times = -1 };
 	coll_srv_fault(srv, TCB_PATH, &down);
 	set_now("2023-07-18T07:42:58Z"); /* one hour before nextUpdate */
 	size_t ok = 0, bad = 0;
-	assert_ok(api_collateral_refresh_due(c, &ok, &bad));
+	tc_assert_ok(api_collateral_refresh_due(c, &ok, &bad));
 	assert_int_equal(bad, 1);
 	assert_int_equal(coll_srv_hits(srv, TCB_PATH), 1 + 2); /* two attempts */
 	/* Still served (stale-if-error), counted. */
-	assert_ok(api_collateral_get(c, VF_COLL_TCB_INFO, "50806f000000", &it));
+	tc_assert_ok(api_collateral_get(c, VF_COLL_TCB_INFO, "50806f000000", &it));
 	assert_int_equal(it.failures, 1);
 	struct api_collateral_stats st;
 	api_collateral_stats(c, &st);
@@ -312,14 +291,14 @@ static void test_bad_bodies_never_cached(void **state)
 	assert_code(api_collateral_get(c, VF_COLL_TCB_INFO, "90c06f000000", &it), TC_ERR_TCB_MISMATCH);
 	assert_false(cached(VF_COLL_TCB_INFO, "90c06f000000", NULL));
 	/* Good: cached; a tampered forced refresh leaves the cached bytes alone. */
-	assert_ok(api_collateral_get(c, VF_COLL_TCB_INFO, "b0c06f000000", &it));
+	tc_assert_ok(api_collateral_get(c, VF_COLL_TCB_INFO, "b0c06f000000", &it));
 	uint8_t before[32], after[32];
 	assert_true(cached(VF_COLL_TCB_INFO, "b0c06f000000", before));
 	coll_srv_fault(srv, TCB_PATH, &f);
 	assert_false(tc_is_ok(api_collateral_fetch(c, VF_COLL_TCB_INFO, "b0c06f000000", NULL)));
 	assert_true(cached(VF_COLL_TCB_INFO, "b0c06f000000", after));
 	assert_memory_equal(before, after, 32);
-	assert_ok(api_collateral_get(c, VF_COLL_TCB_INFO, "b0c06f000000", &it)); /* still served */
+	tc_assert_ok(api_collateral_get(c, VF_COLL_TCB_INFO, "b0c06f000000", &it)); /* still served */
 	db_collateral_item_cleanup(&it);
 	api_collateral_free(&c);
 }
@@ -340,14 +319,14 @@ static void test_http_errors(void **state)
 	coll_srv_fault(srv, TCB_PATH, &f);
 	atomic_store(&slept_ms, 0);
 	set_now("2023-07-01T01:00:00Z");
-	assert_ok(api_collateral_get(c, VF_COLL_TCB_INFO, "50806f000000", &it));
+	tc_assert_ok(api_collateral_get(c, VF_COLL_TCB_INFO, "50806f000000", &it));
 	assert_int_equal(coll_srv_hits(srv, TCB_PATH), 3);
 	assert_true(atomic_load(&slept_ms) >= 30000);
 	assert_true(coll_srv_hit_time(srv, TCB_PATH, 2) - coll_srv_hit_time(srv, TCB_PATH, 1) >= 30000);
 	/* 500 twice, then served (third attempt). */
 	f = (struct coll_srv_fault){ .status = 500, .fail_times = 2 };
 	coll_srv_fault(srv, CRL_PATH, &f);
-	assert_ok(api_collateral_get(c, VF_COLL_PCK_CRL, "platform", &it));
+	tc_assert_ok(api_collateral_get(c, VF_COLL_PCK_CRL, "platform", &it));
 	assert_int_equal(coll_srv_hits(srv, CRL_PATH), 3);
 	/* Timeouts: every attempt times out (500 ms client timeout, 1.2 s server delay). */
 	f = (struct coll_srv_fault){ .delay_ms = 1200 };
@@ -372,9 +351,9 @@ static void test_amd_rate_limit_and_vcek(void **state)
 	coll_srv_route(srv, "/vcek/v1/Milan/cert_chain", "snp/amd_ark_ask_milan_vcek.pem", NULL, NULL);
 	coll_srv_route(srv, "/vcek/v1/Genoa/cert_chain", "snp/amd_ark_ask_genoa_vcek.pem", NULL, NULL);
 	coll_srv_route(srv, "/vlek/v1/Turin/cert_chain", "snp/amd_ark_ask_turin_vlek.pem", NULL, NULL);
-	assert_ok(api_collateral_get(c, VF_COLL_ARK_ASK_CHAIN, "Milan", &it));
-	assert_ok(api_collateral_get(c, VF_COLL_ARK_ASK_CHAIN, "Genoa", &it));
-	assert_ok(api_collateral_get(c, VF_COLL_ASVK_CHAIN, "Turin", &it));
+	tc_assert_ok(api_collateral_get(c, VF_COLL_ARK_ASK_CHAIN, "Milan", &it));
+	tc_assert_ok(api_collateral_get(c, VF_COLL_ARK_ASK_CHAIN, "Genoa", &it));
+	tc_assert_ok(api_collateral_get(c, VF_COLL_ASVK_CHAIN, "Turin", &it));
 	int64_t t1 = coll_srv_hit_time(srv, "/vcek/v1/Milan/cert_chain", 0);
 	int64_t t2 = coll_srv_hit_time(srv, "/vcek/v1/Genoa/cert_chain", 0);
 	int64_t t3 = coll_srv_hit_time(srv, "/vlek/v1/Turin/cert_chain", 0);
@@ -385,20 +364,21 @@ static void test_amd_rate_limit_and_vcek(void **state)
 	uint8_t *vcek = coll_test_read("snp/trustee_milan_vcek.der", &len);
 	uint8_t *chain = coll_test_read("snp/amd_ark_ask_milan_vcek.pem", &clen);
 	struct vf_coll_check chk;
-	assert_ok(vf_collateral_verify(VF_COLL_VCEK, vcek, len, chain, clen, NULL, 0, NULL, fake_clock(NULL) / 1000, &chk));
+	tc_assert_ok(vf_collateral_verify(VF_COLL_VCEK, vcek, len, chain, clen, NULL, 0, NULL,
+					  coll_test_clock(&now_ms) / 1000, &chk));
 	char path[700], hwid[200];
 	const char *s1 = strchr(chk.key, '/');
 	const char *s2 = strchr(s1 + 1, '/');
 	snprintf(hwid, sizeof(hwid), "%.*s", (int)(s2 - s1 - 1), s1 + 1);
 	snprintf(path, sizeof(path), "/vcek/v1/Milan/%s", hwid);
 	coll_srv_route(srv, path, "snp/trustee_milan_vcek.der", NULL, NULL);
-	assert_ok(api_collateral_get(c, VF_COLL_VCEK, chk.key, &it));
+	tc_assert_ok(api_collateral_get(c, VF_COLL_VCEK, chk.key, &it));
 	assert_false(it.has_window);
 	assert_int_equal(coll_srv_hits(srv, "/vcek/v1/Milan/cert_chain"), 1);
 	assert_true(coll_srv_hit_time(srv, path, 0) - t3 >= 10000);
 	/* Immutable: served years later without a fetch. */
 	set_now("2029-01-01T00:00:00Z");
-	assert_ok(api_collateral_get(c, VF_COLL_VCEK, chk.key, &it));
+	tc_assert_ok(api_collateral_get(c, VF_COLL_VCEK, chk.key, &it));
 	assert_int_equal(coll_srv_hits(srv, path), 1);
 	free(vcek);
 	free(chain);
@@ -415,7 +395,7 @@ static void test_nvidia_rim(void **state)
 	set_now("2024-06-01T00:00:00Z");
 	coll_srv_route(srv, "/v1/rim/NV_GPU_VBIOS_1010_0200_882_960074001A",
 		       "nvidia/nvtrust_rim_vbios_1010_0200_882_96.00.74.00.1A_PROD.swidtag", NULL, NULL);
-	assert_ok(api_collateral_get(c, VF_COLL_RIM, "NV_GPU_VBIOS_1010_0200_882_960074001A", &it));
+	tc_assert_ok(api_collateral_get(c, VF_COLL_RIM, "NV_GPU_VBIOS_1010_0200_882_960074001A", &it));
 	assert_false(it.has_window);
 	coll_srv_route(srv, "/v1/rim/NV_GPU_DRIVER_GH100_550.144.03", "nvidia/nvat_rim_driver_550.144.03_incorrect_signature.xml",
 		       NULL, NULL);
@@ -433,7 +413,7 @@ static void put_file(const char *dir, const char *name, const char *rel)
 	uint8_t *d = coll_test_read(rel, &len);
 	assert_non_null(d);
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	assert_ok(tc_file_write(path, d, len, 0644));
+	tc_assert_ok(tc_file_write(path, d, len, 0644));
 	free(d);
 }
 
@@ -441,8 +421,8 @@ static void snapshot(char (*keys)[600], uint8_t (*shas)[32], size_t *n)
 {
 	struct db_conn *conn = NULL;
 	struct db_collateral_item *items = NULL;
-	assert_ok(db_conn_open(dsn, &conn));
-	assert_ok(db_collateral_list(conn, &items, n));
+	tc_assert_ok(db_conn_open(dsn, &conn));
+	tc_assert_ok(db_collateral_list(conn, &items, n));
 	for (size_t i = 0; i < *n; i++) {
 		assert_true(snprintf(keys[i], 600, "%s/%s", items[i].kind, items[i].key) < 600);
 		memcpy(shas[i], items[i].sha256, 32);
@@ -480,7 +460,7 @@ static void test_import_export_roundtrip(void **state)
 	struct api_collateral *c = service(1);
 	size_t ok = 0, refused = 0, exported = 0;
 	snprintf(cmd, sizeof(cmd), "%s/in", root);
-	assert_ok(api_collateral_import_dir(c, cmd, &ok, &refused));
+	tc_assert_ok(api_collateral_import_dir(c, cmd, &ok, &refused));
 	assert_int_equal(ok, 6);
 	assert_int_equal(refused, 1);
 	assert_int_equal(coll_srv_hits(srv, TCB_PATH), 0); /* offline: no network */
@@ -489,10 +469,10 @@ static void test_import_export_roundtrip(void **state)
 	size_t n1 = 0, n2 = 0;
 	snapshot(keys1, sha1, &n1);
 	assert_int_equal(n1, 6);
-	assert_ok(api_collateral_export_dir(c, out, &exported));
+	tc_assert_ok(api_collateral_export_dir(c, out, &exported));
 	assert_int_equal(exported, 6);
 	sql("DELETE FROM collateral_items");
-	assert_ok(api_collateral_import_dir(c, out, &ok, &refused));
+	tc_assert_ok(api_collateral_import_dir(c, out, &ok, &refused));
 	assert_int_equal(ok, 6);
 	assert_int_equal(refused, 0);
 	snapshot(keys2, sha2, &n2);

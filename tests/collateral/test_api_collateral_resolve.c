@@ -25,6 +25,7 @@
 
 #include "api.h"
 #include "coll_test_server.h"
+#include "coll_test_util.h"
 #include "vf_nvidia_sim.h"
 #include "db_internal.h"
 #include "tc_testsupport.h"
@@ -33,31 +34,9 @@ static char dsn[TC_TEST_DSN_MAX];
 static struct coll_srv *srv;
 static _Atomic int64_t now_ms;
 
-static int64_t fake_clock(void *arg)
-{
-	(void)arg;
-	return atomic_load(&now_ms);
-}
-
-static void fake_sleep(void *arg, int64_t ms)
-{
-	(void)arg;
-	atomic_fetch_add(&now_ms, ms);
-}
-
-#define assert_ok(expr)                                                                                                \
-	do {                                                                                                           \
-		struct tc_result r__ = (expr);                                                                         \
-		if (r__.code != TC_OK)                                                                                 \
-			fail_msg("%s: %s: %s", #expr, tc_error_info(r__.code)->code, tc_error_detail());               \
-	} while (0)
-
 static void sql(const char *q)
 {
-	struct db_conn *c = NULL;
-	assert_ok(db_conn_open(dsn, &c));
-	assert_ok(db_exec(c, q));
-	db_conn_free(&c);
+	coll_test_sql(dsn, q);
 }
 
 /* A service on the test database; OFFLINE: cache only; ANCHORS (may be NULL) extra trust anchors. */
@@ -84,32 +63,25 @@ static struct api_collateral *service(bool offline, bool fake, const struct vf_i
 	cfg.max_attempts = 1;
 	cfg.timeout_ms = 2000;
 	if (fake) {
-		cfg.clock_ms = fake_clock;
-		cfg.sleep_ms = fake_sleep;
+		cfg.clock_ms = coll_test_clock;
+		cfg.sleep_ms = coll_test_sleep;
+		cfg.clock_arg = &now_ms;
 	}
 	struct api_collateral *c = NULL;
-	assert_ok(api_collateral_new(&cfg, &c));
+	tc_assert_ok(api_collateral_new(&cfg, &c));
 	return c;
 }
 
 static int setup(void **state)
 {
 	(void)state;
-	if (!tc_is_ok(tc_test_db_create("collres", dsn, sizeof(dsn))))
-		return -1;
-	struct db_conn *c = NULL;
-	if (!tc_is_ok(db_conn_open(dsn, &c)) || !tc_is_ok(db_migrate(c, NULL)))
-		return -1;
-	db_conn_free(&c);
-	srv = coll_srv_start(fake_clock, NULL);
-	return srv != NULL ? 0 : -1;
+	return coll_test_env_setup("collres", dsn, &now_ms, &srv);
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	coll_srv_stop(srv);
-	return tc_is_ok(tc_test_db_drop(dsn)) ? 0 : -1;
+	return coll_test_env_teardown(dsn, srv);
 }
 
 static int per_test(void **state)
@@ -121,11 +93,7 @@ static int per_test(void **state)
 
 static void load_case(const char *name, struct vf_case *c)
 {
-	char path[1024];
-	const char *shared = getenv("TEECERT_SHARED");
-	snprintf(path, sizeof(path), "%s/evidence/cases/%s.json", shared ? shared : "../shared", name);
-	if (!tc_is_ok(vf_case_load(path, c)))
-		fail_msg("%s: %s", path, tc_error_detail());
+	coll_test_case_load(name, c);
 	atomic_store(&now_ms, c->verify_at * 1000);
 }
 
@@ -147,8 +115,8 @@ static void put_case_items(struct api_collateral *svc, const struct vf_case *c)
 		const struct vf_item *ch =
 			map[i].chain ? vf_item_find(c->input.collateral, c->input.n_collateral, map[i].chain) : NULL;
 		if (it != NULL)
-			assert_ok(api_collateral_put(svc, map[i].kind, it->data, it->len, ch ? ch->data : NULL,
-						     ch ? ch->len : 0, "import:test", NULL, NULL));
+			tc_assert_ok(api_collateral_put(svc, map[i].kind, it->data, it->len, ch ? ch->data : NULL,
+							ch ? ch->len : 0, "import:test", NULL, NULL));
 	}
 }
 
@@ -159,7 +127,7 @@ static void resolve_and_appraise(struct api_collateral *svc, const struct vf_cas
 	struct api_coll_hold hold;
 	in.n_collateral = 0;
 	api_coll_hold_init(&hold);
-	assert_ok(api_collateral_resolve(svc, &in, &hold));
+	tc_assert_ok(api_collateral_resolve(svc, &in, &hold));
 	assert_int_equal(in.n_collateral, want_items);
 	for (size_t i = 0; i < in.n_collateral; i++) {
 		const struct vf_item *orig =
@@ -171,7 +139,7 @@ static void resolve_and_appraise(struct api_collateral *svc, const struct vf_cas
 	}
 	struct vf_appraisal a;
 	char diff[512];
-	assert_ok(vf_appraise(&in, &c->policy, c->verify_at, &a));
+	tc_assert_ok(vf_appraise(&in, &c->policy, c->verify_at, &a));
 	if (!vf_case_check(c, &a, diff, sizeof(diff)))
 		fail_msg("%s: %s", c->name, diff);
 	vf_appraisal_cleanup(&a);
@@ -233,14 +201,14 @@ static void test_snp_default_product(void **state)
 	in.n_collateral = 0;
 
 	struct api_collateral *svc = service(true, true, NULL, 0);
-	assert_ok(api_collateral_put(svc, VF_COLL_ARK_ASK_CHAIN, chain->data, chain->len, NULL, 0, "import:test", NULL,
-				     NULL));
-	assert_ok(api_collateral_put(svc, VF_COLL_VCEK, vcek->data, vcek->len, chain->data, chain->len, "import:test",
-				     NULL, NULL));
+	tc_assert_ok(api_collateral_put(svc, VF_COLL_ARK_ASK_CHAIN, chain->data, chain->len, NULL, 0, "import:test",
+					NULL, NULL));
+	tc_assert_ok(api_collateral_put(svc, VF_COLL_VCEK, vcek->data, vcek->len, chain->data, chain->len,
+					"import:test", NULL, NULL));
 	struct vf_input r = in;
 	struct api_coll_hold hold;
 	api_coll_hold_init(&hold);
-	assert_ok(api_collateral_resolve(svc, &r, &hold));
+	tc_assert_ok(api_collateral_resolve(svc, &r, &hold));
 	assert_int_equal(r.n_collateral, 0);
 	assert_int_equal(r.n_evidence, in.n_evidence);
 	api_coll_hold_cleanup(&hold);
@@ -251,14 +219,14 @@ static void test_snp_default_product(void **state)
 	svc_snp_product = NULL;
 	r = in;
 	api_coll_hold_init(&hold);
-	assert_ok(api_collateral_resolve(svc, &r, &hold));
+	tc_assert_ok(api_collateral_resolve(svc, &r, &hold));
 	const struct vf_item *got = vf_item_find(r.evidence, r.n_evidence, "vcek");
 	assert_non_null(got);
 	assert_true(got->len == vcek->len && memcmp(got->data, vcek->data, vcek->len) == 0);
 	assert_non_null(vf_item_find(r.collateral, r.n_collateral, "ark_ask_chain"));
 	struct vf_appraisal a;
 	char diff[512];
-	assert_ok(vf_appraise(&r, &c.policy, c.verify_at, &a));
+	tc_assert_ok(vf_appraise(&r, &c.policy, c.verify_at, &a));
 	if (!vf_case_check(&c, &a, diff, sizeof(diff)))
 		fail_msg("%s with --snp-product: %s", c.name, diff);
 	vf_appraisal_cleanup(&a);
@@ -298,7 +266,7 @@ static size_t resolved(struct api_collateral *svc, const struct vf_case *c, cons
 	struct api_coll_hold hold;
 	in.n_collateral = 0;
 	api_coll_hold_init(&hold);
-	assert_ok(api_collateral_resolve(svc, &in, &hold));
+	tc_assert_ok(api_collateral_resolve(svc, &in, &hold));
 	size_t n = vf_item_find(in.collateral, in.n_collateral, role) != NULL;
 	api_coll_hold_cleanup(&hold);
 	return n;
@@ -347,7 +315,7 @@ static void test_cache_bounds(void **state)
 	put_case_items(svc, &c);
 	struct db_collateral_item it;
 	db_collateral_item_init(&it);
-	assert_ok(api_collateral_get(svc, VF_COLL_TCB_INFO, "b0c06f000000", &it));
+	tc_assert_ok(api_collateral_get(svc, VF_COLL_TCB_INFO, "b0c06f000000", &it));
 	int64_t next_update = it.next_update;
 	db_collateral_item_cleanup(&it);
 
@@ -374,9 +342,9 @@ static void test_cache_bounds(void **state)
 	struct api_coll_hold hold;
 	in.n_collateral = 0;
 	api_coll_hold_init(&hold);
-	assert_ok(api_collateral_resolve(svc, &in, &hold));
+	tc_assert_ok(api_collateral_resolve(svc, &in, &hold));
 	struct vf_appraisal a;
-	assert_ok(vf_appraise(&in, &c.policy, next_update, &a));
+	tc_assert_ok(vf_appraise(&in, &c.policy, next_update, &a));
 	assert_false(a.accepted);
 	vf_appraisal_cleanup(&a);
 	api_coll_hold_cleanup(&hold);
@@ -402,20 +370,22 @@ static void test_cache_max(void **state)
 	cfg.dsn = dsn;
 	cfg.offline = true;
 	cfg.cache_max = 2;
-	cfg.clock_ms = fake_clock;
-	assert_ok(api_collateral_new(&cfg, &svc));
+	cfg.clock_ms = coll_test_clock;
+	cfg.clock_arg = &now_ms;
+	tc_assert_ok(api_collateral_new(&cfg, &svc));
 	struct vf_input in = c.input;
 	struct api_coll_hold hold;
 	in.n_collateral = 0;
 	api_coll_hold_init(&hold);
-	assert_ok(api_collateral_resolve(svc, &in, &hold)); /* tcb_info, qe_identity, pck_crl, root_ca_crl in order */
+	tc_assert_ok(
+		api_collateral_resolve(svc, &in, &hold)); /* tcb_info, qe_identity, pck_crl, root_ca_crl in order */
 	assert_int_equal(in.n_collateral, 7);
 	api_coll_hold_cleanup(&hold);
 	sql("DELETE FROM collateral_items");
 	/* Only the two most recently used items are still cached. */
 	in = c.input;
 	in.n_collateral = 0;
-	assert_ok(api_collateral_resolve(svc, &in, &hold));
+	tc_assert_ok(api_collateral_resolve(svc, &in, &hold));
 	assert_null(vf_item_find(in.collateral, in.n_collateral, "tcb_info"));
 	assert_null(vf_item_find(in.collateral, in.n_collateral, "qe_identity"));
 	assert_non_null(vf_item_find(in.collateral, in.n_collateral, "pck_crl"));
@@ -446,16 +416,16 @@ static void test_sim_anchor(void **state)
 	(void)state;
 	char dir[] = "/tmp/tc_collres_XXXXXX", coll[256], root[256];
 	assert_non_null(mkdtemp(dir));
-	assert_ok(vf_tdx_sim_init(dir));
+	tc_assert_ok(vf_tdx_sim_init(dir));
 	snprintf(coll, sizeof(coll), "%s/collateral", dir);
 	snprintf(root, sizeof(root), "%s/intel_root.pem", dir);
 	struct tc_buf pem;
 	tc_buf_init(&pem, TC_BUF_DEFAULT_MAX);
-	assert_ok(tc_file_read(root, TC_BUF_DEFAULT_MAX, &pem));
+	tc_assert_ok(tc_file_read(root, TC_BUF_DEFAULT_MAX, &pem));
 
 	size_t ok = 0, bad = 0;
 	struct api_collateral *svc = service(true, false, NULL, 0);
-	assert_ok(api_collateral_import_dir(svc, coll, &ok, &bad));
+	tc_assert_ok(api_collateral_import_dir(svc, coll, &ok, &bad));
 	assert_int_equal(ok, 0);
 	assert_int_equal(bad, 4); /* tcb_info, qe_identity, pck_crl, root_ca_crl: cert_chain_invalid */
 	api_collateral_free(&svc);
@@ -463,33 +433,33 @@ static void test_sim_anchor(void **state)
 	struct vf_item anchors[] = { { .role = "amd_ark", .data = pem.data, .len = pem.len },
 				     /* wrong role: unused */ };
 	svc = service(true, false, anchors, 1);
-	assert_ok(api_collateral_import_dir(svc, coll, &ok, &bad));
+	tc_assert_ok(api_collateral_import_dir(svc, coll, &ok, &bad));
 	assert_int_equal(ok, 0);
 	api_collateral_free(&svc);
 
 	struct vf_item intel[] = { { .role = "intel_root", .data = pem.data, .len = pem.len } };
 	svc = service(true, false, intel, 1);
-	assert_ok(api_collateral_import_dir(svc, coll, &ok, &bad));
+	tc_assert_ok(api_collateral_import_dir(svc, coll, &ok, &bad));
 	assert_int_equal(ok, 4);
 	assert_int_equal(bad, 0);
-	assert_ok(api_collateral_store_anchors(svc));
+	tc_assert_ok(api_collateral_store_anchors(svc));
 
 	uint8_t rd[VF_REPORT_DATA_LEN] = { 7 };
 	struct tc_buf quote;
 	tc_buf_init(&quote, TC_BUF_DEFAULT_MAX);
-	assert_ok(vf_tdx_quote_for(dir, rd, &quote));
+	tc_assert_ok(vf_tdx_quote_for(dir, rd, &quote));
 	struct vf_input in = { .tee = VF_TEE_TDX };
 	in.evidence[in.n_evidence++] = (struct vf_item){ .role = "tdx_quote", .data = quote.data, .len = quote.len };
 	in.anchors[in.n_anchors++] = intel[0];
 	struct api_coll_hold hold;
 	api_coll_hold_init(&hold);
-	assert_ok(api_collateral_resolve(svc, &in, &hold));
+	tc_assert_ok(api_collateral_resolve(svc, &in, &hold));
 	assert_int_equal(in.n_collateral, 7); /* 4 items + 3 issuer chains */
 	struct vf_policy p;
 	vf_policy_init(&p);
 	p.allow_simulated = true;
 	struct vf_appraisal a;
-	assert_ok(vf_appraise(&in, &p, tc_time_now(), &a));
+	tc_assert_ok(vf_appraise(&in, &p, tc_time_now(), &a));
 	if (!a.accepted)
 		fail_msg("sim appraisal: %s: %s", tc_error_info(a.failure)->code, a.detail);
 	vf_appraisal_cleanup(&a);
@@ -567,7 +537,8 @@ static void responder_sign(const struct vf_nv_sim_pki *pki, int64_t at)
 				tc_buf_cleanup(&responder.der[g][i]);
 			tc_buf_init(&responder.der[g][i], TC_BUF_DEFAULT_MAX);
 		}
-		assert_ok(vf_nv_sim_ocsp(pki, g, VF_NV_SIM_OCSP_GOOD, VF_NV_SIM_OCSP_TARGET_GPU, at, responder.der[g]));
+		tc_assert_ok(
+			vf_nv_sim_ocsp(pki, g, VF_NV_SIM_OCSP_GOOD, VF_NV_SIM_OCSP_TARGET_GPU, at, responder.der[g]));
 	}
 	responder.ready = true;
 	pthread_mutex_unlock(&responder.lock);
@@ -579,7 +550,7 @@ static size_t resolve_ocsp(struct api_collateral *svc, const struct vf_input *in
 {
 	*out = *in;
 	api_coll_hold_init(hold);
-	assert_ok(api_collateral_resolve(svc, out, hold));
+	tc_assert_ok(api_collateral_resolve(svc, out, hold));
 	size_t n = 0;
 	for (size_t i = 0; i < out->n_collateral; i++)
 		if (strncmp(out->collateral[i].role, "ocsp.", 5) == 0)
@@ -595,9 +566,9 @@ static int appraise_ocsp(const struct vf_input *in, int64_t now, const char *ocs
 	struct vf_appraisal a;
 	json_t *j = json_pack("{s:b, s:s}", "allow_simulated", true, "ocsp", ocsp);
 	vf_policy_init(&p);
-	assert_ok(vf_policy_from_json(&p, j));
+	tc_assert_ok(vf_policy_from_json(&p, j));
 	json_decref(j);
-	assert_ok(vf_appraise(in, &p, now, &a));
+	tc_assert_ok(vf_appraise(in, &p, now, &a));
 	int n = 0;
 	for (size_t i = 0; i < a.n_collateral; i++)
 		if (strncmp(a.collateral[i].role, "ocsp.", 5) == 0)
@@ -616,40 +587,30 @@ static void test_nvidia_ocsp(void **state)
 	assert_non_null(mkdtemp(dir));
 	int64_t t0 = tc_time_now();
 	atomic_store(&now_ms, t0 * 1000);
-	assert_ok(vf_nv_sim_init_at(dir, t0));
+	tc_assert_ok(vf_nv_sim_init_at(dir, t0));
 	struct vf_nv_sim_pki *pki = NULL;
-	assert_ok(vf_nv_sim_pki_load(dir, &pki));
+	tc_assert_ok(vf_nv_sim_pki_load(dir, &pki));
 	responder_sign(pki, t0);
 	coll_srv_post_handler(srv, "/ocsp", ocsp_answer, NULL);
 	coll_srv_reset_hits(srv);
 
 	/* Two GPUs' evidence; the sim roots as anchors (RIMs imported from the sim folder). */
-	struct vf_nv_sim_knobs kn;
-	memset(&kn, 0, sizeof(kn));
-	kn.gpus = 2;
-	struct tc_buf spdm[2], chains[2], root, rim_root;
-	for (int i = 0; i < 2; i++) {
-		tc_buf_init(&spdm[i], TC_BUF_DEFAULT_MAX);
-		tc_buf_init(&chains[i], TC_BUF_DEFAULT_MAX);
-	}
-	assert_ok(vf_nv_sim_evidence(pki, &kn, t0, spdm, chains));
+	struct vf_input in = { .tee = VF_TEE_NVIDIA };
+	struct coll_test_gpus gpus;
+	struct tc_buf root, rim_root;
+	coll_test_gpus_init(&gpus, pki, t0, &in);
 	tc_buf_init(&root, TC_BUF_DEFAULT_MAX);
 	tc_buf_init(&rim_root, TC_BUF_DEFAULT_MAX);
 	snprintf(coll, sizeof(coll), "%s/nvidia_device_root.pem", dir);
-	assert_ok(tc_file_read(coll, TC_BUF_DEFAULT_MAX, &root));
+	tc_assert_ok(tc_file_read(coll, TC_BUF_DEFAULT_MAX, &root));
 	snprintf(coll, sizeof(coll), "%s/nvidia_rim_root.pem", dir);
-	assert_ok(tc_file_read(coll, TC_BUF_DEFAULT_MAX, &rim_root));
-	struct vf_input in = { .tee = VF_TEE_NVIDIA };
-	in.evidence[in.n_evidence++] = (struct vf_item){ "gpu0.spdm", spdm[0].data, spdm[0].len };
-	in.evidence[in.n_evidence++] = (struct vf_item){ "gpu0.cert_chain", chains[0].data, chains[0].len };
-	in.evidence[in.n_evidence++] = (struct vf_item){ "gpu1.spdm", spdm[1].data, spdm[1].len };
-	in.evidence[in.n_evidence++] = (struct vf_item){ "gpu1.cert_chain", chains[1].data, chains[1].len };
+	tc_assert_ok(tc_file_read(coll, TC_BUF_DEFAULT_MAX, &rim_root));
 	in.anchors[in.n_anchors++] = (struct vf_item){ "nvidia_device_root", root.data, root.len };
 	in.anchors[in.n_anchors++] = (struct vf_item){ "nvidia_rim_root", rim_root.data, rim_root.len };
 	struct api_collateral *svc = service(false, true, &in.anchors[1], 1);
 	size_t ok = 0, bad = 0;
 	snprintf(coll, sizeof(coll), "%s/collateral", dir);
-	assert_ok(api_collateral_import_dir(svc, coll, &ok, &bad));
+	tc_assert_ok(api_collateral_import_dir(svc, coll, &ok, &bad));
 	assert_int_equal(bad, 0);
 
 	/* Cold: one request per certificate (BROM of each GPU, the shared ICA and identity; the RIM signer and
@@ -718,19 +679,15 @@ static void test_nvidia_ocsp(void **state)
 	api_collateral_free(&svc);
 
 	coll_srv_post_handler(srv, "/ocsp", NULL, NULL);
-	for (int i = 0; i < 2; i++) {
-		tc_buf_cleanup(&spdm[i]);
-		tc_buf_cleanup(&chains[i]);
+	coll_test_gpus_cleanup(&gpus);
+	for (int i = 0; i < 2; i++)
 		for (int k = 0; k < VF_NV_SIM_OCSP_RESPONSES; k++)
 			tc_buf_cleanup(&responder.der[i][k]);
-	}
 	responder.ready = false;
 	tc_buf_cleanup(&root);
 	tc_buf_cleanup(&rim_root);
 	vf_nv_sim_pki_free(&pki);
-	char cmd[512];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
+	coll_test_rmdir(dir);
 }
 
 int main(void)

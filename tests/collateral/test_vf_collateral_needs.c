@@ -18,15 +18,10 @@
 
 #include <cmocka.h>
 
+#include "coll_test_util.h"
 #include "nvidia/vf_nvidia_sim.h"
 #include "vf.h"
 #include "vf_internal.h"
-
-static const char *shared(void)
-{
-	const char *s = getenv("TEECERT_SHARED");
-	return s != NULL ? s : "../shared";
-}
 
 static const struct vf_coll_need *find_role(const struct vf_coll_need *n, size_t k, const char *role)
 {
@@ -97,7 +92,7 @@ static void test_shared_cases(void **state)
 {
 	(void)state;
 	char dir[1024];
-	snprintf(dir, sizeof(dir), "%s/evidence/cases", shared());
+	snprintf(dir, sizeof(dir), "%s/evidence/cases", coll_test_shared());
 	DIR *d = opendir(dir);
 	assert_non_null(d);
 	struct dirent *e;
@@ -118,10 +113,7 @@ static void test_shared_cases(void **state)
 
 static void needs_of_case(const char *name, struct vf_case *c, struct vf_coll_need *needs, size_t *n)
 {
-	char path[1024];
-	snprintf(path, sizeof(path), "%s/evidence/cases/%s.json", shared(), name);
-	if (!tc_is_ok(vf_case_load(path, c)))
-		fail_msg("%s: %s", path, tc_error_detail());
+	coll_test_case_load(name, c);
 	assert_true(tc_is_ok(vf_collateral_needs(&c->input, needs, VF_COLL_NEEDS_MAX, n)));
 }
 
@@ -272,22 +264,9 @@ static void test_sim(void **state)
 	struct vf_nv_sim_pki *pki = NULL;
 	assert_true(tc_is_ok(vf_nvidia_sim_init(nv)));
 	assert_true(tc_is_ok(vf_nv_sim_pki_load(nv, &pki)));
-	struct vf_nv_sim_knobs kn;
-	memset(&kn, 0, sizeof(kn));
-	kn.gpus = 2;
-	struct tc_buf spdm[2], chains[2];
-	for (int i = 0; i < 2; i++) {
-		tc_buf_init(&spdm[i], TC_BUF_DEFAULT_MAX);
-		tc_buf_init(&chains[i], TC_BUF_DEFAULT_MAX);
-	}
-	assert_true(tc_is_ok(vf_nv_sim_evidence(pki, &kn, tc_time_now(), spdm, chains)));
 	struct vf_input g = { .tee = VF_TEE_NVIDIA };
-	g.evidence[g.n_evidence++] = (struct vf_item){ .role = "gpu0.spdm", .data = spdm[0].data, .len = spdm[0].len };
-	g.evidence[g.n_evidence++] = (struct vf_item){ .role = "gpu1.spdm", .data = spdm[1].data, .len = spdm[1].len };
-	g.evidence[g.n_evidence++] =
-		(struct vf_item){ .role = "gpu0.cert_chain", .data = chains[0].data, .len = chains[0].len };
-	g.evidence[g.n_evidence++] =
-		(struct vf_item){ .role = "gpu1.cert_chain", .data = chains[1].data, .len = chains[1].len };
+	struct coll_test_gpus gpus;
+	coll_test_gpus_init(&gpus, pki, tc_time_now(), &g);
 	assert_true(tc_is_ok(vf_collateral_needs(&g, n, VF_COLL_NEEDS_MAX, &k)));
 	assert_int_equal(k, 2);
 	assert_string_equal(n[0].key, "NV_GPU_DRIVER_" VF_NV_SIM_PRODUCT "_" VF_NV_SIM_DRIVER_VERSION);
@@ -347,16 +326,18 @@ static void test_sim(void **state)
 
 	/* A chain without its root: the root comes from the anchors, the identity is asked about too. */
 	STACK_OF(X509) *full = NULL;
-	assert_true(tc_is_ok(vf_x509_parse_pem_chain(chains[0].data, chains[0].len, TC_ERR_CERT_CHAIN_INVALID, &full)));
-	const char *end = strstr((const char *)chains[0].data, "-----END CERTIFICATE-----");
+	assert_true(tc_is_ok(
+		vf_x509_parse_pem_chain(gpus.chains[0].data, gpus.chains[0].len, TC_ERR_CERT_CHAIN_INVALID, &full)));
+	const char *end = strstr((const char *)gpus.chains[0].data, "-----END CERTIFICATE-----");
 	for (int i = 0; i < 3 && end != NULL; i++)
 		end = strstr(end + 1, "-----END CERTIFICATE-----");
 	assert_non_null(end);
 	struct vf_input nr = { .tee = VF_TEE_NVIDIA };
 	nr.evidence[nr.n_evidence++] = g.evidence[0];
-	nr.evidence[nr.n_evidence++] = (struct vf_item){ .role = "gpu0.cert_chain",
-							 .data = chains[0].data,
-							 .len = (size_t)(end + 25 - (const char *)chains[0].data) };
+	nr.evidence[nr.n_evidence++] =
+		(struct vf_item){ .role = "gpu0.cert_chain",
+				  .data = gpus.chains[0].data,
+				  .len = (size_t)(end + 25 - (const char *)gpus.chains[0].data) };
 	char root_path[512];
 	snprintf(root_path, sizeof(root_path), "%s/nvidia_device_root.pem", nv);
 	struct tc_buf root;
@@ -383,14 +364,9 @@ static void test_sim(void **state)
 	assert_int_equal(k, 2); /* the RIMs; the chain does not parse: no OCSP needs, no error */
 	assert_int_equal(vf_collateral_ocsp_pair(&nr, &n[0], &pair).code, TC_ERR_INVALID_ARGUMENT);
 	tc_buf_cleanup(&pair);
-	for (int i = 0; i < 2; i++) {
-		tc_buf_cleanup(&spdm[i]);
-		tc_buf_cleanup(&chains[i]);
-	}
+	coll_test_gpus_cleanup(&gpus);
 	vf_nv_sim_pki_free(&pki);
-	char cmd[512];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
+	coll_test_rmdir(dir);
 }
 
 int main(void)

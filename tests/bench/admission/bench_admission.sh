@@ -28,65 +28,29 @@ cores="$(nproc)"
 threads="${BENCH_THREADS:-$((2 * cores))}"; pool="${BENCH_POOL:-$threads}"
 cache_ms="${BENCH_ADMISSION_CACHE_MS:-0}"
 seconds="${BENCH_SECONDS:-5}"; levels="${BENCH_LEVELS:-1 2 4 8 16 32 64}"; wrk_threads="${BENCH_WRK_THREADS:-1}"
-base_dsn="${BENCH_DSN:-$(cat "$TEECERT_BUILD_DIR/testpg/dsn")}"
-PSQL=/usr/lib/postgresql/15/bin/psql
-dir="$(mktemp -d)"; pid=""; vpid=""; dbname=""
-stop() { [ -n "$1" ] && kill "$1" 2>/dev/null && wait "$1" 2>/dev/null || true; }
-cleanup() {
-  stop "$pid"; stop "$vpid"
-  [ -n "$dbname" ] && "$PSQL" "$base_dsn" -qAtc "DROP DATABASE IF EXISTS $dbname" >/dev/null 2>&1 || true
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; for f in serve.err v.err; do [ -f "$dir/$f" ] && tail -20 "$dir/$f" >&2; done; exit 1; }
-cd "$dir"
-
-dbname="t_bench_adm_$$"
-"$PSQL" "$base_dsn" -qAtc "CREATE DATABASE $dbname" >/dev/null
-case "$base_dsn" in
-  postgres*://*) dsn="${base_dsn%%\?*}"; dsn="${dsn%/*}/$dbname";;
-  *dbname=*) dsn="$(echo "$base_dsn" | sed "s/dbname=[^ ]*/dbname=$dbname/")";;
-  *) dsn="$base_dsn dbname=$dbname";;
-esac
+[ -z "${BENCH_DSN:-}" ] || E2E_BASE_DSN="$BENCH_DSN"
+# shellcheck source=../../e2e/lib/e2e_ca.sh
+source "$(dirname "$(readlink -f "$0")")/../../e2e/lib/e2e_ca.sh"
+e2e_init bench_adm
+cd "$E2E_DIR"
 
 # A root CA and a cvm certificate, as tests/e2e/admission/test_e2e_admission.sh.
-"$teecert" sim tdx --init pki >/dev/null
-"$ca" migrate --db "$dsn" >/dev/null
-printf 'correct horse battery staple\n' > pass; chmod 600 pass
-printf 'admin-token-0123456789abcdef\n' > token; chmod 600 token
-"$ca" init --name root1 --network untrusted --key-out root.key --passphrase-file pass --cert-out root.pem \
-  --db "$dsn" --sim-pki pki >/dev/null
+e2e_root "$teecert" "$ca" root1
 echo '{"allow_simulated": true}' > policy.json
-"$ca" serve --listen 127.0.0.1:0 --db "$dsn" --ca-key root.key --passphrase-file pass --ca-cert root.pem \
-  --collateral pki/collateral --trust-anchor intel_root=pki/intel_root.pem --policy policy.json \
-  --admin-token-file token --public-url http://127.0.0.1:1 >serve.out 2>serve.err &
-pid=$!
-for _ in $(seq 100); do grep -q "listening on" serve.out 2>/dev/null && break; sleep 0.1; done
-url="$(sed -n 's/^listening on //p' serve.out)"; [ -n "$url" ] || fail "CA did not start"
-openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out cvm.key 2>/dev/null
-nonce="$(curl -sf -X POST "$url/v1/challenges" | jq -r .nonce)"
-openssl req -new -key cvm.key -subj "/CN=cvm1" -out req.csr 2>/dev/null
-openssl pkey -in cvm.key -pubout -outform DER -out req.spki
-{ printf 'teecert/v1'; openssl dgst -sha256 -binary req.spki; echo -n "$nonce" | xxd -r -p; } > req.bind
-"$teecert" sim tdx --pki pki --report-data "$(openssl dgst -sha512 -binary req.bind | xxd -p -c 256)" --out req.quote >/dev/null
-jq -n --rawfile csr req.csr --arg nonce "$nonce" --arg q "$(base64 -w0 req.quote)" \
-  '{kind: "cvm", csr: $csr, nonce: $nonce, evidence: {tee: "tdx", quote: $q}}' > req.json
-code="$(curl -s -o resp -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @req.json "$url/v1/certificates")"
-[ "$code" = 201 ] || fail "issue: $code $(cat resp)"
-jq -r .certificate resp > cvm.pem
-stop "$pid"; pid=""
+e2e_serve serve "$ca" serve --listen 127.0.0.1:0 --db "$E2E_DSN" $(e2e_ca_serve_args) --policy policy.json \
+  --public-url http://127.0.0.1:1
+e2e_issue_cvm "$teecert" "$E2E_URL" cvm.key cvm.pem
+e2e_stop "$E2E_LAST_PID"
 
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out verdict.key 2>/dev/null
-"$tverifier" serve --listen 127.0.0.1:0 --db "$dsn" --threads "$threads" --pool "$pool" --max-connections 256 \
+e2e_serve v "$tverifier" serve --listen 127.0.0.1:0 --db "$E2E_DSN" --threads "$threads" --pool "$pool" --max-connections 256 \
   --log-level warn --trust-root root.pem --signing-key verdict.key --policy policy.json \
-  ${cache_ms:+$( [ "$cache_ms" != 0 ] && echo --admission-cache-ms "$cache_ms")} >v.out 2>v.err &
-vpid=$!
-for _ in $(seq 100); do grep -q "listening on" v.out 2>/dev/null && break; sleep 0.1; done
-vurl="$(sed -n 's/^listening on //p' v.out)"; [ -n "$vurl" ] || fail "verifier did not start"
+  ${cache_ms:+$( [ "$cache_ms" != 0 ] && echo --admission-cache-ms "$cache_ms")}
+vpid=$E2E_LAST_PID; vurl="$E2E_URL"
 jq -n --rawfile c cvm.pem '{chain: $c, nonce: "0a0b0c"}' > admit.json
 code="$(curl -s -o verdict -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @admit.json "$vurl/v1/admission/peer")"
-[ "$code" = 200 ] && [ "$(jq -r .decision verdict)" = allow ] || fail "admission: $code $(cat verdict)"
-export BENCH_BODY="$dir/admit.json"
+[ "$code" = 200 ] && [ "$(jq -r .decision verdict)" = allow ] || e2e_fail "admission: $code $(cat verdict)"
+export BENCH_BODY="$E2E_DIR/admit.json"
 if [ -n "${BENCH_HOLD:-}" ]; then # profiling by hand: keep the verifier up until this script is killed
   cp admit.json "$BENCH_HOLD"
   echo "holding: verifier $vurl (pid $vpid), body $BENCH_HOLD; wrk -s $lua with BENCH_BODY=$BENCH_HOLD"
@@ -97,17 +61,17 @@ fi
 run() { # $1 connections $2 seconds: prints "rps p50_us p99_us", fails on any non-200 or socket error
   local line
   line="$(wrk -t "$(( $1 < wrk_threads ? $1 : wrk_threads ))" -c "$1" -d "${2}s" --latency -s "$lua" "$vurl" | grep '^BENCH ')" \
-    || fail "wrk -c $1 printed no result"
+    || e2e_fail "wrk -c $1 printed no result"
   set -- $line
   local req="${2#requests=}" bad="${3#non200=}" err="${4#errors=}"
-  [ "$req" -gt 0 ] && [ "$bad" = 0 ] && [ "$err" = 0 ] || fail "wrk: $line"
+  [ "$req" -gt 0 ] && [ "$bad" = 0 ] && [ "$err" = 0 ] || e2e_fail "wrk: $line"
   echo "${6#rps=} ${7#p50_us=} ${8#p99_us=}"
 }
 ms() { awk -v u="$1" 'BEGIN { printf "%.2f", u / 1000 }'; }
 
 if [ "$smoke" = 1 ]; then
   set -- $(run 4 2)
-  kill "$vpid"; wait "$vpid" || fail "verifier exited with $? (leak or crash)"; vpid=""
+  e2e_stop "$vpid"
   echo "bench_admission smoke: concurrency 4, 2 s: $1 req/s, p50 $(ms "$2") ms, p99 $(ms "$3") ms, all 200"
   exit 0
 fi

@@ -269,6 +269,77 @@ static void test_issue_refusals(void **state)
 	ca_test_chain_free(&c);
 }
 
+/* ca_issuer_prepare: the facts kept at load give the same certificate fields, and are used only for the
+ * certificate bytes and signer they were made from. */
+static void test_issuer_prepare(void **state)
+{
+	struct ca_test_chain c;
+	struct vf_appraisal ok;
+	struct ca_issuer_facts *sub_facts = NULL, *bad = NULL;
+	struct ca_issuer with, other;
+	struct ca_issued plain, fast;
+	struct ca_csr csr;
+	struct ca_issue_request req = { 0 };
+	char *pem;
+	X509 *a, *b;
+
+	(void)state;
+	ca_test_chain_build(&c);
+	ca_test_appraisal(&ok, false);
+	assert_true(tc_is_ok(ca_issuer_prepare(&c.sub_iss, &sub_facts)));
+	with = c.sub_iss;
+	with.facts = sub_facts;
+
+	pem = ca_test_csr_pem(c.cvm_key, "x", NULL, EVP_sha256());
+	assert_true(tc_is_ok(ca_csr_parse_pem(pem, strlen(pem), &csr)));
+	free(pem);
+	req.csr = &csr;
+	ca_profile_default(CA_ROLE_CVM, &req.profile);
+	req.appraisal = &ok;
+	req.evidence = ca_test_evidence;
+	req.n_evidence = 1;
+	req.now = CA_TEST_NOW;
+	assert_true(tc_is_ok(ca_issue(&c.sub_iss, &req, &plain)));
+	assert_true(tc_is_ok(ca_issue(&with, &req, &fast)));
+	a = x509(&plain);
+	b = x509(&fast);
+	assert_int_equal(X509_NAME_cmp(X509_get_issuer_name(a), X509_get_issuer_name(b)), 0);
+	assert_int_equal(ASN1_OCTET_STRING_cmp(X509_get0_authority_key_id(a), X509_get0_authority_key_id(b)), 0);
+	assert_int_equal(ASN1_TIME_compare(X509_get0_notAfter(a), X509_get0_notAfter(b)), 0);
+	assert_int_equal(fast.not_after, plain.not_after);
+	X509_free(a);
+	X509_free(b);
+	ca_issued_cleanup(&plain);
+	ca_issued_cleanup(&fast);
+	ca_csr_cleanup(&csr);
+
+	/* Another issuer's facts are ignored: the root (self-issued) may still issue a subroot ... */
+	other = c.root_iss;
+	other.facts = sub_facts;
+	assert_int_equal(try_issue(&c, CA_ROLE_SUBROOT, NULL, &ok, CA_NETWORK_TRUSTED, false, &other), TC_OK);
+	/* ... and facts checked with the subroot's signer do not vouch for another signer. */
+	other = with;
+	other.signer = c.root_signer;
+	assert_int_equal(try_issue(&c, CA_ROLE_CVM, NULL, &ok, CA_NETWORK_TRUSTED, false, &other),
+			 TC_ERR_PROFILE_VIOLATION);
+	assert_int_equal(try_issue(&c, CA_ROLE_CVM, NULL, &ok, CA_NETWORK_TRUSTED, false, &with), TC_OK);
+
+	/* prepare refuses what ca_issue refuses: a certificate without the signer's key, a non-CA certificate. */
+	other = c.sub_iss;
+	other.signer = c.root_signer;
+	assert_int_equal(ca_issuer_prepare(&other, &bad).code, TC_ERR_PROFILE_VIOLATION);
+	other = c.sub_iss;
+	other.cert_der = c.cvm.der.data;
+	other.cert_len = c.cvm.der.len;
+	assert_int_equal(ca_issuer_prepare(&other, &bad).code, TC_ERR_PROFILE_VIOLATION);
+	assert_null(bad);
+
+	ca_issuer_facts_free(&sub_facts);
+	assert_null(sub_facts);
+	vf_appraisal_cleanup(&ok);
+	ca_test_chain_free(&c);
+}
+
 static void test_profile_check(void **state)
 {
 	struct ca_profile p;
@@ -550,7 +621,7 @@ int main(void)
 		cmocka_unit_test(test_chain_verifies), cmocka_unit_test(test_standard_extensions),
 		cmocka_unit_test(test_teecert_extensions), cmocka_unit_test(test_issue_refusals),
 		cmocka_unit_test(test_profile_check), cmocka_unit_test(test_crl),
-		cmocka_unit_test(test_ocsp),
+		cmocka_unit_test(test_ocsp), cmocka_unit_test(test_issuer_prepare),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
