@@ -46,7 +46,9 @@ void api_ca_batch_init(struct api_ca *ca)
 	ca->sign_jobs = NULL;
 	ca->sign_n = ca->sign_next = ca->sign_done = 0;
 	ca->queue_head = ca->queue_tail = NULL;
-	ca->batch_leader = false;
+	ca->batch_leaders = 0;
+	memset(ca->running, 0, sizeof(ca->running));
+	memset(ca->running_n, 0, sizeof(ca->running_n));
 	ca->idem_purged_at = 0;
 }
 
@@ -268,6 +270,13 @@ static void sign_one(struct api_ca *ca)
 static TC_RESULT sign_all(struct api_ca *ca, struct api_ca_job **jobs, size_t n)
 {
 	pthread_mutex_lock(&ca->batch_lock);
+	/* Batches sign under the log lock, so two never sign at once in one process; wait if they ever did. */
+	while (ca->sign_n != 0) {
+		if (ca->sign_next < ca->sign_n)
+			sign_one(ca);
+		else
+			pthread_cond_wait(&ca->batch_done, &ca->batch_lock);
+	}
 	ca->sign_jobs = jobs;
 	ca->sign_n = n;
 	ca->sign_next = 0;
@@ -279,6 +288,7 @@ static TC_RESULT sign_all(struct api_ca *ca, struct api_ca_job **jobs, size_t n)
 		pthread_cond_wait(&ca->sign_cond, &ca->batch_lock);
 	ca->sign_jobs = NULL;
 	ca->sign_n = ca->sign_next = ca->sign_done = 0;
+	pthread_cond_broadcast(&ca->batch_done);
 	pthread_mutex_unlock(&ca->batch_lock);
 	for (size_t i = 0; i < n; i++)
 		if (!tc_is_ok(jobs[i]->sign_result))
@@ -367,15 +377,20 @@ static struct tc_result purge_txn(struct db_conn *conn, void *arg)
 	return db_cert_idem_purge(conn, API_CA_IDEM_TTL_S, deleted);
 }
 
-/* Delete expired idempotency keys, at most every API_CA_IDEM_PURGE_EVERY_S (leader only). */
+/* Delete expired idempotency keys, at most every API_CA_IDEM_PURGE_EVERY_S (one leader claims the turn). */
 static void idem_purge(struct api_ca *ca, struct db_conn *conn)
 {
 	int64_t now = (int64_t)time(NULL);
 	uint64_t deleted = 0;
+	bool due;
 
-	if (now - ca->idem_purged_at < API_CA_IDEM_PURGE_EVERY_S)
+	pthread_mutex_lock(&ca->batch_lock);
+	due = now - ca->idem_purged_at >= API_CA_IDEM_PURGE_EVERY_S;
+	if (due)
+		ca->idem_purged_at = now;
+	pthread_mutex_unlock(&ca->batch_lock);
+	if (!due)
 		return;
-	ca->idem_purged_at = now;
 	if (!tc_is_ok(db_txn_run_read_committed(conn, purge_txn, &deleted)))
 		tc_log(TC_LOG_WARN, "idempotency_purge_failed", "%s", tc_error_detail());
 	else if (deleted > 0)
@@ -383,8 +398,18 @@ static void idem_purge(struct api_ca *ca, struct db_conn *conn)
 		       (unsigned long long)deleted);
 }
 
-/* Take up to API_CA_BATCH_MAX queued jobs, in order; a second job with an Idempotency-Key already in the
- * batch stays queued (it replays the first one's response in the next batch). Caller holds batch_lock. */
+/* True when a job of JOBS[0..N) carries Idempotency-Key KEY. */
+static bool idem_in(struct api_ca_job *const *jobs, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (jobs[i]->idem_key && strcmp(jobs[i]->idem_key, key) == 0)
+			return true;
+	return false;
+}
+
+/* Take up to API_CA_BATCH_MAX queued jobs, in order. A job whose Idempotency-Key is already in this batch or
+ * in a batch still running stays queued: it replays the first one's response in a later batch (a running
+ * batch's key is not visible to another transaction before its commit). Caller holds batch_lock. */
 static size_t queue_take(struct api_ca *ca, struct api_ca_job **out)
 {
 	struct api_ca_job **link = &ca->queue_head;
@@ -392,10 +417,10 @@ static size_t queue_take(struct api_ca *ca, struct api_ca_job **out)
 
 	while (*link && n < API_CA_BATCH_MAX) {
 		struct api_ca_job *job = *link;
-		bool dup = false;
+		bool dup = job->idem_key && idem_in(out, n, job->idem_key);
 
-		for (size_t i = 0; i < n && job->idem_key && !dup; i++)
-			dup = out[i]->idem_key && strcmp(out[i]->idem_key, job->idem_key) == 0;
+		for (size_t k = 0; k < API_CA_BATCH_LEADERS && job->idem_key && !dup; k++)
+			dup = ca->running[k] && idem_in(ca->running[k], ca->running_n[k], job->idem_key);
 		if (dup) {
 			link = &job->next;
 			continue;
@@ -408,6 +433,16 @@ static size_t queue_take(struct api_ca *ca, struct api_ca_job **out)
 	for (struct api_ca_job *j = ca->queue_head; j; j = j->next)
 		ca->queue_tail = j;
 	return n;
+}
+
+/* A free slot of ca->running (one exists while batch_leaders < API_CA_BATCH_LEADERS). */
+static size_t running_slot(const struct api_ca *ca)
+{
+	size_t k = 0;
+
+	while (k + 1 < API_CA_BATCH_LEADERS && ca->running[k])
+		k++;
+	return k;
 }
 
 TC_RESULT api_ca_issue(struct api_ca *ca, struct db_conn *conn, struct api_ca_job *job)
@@ -430,12 +465,19 @@ TC_RESULT api_ca_issue(struct api_ca *ca, struct db_conn *conn, struct api_ca_jo
 			sign_one(ca);
 			continue;
 		}
-		if (ca->batch_leader) {
+		if (ca->batch_leaders >= API_CA_BATCH_LEADERS || ca->queue_head == NULL) {
 			pthread_cond_wait(&ca->batch_done, &ca->batch_lock);
 			continue;
 		}
-		ca->batch_leader = true;
-		size_t n = queue_take(ca, batch);
+		size_t n = queue_take(ca, batch), slot = running_slot(ca);
+
+		if (n == 0) { /* only jobs waiting for a running batch's Idempotency-Key */
+			pthread_cond_wait(&ca->batch_done, &ca->batch_lock);
+			continue;
+		}
+		ca->batch_leaders++;
+		ca->running[slot] = batch;
+		ca->running_n[slot] = n;
 
 		pthread_mutex_unlock(&ca->batch_lock);
 		idem_purge(ca, conn);
@@ -443,7 +485,9 @@ TC_RESULT api_ca_issue(struct api_ca *ca, struct db_conn *conn, struct api_ca_jo
 		pthread_mutex_lock(&ca->batch_lock);
 		for (size_t i = 0; i < n; i++)
 			batch[i]->done = true;
-		ca->batch_leader = false;
+		ca->batch_leaders--;
+		ca->running[slot] = NULL;
+		ca->running_n[slot] = 0;
 		pthread_cond_broadcast(&ca->batch_done);
 	}
 	pthread_mutex_unlock(&ca->batch_lock);

@@ -371,6 +371,12 @@ void api_appraise_inputs_apply(const struct api_appraise_inputs *in, struct api_
 #define API_CA_CHAIN_MAX 8 /* certificates from an issuing CA up to its root, itself included */
 struct api_ca_job;
 
+/* Batches that may run at once: while one holds the log lock (signing, writing, committing), the next does
+ * its checks and nonces and then waits for the lock, so the database round trips and the fsync overlap. */
+#ifndef API_CA_BATCH_LEADERS
+#define API_CA_BATCH_LEADERS 2
+#endif
+
 struct api_ca {
 	struct ca_signer *signer; /* owned */
 	struct tc_buf cert_der;
@@ -396,7 +402,9 @@ struct api_ca {
 	pthread_mutex_t batch_lock;
 	pthread_cond_t batch_done;
 	struct api_ca_job *queue_head, *queue_tail;
-	bool batch_leader;
+	unsigned batch_leaders; /* batches running (at most API_CA_BATCH_LEADERS) */
+	struct api_ca_job **running[API_CA_BATCH_LEADERS]; /* their jobs (NULL: free slot), for queue_take */
+	size_t running_n[API_CA_BATCH_LEADERS];
 	int64_t idem_purged_at; /* last purge of expired idempotency keys (Unix seconds) */
 	/* The signatures of the running batch, shared out to the waiting request threads. */
 	struct api_ca_job **sign_jobs;
@@ -560,8 +568,8 @@ TC_RESULT api_ca_record_rows(struct db_conn *conn, const struct api_ca_record *r
 
 /* ------------------------------------------------------------ group commit of issuances (api_ca_batch.c) */
 /*
- * POST /v1/certificates appraises in the request's thread, then queues an issuance job here. One waiting
- * thread at a time runs the queued jobs as one READ COMMITTED transaction on its own connection: per job the
+ * POST /v1/certificates appraises in the request's thread, then queues an issuance job here. A waiting
+ * thread (up to API_CA_BATCH_LEADERS at once) runs the queued jobs as one READ COMMITTED transaction on its own connection: per job the
  * Idempotency-Key lookup, the CVM certificate's status and the nonce; then ONE lock of log_state, the
  * signatures (each certificate names its log entry), the log entries, the rows, ONE commit (one fsync).
  * Each job is answered only after that commit. A job that fails its checks is left out; a failure after the

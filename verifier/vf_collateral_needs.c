@@ -14,9 +14,11 @@
  * Best effort: evidence that does not parse yields fewer needs, never an error (the appraisal reports it).
  */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -67,8 +69,57 @@ static TC_RESULT vf_needs_add(struct vf_needs *s, enum vf_coll_kind kind, const 
 
 /* ----------------------------------------------------------------------------------------------- TDX */
 
+/*
+ * What a PCK chain names, memoized by the SHA-256 of its exact PEM bytes: a fleet sends the same chain with
+ * every quote of a platform, and parsing it (three certificates) costs more than the rest of the lookup.
+ * Direct-mapped, bounded; an entry is a pure function of the bytes it is keyed on.
+ */
+#define VF_NEEDS_PCK_MEMO 256
+
+struct vf_needs_pck_memo {
+	bool used;
+	uint8_t sha256[32];
+	char fmspc[2 * VF_TDX_FMSPC_LEN + 1];
+	const char *ca;
+};
+
+static struct vf_needs_pck_memo pck_memo[VF_NEEDS_PCK_MEMO];
+static pthread_mutex_t pck_memo_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool vf_needs_tdx_pck_parse(const struct vf_tdx_quote *q, char *fmspc, size_t fsize, const char **ca);
+
 /* FMSPC (lowercase hex) and PCK CA ("platform" / "processor") from the quote's PCK chain; false when absent. */
 static bool vf_needs_tdx_pck(const struct vf_tdx_quote *q, char *fmspc, size_t fsize, const char **ca)
+{
+	uint8_t h[32];
+	struct vf_needs_pck_memo *m;
+	bool hit;
+
+	if (q->pck_pem == NULL || q->pck_pem_len == 0 || fsize < sizeof(m->fmspc) ||
+	    EVP_Digest(q->pck_pem, q->pck_pem_len, h, NULL, EVP_sha256(), NULL) != 1)
+		return vf_needs_tdx_pck_parse(q, fmspc, fsize, ca);
+	m = &pck_memo[(h[0] | (unsigned)h[1] << 8) % VF_NEEDS_PCK_MEMO];
+	pthread_mutex_lock(&pck_memo_lock);
+	hit = m->used && memcmp(m->sha256, h, sizeof(h)) == 0;
+	if (hit) {
+		memcpy(fmspc, m->fmspc, sizeof(m->fmspc));
+		*ca = m->ca;
+	}
+	pthread_mutex_unlock(&pck_memo_lock);
+	if (hit)
+		return true;
+	if (!vf_needs_tdx_pck_parse(q, fmspc, fsize, ca))
+		return false; /* not memoized: failures are rare and cheap to find again */
+	pthread_mutex_lock(&pck_memo_lock);
+	m->used = true;
+	memcpy(m->sha256, h, sizeof(h));
+	memcpy(m->fmspc, fmspc, sizeof(m->fmspc));
+	m->ca = *ca;
+	pthread_mutex_unlock(&pck_memo_lock);
+	return true;
+}
+
+static bool vf_needs_tdx_pck_parse(const struct vf_tdx_quote *q, char *fmspc, size_t fsize, const char **ca)
 {
 	STACK_OF(X509) *certs = NULL;
 	bool ok = false;
