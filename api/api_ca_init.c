@@ -107,7 +107,7 @@ int api_cli_ca_init(const char *prog, int argc, char **argv)
 	struct db_conn *conn = NULL;
 	struct tc_buf pass, spki, quote, csr_pem;
 	struct ca_csr csr;
-	bool have_csr = false, have_appraisal = false, found = false;
+	bool have_csr = false, have_appraisal = false;
 	struct vf_appraisal a;
 	enum ca_network network;
 	enum ca_key_kind kind;
@@ -157,17 +157,8 @@ int api_cli_ca_init(const char *prog, int argc, char **argv)
 
 	if (tc_is_ok(r)) {
 		what = "database";
-		r = db_conn_open(o.dsn, &conn);
+		r = api_ca_db_open_new(o.dsn, o.name, &conn);
 	}
-	if (tc_is_ok(r))
-		r = db_schema_check(conn);
-	if (tc_is_ok(r)) {
-		struct db_ca existing;
-
-		r = db_ca_get(conn, o.name, &existing, NULL, &found);
-	}
-	if (tc_is_ok(r) && found)
-		r = tc_fail(TC_ERR_DB_CONFLICT, "a CA named '%.64s' exists already", o.name);
 	if (tc_is_ok(r)) {
 		what = "key";
 		snprintf(row.role, sizeof(row.role), "root");

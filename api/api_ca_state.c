@@ -605,3 +605,17 @@ TC_RESULT api_ca_crl_get(struct api_ca *ca, struct db_conn *conn, int64_t now, s
 	pthread_mutex_unlock(&ca->crl_lock);
 	return r;
 }
+
+/* ------------------------------------------------------------------------------- init / enroll */
+
+TC_RESULT api_ca_db_open_new(const char *dsn, const char *name, struct db_conn **out)
+{
+	struct db_ca existing;
+	bool found = false;
+
+	TC_GUARD(db_conn_open(dsn, out));
+	TC_GUARD(db_schema_check(*out));
+	TC_GUARD(db_ca_get(*out, name, &existing, NULL, &found));
+	TC_ENSURE(!found, TC_ERR_DB_CONFLICT, "a CA named '%.64s' exists already", name);
+	return tc_ok();
+}

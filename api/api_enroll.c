@@ -178,7 +178,7 @@ int api_cli_ca_enroll(const char *prog, int argc, char **argv)
 	const char *nonce_hex = NULL, *cert_pem = NULL;
 	uint8_t nonce[VF_BINDING_NONCE_LEN], rd[VF_REPORT_DATA_LEN];
 	long status = 0;
-	bool help = false, found = false;
+	bool help = false;
 	int rc = parse(prog, argc, argv, &o, &help);
 	struct tc_result r;
 
@@ -202,16 +202,7 @@ int api_cli_ca_enroll(const char *prog, int argc, char **argv)
 	tc_buf_init(&body, (size_t)256 * 1024);
 	tc_buf_init(&der, CA_KEY_FILE_MAX);
 
-	r = db_conn_open(o.dsn, &conn);
-	if (tc_is_ok(r))
-		r = db_schema_check(conn);
-	if (tc_is_ok(r)) {
-		struct db_ca existing;
-
-		r = db_ca_get(conn, o.name, &existing, NULL, &found);
-	}
-	if (tc_is_ok(r) && found)
-		r = tc_fail(TC_ERR_DB_CONFLICT, "a CA named '%.64s' exists already", o.name);
+	r = api_ca_db_open_new(o.dsn, o.name, &conn);
 	if (tc_is_ok(r)) {
 		what = "key";
 		r = ca_passphrase_load(o.pass_file, "TEECERT_CA_PASSPHRASE", &pass);

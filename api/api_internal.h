@@ -498,6 +498,9 @@ int api_coll_serve_open(const char *prog, const struct api_coll_cli *o, const ch
 struct api_collateral *api_coll_serve_service(struct api_coll_serve *s);
 void api_coll_serve_free(struct api_coll_serve **s);
 
+/* `init` / `enroll`: connect to DSN (*OUT, also on failure when opened), check the schema is current and that
+ * no CA is named NAME yet (db_conflict otherwise). */
+TC_RESULT api_ca_db_open_new(const char *dsn, const char *name, struct db_conn **out);
 /* A new revocation happened: the next CRL request rebuilds it. */
 void api_ca_crl_invalidate(struct api_ca *ca);
 /* The CA's current CRL (DER) appended to OUT, rebuilt from the database when stale. */

@@ -5,9 +5,11 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include <cmocka.h>
 
+#include "api.h"
 #include "coll_test_server.h"
 #include "coll_test_util.h"
 #include "db_internal.h"
@@ -29,6 +31,23 @@ int coll_test_env_teardown(const char *dsn, struct coll_srv *srv)
 {
 	coll_srv_stop(srv);
 	return tc_is_ok(tc_test_db_drop(dsn)) ? 0 : -1;
+}
+
+void coll_test_env_config(struct api_collateral_config *cfg, const char *dsn, struct coll_srv *srv,
+			  _Atomic int64_t *now_ms)
+{
+	static char rim[256], ocsp[256];
+
+	snprintf(rim, sizeof(rim), "%s/v1/rim", coll_srv_base(srv));
+	snprintf(ocsp, sizeof(ocsp), "%s/ocsp", coll_srv_base(srv));
+	cfg->dsn = dsn;
+	cfg->nvidia_rim_base = rim;
+	cfg->nvidia_ocsp_url = ocsp;
+	cfg->rate[API_COLL_HOST_INTEL] = (struct api_coll_rate){ 0, 1 };
+	cfg->rate[API_COLL_HOST_NVIDIA] = (struct api_coll_rate){ 0, 1 };
+	cfg->clock_ms = coll_test_clock;
+	cfg->sleep_ms = coll_test_sleep;
+	cfg->clock_arg = now_ms;
 }
 
 void coll_test_sql(const char *dsn, const char *q)

@@ -47,6 +47,12 @@ void coll_test_rmdir(const char *dir);
 int coll_test_env_setup(const char *prefix, char *dsn, _Atomic int64_t *now_ms, struct coll_srv **srv);
 /* cmocka group teardown: stop SRV, drop the database DSN. 0, or -1 when the drop fails. */
 int coll_test_env_teardown(const char *dsn, struct coll_srv *srv);
+/* The tests' service configuration (CFG already api_collateral_config_init'ed): database DSN, NVIDIA RIM
+ * ({SRV}/v1/rim) and OCSP ({SRV}/ocsp) on the local server, no Intel/NVIDIA rate limit, the fake clock NOW_MS
+ * (sleeps advance it). The Intel and AMD bases are the caller's. Strings in static storage (one SRV per test). */
+struct api_collateral_config;
+void coll_test_env_config(struct api_collateral_config *cfg, const char *dsn, struct coll_srv *srv,
+			  _Atomic int64_t *now_ms);
 /* Run Q (statements, no rows wanted) on the database DSN; fails the test on error. */
 void coll_test_sql(const char *dsn, const char *q);
 

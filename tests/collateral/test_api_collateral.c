@@ -65,26 +65,20 @@ static void sql(const char *q)
 
 static struct api_collateral *service(unsigned attempts)
 {
-	static char sgx[256], tdx[256], root[256], rim[256]; /* the config borrows its strings */
+	static char sgx[256], tdx[256], root[256]; /* the config borrows its strings */
 	struct api_collateral_config cfg;
 	api_collateral_config_init(&cfg);
+	coll_test_env_config(&cfg, dsn, srv, &now_ms);
 	snprintf(sgx, sizeof(sgx), "%s/sgx/certification/v4", coll_srv_base(srv));
 	snprintf(tdx, sizeof(tdx), "%s/tdx/certification/v4", coll_srv_base(srv));
 	snprintf(root, sizeof(root), "%s%s", coll_srv_base(srv), ROOT_PATH);
-	snprintf(rim, sizeof(rim), "%s/v1/rim", coll_srv_base(srv));
-	cfg.dsn = dsn;
 	cfg.intel_sgx_base = sgx;
 	cfg.intel_tdx_base = tdx;
 	cfg.intel_root_crl_url = root;
 	cfg.amd_kds_base = coll_srv_base(srv);
-	cfg.nvidia_rim_base = rim;
-	cfg.rate[API_COLL_HOST_INTEL] = (struct api_coll_rate){ 0, 1 }; /* unlimited: the AMD test checks buckets */
-	cfg.rate[API_COLL_HOST_NVIDIA] = (struct api_coll_rate){ 0, 1 };
 	cfg.max_attempts = attempts;
 	cfg.timeout_ms = 500;
-	cfg.clock_ms = coll_test_clock;
 	cfg.sleep_ms = fake_sleep;
-	cfg.clock_arg = &now_ms;
 	struct api_collateral *c = NULL;
 	tc_assert_ok(api_collateral_new(&cfg, &c));
 	return c;

@@ -44,28 +44,21 @@ static const char *svc_snp_product; /* the next services' configured SNP product
 
 static struct api_collateral *service(bool offline, bool fake, const struct vf_item *anchors, size_t n_anchors)
 {
-	static char rim[256], ocsp[256];
 	struct api_collateral_config cfg;
 	api_collateral_config_init(&cfg);
-	snprintf(rim, sizeof(rim), "%s/v1/rim", coll_srv_base(srv));
-	snprintf(ocsp, sizeof(ocsp), "%s/ocsp", coll_srv_base(srv));
-	cfg.nvidia_ocsp_url = ocsp;
+	coll_test_env_config(&cfg, dsn, srv, &now_ms);
 	cfg.snp_product = svc_snp_product;
-	cfg.dsn = dsn;
 	cfg.offline = offline;
 	cfg.anchors = anchors;
 	cfg.n_anchors = n_anchors;
 	/* Nothing may leave the machine: every vendor base is the local server. */
 	cfg.intel_sgx_base = cfg.intel_tdx_base = cfg.intel_root_crl_url = cfg.amd_kds_base = coll_srv_base(srv);
-	cfg.nvidia_rim_base = rim;
-	cfg.rate[API_COLL_HOST_NVIDIA] = (struct api_coll_rate){ 0, 1 };
-	cfg.rate[API_COLL_HOST_INTEL] = (struct api_coll_rate){ 0, 1 };
 	cfg.max_attempts = 1;
 	cfg.timeout_ms = 2000;
-	if (fake) {
-		cfg.clock_ms = coll_test_clock;
-		cfg.sleep_ms = coll_test_sleep;
-		cfg.clock_arg = &now_ms;
+	if (!fake) { /* the wall clock */
+		cfg.clock_ms = NULL;
+		cfg.sleep_ms = NULL;
+		cfg.clock_arg = NULL;
 	}
 	struct api_collateral *c = NULL;
 	tc_assert_ok(api_collateral_new(&cfg, &c));
