@@ -4,6 +4,10 @@
  * PEM (RFC 5958 EncryptedPrivateKeyInfo, PBES2 of RFC 8018 with scrypt of RFC 7914 and AES-256-CBC), mode
  * 0600; files readable by group/other are refused. Passphrases and file bytes are zeroed after use.
  */
+/* ECDSA_sign_setup / ECDSA_do_sign_ex (deprecated in 3.0, still the only way to split an ECDSA signature in
+ * OpenSSL 3.0: the provider interface has no per-signature secret) for the file backend's presign. */
+#define OPENSSL_SUPPRESS_DEPRECATED
+
 #include "ca_internal.h"
 
 #include <errno.h>
@@ -15,6 +19,7 @@
 
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
+#include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
@@ -26,7 +31,19 @@
 
 struct ca_file_key {
 	EVP_PKEY *pkey;
+	EC_KEY *ec; /* the same key for ECDSA_do_sign_ex (presigned signatures) */
 	enum ca_sig_alg alg;
+};
+
+/* A presigned token: the secret of one ECDSA signature, made by OWNER. */
+struct ca_presig {
+	const struct ca_signer *owner;
+	void *secret;
+};
+
+/* The file backend's secret: k⁻¹ mod n and r (ECDSA_sign_setup). */
+struct file_presig {
+	BIGNUM *kinv, *r;
 };
 
 /* ------------------------------------------------------------------------------------------ interface */
@@ -63,7 +80,128 @@ TC_RESULT ca_signer_sign_data(const struct ca_signer *s, const void *data, size_
 	return r;
 }
 
+TC_RESULT ca_signer_presign(const struct ca_signer *s, struct ca_presig **out)
+{
+	struct ca_presig *p;
+
+	TC_ENSURE(s != NULL && out != NULL, TC_ERR_INVALID_ARGUMENT, "ca_signer_presign: missing argument");
+	*out = NULL;
+	if (s->presign == NULL)
+		return tc_ok();
+	p = calloc(1, sizeof(*p));
+	TC_ENSURE(p, TC_ERR_NO_MEMORY, "presigned signature");
+	p->owner = s;
+	if (!tc_is_ok(s->presign(s, &p->secret))) {
+		struct tc_result r = tc_fail(TC_ERR_CRYPTO, "%s", tc_error_detail());
+
+		free(p);
+		return r;
+	}
+	*out = p;
+	return tc_ok();
+}
+
+void ca_presig_free(struct ca_presig **presig)
+{
+	if (presig == NULL || *presig == NULL)
+		return;
+	if ((*presig)->secret != NULL)
+		(*presig)->owner->presig_free((*presig)->secret);
+	tc_secure_zero(*presig, sizeof(**presig));
+	free(*presig);
+	*presig = NULL;
+}
+
+TC_RESULT ca_signer_sign_data_with(const struct ca_signer *s, struct ca_presig **presig, const void *data, size_t len,
+				   struct tc_buf *sig)
+{
+	struct ca_presig *p = presig ? *presig : NULL;
+	uint8_t digest[CA_DIGEST_MAX];
+	unsigned int dlen = 0;
+	enum ca_sig_alg alg;
+	struct tc_result r;
+
+	if (presig)
+		*presig = NULL; /* consumed, whatever happens */
+	if (p == NULL)
+		return ca_signer_sign_data(s, data, len, sig);
+	if (p->owner != s || s->sign_presigned == NULL) {
+		ca_presig_free(&p);
+		return tc_fail(TC_ERR_INVALID_ARGUMENT, "a presigned token of another signer");
+	}
+	alg = s->algorithm(s);
+	if (!EVP_Digest(data, len, digest, &dlen, alg == CA_SIG_ECDSA_SHA384 ? EVP_sha384() : EVP_sha256(), NULL)) {
+		ca_presig_free(&p);
+		return tc_fail_openssl(TC_ERR_CRYPTO, "digest of the data to sign");
+	}
+	r = s->sign_presigned(s, p->secret, digest, dlen, sig);
+	tc_secure_zero(digest, sizeof(digest));
+	ca_presig_free(&p);
+	return r;
+}
+
 /* ------------------------------------------------------------------------------------- file backend */
+
+static void file_presig_free(void *secret)
+{
+	struct file_presig *f = secret;
+
+	BN_clear_free(f->kinv);
+	BN_clear_free(f->r);
+	tc_secure_zero(f, sizeof(*f));
+	free(f);
+}
+
+static TC_RESULT file_presign(const struct ca_signer *s, void **secret)
+{
+	const struct ca_file_key *k = s->impl;
+	struct file_presig *f = calloc(1, sizeof(*f));
+
+	TC_ENSURE(f, TC_ERR_NO_MEMORY, "presigned signature");
+	if (!ECDSA_sign_setup(k->ec, NULL, &f->kinv, &f->r)) {
+		file_presig_free(f);
+		return tc_fail_openssl(TC_ERR_CRYPTO, "ECDSA presign");
+	}
+	*secret = f;
+	return tc_ok();
+}
+
+/* DER Ecdsa-Sig-Value of SIG appended to OUT. */
+static TC_RESULT sig_der_append(const ECDSA_SIG *sig, struct tc_buf *out)
+{
+	unsigned char *p;
+	int n = i2d_ECDSA_SIG(sig, NULL);
+
+	TC_ENSURE(n > 0 && n <= CA_SIG_MAX, TC_ERR_CRYPTO, "ECDSA signature encoding");
+	TC_GUARD(tc_buf_reserve(out, (size_t)n + 1));
+	p = out->data + out->len;
+	TC_ENSURE(i2d_ECDSA_SIG(sig, &p) == n, TC_ERR_CRYPTO, "ECDSA signature encoding");
+	out->len += (size_t)n;
+	out->data[out->len] = '\0';
+	return tc_ok();
+}
+
+/* s = k⁻¹(e + r·d) mod n with the token's k⁻¹ and r (OpenSSL's constant-time path); a zero s (probability
+ * about 2^-384) needs a new k: then the signature is made whole. */
+static TC_RESULT file_sign_presigned(const struct ca_signer *s, void *secret, const uint8_t *digest, size_t digest_len,
+				     struct tc_buf *sig)
+{
+	const struct ca_file_key *k = s->impl;
+	const struct file_presig *f = secret;
+	ECDSA_SIG *es;
+	struct tc_result r;
+
+	TC_ENSURE(digest_len == ca_sig_alg_digest_len(k->alg), TC_ERR_INVALID_ARGUMENT,
+		  "digest of %zu bytes for %s", digest_len, ca_sig_alg_name(k->alg));
+	es = ECDSA_do_sign_ex(digest, (int)digest_len, f->kinv, f->r, k->ec);
+	if (es == NULL) {
+		tc_openssl_clear();
+		return s->sign(s, digest, digest_len, sig);
+	}
+	r = sig_der_append(es, sig);
+	ECDSA_SIG_free(es);
+	return r;
+}
 
 static TC_RESULT file_sign(const struct ca_signer *s, const uint8_t *digest, size_t digest_len, struct tc_buf *sig)
 {
@@ -117,7 +255,8 @@ static void file_destroy(struct ca_signer *s)
 	struct ca_file_key *k = s->impl;
 
 	if (k != NULL) {
-		EVP_PKEY_free(k->pkey); /* OpenSSL clears private key material on free */
+		EC_KEY_free(k->ec);     /* both clear private key material on free */
+		EVP_PKEY_free(k->pkey);
 		tc_secure_zero(k, sizeof(*k));
 		free(k);
 	}
@@ -158,11 +297,21 @@ static TC_RESULT file_signer_take(EVP_PKEY *pkey, struct ca_signer **out)
 	}
 	k->pkey = pkey;
 	k->alg = alg;
+	s->impl = k;
+	s->destroy = file_destroy;
+	k->ec = EVP_PKEY_get1_EC_KEY(pkey);
+	if (k->ec == NULL) {
+		struct tc_result r = tc_fail_openssl(TC_ERR_CRYPTO, "EC key of the signer");
+
+		file_destroy(s); /* frees K and PKEY too */
+		return r;
+	}
 	s->sign = file_sign;
+	s->presign = file_presign;
+	s->sign_presigned = file_sign_presigned;
+	s->presig_free = file_presig_free;
 	s->public_key = file_public_key;
 	s->algorithm = file_algorithm;
-	s->destroy = file_destroy;
-	s->impl = k;
 	*out = s;
 	return tc_ok();
 }

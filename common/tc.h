@@ -177,6 +177,8 @@ TC_RESULT tc_hex_decode_fixed(const char *hex, size_t hex_len, void *out, size_t
 TC_RESULT tc_base64_encode(const void *in, size_t len, struct tc_buf *out);
 /* Strict standard base64 decode (padding required, no whitespace), appended to OUT. */
 TC_RESULT tc_base64_decode(const char *b64, size_t b64_len, struct tc_buf *out);
+/* RFC 7468 textual encoding of DER under LABEL ("CERTIFICATE"): 64-column base64 lines, appended to OUT. */
+TC_RESULT tc_pem_encode(const char *label, const void *der, size_t len, struct tc_buf *out);
 /* base64url without padding (RFC 4648 §5), as JWS uses. */
 TC_RESULT tc_base64url_encode(const void *in, size_t len, struct tc_buf *out);
 TC_RESULT tc_base64url_decode(const char *b64, size_t b64_len, struct tc_buf *out);

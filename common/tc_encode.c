@@ -215,6 +215,37 @@ TC_RESULT tc_base64_decode(const char *b64, size_t b64_len, struct tc_buf *out)
 	return tc_b64_decode(b64, n, tc_b64_std, "base64", out);
 }
 
+/* "-----BEGIN LABEL-----\n" (WHAT = "-----BEGIN ") into OUT. */
+static TC_RESULT pem_line(struct tc_buf *out, const char *what, const char *label)
+{
+	TC_GUARD(tc_buf_append_str(out, what));
+	TC_GUARD(tc_buf_append_str(out, label));
+	return tc_buf_append_str(out, "-----\n");
+}
+
+TC_RESULT tc_pem_encode(const char *label, const void *der, size_t len, struct tc_buf *out)
+{
+	struct tc_buf b64;
+	struct tc_result r;
+
+	TC_ENSURE(label != NULL && (der != NULL || len == 0), TC_ERR_INVALID_ARGUMENT, "tc_pem_encode: missing argument");
+	tc_buf_init(&b64, (len + 2) / 3 * 4 + 1);
+	r = tc_base64_encode(der, len, &b64);
+	if (tc_is_ok(r))
+		r = pem_line(out, "-----BEGIN ", label);
+	for (size_t at = 0; tc_is_ok(r) && at < b64.len; at += 64) {
+		size_t n = b64.len - at < 64 ? b64.len - at : 64;
+
+		r = tc_buf_append(out, b64.data + at, n);
+		if (tc_is_ok(r))
+			r = tc_buf_append_u8(out, '\n');
+	}
+	if (tc_is_ok(r))
+		r = pem_line(out, "-----END ", label);
+	tc_buf_cleanup(&b64);
+	return r;
+}
+
 TC_RESULT tc_base64url_encode(const void *in, size_t len, struct tc_buf *out)
 {
 	return tc_b64_encode(in, len, tc_b64_url, false, out);

@@ -1,6 +1,6 @@
 /*
  * bench_ca.c — throughput of ca/ on one core (label bench, no assertions on speed): raw P-384 signatures,
- * cvm certificate issuances (CSR parse + P-384 CA signature + self-check), OCSP responses (request parse +
+ * CSR intake alone (parse + key checks + self-signature; P-256 and RSA-3072 keys), cvm certificate issuances (CSR parse + P-384 CA signature + self-check), OCSP responses (request parse +
  * signature), CRL of 1000 entries.
  */
 #include <stdio.h>
@@ -11,6 +11,8 @@
 
 /* bench_ca_req.c: a DER OCSPRequest (SHA-1 CertID + nonce) for LEAF issued by ISSUER, built by OpenSSL. */
 int bench_ocsp_request(const struct tc_buf *leaf_der, const struct tc_buf *issuer_der, struct tc_buf *out);
+/* bench_ca_req.c: a PEM CSR (CN=cvm, SHA-256) for a new RSA key of BITS, built by OpenSSL. */
+int bench_rsa_csr(unsigned bits, struct tc_buf *out);
 
 #define SECONDS_MS 1500
 
@@ -80,6 +82,28 @@ int main(void)
 			return fail("sign", r);
 	}
 	printf("ca_sign_p384          %10.0f /s\n", per_s(n, tc_time_mono_ms() - t0));
+
+	for (int k = 0; k < 2; k++) {
+		/* CSR intake as POST /v1/certificates does it: a P-256 CSR with one DNS SAN; an RSA-3072 one. */
+		struct tc_buf rsa_pem = { 0 };
+		const struct tc_buf *in = &csr_pem;
+
+		if (k == 1) {
+			if (bench_rsa_csr(3072, &rsa_pem) != 0)
+				return fail("RSA CSR", tc_ok());
+			in = &rsa_pem;
+		}
+		for (n = 0, t0 = tc_time_mono_ms(); tc_time_mono_ms() - t0 < SECONDS_MS; n++) {
+			struct ca_csr csr;
+
+			if (!tc_is_ok(r = ca_csr_parse_pem((const char *)in->data, in->len, &csr)))
+				return fail("csr parse", r);
+			ca_csr_cleanup(&csr);
+		}
+		printf("%s %10.0f /s  (PEM, parse + key checks + self-signature)\n",
+		       k == 0 ? "ca_csr_parse_p256    " : "ca_csr_parse_rsa3072 ", per_s(n, tc_time_mono_ms() - t0));
+		tc_buf_cleanup(&rsa_pem);
+	}
 
 	for (n = 0, t0 = tc_time_mono_ms(); tc_time_mono_ms() - t0 < SECONDS_MS; n++) {
 		struct ca_csr csr;

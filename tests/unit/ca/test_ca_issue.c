@@ -12,16 +12,35 @@
 #include <openssl/err.h>
 #include <openssl/ocsp.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 #include <openssl/x509v3.h>
 
 #include "ca_test_util.h"
 
+/* The certificate as OpenSSL parses it; its PEM, validity and SHA-256 as ca_issue reported them agree. */
 static X509 *x509(const struct ca_issued *c)
 {
 	const unsigned char *p = c->der.data;
 	X509 *x = d2i_X509(NULL, &p, (long)c->der.len);
+	BIO *bio = BIO_new_mem_buf(c->pem.data, (int)c->pem.len);
+	X509 *from_pem = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+	unsigned char *der = NULL;
+	int n = from_pem ? i2d_X509(from_pem, &der) : -1;
+	struct tm nb, na;
+	uint8_t sha[32];
 
 	assert_non_null(x);
+	assert_ptr_equal(p, c->der.data + c->der.len);
+	assert_int_equal(n, (int)c->der.len);
+	assert_memory_equal(der, c->der.data, c->der.len);
+	assert_true(ASN1_TIME_to_tm(X509_get0_notBefore(x), &nb) && ASN1_TIME_to_tm(X509_get0_notAfter(x), &na));
+	assert_int_equal((int64_t)timegm(&nb), c->not_before);
+	assert_int_equal((int64_t)timegm(&na), c->not_after);
+	SHA256(c->der.data, c->der.len, sha);
+	assert_memory_equal(sha, c->sha256, 32);
+	OPENSSL_free(der);
+	X509_free(from_pem);
+	BIO_free(bio);
 	return x;
 }
 

@@ -215,10 +215,35 @@ static void test_limit(void **state)
 	tc_buf_cleanup(&b);
 }
 
+/* RFC 7468: 64-column lines, BEGIN/END labels; 48 bytes are exactly one line, 49 start a second. */
+static void test_pem(void **state)
+{
+	uint8_t der[49];
+	struct tc_buf b;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(der); i++)
+		der[i] = (uint8_t)(i * 7);
+	tc_buf_init(&b, 4096);
+	assert_true(tc_is_ok(tc_pem_encode("CERTIFICATE", der, 48, &b)));
+	assert_int_equal(b.len, strlen("-----BEGIN CERTIFICATE-----\n") + 65 + strlen("-----END CERTIFICATE-----\n"));
+	assert_memory_equal(b.data, "-----BEGIN CERTIFICATE-----\nAAcOFRwjKjE4P0ZNVFtiaXB3foWMk5qhqK", 62);
+	assert_int_equal(b.data[strlen("-----BEGIN CERTIFICATE-----\n") + 64], '\n');
+	tc_buf_reset(&b);
+	assert_true(tc_is_ok(tc_pem_encode("X", der, 49, &b)));
+	assert_memory_equal(b.data + b.len - strlen("\nUA==\n-----END X-----\n"), "\nUA==\n-----END X-----\n",
+			    strlen("\nUA==\n-----END X-----\n"));
+	tc_buf_reset(&b);
+	assert_true(tc_is_ok(tc_pem_encode("X", NULL, 0, &b)));
+	assert_string_equal((const char *)b.data, "-----BEGIN X-----\n-----END X-----\n");
+	tc_buf_cleanup(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_pem),
 		cmocka_unit_test(test_hex_errors),
 		cmocka_unit_test(test_base64_vectors),
 		cmocka_unit_test(test_alphabets),
