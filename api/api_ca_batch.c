@@ -16,9 +16,7 @@
  *            a job failing one of these is answered with its error and left out: it wrote nothing;
  *   once     lock log_state (db_log_lock: concurrent appenders, other CA processes and revocations wait);
  *   per job  sign the certificate naming log entry size + i (its .5 extension), shared out to the waiting
- *            request threads (sign_all); each request thread made its signature's costly half (the ECDSA
- *            k, r and k⁻¹: ca_signer_presign) before it queued, so under the lock a signature is a hash and
- *            a few multiplications;
+ *            request threads (sign_all) so that the signatures use every core while the lock is held;
  *   once     append the entries (db_log_append_batch: gap-free, hashes checked by the database);
  *   per job  certificates + appraisals rows (one statement for one evidence item), the cas row of a
  *            sub-CA, the response, the idempotency key;
@@ -85,7 +83,6 @@ static void job_reset(struct api_ca_job *job)
 void api_ca_job_cleanup(struct api_ca_job *job)
 {
 	job_reset(job);
-	ca_presig_free(&job->presig);
 	api_ca_prepared_cleanup(&job->prep);
 	tc_buf_cleanup(&job->body);
 }
@@ -255,7 +252,7 @@ static void sign_one(struct api_ca *ca)
 	struct tc_result r;
 
 	pthread_mutex_unlock(&ca->batch_lock);
-	r = api_ca_record_sign(&job->spec, job->rec.log_seq, &job->presig, &job->rec.issued);
+	r = api_ca_record_sign(&job->spec, job->rec.log_seq, &job->rec.issued);
 	if (!tc_is_ok(r))
 		snprintf(job->detail, sizeof(job->detail), "%s", tc_error_detail());
 	job->sign_result = r;
@@ -455,8 +452,6 @@ TC_RESULT api_ca_issue(struct api_ca *ca, struct db_conn *conn, struct api_ca_jo
 	TC_ENSURE(ca && conn && job && job->nonce && (!job->idem_key || job->request_hash), TC_ERR_INVALID_ARGUMENT,
 		  "api_ca_issue: missing argument");
 	TC_GUARD(api_ca_record_prepare(&job->spec, &job->prep));
-	/* The costly half of the signature here, on this request's thread, not under the log lock. */
-	TC_GUARD(ca_signer_presign(job->spec.issuer->signer, &job->presig));
 	job->done = false;
 	job->next = NULL;
 	pthread_mutex_lock(&ca->batch_lock);

@@ -248,8 +248,7 @@ TC_RESULT api_ca_record_prepare(const struct api_ca_record *rec, struct api_ca_p
 }
 
 /* The certificate itself; its LogEntryReference (.5) names LOG_SEQ. */
-TC_RESULT api_ca_record_sign(const struct api_ca_record *rec, uint64_t log_seq, struct ca_presig **presig,
-			     struct ca_issued *out)
+TC_RESULT api_ca_record_sign(const struct api_ca_record *rec, uint64_t log_seq, struct ca_issued *out)
 {
 	struct ca_issue_request req = { 0 };
 
@@ -266,7 +265,6 @@ TC_RESULT api_ca_record_sign(const struct api_ca_record *rec, uint64_t log_seq, 
 	req.has_log_seq = rec->issuer->log_id != NULL;
 	req.log_seq = log_seq;
 	req.now = rec->now;
-	req.presig = presig;
 	return ca_issue(rec->issuer, &req, out);
 }
 
@@ -347,7 +345,7 @@ TC_RESULT api_ca_record(struct db_conn *conn, const struct api_ca_record *rec, s
 	api_ca_prepared_init(&p);
 	TC_GUARD_GOTO(r, api_ca_record_prepare(rec, &p), out);
 	TC_GUARD_GOTO(r, db_log_lock(conn, &size), out);
-	TC_GUARD_GOTO(r, api_ca_record_sign(rec, size, NULL, &out->issued), out);
+	TC_GUARD_GOTO(r, api_ca_record_sign(rec, size, &out->issued), out);
 	api_ca_record_entry(rec, &p, &out->issued, rec->now, &e);
 	TC_GUARD_GOTO(r, db_log_append(conn, &e, &seq, NULL), out);
 	TC_ENSURE_GOTO(r, seq == size, out, TC_ERR_DB_CONFLICT, "log grew during issuance; retry");

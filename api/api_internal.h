@@ -563,9 +563,7 @@ struct api_ca_prepared {
 void api_ca_prepared_init(struct api_ca_prepared *p);
 void api_ca_prepared_cleanup(struct api_ca_prepared *p);
 TC_RESULT api_ca_record_prepare(const struct api_ca_record *rec, struct api_ca_prepared *p);
-/* PRESIG: NULL or a token of REC's issuer's signer, consumed (ca_issue_request.presig). */
-TC_RESULT api_ca_record_sign(const struct api_ca_record *rec, uint64_t log_seq, struct ca_presig **presig,
-			     struct ca_issued *out);
+TC_RESULT api_ca_record_sign(const struct api_ca_record *rec, uint64_t log_seq, struct ca_issued *out);
 void api_ca_record_entry(const struct api_ca_record *rec, const struct api_ca_prepared *p,
 			 const struct ca_issued *issued, int64_t now, struct db_log_entry *e);
 TC_RESULT api_ca_record_rows(struct db_conn *conn, const struct api_ca_record *rec, const struct api_ca_prepared *p,
@@ -604,7 +602,6 @@ struct api_ca_job {
 	/* private (api_ca_batch.c) */
 	struct api_ca_prepared prep;
 	struct api_ca_recorded rec;
-	struct ca_presig *presig; /* the signature's costly half, made before the job is queued */
 	bool skip, done;
 	struct tc_result result, sign_result;
 	char detail[TC_DETAIL_MAX];

@@ -35,39 +35,18 @@ enum ca_key_kind { CA_KEY_P384, CA_KEY_P256 };
  * §2.2.3) to SIG. public_key() appends the SubjectPublicKeyInfo DER. Implementations are safe to call from
  * several threads at once.
  */
-struct ca_presig;
-
 struct ca_signer {
 	TC_RESULT (*sign)(const struct ca_signer *s, const uint8_t *digest, size_t digest_len, struct tc_buf *sig);
 	TC_RESULT (*public_key)(const struct ca_signer *s, struct tc_buf *spki_der);
 	enum ca_sig_alg (*algorithm)(const struct ca_signer *s);
 	void (*destroy)(struct ca_signer *s); /* zeroes and frees the key and the struct */
-	/* Optional (NULL: the backend signs whole): see ca_signer_presign. presign makes a token's secret;
-	 * sign_presigned finishes a signature with it; presig_free zeroes and frees one (used or not). */
-	TC_RESULT (*presign)(const struct ca_signer *s, void **secret);
-	TC_RESULT (*sign_presigned)(const struct ca_signer *s, void *secret, const uint8_t *digest, size_t digest_len,
-				    struct tc_buf *sig);
-	void (*presig_free)(void *secret);
-	void *impl; /* backend state */
+	void *impl;                           /* backend state */
 };
 
 /* Free *S (NULL-safe) and set it to NULL. */
 void ca_signer_free(struct ca_signer **s);
 /* Hash DATA with the signer's digest and sign it: the one call the certificate code makes. */
 TC_RESULT ca_signer_sign_data(const struct ca_signer *s, const void *data, size_t len, struct tc_buf *sig);
-/*
- * A signature in two halves, for signing under a lock (the issuance batch holds the log lock while it signs:
- * docs/ca-service.md "Throughput"). ca_signer_presign does the costly half that needs no data, the ECDSA
- * per-signature secret (FIPS 186-5 §6.4.1: a fresh random k, R = k·G, r = x(R) mod n, and k⁻¹), into *OUT; it
- * sets *OUT to NULL when the backend cannot split (then the signature is made whole later). ca_signer_sign_data_with
- * signs with *PRESIG when there is one and always consumes it (*PRESIG = NULL, success or not): a token signs at
- * most one message, as reusing k would reveal the key. A token belongs to the signer that made it; another
- * signer refuses it. ca_presig_free zeroes and frees an unused one (NULL-safe).
- */
-TC_RESULT ca_signer_presign(const struct ca_signer *s, struct ca_presig **out);
-TC_RESULT ca_signer_sign_data_with(const struct ca_signer *s, struct ca_presig **presig, const void *data, size_t len,
-				   struct tc_buf *sig);
-void ca_presig_free(struct ca_presig **presig);
 /* Digest length of an algorithm (32 / 48). */
 size_t ca_sig_alg_digest_len(enum ca_sig_alg alg);
 /* "ecdsa-with-SHA256" / "ecdsa-with-SHA384". */
@@ -329,7 +308,6 @@ struct ca_issue_request {
 	bool has_log_seq;
 	uint64_t log_seq;
 	int64_t now;
-	struct ca_presig **presig; /* optional: a token of ISSUER's signer (ca_signer_presign), consumed */
 };
 
 struct ca_issued {

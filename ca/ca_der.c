@@ -267,18 +267,12 @@ void ca_der_extension(struct ca_der *w, const struct ca_oid *oid, bool critical,
 
 TC_RESULT ca_sign_structure(const struct ca_signer *s, const uint8_t *tbs, size_t tbs_len, struct tc_buf *out)
 {
-	return ca_sign_structure_with(s, NULL, tbs, tbs_len, out);
-}
-
-TC_RESULT ca_sign_structure_with(const struct ca_signer *s, struct ca_presig **presig, const uint8_t *tbs,
-				 size_t tbs_len, struct tc_buf *out)
-{
 	struct tc_buf sig = { 0 };
 	struct ca_der w;
 	struct tc_result r;
 
 	tc_buf_init(&sig, CA_SIG_MAX);
-	TC_GUARD_GOTO(r, ca_signer_sign_data_with(s, presig, tbs, tbs_len, &sig), out);
+	TC_GUARD_GOTO(r, ca_signer_sign_data(s, tbs, tbs_len, &sig), out);
 	ca_der_init(&w, out);
 	ca_der_begin(&w, CA_DER_SEQUENCE);
 	ca_der_raw(&w, tbs, tbs_len);

@@ -101,9 +101,6 @@ void ca_der_extension(struct ca_der *w, const struct ca_oid *oid, bool critical,
  * signature } to OUT, the signature computed by the signer over TBS.
  */
 TC_RESULT ca_sign_structure(const struct ca_signer *s, const uint8_t *tbs, size_t tbs_len, struct tc_buf *out);
-/* The same with a presigned token (consumed; NULL or *PRESIG NULL: signed whole), ca_signer_sign_data_with. */
-TC_RESULT ca_sign_structure_with(const struct ca_signer *s, struct ca_presig **presig, const uint8_t *tbs,
-				 size_t tbs_len, struct tc_buf *out);
 
 /* SHA-1 of the subjectPublicKey BIT STRING value of an SPKI DER (RFC 5280 §4.2.1.2 method 1, RFC 6960 key
  * hash). */

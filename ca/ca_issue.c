@@ -498,7 +498,7 @@ TC_RESULT ca_issue(const struct ca_issuer *iss, const struct ca_issue_request *r
 	TC_GUARD_GOTO(r, ca_der_finish(&w), out);
 
 	tc_buf_init(&out->der, CA_DER_MAX_OUTPUT);
-	TC_GUARD_GOTO(r, ca_sign_structure_with(iss->signer, req->presig, tbs.data, tbs.len, &out->der), out);
+	TC_GUARD_GOTO(r, ca_sign_structure(iss->signer, tbs.data, tbs.len, &out->der), out);
 	out->not_before = nb;
 	out->not_after = na;
 	tc_buf_init(&out->pem, CA_DER_MAX_OUTPUT * 2);

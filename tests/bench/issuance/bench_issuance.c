@@ -3,7 +3,8 @@
  * (sim TDX PKI from vf_tdx_sim_init, `teecert-ca init` with simulated evidence, `teecert-ca serve`) on PostgreSQL with durable
  * commits (the cluster of deploy/pg.sh keeps fsync and synchronous_commit on).
  *
- *   bench_issuance [--platforms N] TEECERT_CA [REQUESTS [LEVELS]]      e.g. bench_issuance build/cli/teecert-ca 50 1,8
+ *   bench_issuance [--platforms N] [--ca-key p384|p256] TEECERT_CA [REQUESTS [LEVELS]]
+ *                                                     e.g. bench_issuance build/cli/teecert-ca 50 1,8
  *
  * The quotes come from a fleet of N simulated platforms (default BENCH_DEFAULT_PLATFORMS): one PCK certificate
  * and one QE attestation key per platform, made once, and request I is quoted by platform I mod N, as a real
@@ -98,6 +99,7 @@ static const char *g_ca_bin; /* teecert-ca */
 static X509 *g_pcks[BENCH_MAX_PLATFORMS];    /* the fleet: one PCK certificate */
 static EVP_PKEY *g_aks[BENCH_MAX_PLATFORMS]; /* and one QE attestation key per platform */
 static size_t g_platforms = BENCH_DEFAULT_PLATFORMS; /* 0: a new PCK per quote */
+static const char *g_ca_key = "p384";                     /* --ca-key: the CA key (teecert-ca init --key-type) */
 
 static double now_s(void)
 {
@@ -662,7 +664,7 @@ static void setup(void)
 			       "--key-out",  key,          "--passphrase-file",
 			       pass,         "--cert-out", cert,
 			       "--db",       g_dsn,        "--sim-pki",
-			       pki,          NULL };
+			       pki,          "--key-type", g_ca_key, NULL };
 	check(vf_tdx_sim_init(pki), "sim TDX PKI");
 	run(migrate);
 	run(init);
@@ -677,15 +679,21 @@ int main(int argc, char **argv)
 	char pki_dir[BENCH_PATH_MAX];
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 
-	if (argc >= 3 && strcmp(argv[1], "--platforms") == 0) {
-		g_platforms = strcmp(argv[2], "0") == 0 ? 0 : parse_count(argv[2], BENCH_MAX_PLATFORMS, "--platforms");
+	while (argc >= 3 && (strcmp(argv[1], "--platforms") == 0 || strcmp(argv[1], "--ca-key") == 0)) {
+		if (strcmp(argv[1], "--platforms") == 0)
+			g_platforms = strcmp(argv[2], "0") == 0 ? 0 :
+								  parse_count(argv[2], BENCH_MAX_PLATFORMS, "--platforms");
+		else if (strcmp(argv[2], "p384") == 0 || strcmp(argv[2], "p256") == 0)
+			g_ca_key = argv[2];
+		else
+			die("--ca-key %s: p384 or p256", argv[2]);
 		argc -= 2;
 		argv += 2;
 	}
 	if (argc < 2 || argc > 4) {
 		fprintf(stderr,
-			"usage: %s [--platforms N] TEECERT_CA [REQUESTS [LEVELS]]   (N: 0..%d, default %d, 0 = a new PCK "
-			"per quote; LEVELS like 1,2,4,8,16,32)\n",
+			"usage: %s [--platforms N] [--ca-key p384|p256] TEECERT_CA [REQUESTS [LEVELS]]   (N: 0..%d, default "
+			"%d, 0 = a new PCK per quote; the CA key P-384 by default; LEVELS like 1,2,4,8,16,32)\n",
 			BENCH_PROG, BENCH_MAX_PLATFORMS, BENCH_DEFAULT_PLATFORMS);
 		return 2;
 	}
@@ -711,8 +719,8 @@ int main(int argc, char **argv)
 			die("%s", "attestation key");
 	}
 
-	printf("issuance over HTTP: sim TDX evidence, P-384 root CA, durable commits; %zu requests per level, %ld cores; ",
-	       n, cores);
+	printf("issuance over HTTP: sim TDX evidence, %s root CA, durable commits; %zu requests per level, %ld cores; ",
+	       strcmp(g_ca_key, "p256") == 0 ? "P-256" : "P-384", n, cores);
 	if (g_platforms > 0)
 		printf("a fleet of %zu platforms (one PCK certificate each)\n", g_platforms);
 	else

@@ -93,7 +93,6 @@ static void issue(struct ca_issuer *iss, const char *csr_pem, enum ca_role role,
 	struct ca_csr csr;
 	struct ca_issue_request req = { 0 };
 	static const uint8_t wih[32] = { 0xab, 0xcd };
-	struct ca_presig *presig = NULL;
 	struct tc_result r;
 
 	r = ca_csr_parse_pem(csr_pem, strlen(csr_pem), &csr);
@@ -112,17 +111,9 @@ static void issue(struct ca_issuer *iss, const char *csr_pem, enum ca_role role,
 		req.cvm_cert_der = cvm->der.data;
 		req.cvm_cert_len = cvm->der.len;
 	}
-	/* CVM certificates are signed with a presigned token (the issuance path's), the others whole. */
-	if (role == CA_ROLE_CVM) {
-		if (!tc_is_ok(ca_signer_presign(iss->signer, &presig)) || presig == NULL)
-			fail_msg("presign: %s", tc_error_detail());
-		req.presig = &presig;
-	}
 	r = ca_issue(iss, &req, out);
 	if (!tc_is_ok(r))
 		fail_msg("issue %s: %s: %s", ca_role_name(role), tc_error_info(r.code)->code, tc_error_detail());
-	if (presig != NULL)
-		fail_msg("the presigned token was not consumed");
 	ca_csr_cleanup(&csr);
 }
 

@@ -61,51 +61,6 @@ static void test_sign_verify(void **state)
 	}
 }
 
-/* Presigned signatures: they verify, each token signs once (consumed, also on failure), tokens differ, a
- * token of another signer is refused, and a NULL token signs whole. */
-static void test_presign(void **state)
-{
-	(void)state;
-	for (int k = 0; k < 2; k++) {
-		struct ca_signer *s = NULL, *other = NULL;
-		struct ca_presig *t1 = NULL, *t2 = NULL, *none = NULL;
-		struct tc_buf a = { 0 }, b = { 0 }, c = { 0 };
-
-		assert_true(tc_is_ok(ca_signer_file_generate(k == 0 ? CA_KEY_P384 : CA_KEY_P256, NULL, NULL, 0, &s)));
-		assert_true(tc_is_ok(ca_signer_file_generate(k == 0 ? CA_KEY_P384 : CA_KEY_P256, NULL, NULL, 0, &other)));
-		assert_true(tc_is_ok(ca_signer_presign(s, &t1)));
-		assert_true(tc_is_ok(ca_signer_presign(s, &t2)));
-		assert_non_null(t1);
-		assert_non_null(t2);
-		assert_true(tc_is_ok(ca_signer_sign_data_with(s, &t1, "hello", 5, &a)));
-		assert_null(t1);
-		assert_true(verifies(s, "hello", 5, &a));
-		assert_false(verifies(other, "hello", 5, &a));
-		assert_true(tc_is_ok(ca_signer_sign_data_with(s, &t2, "hello", 5, &b)));
-		assert_true(verifies(s, "hello", 5, &b));
-		/* Two tokens, two k: the same message signs differently (r differs). */
-		assert_false(a.len == b.len && memcmp(a.data, b.data, a.len) == 0);
-		/* Another signer's token is refused and consumed. */
-		assert_true(tc_is_ok(ca_signer_presign(other, &t1)));
-		assert_int_equal(ca_signer_sign_data_with(s, &t1, "hello", 5, &c).code, TC_ERR_INVALID_ARGUMENT);
-		assert_null(t1);
-		assert_int_equal(c.len, 0);
-		/* No token: a whole signature. */
-		assert_true(tc_is_ok(ca_signer_sign_data_with(s, &none, "hello", 5, &c)));
-		assert_true(verifies(s, "hello", 5, &c));
-		/* An unused token is freed (ASan sees a leak otherwise); NULL-safe. */
-		assert_true(tc_is_ok(ca_signer_presign(s, &t2)));
-		ca_presig_free(&t2);
-		assert_null(t2);
-		ca_presig_free(&t2);
-		tc_buf_cleanup(&a);
-		tc_buf_cleanup(&b);
-		tc_buf_cleanup(&c);
-		ca_signer_free(&other);
-		ca_signer_free(&s);
-	}
-}
-
 static void test_key_file(void **state)
 {
 	char dir[] = "/tmp/ca_signer_XXXXXX";
@@ -203,7 +158,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sign_verify),
-		cmocka_unit_test(test_presign),
 		cmocka_unit_test(test_key_file),
 		cmocka_unit_test(test_passphrase_sources),
 	};
