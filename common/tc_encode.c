@@ -141,14 +141,22 @@ static TC_RESULT tc_b64_encode(const void *in, size_t len, const char *alphabet,
 	return tc_ok();
 }
 
+/* The value of CH in ALPHABET (both alphabets share A-Z a-z 0-9 and differ in the last two), or TC_B64_BAD. */
 static uint8_t tc_b64_value(const char *alphabet, char ch)
 {
-	const char *hit;
+	unsigned c = (uint8_t)ch;
 
-	if (ch == '\0')
-		return TC_B64_BAD;
-	hit = memchr(alphabet, ch, 64);
-	return hit != NULL ? (uint8_t)(hit - alphabet) : TC_B64_BAD;
+	if (c - 'A' < 26u)
+		return (uint8_t)(c - 'A');
+	if (c - 'a' < 26u)
+		return (uint8_t)(c - 'a' + 26);
+	if (c - '0' < 10u)
+		return (uint8_t)(c - '0' + 52);
+	if (c != 0 && c == (uint8_t)alphabet[62])
+		return 62;
+	if (c != 0 && c == (uint8_t)alphabet[63])
+		return 63;
+	return TC_B64_BAD;
 }
 
 /*
@@ -164,25 +172,27 @@ static TC_RESULT tc_b64_decode(const char *in, size_t n, const char *alphabet, c
 	uint32_t v = 0;
 
 	TC_ENSURE(rest != 1, TC_ERR_BASE64_INVALID, "%s: impossible length (a lone final character)", what);
-	for (size_t i = 0; i < n; i++)
-		TC_ENSURE(tc_b64_value(alphabet, in[i]) != TC_B64_BAD, TC_ERR_BASE64_INVALID,
-			  "%s: invalid character 0x%02x at offset %zu", what, (unsigned)(uint8_t)in[i], i);
-	if (rest == 2)
-		TC_ENSURE((tc_b64_value(alphabet, in[n - 1]) & 0x0f) == 0, TC_ERR_BASE64_INVALID,
-			  "%s: non-zero bits in the final character", what);
-	if (rest == 3)
-		TC_ENSURE((tc_b64_value(alphabet, in[n - 1]) & 0x03) == 0, TC_ERR_BASE64_INVALID,
-			  "%s: non-zero bits in the final character", what);
 	TC_GUARD(tc_buf_reserve(out, out_len));
-	o = out->data + out->len;
+	o = out->data + out->len; /* OUT->len moves only once everything decoded */
 	for (size_t i = 0; i < n; i++) {
-		v = v << 6 | tc_b64_value(alphabet, in[i]);
+		uint8_t c = tc_b64_value(alphabet, in[i]);
+
+		if (c == TC_B64_BAD) {
+			out->data[out->len] = '\0'; /* OUT as it was */
+			return tc_fail(TC_ERR_BASE64_INVALID, "%s: invalid character 0x%02x at offset %zu", what,
+				       (unsigned)(uint8_t)in[i], i);
+		}
+		v = v << 6 | c;
 		if (i % 4 == 3) {
 			*o++ = (uint8_t)(v >> 16);
 			*o++ = (uint8_t)(v >> 8);
 			*o++ = (uint8_t)v;
 			v = 0;
 		}
+	}
+	if ((rest == 2 && (v & 0x0f) != 0) || (rest == 3 && (v & 0x03) != 0)) {
+		out->data[out->len] = '\0';
+		return tc_fail(TC_ERR_BASE64_INVALID, "%s: non-zero bits in the final character", what);
 	}
 	if (rest == 2) {
 		*o++ = (uint8_t)(v >> 4);
