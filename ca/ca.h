@@ -6,8 +6,9 @@
  * Every TBS structure (TBSCertificate, CertificationRequestInfo, TBSCertList, ResponseData) is built by a
  * small DER writer (ca_der.c) and signed through struct ca_signer: OpenSSL 3.0 has no public way to put a
  * signature computed elsewhere into an X509 / X509_CRL / OCSP_BASICRESP, and the signing key must never
- * leave the signer (STYLE.md point 7). OpenSSL parses CSRs and OCSP requests; what ca_issue writes is checked
- * by OpenSSL in the tests (every profile, `openssl verify` of every chain), not re-parsed per certificate.
+ * leave the signer (STYLE.md point 7). CSRs are walked by the ca_der reader (their keys built with
+ * EVP_PKEY_fromdata: ca_csr.c says why), OCSP requests parsed by OpenSSL; what ca_issue writes is checked by
+ * OpenSSL in the tests (every profile, `openssl verify` of every chain), not re-parsed per certificate.
  */
 #ifndef CA_H
 #define CA_H

@@ -71,47 +71,78 @@ static TC_RESULT vf_needs_add(struct vf_needs *s, enum vf_coll_kind kind, const 
 
 /*
  * What a PCK chain names, memoized by the SHA-256 of its exact PEM bytes: a fleet sends the same chain with
- * every quote of a platform, and parsing it (three certificates) costs more than the rest of the lookup.
- * Direct-mapped, bounded; an entry is a pure function of the bytes it is keyed on.
+ * every quote of a platform, and parsing it (three certificates through OpenSSL 3.0's decoders, about a
+ * millisecond) costs far more than the rest of the lookup. Set-associative with LRU replacement inside a set,
+ * bounded: a direct-mapped table let two platforms whose hashes share a slot evict each other on every quote
+ * (64 platforms in 256 slots: about one quote in six parsed again). An entry is a pure function of the bytes
+ * it is keyed on.
  */
-#define VF_NEEDS_PCK_MEMO 256
+#define VF_NEEDS_PCK_MEMO_SETS 256
+#define VF_NEEDS_PCK_MEMO_WAYS 8
 
 struct vf_needs_pck_memo {
 	bool used;
+	uint64_t last_use; /* pck_memo_clock when last found or stored: the set's LRU order */
 	uint8_t sha256[32];
 	char fmspc[2 * VF_TDX_FMSPC_LEN + 1];
 	const char *ca;
 };
 
-static struct vf_needs_pck_memo pck_memo[VF_NEEDS_PCK_MEMO];
+static struct vf_needs_pck_memo pck_memo[VF_NEEDS_PCK_MEMO_SETS][VF_NEEDS_PCK_MEMO_WAYS];
+static uint64_t pck_memo_clock;
 static pthread_mutex_t pck_memo_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static bool vf_needs_tdx_pck_parse(const struct vf_tdx_quote *q, char *fmspc, size_t fsize, const char **ca);
+
+/* The way of SET holding H, or NULL; with VICTIM (not NULL): also the way to overwrite on a miss (a free
+ * one, else the least recently used). Called with pck_memo_lock held. */
+static struct vf_needs_pck_memo *vf_needs_pck_memo_find(struct vf_needs_pck_memo *set, const uint8_t h[32],
+							struct vf_needs_pck_memo **victim)
+{
+	struct vf_needs_pck_memo *lru = &set[0];
+
+	for (size_t w = 0; w < VF_NEEDS_PCK_MEMO_WAYS; w++) {
+		struct vf_needs_pck_memo *m = &set[w];
+
+		if (m->used && memcmp(m->sha256, h, sizeof(m->sha256)) == 0)
+			return m;
+		if (lru->used && (!m->used || m->last_use < lru->last_use))
+			lru = m;
+	}
+	if (victim != NULL)
+		*victim = lru;
+	return NULL;
+}
 
 /* FMSPC (lowercase hex) and PCK CA ("platform" / "processor") from the quote's PCK chain; false when absent. */
 static bool vf_needs_tdx_pck(const struct vf_tdx_quote *q, char *fmspc, size_t fsize, const char **ca)
 {
 	uint8_t h[32];
-	struct vf_needs_pck_memo *m;
-	bool hit;
+	struct vf_needs_pck_memo *set, *m, *victim = NULL;
 
 	if (q->pck_pem == NULL || q->pck_pem_len == 0 || fsize < sizeof(m->fmspc) ||
 	    EVP_Digest(q->pck_pem, q->pck_pem_len, h, NULL, EVP_sha256(), NULL) != 1)
 		return vf_needs_tdx_pck_parse(q, fmspc, fsize, ca);
-	m = &pck_memo[(h[0] | (unsigned)h[1] << 8) % VF_NEEDS_PCK_MEMO];
+	set = pck_memo[(h[0] | (unsigned)h[1] << 8) % VF_NEEDS_PCK_MEMO_SETS];
 	pthread_mutex_lock(&pck_memo_lock);
-	hit = m->used && memcmp(m->sha256, h, sizeof(h)) == 0;
-	if (hit) {
+	m = vf_needs_pck_memo_find(set, h, NULL);
+	if (m != NULL) {
+		m->last_use = ++pck_memo_clock;
 		memcpy(fmspc, m->fmspc, sizeof(m->fmspc));
 		*ca = m->ca;
 	}
 	pthread_mutex_unlock(&pck_memo_lock);
-	if (hit)
+	if (m != NULL)
 		return true;
 	if (!vf_needs_tdx_pck_parse(q, fmspc, fsize, ca))
 		return false; /* not memoized: failures are rare and cheap to find again */
 	pthread_mutex_lock(&pck_memo_lock);
+	/* Another thread may have stored the same chain while this one parsed: refresh it, never duplicate. */
+	m = vf_needs_pck_memo_find(set, h, &victim);
+	if (m == NULL)
+		m = victim;
 	m->used = true;
+	m->last_use = ++pck_memo_clock;
 	memcpy(m->sha256, h, sizeof(h));
 	memcpy(m->fmspc, fmspc, sizeof(m->fmspc));
 	m->ca = *ca;

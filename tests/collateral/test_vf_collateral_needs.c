@@ -3,7 +3,8 @@
  * evidence: the keys derived from the evidence are the keys of the case's own collateral items (what
  * vf_collateral_verify derives from their content, or accepts as the requested id for RIMs), so the
  * collateral service would find exactly those items; the roles are those the appraisers read. Also the VCEK
- * key of an SNP report without its VCEK, and evidence that does not parse (fewer needs, no error).
+ * key of an SNP report without its VCEK, and evidence that does not parse (fewer needs, no error). The PCK
+ * chain memo: a fleet of platforms with two FMSPCs, asked in several orders, each gets its own.
  */
 #include <dirent.h>
 #include <setjmp.h>
@@ -20,6 +21,7 @@
 
 #include "coll_test_util.h"
 #include "nvidia/vf_nvidia_sim.h"
+#include "tdx/vf_tdx_sim.h"
 #include "vf.h"
 #include "vf_internal.h"
 
@@ -237,6 +239,55 @@ static void test_nvidia_ids(void **state)
 	vf_case_cleanup(&c);
 }
 
+/* A fleet of 40 platforms, half of it with the other FMSPC: asked round robin, backwards and again, every
+ * quote's TCB info key is its own PCK's FMSPC (memo hits never mix platforms up). */
+static void test_tdx_pck_memo(void **state)
+{
+	(void)state;
+	enum { PLATFORMS = 40 };
+	char dir[] = "/tmp/tc_needs_memo_XXXXXX";
+	struct vf_tdx_sim_pki *pki = NULL;
+	struct tc_buf q[PLATFORMS];
+	char want[2][2 * VF_TDX_FMSPC_LEN + 1];
+
+	assert_non_null(mkdtemp(dir));
+	assert_true(tc_is_ok(vf_tdx_sim_init(dir)));
+	assert_true(tc_is_ok(vf_tdx_sim_pki_load(dir, &pki)));
+	assert_true(tc_is_ok(tc_hex_encode(vf_tdx_sim_fmspc, VF_TDX_FMSPC_LEN, want[0], sizeof(want[0]))));
+	assert_true(tc_is_ok(tc_hex_encode(vf_tdx_sim_other_fmspc, VF_TDX_FMSPC_LEN, want[1], sizeof(want[1]))));
+	for (size_t i = 0; i < PLATFORMS; i++) {
+		struct vf_tdx_sim_quote_opts o;
+		X509 *pck = NULL;
+
+		assert_true(tc_is_ok(vf_tdx_sim_quote_opts_init(&o)));
+		o.fmspc_mismatch = i % 2 == 1;
+		assert_true(tc_is_ok(vf_tdx_sim_pck_issue(pki, &o, &pck)));
+		o.pck = pck;
+		tc_buf_init(&q[i], TC_BUF_DEFAULT_MAX);
+		assert_true(tc_is_ok(vf_tdx_sim_quote(pki, &o, &q[i])));
+		X509_free(pck);
+	}
+	for (size_t round = 0; round < 3; round++) {
+		for (size_t j = 0; j < PLATFORMS; j++) {
+			size_t i = round == 1 ? PLATFORMS - 1 - j : j;
+			struct vf_input in = { .tee = VF_TEE_TDX, .n_evidence = 1 };
+			struct vf_coll_need n[VF_COLL_NEEDS_MAX];
+			size_t k = 0;
+
+			in.evidence[0] = (struct vf_item){ .role = "tdx_quote", .data = q[i].data, .len = q[i].len };
+			assert_true(tc_is_ok(vf_collateral_needs(&in, n, VF_COLL_NEEDS_MAX, &k)));
+			assert_int_equal(k, 4);
+			assert_int_equal(n[0].kind, VF_COLL_TCB_INFO);
+			assert_string_equal(n[0].key, want[i % 2]);
+			assert_string_equal(n[2].key, "platform");
+		}
+	}
+	for (size_t i = 0; i < PLATFORMS; i++)
+		tc_buf_cleanup(&q[i]);
+	vf_tdx_sim_pki_free(pki);
+	coll_test_rmdir(dir);
+}
+
 /* Simulated evidence: TDX sim quote (FMSPC 50806F000000, Platform CA) and sim GPUs. */
 static void test_sim(void **state)
 {
@@ -375,6 +426,7 @@ int main(void)
 		cmocka_unit_test(test_shared_cases), cmocka_unit_test(test_tdx_keys),
 		cmocka_unit_test(test_snp_vcek_key), cmocka_unit_test(test_snp_vlek),
 		cmocka_unit_test(test_nvidia_ids),   cmocka_unit_test(test_sim),
+		cmocka_unit_test(test_tdx_pck_memo),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
