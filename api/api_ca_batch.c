@@ -18,8 +18,9 @@
  *   per job  sign the certificate naming log entry size + i (its .5 extension), shared out to the waiting
  *            request threads (sign_all) so that the signatures use every core while the lock is held;
  *   once     append the entries (db_log_append_batch: gap-free, hashes checked by the database);
- *   per job  certificates + appraisals rows (one statement for one evidence item), the cas row of a
- *            sub-CA, the response, the idempotency key;
+ *   once     certificates + appraisals rows (api_ca_record_rows_batch: one statement for the common jobs,
+ *            one evidence item each; others, e.g. a sub-CA with its cas row, one by one);
+ *   per job  the response, the idempotency key;
  *   COMMIT   one fsync.
  * A failure after the writes began aborts the transaction: its jobs then run again one transaction each, so
  * one bad job (a duplicate key, a concurrent idempotency key) fails alone. Retries of the runner (deadlocks)
@@ -233,7 +234,6 @@ static TC_RESULT job_finish(struct db_conn *conn, const struct api_ca *ca, struc
 {
 	struct tc_result r;
 
-	TC_GUARD(api_ca_record_rows(conn, &job->spec, &job->prep, &job->rec));
 	TC_GUARD(response_build(ca, job));
 	job->status = 201;
 	if (!job->idem_key)
@@ -296,6 +296,22 @@ static TC_RESULT sign_all(struct api_ca *ca, struct api_ca_job **jobs, size_t n)
 	return tc_ok();
 }
 
+/* The certificate and appraisal rows of the N signed jobs (their entries appended): one statement per run of
+ * common-case jobs (api_ca_record_rows_batch). */
+static TC_RESULT rows_write(struct db_conn *conn, struct api_ca_job *const *jobs, size_t n)
+{
+	const struct api_ca_record *recs[API_CA_BATCH_MAX];
+	const struct api_ca_prepared *preps[API_CA_BATCH_MAX];
+	struct api_ca_recorded *outs[API_CA_BATCH_MAX];
+
+	for (size_t i = 0; i < n; i++) {
+		recs[i] = &jobs[i]->spec;
+		preps[i] = &jobs[i]->prep;
+		outs[i] = &jobs[i]->rec;
+	}
+	return api_ca_record_rows_batch(conn, recs, preps, outs, n);
+}
+
 static struct tc_result batch_txn(struct db_conn *conn, void *arg)
 {
 	struct batch *b = arg;
@@ -346,6 +362,7 @@ static struct tc_result batch_txn(struct db_conn *conn, void *arg)
 	TC_GUARD(r);
 	TC_ENSURE(first == size, TC_ERR_DB_CONFLICT, "the log grew under its lock (%llu, expected %llu)",
 		  (unsigned long long)first, (unsigned long long)size);
+	TC_GUARD(rows_write(conn, signed_jobs, n_signed));
 	for (size_t i = 0; i < n_signed; i++)
 		TC_GUARD(job_finish(conn, b->ca, signed_jobs[i]));
 	return tc_ok();

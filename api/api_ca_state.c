@@ -6,7 +6,8 @@
  * Issuance and its records are one unit inside the caller's transaction: log_state is locked first
  * (db_log_lock) so the certificate's LogEntryReference (.5) can name the entry that is appended after the
  * signature; api_ca_record does one certificate (init), api_ca_batch.c many with one lock and one commit
- * (POST /v1/certificates), from the same steps (prepare, sign, entry, rows).
+ * (POST /v1/certificates), from the same steps (prepare, sign, entry, rows; api_ca_record_rows_batch writes the
+ * rows of many jobs with one statement per run of common-case jobs).
  */
 #include <dirent.h>
 #include <stdlib.h>
@@ -286,44 +287,65 @@ void api_ca_record_entry(const struct api_ca_record *rec, const struct api_ca_pr
 	e->time = now;
 }
 
+/* The certificates row of OUT->issued into C (its ca column: OUT->ca_id, set by the caller). */
+static void cert_row(const struct api_ca_record *rec, const struct api_ca_prepared *p,
+		     const struct api_ca_recorded *out, struct db_cert *c)
+{
+	memset(c, 0, sizeof(*c));
+	memcpy(c->serial, out->issued.serial, CA_SERIAL_LEN);
+	c->serial_len = CA_SERIAL_LEN;
+	/* A subroot's own certificate belongs to its issuer (the parent's CRL lists it); a root's to itself. */
+	c->ca = rec->new_ca && rec->new_ca->parent != 0 ? rec->ca_id : out->ca_id;
+	snprintf(c->kind, sizeof(c->kind), "%s", ca_role_name(rec->role));
+	c->subject = rec->csr->subject_text;
+	c->sans_json = (const char *)p->sans.data;
+	c->not_before = out->issued.not_before;
+	c->not_after = out->issued.not_after;
+	c->der = out->issued.der.data;
+	c->der_len = out->issued.der.len;
+	api_ca_sha256(rec->csr->spki.data, rec->csr->spki.len, c->spki_sha256);
+	c->hardware_id = p->hwid[0] ? p->hwid : NULL;
+	c->log_seq = out->log_seq;
+	if (rec->workload_info_hash) {
+		c->has_workload_info_hash = true;
+		memcpy(c->workload_info_hash, rec->workload_info_hash, 32);
+	}
+	c->parent_cvm_serial = rec->parent_cvm_serial;
+	c->parent_cvm_serial_len = rec->parent_cvm_serial_len;
+}
+
+/* The common case (one piece of evidence, e.g. a TDX quote, appraised; no new CA): certificate and appraisal
+ * rows in one statement. */
+static bool rows_appraised(const struct api_ca_record *rec)
+{
+	return rec->appraisal && rec->n_evidence == 1 && !rec->new_ca;
+}
+
+static struct db_cert_appraisal_row appraisal_row(const struct api_ca_record *rec, const struct api_ca_prepared *p)
+{
+	return (struct db_cert_appraisal_row){
+		.appraisal_json = (const char *)p->appraisal_text.data,
+		.policy_digest = rec->appraisal->policy_digest,
+		.evidence_digest = rec->appraisal->evidence_digest,
+		.evidence_type = rec->evidence[0].role,
+		.evidence = rec->evidence[0].data,
+		.evidence_len = rec->evidence[0].len,
+	};
+}
+
 /* The rows of OUT->issued (signed, its log entry OUT->log_seq already appended). */
 TC_RESULT api_ca_record_rows(struct db_conn *conn, const struct api_ca_record *rec, const struct api_ca_prepared *p,
 			     struct api_ca_recorded *out)
 {
-	struct db_cert c = { 0 };
+	struct db_cert c;
 
-	memcpy(c.serial, out->issued.serial, CA_SERIAL_LEN);
-	c.serial_len = CA_SERIAL_LEN;
 	out->ca_id = rec->ca_id;
 	if (rec->new_ca)
 		TC_GUARD(db_ca_insert(conn, rec->new_ca, out->issued.der.data, out->issued.der.len, &out->ca_id));
-	/* A subroot's own certificate belongs to its issuer (the parent's CRL lists it); a root's to itself. */
-	c.ca = rec->new_ca && rec->new_ca->parent != 0 ? rec->ca_id : out->ca_id;
-	snprintf(c.kind, sizeof(c.kind), "%s", ca_role_name(rec->role));
-	c.subject = rec->csr->subject_text;
-	c.sans_json = (const char *)p->sans.data;
-	c.not_before = out->issued.not_before;
-	c.not_after = out->issued.not_after;
-	c.der = out->issued.der.data;
-	c.der_len = out->issued.der.len;
-	api_ca_sha256(rec->csr->spki.data, rec->csr->spki.len, c.spki_sha256);
-	c.hardware_id = p->hwid[0] ? p->hwid : NULL;
-	c.log_seq = out->log_seq;
-	if (rec->workload_info_hash) {
-		c.has_workload_info_hash = true;
-		memcpy(c.workload_info_hash, rec->workload_info_hash, 32);
-	}
-	c.parent_cvm_serial = rec->parent_cvm_serial;
-	c.parent_cvm_serial_len = rec->parent_cvm_serial_len;
+	cert_row(rec, p, out, &c);
 	if (rec->appraisal && rec->n_evidence == 1) { /* the common case (one TDX quote): one statement */
-		struct db_cert_appraisal_row a = {
-			.appraisal_json = (const char *)p->appraisal_text.data,
-			.policy_digest = rec->appraisal->policy_digest,
-			.evidence_digest = rec->appraisal->evidence_digest,
-			.evidence_type = rec->evidence[0].role,
-			.evidence = rec->evidence[0].data,
-			.evidence_len = rec->evidence[0].len,
-		};
+		struct db_cert_appraisal_row a = appraisal_row(rec, p);
+
 		return db_cert_insert_appraised(conn, &c, &a);
 	}
 	TC_GUARD(db_cert_insert(conn, &c));
@@ -331,6 +353,47 @@ TC_RESULT api_ca_record_rows(struct db_conn *conn, const struct api_ca_record *r
 		TC_GUARD(api_ca_appraisal_insert(conn, c.serial, c.serial_len, (const char *)p->appraisal_text.data,
 						 rec->appraisal, rec->evidence, rec->n_evidence));
 	return tc_ok();
+}
+
+/* api_ca_record_rows for each job in order; each run of consecutive common-case jobs is one statement. */
+TC_RESULT api_ca_record_rows_batch(struct db_conn *conn, const struct api_ca_record *const *recs,
+				   const struct api_ca_prepared *const *preps, struct api_ca_recorded *const *outs,
+				   size_t n)
+{
+	struct db_cert *certs = NULL;
+	struct db_cert_appraisal_row *rows = NULL;
+	struct tc_result r = tc_ok();
+	size_t i = 0;
+
+	TC_ENSURE(conn && (n == 0 || (recs && preps && outs)), TC_ERR_INVALID_ARGUMENT,
+		  "api_ca_record_rows_batch: missing argument");
+	while (i < n && tc_is_ok(r)) {
+		size_t m = 0;
+
+		while (i + m < n && m < DB_CERT_BATCH_MAX && rows_appraised(recs[i + m]))
+			m++;
+		if (m <= 1) { /* an uncommon job, or a run of one: the statement of the one-job path */
+			r = api_ca_record_rows(conn, recs[i], preps[i], outs[i]);
+			i++;
+			continue;
+		}
+		if (!certs) {
+			certs = calloc(DB_CERT_BATCH_MAX, sizeof(*certs));
+			rows = calloc(DB_CERT_BATCH_MAX, sizeof(*rows));
+			TC_ENSURE_GOTO(r, certs && rows, out, TC_ERR_NO_MEMORY, "certificate rows");
+		}
+		for (size_t j = 0; j < m; j++) {
+			outs[i + j]->ca_id = recs[i + j]->ca_id;
+			cert_row(recs[i + j], preps[i + j], outs[i + j], &certs[j]);
+			rows[j] = appraisal_row(recs[i + j], preps[i + j]);
+		}
+		r = db_cert_insert_appraised_batch(conn, certs, rows, m);
+		i += m;
+	}
+out:
+	free(certs);
+	free(rows);
+	return r;
 }
 
 /* One issuance in the caller's transaction: lock the log, sign naming its next entry, append, rows. */

@@ -568,6 +568,17 @@ void api_ca_record_entry(const struct api_ca_record *rec, const struct api_ca_pr
 			 const struct ca_issued *issued, int64_t now, struct db_log_entry *e);
 TC_RESULT api_ca_record_rows(struct db_conn *conn, const struct api_ca_record *rec, const struct api_ca_prepared *p,
 			     struct api_ca_recorded *out);
+/*
+ * ROWS of N jobs: exactly api_ca_record_rows(CONN, RECS[i], PREPS[i], OUTS[i]) for i = 0 .. N - 1 in order (each
+ * OUTS[i]->issued and ->log_seq set by the caller; OUTS[i]->ca_id written), stopping at the first failure. Each
+ * run of consecutive jobs in the common case (an appraisal, one evidence item, no new CA) is written with one
+ * statement (db_cert_insert_appraised_batch); the others, and a run of one, take the one-job path. A failure
+ * leaves the transaction failed, as the one-job path does (the caller rolls back; the ca_id of the jobs of the
+ * failed run may have been written).
+ */
+TC_RESULT api_ca_record_rows_batch(struct db_conn *conn, const struct api_ca_record *const *recs,
+				   const struct api_ca_prepared *const *preps, struct api_ca_recorded *const *outs,
+				   size_t n);
 
 /* ------------------------------------------------------------ group commit of issuances (api_ca_batch.c) */
 /*

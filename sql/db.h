@@ -471,6 +471,11 @@ struct db_cert_appraisal_row {
 /* db_cert_insert and db_cert_appraisal_insert of the same certificate in one statement. */
 TC_RESULT db_cert_insert_appraised(struct db_conn *conn, const struct db_cert *c,
 				   const struct db_cert_appraisal_row *a);
+/* db_cert_insert_appraised of CERTS[i] with ROWS[i] for i = 0 .. N - 1 (1..DB_CERT_BATCH_MAX), in that order, in
+ * one statement (the group commit of issuances): the same rows and checks; any failure writes none of them. */
+#define DB_CERT_BATCH_MAX 64
+TC_RESULT db_cert_insert_appraised_batch(struct db_conn *conn, const struct db_cert *certs,
+					 const struct db_cert_appraisal_row *rows, size_t n);
 /* Insert the appraisal of certificate SERIAL: its JSON text, digests and raw evidence. */
 TC_RESULT db_cert_appraisal_insert(struct db_conn *conn, const uint8_t *serial, size_t serial_len,
 				   const char *appraisal_json, const uint8_t policy_digest[32],

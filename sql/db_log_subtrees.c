@@ -7,11 +7,14 @@
 #include "chain.h"
 #include "db_internal.h"
 
-/* LEFT JOIN + ordinality: one row per requested subtree, in request order, NULL when it is missing. */
+/* One row per requested subtree, in request order, NULL when it is missing. A correlated subquery rather than a
+ * LEFT JOIN: the join's generic plan (a prepared statement is planned once, while the log may still be small)
+ * can be a hash join over a sequential scan of log_nodes, which then reads every node on each append as the log
+ * grows; the subquery's only sensible plan is one primary-key lookup per requested subtree. */
 static const struct db_stmt stmt = {
 	.name = "log_subtrees",
-	.sql = "SELECT n.hash FROM unnest($1::smallint[], $2::bigint[]) WITH ORDINALITY AS q(level, idx, i)"
-	       " LEFT JOIN log_nodes n ON n.level = q.level AND n.idx = q.idx ORDER BY q.i",
+	.sql = "SELECT (SELECT n.hash FROM log_nodes n WHERE n.level = q.level AND n.idx = q.idx)"
+	       " FROM unnest($1::smallint[], $2::bigint[]) WITH ORDINALITY AS q(level, idx, i) ORDER BY q.i",
 	.nparams = 2,
 	.result_format = 1, /* hashes as raw bytes */
 };

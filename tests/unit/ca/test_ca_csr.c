@@ -3,7 +3,9 @@
  * Ed25519, bad self-signature, not PEM, too large, BER), SAN extraction, SPKI equal to the key's DER.
  * The DER walk of ca_csr.c: EC points off the curve or at infinity, explicit curve parameters, compressed
  * points, every truncation, wrong version, patched algorithm OIDs, signature algorithms left to OpenSSL
- * (RSA-PSS, ECDSA with SHA-1).
+ * (RSA-PSS, ECDSA with SHA-1). Hand-built requests: the identity point with the signature anyone can make,
+ * hybrid point forms, RSA exponents (e = 1 with EM as its "signature", 3, even, over 256 bits), even moduli,
+ * size limits, rsaEncryption parameters other than NULL.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +14,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/core_names.h>
@@ -382,6 +386,316 @@ static void test_openssl_verified_algorithms(void **state)
 	EVP_PKEY_free(k);
 }
 
+/* ------------------------------------------------------------------ hand-built requests (the DER walk) */
+
+
+/* TAG LEN CONTENT at OUT (CONTENT may overlap OUT: moved); returns the TLV's length. */
+static size_t tlv(uint8_t *out, uint8_t tag, const uint8_t *content, size_t n)
+{
+	size_t h = 2;
+
+	if (n >= 0x100)
+		h = 4;
+	else if (n >= 0x80)
+		h = 3;
+	memmove(out + h, content, n);
+	out[0] = tag;
+	if (h == 2) {
+		out[1] = (uint8_t)n;
+	} else if (h == 3) {
+		out[1] = 0x81;
+		out[2] = (uint8_t)n;
+	} else {
+		out[1] = 0x82;
+		out[2] = (uint8_t)(n >> 8);
+		out[3] = (uint8_t)n;
+	}
+	return h + n;
+}
+
+/* CertificationRequestInfo { v1, CN=node, SPKI, [0] {} } into CRI (at least spki_len + 64 bytes). */
+static size_t cri_of(const uint8_t *spki, size_t spki_len, uint8_t *cri)
+{
+	static const uint8_t head[] = { 0x02, 0x01, 0x00, 0x30, 0x0f, 0x31, 0x0d, 0x30, 0x0b, 0x06, 0x03, 0x55, 0x04,
+					0x03, 0x0c, 0x04, 'n',  'o',  'd',  'e' };
+	uint8_t body[4096];
+	size_t n = 0;
+
+	assert_true(spki_len + sizeof(head) + 2 <= sizeof(body));
+	memcpy(body, head, sizeof(head));
+	n = sizeof(head);
+	memcpy(body + n, spki, spki_len);
+	n += spki_len;
+	body[n++] = 0xa0;
+	body[n++] = 0x00;
+	return tlv(cri, 0x30, body, n);
+}
+
+/* CertificationRequest { CRI, AlgorithmIdentifier { SIG_OID (TLV) }, BIT STRING { 0, SIG } } into OUT. */
+static size_t csr_of(const uint8_t *cri, size_t cri_len, const uint8_t *sig_oid, size_t oid_len, const uint8_t *sig,
+		     size_t sig_len, uint8_t *out)
+{
+	uint8_t body[8192], alg[32], bits[2048];
+	size_t n = 0;
+
+	assert_true(cri_len + oid_len + sig_len + 32 <= sizeof(body) && sig_len + 1 <= sizeof(bits));
+	memcpy(body, cri, cri_len);
+	n = cri_len;
+	memcpy(alg, sig_oid, oid_len);
+	n += tlv(body + n, 0x30, alg, oid_len);
+	bits[0] = 0;
+	memcpy(bits + 1, sig, sig_len);
+	n += tlv(body + n, 0x03, bits, sig_len + 1);
+	return tlv(out, 0x30, body, n);
+}
+
+static const uint8_t oid_ecdsa_sha256[] = { 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02 };
+static const uint8_t oid_ecdsa_sha384[] = { 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03 };
+static const uint8_t oid_rsa_sha256[] = { 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b };
+
+/* SubjectPublicKeyInfo of an EC key on CURVE_OID (TLV) whose ECPoint is POINT. */
+static size_t ec_spki(const uint8_t *curve_oid, size_t curve_len, const uint8_t *point, size_t point_len, uint8_t *out)
+{
+	static const uint8_t ec_pub[] = { 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01 };
+	uint8_t body[512], alg[64], bits[256];
+	size_t n;
+
+	memcpy(alg, ec_pub, sizeof(ec_pub));
+	memcpy(alg + sizeof(ec_pub), curve_oid, curve_len);
+	n = tlv(body, 0x30, alg, sizeof(ec_pub) + curve_len);
+	bits[0] = 0;
+	memcpy(bits + 1, point, point_len);
+	n += tlv(body + n, 0x03, bits, point_len + 1);
+	return tlv(out, 0x30, body, n);
+}
+
+/* SubjectPublicKeyInfo of rsaEncryption with parameters PARAMS (a TLV, or none when PARAMS_LEN is 0). */
+static size_t rsa_spki(const BIGNUM *n, const BIGNUM *e, const uint8_t *params, size_t params_len, uint8_t *out)
+{
+	static const uint8_t rsa_enc[] = { 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01 };
+	uint8_t ints[2400], seq[2400], bits[2400], body[2400], alg[64];
+	size_t m = 0, k;
+	uint8_t mag[1100];
+	int len;
+
+	for (int i = 0; i < 2; i++) {
+		const BIGNUM *v = i == 0 ? n : e;
+
+		mag[0] = 0;
+		len = BN_bn2bin(v, mag + 1);
+		k = (size_t)len + 1;
+		/* minimal INTEGER: keep the 0x00 only when the top bit is set */
+		if (len > 0 && !(mag[1] & 0x80))
+			m += tlv(ints + m, 0x02, mag + 1, (size_t)len);
+		else
+			m += tlv(ints + m, 0x02, mag, k);
+	}
+	k = tlv(seq, 0x30, ints, m);
+	bits[0] = 0;
+	memcpy(bits + 1, seq, k);
+	memcpy(alg, rsa_enc, sizeof(rsa_enc));
+	memcpy(alg + sizeof(rsa_enc), params, params_len);
+	m = tlv(body, 0x30, alg, sizeof(rsa_enc) + params_len);
+	m += tlv(body + m, 0x03, bits, k + 1);
+	return tlv(out, 0x30, body, m);
+}
+
+/* The whole request for SPKI, signed by K with MD (SIG_OID naming it). */
+static size_t csr_signed(const uint8_t *spki, size_t spki_len, EVP_PKEY *k, const EVP_MD *md, const uint8_t *sig_oid,
+			 size_t oid_len, uint8_t *out)
+{
+	uint8_t cri[4096], sig[1024];
+	size_t cri_len = cri_of(spki, spki_len, cri), sig_len = sizeof(sig);
+	EVP_MD_CTX *m = EVP_MD_CTX_new();
+
+	assert_int_equal(EVP_DigestSignInit(m, NULL, md, NULL, k), 1);
+	assert_int_equal(EVP_DigestSign(m, sig, &sig_len, cri, cri_len), 1);
+	EVP_MD_CTX_free(m);
+	return csr_of(cri, cri_len, sig_oid, oid_len, sig, sig_len, out);
+}
+
+/*
+ * The ECDSA "signature" that verifies for the identity public key O over any message: R = kG, r = x(R), s = h/k,
+ * so u1 G + u2 O = (h/s) G = kG. Anyone can make it, so a key at infinity proves no possession.
+ */
+static size_t forge_ecdsa_identity(int nid, const EVP_MD *md, const uint8_t *msg, size_t msg_len, uint8_t *sig)
+{
+	EC_GROUP *g = EC_GROUP_new_by_curve_name(nid);
+	BN_CTX *ctx = BN_CTX_new();
+	EC_POINT *R = EC_POINT_new(g);
+	BIGNUM *k = BN_new(), *x = BN_new(), *r = BN_new(), *s = BN_new(), *h = BN_new(), *kinv;
+	const BIGNUM *order = EC_GROUP_get0_order(g);
+	uint8_t dgst[64];
+	unsigned int dlen = 0;
+	ECDSA_SIG *es = ECDSA_SIG_new();
+	unsigned char *p = sig;
+	int n;
+
+	assert_int_equal(EVP_Digest(msg, msg_len, dgst, &dlen, md, NULL), 1);
+	assert_non_null(BN_bin2bn(dgst, (int)dlen, h));
+	assert_int_equal(BN_rand_range(k, order), 1);
+	assert_int_equal(EC_POINT_mul(g, R, k, NULL, NULL, ctx), 1);
+	assert_int_equal(EC_POINT_get_affine_coordinates(g, R, x, NULL, ctx), 1);
+	assert_int_equal(BN_nnmod(r, x, order, ctx), 1);
+	kinv = BN_mod_inverse(NULL, k, order, ctx);
+	assert_non_null(kinv);
+	assert_int_equal(BN_mod_mul(s, h, kinv, order, ctx), 1);
+	assert_int_equal(ECDSA_SIG_set0(es, r, s), 1);
+	n = i2d_ECDSA_SIG(es, &p);
+	assert_true(n > 0);
+	ECDSA_SIG_free(es);
+	BN_free(kinv);
+	BN_free(k);
+	BN_free(x);
+	BN_free(h);
+	EC_POINT_free(R);
+	BN_CTX_free(ctx);
+	EC_GROUP_free(g);
+	return (size_t)n;
+}
+
+static void test_ec_point_forms(void **state)
+{
+	static const uint8_t p256[] = { 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 };
+	static const uint8_t p384[] = { 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22 };
+	static const uint8_t identity[] = { 0x00 };
+	uint8_t spki[512], cri[1024], sig[256], der[2048], point[256];
+	size_t spki_len, cri_len, sig_len, len, plen = 0;
+	EVP_PKEY *k;
+
+	(void)state;
+	/* The identity (point at infinity, ECPoint 0x00) with the signature anyone can make: refused. */
+	for (int i = 0; i < 2; i++) {
+		spki_len = ec_spki(i == 0 ? p256 : p384, i == 0 ? sizeof(p256) : sizeof(p384), identity, 1, spki);
+		cri_len = cri_of(spki, spki_len, cri);
+		sig_len = forge_ecdsa_identity(i == 0 ? NID_X9_62_prime256v1 : NID_secp384r1,
+					       i == 0 ? EVP_sha256() : EVP_sha384(), cri, cri_len, sig);
+		len = csr_of(cri, cri_len, i == 0 ? oid_ecdsa_sha256 : oid_ecdsa_sha384,
+			     i == 0 ? sizeof(oid_ecdsa_sha256) : sizeof(oid_ecdsa_sha384), sig, sig_len, der);
+		assert_int_equal(parse_der(der, len), TC_ERR_KEY_UNSUPPORTED);
+	}
+
+	/* A real key, its point in the hybrid form (0x06/0x07 || X || Y; RFC 5480 §2.2: MUST be rejected), signed
+	 * by the key: refused. The same request with the uncompressed form is accepted. */
+	k = EVP_EC_gen("P-256");
+	assert_int_equal(EVP_PKEY_get_octet_string_param(k, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point), &plen), 1);
+	assert_int_equal(plen, 65);
+	assert_int_equal(point[0], 0x04);
+	spki_len = ec_spki(p256, sizeof(p256), point, plen, spki);
+	len = csr_signed(spki, spki_len, k, EVP_sha256(), oid_ecdsa_sha256, sizeof(oid_ecdsa_sha256), der);
+	assert_int_equal(parse_der(der, len), TC_OK);
+	point[0] = (uint8_t)(0x06 | (point[64] & 1));
+	spki_len = ec_spki(p256, sizeof(p256), point, plen, spki);
+	len = csr_signed(spki, spki_len, k, EVP_sha256(), oid_ecdsa_sha256, sizeof(oid_ecdsa_sha256), der);
+	assert_int_equal(parse_der(der, len), TC_ERR_KEY_UNSUPPORTED);
+	/* A compressed tag on a 65-byte point, an uncompressed one on 33 bytes: refused. */
+	point[0] = (uint8_t)(0x02 | (point[64] & 1));
+	spki_len = ec_spki(p256, sizeof(p256), point, plen, spki);
+	len = csr_signed(spki, spki_len, k, EVP_sha256(), oid_ecdsa_sha256, sizeof(oid_ecdsa_sha256), der);
+	assert_int_equal(parse_der(der, len), TC_ERR_KEY_UNSUPPORTED);
+	point[0] = 0x04;
+	spki_len = ec_spki(p256, sizeof(p256), point, 33, spki);
+	len = csr_signed(spki, spki_len, k, EVP_sha256(), oid_ecdsa_sha256, sizeof(oid_ecdsa_sha256), der);
+	assert_int_equal(parse_der(der, len), TC_ERR_KEY_UNSUPPORTED);
+	EVP_PKEY_free(k);
+}
+
+/* EMSA-PKCS1-v1_5 of SHA-256(MSG) in MOD_LEN bytes (RFC 8017 §9.2): the "signature" when e = 1. */
+static void emsa_sha256(const uint8_t *msg, size_t msg_len, uint8_t *em, size_t mod_len)
+{
+	static const uint8_t di[] = { 0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+				      0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20 };
+	unsigned int dlen = 0;
+
+	memset(em, 0xff, mod_len);
+	em[0] = 0x00;
+	em[1] = 0x01;
+	em[mod_len - 32 - sizeof(di) - 1] = 0x00;
+	memcpy(em + mod_len - 32 - sizeof(di), di, sizeof(di));
+	assert_int_equal(EVP_Digest(msg, msg_len, em + mod_len - 32, &dlen, EVP_sha256(), NULL), 1);
+}
+
+/* Request for RSA key (N, E) with parameters PARAMS; the signature is EM (which verifies only when e = 1). */
+static enum tc_code rsa_case(const BIGNUM *n, const BIGNUM *e, const uint8_t *params, size_t params_len)
+{
+	static uint8_t spki[2400], cri[2600], sig[1100], der[4000];
+	size_t spki_len = rsa_spki(n, e, params, params_len, spki), cri_len = cri_of(spki, spki_len, cri);
+	size_t mod_len = (size_t)BN_num_bytes(n);
+
+	emsa_sha256(cri, cri_len, sig, mod_len);
+	return parse_der(der, csr_of(cri, cri_len, oid_rsa_sha256, sizeof(oid_rsa_sha256), sig, mod_len, der));
+}
+
+static void test_rsa_key_checks(void **state)
+{
+	static const uint8_t null_params[] = { 0x05, 0x00 };
+	static const uint8_t odd_params[] = { 0x04, 0x01, 0x78 };
+	BIGNUM *n = BN_new(), *e = BN_new();
+
+	(void)state;
+	assert_int_equal(BN_rand(n, 3072, BN_RAND_TOP_ONE, BN_RAND_BOTTOM_ODD), 1);
+	/* e = 1: EM itself is a valid signature for any modulus, so no proof of possession. */
+	assert_int_equal(BN_set_word(e, 1), 1);
+	assert_int_equal(rsa_case(n, e, null_params, sizeof(null_params)), TC_ERR_KEY_WEAK);
+	assert_int_equal(BN_set_word(e, 3), 1);
+	assert_int_equal(rsa_case(n, e, null_params, sizeof(null_params)), TC_ERR_KEY_WEAK);
+	/* Even exponent, exponent of more than 256 bits: not an RSA public key we accept. */
+	assert_int_equal(BN_set_word(e, 65538), 1);
+	assert_int_equal(rsa_case(n, e, null_params, sizeof(null_params)), TC_ERR_KEY_UNSUPPORTED);
+	assert_int_equal(BN_set_word(e, 1), 1);
+	assert_int_equal(BN_lshift(e, e, 256), 1);
+	assert_int_equal(BN_add_word(e, 1), 1);
+	assert_int_equal(rsa_case(n, e, null_params, sizeof(null_params)), TC_ERR_KEY_UNSUPPORTED);
+	/* e = 65537 passes the key checks (the made-up signature then does not verify). */
+	assert_int_equal(BN_set_word(e, 65537), 1);
+	assert_int_equal(rsa_case(n, e, null_params, sizeof(null_params)), TC_ERR_CSR_SIGNATURE_INVALID);
+	/* An even modulus. */
+	assert_int_equal(BN_clear_bit(n, 0), 1);
+	assert_int_equal(rsa_case(n, e, null_params, sizeof(null_params)), TC_ERR_KEY_UNSUPPORTED);
+	/* Modulus sizes: 3071 -> key_weak, 8193 -> key_unsupported, 8192 passes the key checks. */
+	assert_int_equal(BN_rand(n, 3071, BN_RAND_TOP_ONE, BN_RAND_BOTTOM_ODD), 1);
+	assert_int_equal(rsa_case(n, e, null_params, sizeof(null_params)), TC_ERR_KEY_WEAK);
+	assert_int_equal(BN_rand(n, 8193, BN_RAND_TOP_ONE, BN_RAND_BOTTOM_ODD), 1);
+	assert_int_equal(rsa_case(n, e, null_params, sizeof(null_params)), TC_ERR_KEY_UNSUPPORTED);
+	assert_int_equal(BN_rand(n, 8192, BN_RAND_TOP_ONE, BN_RAND_BOTTOM_ODD), 1);
+	assert_int_equal(rsa_case(n, e, null_params, sizeof(null_params)), TC_ERR_CSR_SIGNATURE_INVALID);
+	/* rsaEncryption parameters are NULL (RFC 3279 §2.3.1) or, tolerated, absent; anything else would make one key
+	 * encodable as many SubjectPublicKeyInfos (the evidence binding hashes the SPKI). */
+	assert_int_equal(BN_rand(n, 3072, BN_RAND_TOP_ONE, BN_RAND_BOTTOM_ODD), 1);
+	assert_int_equal(rsa_case(n, e, NULL, 0), TC_ERR_CSR_SIGNATURE_INVALID);
+	assert_int_equal(rsa_case(n, e, odd_params, sizeof(odd_params)), TC_ERR_KEY_UNSUPPORTED);
+	BN_free(n);
+	BN_free(e);
+}
+
+static void test_rsa_params_signed(void **state)
+{
+	static const uint8_t odd_params[] = { 0x04, 0x01, 0x78 };
+	EVP_PKEY *k = rsa(3072);
+	BIGNUM *n = NULL, *e = NULL;
+	static uint8_t spki[2400], der[4000];
+	size_t spki_len, len;
+
+	(void)state;
+	assert_int_equal(EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_RSA_N, &n), 1);
+	assert_int_equal(EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_RSA_E, &e), 1);
+	/* Parameters absent: tolerated (a properly signed request is accepted). */
+	spki_len = rsa_spki(n, e, NULL, 0, spki);
+	len = csr_signed(spki, spki_len, k, EVP_sha256(), oid_rsa_sha256, sizeof(oid_rsa_sha256), der);
+	assert_int_equal(parse_der(der, len), TC_OK);
+	/* Arbitrary parameters, even properly signed: refused. */
+	spki_len = rsa_spki(n, e, odd_params, sizeof(odd_params), spki);
+	len = csr_signed(spki, spki_len, k, EVP_sha256(), oid_rsa_sha256, sizeof(oid_rsa_sha256), der);
+	assert_int_equal(parse_der(der, len), TC_ERR_KEY_UNSUPPORTED);
+	/* An RSA key under an ECDSA signature algorithm. */
+	spki_len = rsa_spki(n, e, NULL, 0, spki);
+	len = csr_signed(spki, spki_len, k, EVP_sha256(), oid_ecdsa_sha256, sizeof(oid_ecdsa_sha256), der);
+	assert_int_equal(parse_der(der, len), TC_ERR_CSR_SIGNATURE_INVALID);
+	BN_free(n);
+	BN_free(e);
+	EVP_PKEY_free(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -389,6 +703,8 @@ int main(void)
 		cmocka_unit_test(test_malformed),      cmocka_unit_test(test_build_roundtrip),
 		cmocka_unit_test(test_ec_points),      cmocka_unit_test(test_truncated_and_version),
 		cmocka_unit_test(test_algorithm_oids), cmocka_unit_test(test_openssl_verified_algorithms),
+		cmocka_unit_test(test_ec_point_forms), cmocka_unit_test(test_rsa_key_checks),
+		cmocka_unit_test(test_rsa_params_signed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
