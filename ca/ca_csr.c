@@ -10,8 +10,10 @@
  * Why a hand walk of the DER instead of d2i_X509_REQ: OpenSSL 3.0 decodes every SubjectPublicKeyInfo through
  * OSSL_DECODER_CTX_new_for_pkey, whose set-up dominated CSR intake (about a tenth of the CA's CPU per
  * certificate). The request is walked with the ca_der reader (definite minimal lengths, nothing trailing),
- * the key is built with EVP_PKEY_fromdata (a named P-256/P-384 point, which fromdata checks is on the curve;
- * RSA n and e), and the self-signature is verified over the CertificationRequestInfo bytes as received.
+ * the key is built with EVP_PKEY_fromdata (a named P-256/P-384 point in uncompressed or compressed form, which
+ * fromdata checks is on the curve — the identity and hybrid forms are refused before; RSA n odd and e odd with
+ * 2^16 < e < 2^256, rsaEncryption parameters NULL or absent), and the self-signature is verified over the
+ * CertificationRequestInfo bytes as received.
  * OpenSSL's ASN.1 templates (no decoders) still parse the subject Name and each Attribute, as d2i_X509_REQ
  * did. Signature algorithms other than ECDSA or PKCS #1 v1.5 with SHA-2 (RSA-PSS, SHA-1, ...) are rare and
  * left to X509_REQ_verify, as before.
@@ -373,12 +375,15 @@ static TC_RESULT csr_pkey_fromdata(const char *type, const OSSL_PARAM *params, E
 	return tc_ok();
 }
 
-/* ECPoint of a named curve (RFC 5480 §2.1.1, §2.2); EVP_PKEY_fromdata refuses a point not on the curve. */
+/* ECPoint of a named curve (RFC 5480 §2.1.1, §2.2); EVP_PKEY_fromdata refuses a point not on the curve (the
+ * identity is refused here: oct2point takes it). */
 static TC_RESULT csr_key_ec(const struct csr_der *d, struct ca_csr *out, EVP_PKEY **pkey)
 {
 	const struct csr_alg *a = &d->key_alg;
 	const struct csr_oid *curve = &a->params;
 	const char *group, *name = NULL;
+	const uint8_t *pt;
+	size_t fl, pl;
 	OSSL_PARAM params[3];
 
 	TC_ENSURE(a->params_tag != CA_DER_SEQUENCE, TC_ERR_KEY_UNSUPPORTED,
@@ -401,8 +406,18 @@ static TC_RESULT csr_key_ec(const struct csr_der *d, struct ca_csr *out, EVP_PKE
 	}
 	if (d->key[0] != 0)
 		return csr_key_undecodable();
+	/* RFC 5480 §2.2: uncompressed (0x04 || X || Y) or compressed (0x02/0x03 || X) only. OpenSSL's oct2point also
+	 * takes the identity (a lone 0x00: every ECDSA verification then reduces to u1·G, so anyone can make a
+	 * "signature" and the self-signature proves nothing) and the hybrid forms (0x06/0x07), which the RFC says
+	 * MUST be rejected; a fixed length per form also keeps one key from having several SPKI encodings of a
+	 * given form. */
+	fl = out->key_bits / 8;
+	pt = d->key + 1;
+	pl = d->key_len - 1;
+	if (!(pl == 1 + 2 * fl && pt[0] == 0x04) && !(pl == 1 + fl && (pt[0] == 0x02 || pt[0] == 0x03)))
+		return tc_fail(TC_ERR_KEY_UNSUPPORTED, "the CSR's EC point is not in uncompressed or compressed form");
 	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)group, 0);
-	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)(d->key + 1), d->key_len - 1);
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)pt, pl);
 	params[2] = OSSL_PARAM_construct_end();
 	return csr_pkey_fromdata("EC", params, pkey);
 }
@@ -445,6 +460,16 @@ static TC_RESULT csr_key_rsa(const struct csr_der *d, struct ca_csr *out, EVP_PK
 		       CA_RSA_MIN_BITS);
 	TC_ENSURE_GOTO(r, bits <= CA_RSA_MAX_BITS, out, TC_ERR_KEY_UNSUPPORTED, "RSA key of %d bits (at most %d)", bits,
 		       CA_RSA_MAX_BITS);
+	/* Neither EVP_PKEY_fromdata nor OpenSSL's RSA verification checks the exponent beyond e < n (and e of at most
+	 * 64 bits above 3072-bit moduli). With e = 1 the PKCS #1 encoding of any message is its own signature, so
+	 * the self-signature would prove nothing; FIPS 186-4 §B.3.1 / SP 800-89: e odd, 2^16 < e < 2^256 (the
+	 * upper bound also caps the cost of the verification). An even modulus is no RSA modulus. */
+	TC_ENSURE_GOTO(r, BN_is_odd(n), out, TC_ERR_KEY_UNSUPPORTED, "the CSR's RSA modulus is even");
+	TC_ENSURE_GOTO(r, BN_is_odd(e), out, TC_ERR_KEY_UNSUPPORTED, "the CSR's RSA public exponent is even");
+	TC_ENSURE_GOTO(r, BN_num_bits(e) <= 256, out, TC_ERR_KEY_UNSUPPORTED,
+		       "RSA public exponent of %d bits (at most 256)", BN_num_bits(e));
+	TC_ENSURE_GOTO(r, BN_num_bits(e) > 16, out, TC_ERR_KEY_WEAK, "RSA public exponent %lu (at least 65537)",
+		       (unsigned long)BN_get_word(e));
 	bld = OSSL_PARAM_BLD_new();
 	if (bld == NULL || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) ||
 	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e) || (params = OSSL_PARAM_BLD_to_param(bld)) == NULL) {
@@ -469,8 +494,15 @@ static TC_RESULT csr_key(const struct csr_der *d, struct ca_csr *out, EVP_PKEY *
 
 	if (oid_is(&d->key_alg.oid, oid_ec_public_key, sizeof(oid_ec_public_key)))
 		return csr_key_ec(d, out, pkey);
-	if (oid_is(&d->key_alg.oid, oid_rsa_encryption, sizeof(oid_rsa_encryption)))
-		return csr_key_rsa(d, out, pkey); /* parameters (NULL) ignored, as OpenSSL does */
+	if (oid_is(&d->key_alg.oid, oid_rsa_encryption, sizeof(oid_rsa_encryption))) {
+		/* Parameters NULL (RFC 3279 §2.3.1) or, as some encoders write, absent. OpenSSL ignores them, so any
+		 * other value would give one key many SubjectPublicKeyInfos (the evidence binding hashes the SPKI, and
+		 * the certificate copies it). */
+		TC_ENSURE(d->key_alg.params_tag == 0 ||
+				  (d->key_alg.params_tag == CA_DER_NULL && d->key_alg.params.len == 0),
+			  TC_ERR_KEY_UNSUPPORTED, "rsaEncryption parameters other than NULL");
+		return csr_key_rsa(d, out, pkey);
+	}
 	TC_GUARD(csr_oid_name(&d->key_alg.oid, &name));
 	if (name == NULL)
 		return csr_key_undecodable();

@@ -87,8 +87,11 @@ static TC_RESULT file_sign(const struct ca_signer *s, const uint8_t *digest, siz
 	rc = gnutls_privkey_sign_hash2(k->engine,
 				       k->alg == CA_SIG_ECDSA_SHA384 ? GNUTLS_SIGN_ECDSA_SHA384 : GNUTLS_SIGN_ECDSA_SHA256, 0,
 				       &hash, &out);
-	TC_ENSURE(rc >= 0 && out.size > 0 && out.size <= CA_SIG_MAX, TC_ERR_CRYPTO, "ECDSA sign: %s",
-		  rc < 0 ? gnutls_strerror(rc) : "signature of an unexpected size");
+	if (rc < 0 || out.size == 0 || out.size > CA_SIG_MAX) {
+		gnutls_free(out.data);
+		return tc_fail(TC_ERR_CRYPTO, "ECDSA sign: %s",
+			       rc < 0 ? gnutls_strerror(rc) : "signature of an unexpected size");
+	}
 	r = tc_buf_append(sig, out.data, out.size); /* the DER Ecdsa-Sig-Value */
 	gnutls_free(out.data);
 	return r;

@@ -5,6 +5,8 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "ca.h"
 
@@ -19,7 +21,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		r = ca_csr_parse_pem((const char *)data + 1, size - 1, &c);
 	else
 		r = ca_csr_parse_der(data + 1, size - 1, &c);
-	if (tc_is_ok(r))
-		ca_csr_cleanup(&c);
+	if (!tc_is_ok(r))
+		return 0;
+	/* The SubjectPublicKeyInfo and subject kept are the bytes received (the evidence binding hashes the SPKI). */
+	if (!(data[0] & 1) && (memmem(data + 1, size - 1, c.spki.data, c.spki.len) == NULL ||
+			       memmem(data + 1, size - 1, c.subject.data, c.subject.len) == NULL || c.spki.len == 0))
+		abort();
+	ca_csr_cleanup(&c);
 	return 0;
 }

@@ -388,7 +388,6 @@ static void test_openssl_verified_algorithms(void **state)
 
 /* ------------------------------------------------------------------ hand-built requests (the DER walk) */
 
-
 /* TAG LEN CONTENT at OUT (CONTENT may overlap OUT: moved); returns the TLV's length. */
 static size_t tlv(uint8_t *out, uint8_t tag, const uint8_t *content, size_t n)
 {
@@ -416,8 +415,8 @@ static size_t tlv(uint8_t *out, uint8_t tag, const uint8_t *content, size_t n)
 /* CertificationRequestInfo { v1, CN=node, SPKI, [0] {} } into CRI (at least spki_len + 64 bytes). */
 static size_t cri_of(const uint8_t *spki, size_t spki_len, uint8_t *cri)
 {
-	static const uint8_t head[] = { 0x02, 0x01, 0x00, 0x30, 0x0f, 0x31, 0x0d, 0x30, 0x0b, 0x06, 0x03, 0x55, 0x04,
-					0x03, 0x0c, 0x04, 'n',  'o',  'd',  'e' };
+	static const uint8_t head[] = { 0x02, 0x01, 0x00, 0x30, 0x0f, 0x31, 0x0d, 0x30, 0x0b, 0x06,
+					0x03, 0x55, 0x04, 0x03, 0x0c, 0x04, 'n',  'o',  'd',  'e' };
 	uint8_t body[4096];
 	size_t n = 0;
 
@@ -494,7 +493,8 @@ static size_t rsa_spki(const BIGNUM *n, const BIGNUM *e, const uint8_t *params, 
 	bits[0] = 0;
 	memcpy(bits + 1, seq, k);
 	memcpy(alg, rsa_enc, sizeof(rsa_enc));
-	memcpy(alg + sizeof(rsa_enc), params, params_len);
+	if (params_len > 0)
+		memcpy(alg + sizeof(rsa_enc), params, params_len);
 	m = tlv(body, 0x30, alg, sizeof(rsa_enc) + params_len);
 	m += tlv(body + m, 0x03, bits, k + 1);
 	return tlv(out, 0x30, body, m);
@@ -554,14 +554,13 @@ static size_t forge_ecdsa_identity(int nid, const EVP_MD *md, const uint8_t *msg
 	return (size_t)n;
 }
 
-static void test_ec_point_forms(void **state)
+static void test_ec_point_identity(void **state)
 {
 	static const uint8_t p256[] = { 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 };
 	static const uint8_t p384[] = { 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22 };
 	static const uint8_t identity[] = { 0x00 };
-	uint8_t spki[512], cri[1024], sig[256], der[2048], point[256];
-	size_t spki_len, cri_len, sig_len, len, plen = 0;
-	EVP_PKEY *k;
+	uint8_t spki[512], cri[1024], sig[256], der[2048];
+	size_t spki_len, cri_len, sig_len, len;
 
 	(void)state;
 	/* The identity (point at infinity, ECPoint 0x00) with the signature anyone can make: refused. */
@@ -574,7 +573,16 @@ static void test_ec_point_forms(void **state)
 			     i == 0 ? sizeof(oid_ecdsa_sha256) : sizeof(oid_ecdsa_sha384), sig, sig_len, der);
 		assert_int_equal(parse_der(der, len), TC_ERR_KEY_UNSUPPORTED);
 	}
+}
 
+static void test_ec_point_hybrid(void **state)
+{
+	static const uint8_t p256[] = { 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 };
+	uint8_t spki[512], der[2048], point[256];
+	size_t spki_len, len, plen = 0;
+	EVP_PKEY *k;
+
+	(void)state;
 	/* A real key, its point in the hybrid form (0x06/0x07 || X || Y; RFC 5480 §2.2: MUST be rejected), signed
 	 * by the key: refused. The same request with the uncompressed form is accepted. */
 	k = EVP_EC_gen("P-256");
@@ -699,12 +707,12 @@ static void test_rsa_params_signed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_key_types),      cmocka_unit_test(test_sans),
-		cmocka_unit_test(test_malformed),      cmocka_unit_test(test_build_roundtrip),
-		cmocka_unit_test(test_ec_points),      cmocka_unit_test(test_truncated_and_version),
-		cmocka_unit_test(test_algorithm_oids), cmocka_unit_test(test_openssl_verified_algorithms),
-		cmocka_unit_test(test_ec_point_forms), cmocka_unit_test(test_rsa_key_checks),
-		cmocka_unit_test(test_rsa_params_signed),
+		cmocka_unit_test(test_key_types),         cmocka_unit_test(test_sans),
+		cmocka_unit_test(test_malformed),         cmocka_unit_test(test_build_roundtrip),
+		cmocka_unit_test(test_ec_points),         cmocka_unit_test(test_truncated_and_version),
+		cmocka_unit_test(test_algorithm_oids),    cmocka_unit_test(test_openssl_verified_algorithms),
+		cmocka_unit_test(test_ec_point_identity), cmocka_unit_test(test_ec_point_hybrid),
+		cmocka_unit_test(test_rsa_key_checks),    cmocka_unit_test(test_rsa_params_signed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

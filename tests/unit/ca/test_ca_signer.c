@@ -1,16 +1,20 @@
 /*
  * test_ca_signer.c — the file signer: generation, signatures that verify, encrypted PKCS#8 files with mode
- * 0600, refusal of group/other-readable files, wrong passphrases, non-CA curves, passphrase sources.
+ * 0600, refusal of group/other-readable files, wrong passphrases, non-CA curves, passphrase sources;
+ * one signer (one gnutls_privkey_t) signing from several threads at once: every signature verifies and no two
+ * share an r (a repeated ECDSA nonce would give the key away).
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
@@ -154,12 +158,81 @@ static void test_passphrase_sources(void **state)
 	tc_buf_cleanup(&b);
 }
 
+#define SIGN_THREADS 8
+#define SIGN_PER_THREAD 40
+
+struct sign_job {
+	const struct ca_signer *s;
+	int id;
+	bool ok[SIGN_PER_THREAD];
+	struct tc_buf sig[SIGN_PER_THREAD];
+	char msg[SIGN_PER_THREAD][32];
+};
+
+static void *sign_thread(void *arg)
+{
+	struct sign_job *j = arg;
+
+	for (int i = 0; i < SIGN_PER_THREAD; i++) {
+		snprintf(j->msg[i], sizeof(j->msg[i]), "thread %d message %d", j->id, i);
+		tc_buf_init(&j->sig[i], CA_SIG_MAX);
+		j->ok[i] = tc_is_ok(ca_signer_sign_data(j->s, j->msg[i], strlen(j->msg[i]), &j->sig[i]));
+	}
+	return NULL;
+}
+
+static void test_concurrent_signing(void **state)
+{
+	(void)state;
+	for (int k = 0; k < 2; k++) {
+		struct ca_signer *s = NULL;
+		struct sign_job *jobs = calloc(SIGN_THREADS, sizeof(*jobs));
+		pthread_t th[SIGN_THREADS];
+		BIGNUM **rs = calloc(SIGN_THREADS * SIGN_PER_THREAD, sizeof(*rs));
+		size_t n = 0;
+
+		assert_non_null(jobs);
+		assert_non_null(rs);
+		assert_true(tc_is_ok(ca_signer_file_generate(k == 0 ? CA_KEY_P384 : CA_KEY_P256, NULL, NULL, 0, &s)));
+		for (int t = 0; t < SIGN_THREADS; t++) {
+			jobs[t].s = s;
+			jobs[t].id = t;
+			assert_int_equal(pthread_create(&th[t], NULL, sign_thread, &jobs[t]), 0);
+		}
+		for (int t = 0; t < SIGN_THREADS; t++)
+			assert_int_equal(pthread_join(th[t], NULL), 0);
+		for (int t = 0; t < SIGN_THREADS; t++) {
+			for (int i = 0; i < SIGN_PER_THREAD; i++) {
+				const unsigned char *p = jobs[t].sig[i].data;
+				ECDSA_SIG *es;
+
+				assert_true(jobs[t].ok[i]);
+				assert_true(verifies(s, jobs[t].msg[i], strlen(jobs[t].msg[i]), &jobs[t].sig[i]));
+				es = d2i_ECDSA_SIG(NULL, &p, (long)jobs[t].sig[i].len);
+				assert_non_null(es);
+				rs[n] = BN_dup(ECDSA_SIG_get0_r(es));
+				for (size_t m = 0; m < n; m++)
+					assert_int_not_equal(BN_cmp(rs[m], rs[n]), 0);
+				n++;
+				ECDSA_SIG_free(es);
+				tc_buf_cleanup(&jobs[t].sig[i]);
+			}
+		}
+		for (size_t m = 0; m < n; m++)
+			BN_free(rs[m]);
+		free(rs);
+		free(jobs);
+		ca_signer_free(&s);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sign_verify),
 		cmocka_unit_test(test_key_file),
 		cmocka_unit_test(test_passphrase_sources),
+		cmocka_unit_test(test_concurrent_signing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
