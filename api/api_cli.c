@@ -61,7 +61,8 @@ static void serve_usage(FILE *f, const char *prog)
 		"                              IPv6 as [ADDR]:PORT). Prints 'listening on http[s]://HOST:PORT'.\n"
 		"  --db DSN                    PostgreSQL conninfo or URI (default: $TEECERT_DB_DSN)\n"
 		"  --pool N                    database connections (default %d)\n"
-		"  --threads N                 HTTP worker threads (default %d)\n"
+		"  --threads N                 HTTP worker threads of the verifier (default %d; the CA serves each\n"
+		"                              connection on a thread of its own)\n"
 		"  --max-connections N         concurrent HTTP connections (default %d)\n"
 		"  --challenge-lifetime S      lifetime of challenge nonces in seconds (default %d)\n"
 		"  --log-level L               minimum log level (default info)\n"
@@ -478,6 +479,7 @@ int api_cli_serve(const char *prog, const char *service, int argc, char **argv)
 	cfg.dsn = o.dsn;
 	cfg.pool_size = o.pool;
 	cfg.threads = o.threads;
+	cfg.thread_per_connection = ca != NULL; /* issuances wait for their batch: api_server.c "Threading model" */
 	cfg.max_connections = o.max_connections;
 	cfg.challenge_lifetime_s = (int)o.challenge_lifetime_s;
 	cfg.handle_signals = true;

@@ -2,14 +2,18 @@
  * api_server.c — the libmicrohttpd glue: start/stop, routing a request to its handler, body limits, the
  * error shape, the access log and metrics of every request, and the graceful shutdown.
  *
- * Threading model: MHD's internal thread pool (MHD_USE_INTERNAL_POLLING_THREAD + MHD_OPTION_THREAD_POOL_SIZE)
- * with epoll, not thread-per-connection. Later traffic is many short keep-alive requests (admission checks
- * before every peering and workload start) from many nodes: with a pool, an idle keep-alive connection
- * costs one epoll registration instead of a thread and its stack, and the thread count stays fixed under
- * load. The price is that a handler blocking on PostgreSQL blocks the other connections of its worker; the
- * queries are short, and the defaults size the worker pool like the database pool (every worker can hold a
- * connection at once, so no worker waits for another worker's connection). Handlers that would block for
- * long (vendor collateral over HTTPS) must not run on these threads.
+ * Threading model, two of them (api_config.thread_per_connection):
+ *   - the verifier: MHD's internal thread pool (MHD_USE_INTERNAL_POLLING_THREAD + MHD_OPTION_THREAD_POOL_SIZE)
+ *     with epoll. Its traffic is many short keep-alive requests (admission checks before every peering and
+ *     workload start) from many nodes: an idle keep-alive connection costs one epoll registration instead of
+ *     a thread and its stack, and the thread count stays fixed under load. The price is that a handler
+ *     blocking on PostgreSQL blocks the other connections of its worker (a worker owns the connections it
+ *     accepted); the queries are short, and the defaults size the worker pool like the database pool.
+ *   - the CA: a thread per connection (MHD_USE_THREAD_PER_CONNECTION, poll), at most --max-connections.
+ *     An issuance waits for its batch's commit (api_ca_batch.c, tens of milliseconds under load), and on a
+ *     pool worker that wait stalled every other connection the worker happened to accept: with 16 clients on
+ *     16 workers the accepts fall unevenly, and half the machine sat idle (docs/bench.md).
+ * Handlers that would block for long (vendor collateral over HTTPS) must not run on these threads.
  *
  * Request life cycle (MHD 0.9.75): the URI log callback creates the request context and counts the
  * request as in flight; the access handler routes it on its first call (headers complete) and may reply at
@@ -547,14 +551,15 @@ TC_RESULT api_server_start(const struct api_config *cfg, struct api_server **out
 		pthread_sigmask(SIG_BLOCK, &set, NULL);
 		signal(SIGPIPE, SIG_IGN);
 	}
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG |
-			 (v6 ? MHD_USE_IPv6 : 0) | (cfg->tls ? MHD_USE_TLS : 0);
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0) |
+			 (cfg->tls ? MHD_USE_TLS : 0) |
+			 (cfg->thread_per_connection ? MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL : MHD_USE_EPOLL);
 	struct MHD_OptionItem tls_opts[API_TLS_MHD_OPTIONS_MAX];
 
 	api_tls_mhd_options(cfg->tls, tls_opts); /* certificate, key, client CA list (HTTPS only) */
 
 	s->daemon = MHD_start_daemon(flags, cfg->port, NULL, NULL, on_access, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
-				     NULL, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
+				     NULL, MHD_OPTION_THREAD_POOL_SIZE, cfg->thread_per_connection ? 0u : (unsigned)cfg->threads,
 				     MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
 				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_CONNECTION_TIMEOUT_S,
 				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_URI_LOG_CALLBACK,
@@ -565,8 +570,12 @@ TC_RESULT api_server_start(const struct api_config *cfg, struct api_server **out
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
 
 	s->port = info ? info->port : cfg->port;
-	tc_log(TC_LOG_INFO, "server_started", "%s listening on %s port %u (%u threads, pool %u)", cfg->service, s->host,
-	       (unsigned)s->port, cfg->threads, cfg->pool_size);
+	if (cfg->thread_per_connection)
+		tc_log(TC_LOG_INFO, "server_started", "%s listening on %s port %u (a thread per connection, pool %u)",
+		       cfg->service, s->host, (unsigned)s->port, cfg->pool_size);
+	else
+		tc_log(TC_LOG_INFO, "server_started", "%s listening on %s port %u (%u threads, pool %u)", cfg->service,
+		       s->host, (unsigned)s->port, cfg->threads, cfg->pool_size);
 	*out = s;
 	return tc_ok();
 fail:
