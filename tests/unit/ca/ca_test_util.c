@@ -47,14 +47,27 @@ void ca_test_appraisal(struct vf_appraisal *a, bool simulated)
 	a->appraised_at = CA_TEST_NOW - 5;
 }
 
+char *ca_test_req_pem(X509_REQ *req)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *data, *pem;
+	long n;
+
+	assert_non_null(bio);
+	assert_int_equal(PEM_write_bio_X509_REQ(bio, req), 1);
+	n = BIO_get_mem_data(bio, &data);
+	pem = calloc(1, (size_t)n + 1);
+	assert_non_null(pem);
+	memcpy(pem, data, (size_t)n);
+	BIO_free(bio);
+	return pem;
+}
+
 char *ca_test_csr_pem(EVP_PKEY *pkey, const char *cn, const char *const *sans, const EVP_MD *md)
 {
 	X509_REQ *req = X509_REQ_new();
 	X509_NAME *name = X509_NAME_new();
-	BIO *bio = BIO_new(BIO_s_mem());
 	char *pem;
-	long n;
-	char *data;
 
 	assert_non_null(req);
 	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0);
@@ -77,11 +90,7 @@ char *ca_test_csr_pem(EVP_PKEY *pkey, const char *cn, const char *const *sans, c
 		sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
 	}
 	assert_true(X509_REQ_sign(req, pkey, md) > 0);
-	PEM_write_bio_X509_REQ(bio, req);
-	n = BIO_get_mem_data(bio, &data);
-	pem = calloc(1, (size_t)n + 1);
-	memcpy(pem, data, (size_t)n);
-	BIO_free(bio);
+	pem = ca_test_req_pem(req);
 	X509_NAME_free(name);
 	X509_REQ_free(req);
 	return pem;

@@ -6,6 +6,7 @@
 #define CA_TEST_UTIL_H
 
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include "ca.h"
 
@@ -17,6 +18,8 @@ void ca_test_appraisal(struct vf_appraisal *a, bool simulated);
 extern const struct vf_item ca_test_evidence[3];
 
 /* PEM CSR for PKEY with subject CN and SANs "DNS:x", "IP:1.2.3.4", "URI:spiffe://x", "email:x" (NULL-ended). */
+/* REQ as PEM text (malloc'd, NUL-terminated). */
+char *ca_test_req_pem(X509_REQ *req);
 char *ca_test_csr_pem(EVP_PKEY *pkey, const char *cn, const char *const *sans, const EVP_MD *md);
 
 struct ca_test_chain {

@@ -344,9 +344,7 @@ static char *csr_pem_ctx(EVP_PKEY *k, const EVP_MD *md, bool pss)
 	X509_REQ *req = X509_REQ_new();
 	EVP_MD_CTX *m = EVP_MD_CTX_new();
 	EVP_PKEY_CTX *pctx = NULL;
-	BIO *bio = BIO_new(BIO_s_mem());
-	char *data, *pem;
-	long n;
+	char *pem;
 
 	X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(req), "CN", MBSTRING_UTF8, (const unsigned char *)"pss",
 				   -1, -1, 0);
@@ -355,11 +353,7 @@ static char *csr_pem_ctx(EVP_PKEY *k, const EVP_MD *md, bool pss)
 	if (pss)
 		assert_true(EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) > 0);
 	assert_true(X509_REQ_sign_ctx(req, m) > 0);
-	PEM_write_bio_X509_REQ(bio, req);
-	n = BIO_get_mem_data(bio, &data);
-	pem = calloc(1, (size_t)n + 1);
-	memcpy(pem, data, (size_t)n);
-	BIO_free(bio);
+	pem = ca_test_req_pem(req);
 	EVP_MD_CTX_free(m);
 	X509_REQ_free(req);
 	return pem;
