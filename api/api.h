@@ -113,7 +113,7 @@ struct api_config {
 	const char *dsn;         /* used to create a pool when POOL is NULL */
 	struct db_pool *pool;    /* borrowed when non-NULL */
 	unsigned pool_size;
-	unsigned threads; /* MHD worker threads (internal thread pool); unused with THREAD_PER_CONNECTION */
+	unsigned threads;           /* MHD worker threads (internal thread pool); unused with THREAD_PER_CONNECTION */
 	bool thread_per_connection; /* a thread per connection instead of the pool (the CA: api_server.c says why) */
 	unsigned max_connections;
 	const struct api_route *routes; /* NULL: api_routes_for_service(service) */

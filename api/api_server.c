@@ -558,13 +558,13 @@ TC_RESULT api_server_start(const struct api_config *cfg, struct api_server **out
 
 	api_tls_mhd_options(cfg->tls, tls_opts); /* certificate, key, client CA list (HTTPS only) */
 
-	s->daemon = MHD_start_daemon(flags, cfg->port, NULL, NULL, on_access, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
-				     NULL, MHD_OPTION_THREAD_POOL_SIZE, cfg->thread_per_connection ? 0u : (unsigned)cfg->threads,
-				     MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
-				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_CONNECTION_TIMEOUT_S,
-				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_URI_LOG_CALLBACK,
-				     on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_ARRAY, tls_opts,
-				     MHD_OPTION_NOTIFY_CONNECTION, api_tls_conn_notify, s, MHD_OPTION_END);
+	s->daemon = MHD_start_daemon(
+		flags, cfg->port, NULL, NULL, on_access, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+		MHD_OPTION_THREAD_POOL_SIZE, cfg->thread_per_connection ? 0u : (unsigned)cfg->threads,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned)API_CONNECTION_TIMEOUT_S, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_ARRAY,
+		tls_opts, MHD_OPTION_NOTIFY_CONNECTION, api_tls_conn_notify, s, MHD_OPTION_END);
 	TC_ENSURE_GOTO(r, s->daemon, fail, TC_ERR_IO, "cannot listen on %.64s:%u (address in use or not local?)",
 		       s->host, (unsigned)cfg->port);
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);

@@ -84,9 +84,9 @@ static TC_RESULT file_sign(const struct ca_signer *s, const uint8_t *digest, siz
 
 	TC_ENSURE(digest_len == ca_sig_alg_digest_len(k->alg), TC_ERR_INVALID_ARGUMENT,
 		  "digest of %zu bytes for %s", digest_len, ca_sig_alg_name(k->alg));
-	rc = gnutls_privkey_sign_hash2(k->engine,
-				       k->alg == CA_SIG_ECDSA_SHA384 ? GNUTLS_SIGN_ECDSA_SHA384 : GNUTLS_SIGN_ECDSA_SHA256, 0,
-				       &hash, &out);
+	rc = gnutls_privkey_sign_hash2(
+		k->engine, k->alg == CA_SIG_ECDSA_SHA384 ? GNUTLS_SIGN_ECDSA_SHA384 : GNUTLS_SIGN_ECDSA_SHA256, 0,
+		&hash, &out);
 	if (rc < 0 || out.size == 0 || out.size > CA_SIG_MAX) {
 		gnutls_free(out.data);
 		return tc_fail(TC_ERR_CRYPTO, "ECDSA sign: %s",

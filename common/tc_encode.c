@@ -238,7 +238,8 @@ TC_RESULT tc_pem_encode(const char *label, const void *der, size_t len, struct t
 	struct tc_buf b64;
 	struct tc_result r;
 
-	TC_ENSURE(label != NULL && (der != NULL || len == 0), TC_ERR_INVALID_ARGUMENT, "tc_pem_encode: missing argument");
+	TC_ENSURE(label != NULL && (der != NULL || len == 0), TC_ERR_INVALID_ARGUMENT,
+		  "tc_pem_encode: missing argument");
 	tc_buf_init(&b64, (len + 2) / 3 * 4 + 1);
 	r = tc_base64_encode(der, len, &b64);
 	if (tc_is_ok(r))

@@ -99,7 +99,7 @@ static const char *g_ca_bin; /* teecert-ca */
 static X509 *g_pcks[BENCH_MAX_PLATFORMS];    /* the fleet: one PCK certificate */
 static EVP_PKEY *g_aks[BENCH_MAX_PLATFORMS]; /* and one QE attestation key per platform */
 static size_t g_platforms = BENCH_DEFAULT_PLATFORMS; /* 0: a new PCK per quote */
-static const char *g_ca_key = "p384";                     /* --ca-key: the CA key (teecert-ca init --key-type) */
+static const char *g_ca_key = "p384";                /* --ca-key: the CA key (teecert-ca init --key-type) */
 
 static double now_s(void)
 {
@@ -664,7 +664,8 @@ static void setup(void)
 			       "--key-out",  key,          "--passphrase-file",
 			       pass,         "--cert-out", cert,
 			       "--db",       g_dsn,        "--sim-pki",
-			       pki,          "--key-type", g_ca_key, NULL };
+			       pki,          "--key-type", g_ca_key,
+			       NULL };
 	check(vf_tdx_sim_init(pki), "sim TDX PKI");
 	run(migrate);
 	run(init);
@@ -681,8 +682,9 @@ int main(int argc, char **argv)
 
 	while (argc >= 3 && (strcmp(argv[1], "--platforms") == 0 || strcmp(argv[1], "--ca-key") == 0)) {
 		if (strcmp(argv[1], "--platforms") == 0)
-			g_platforms = strcmp(argv[2], "0") == 0 ? 0 :
-								  parse_count(argv[2], BENCH_MAX_PLATFORMS, "--platforms");
+			g_platforms = strcmp(argv[2], "0") == 0 ?
+					      0 :
+					      parse_count(argv[2], BENCH_MAX_PLATFORMS, "--platforms");
 		else if (strcmp(argv[2], "p384") == 0 || strcmp(argv[2], "p256") == 0)
 			g_ca_key = argv[2];
 		else
