@@ -4,11 +4,15 @@
  *     two databases seeded differently show which one answered;
  *   - --rate-limit/--rate-burst: a burst past the limit is answered 429 with Retry-After and the error shape,
  *     /healthz and /metrics are exempt, and after Retry-After seconds requests pass again;
- *   - /metrics labels requests by route template and status.
+ *   - /metrics labels requests by route template and status;
+ *   - threading (api_server.c "Threading model"): with a thread per connection (the CA), a handler that
+ *     waits does not hold up another connection; on a one-worker pool it does (the control).
  * Both against the real teecert-verifier process (the serve flags) and an in-process server.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +21,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <curl/curl.h>
 
 #include "api.h"
 #include "api_test_util.h"
@@ -234,12 +239,111 @@ static void test_rate_limit_in_process(void **state)
 	api_server_free(&srv);
 }
 
+/* ----------------------------------------------------------------------------------------- threading */
+
+#define WAIT_HANDLER_MAX_MS 10000 /* the waiting handler gives up after this, so no test can hang */
+#define QUICK_TIMEOUT_MS 1500
+
+static atomic_int g_waiting;  /* 1 while GET /wait's handler runs */
+static atomic_int g_released; /* set to let it return */
+
+static struct tc_result wait_handler(struct api_request *req)
+{
+	atomic_store(&g_waiting, 1);
+	for (int i = 0; i < WAIT_HANDLER_MAX_MS && !atomic_load(&g_released); i++)
+		usleep(1000);
+	atomic_store(&g_waiting, 0);
+	return api_reply_data(req, 200, "text/plain", "waited", 6);
+}
+
+static struct tc_result quick_handler(struct api_request *req)
+{
+	return api_reply_data(req, 200, "text/plain", "quick", 5);
+}
+
+static const struct api_route wait_routes[] = {
+	{ "GET", "/wait", wait_handler, API_BODY_NONE, 0, API_AUTH_PUBLIC, "waits until released", API_ROUTE_UNLIMITED },
+	{ "GET", "/quick", quick_handler, API_BODY_NONE, 0, API_AUTH_PUBLIC, "answers at once", API_ROUTE_UNLIMITED },
+};
+
+static size_t discard(char *p, size_t size, size_t n, void *arg)
+{
+	(void)p;
+	(void)arg;
+	return size * n;
+}
+
+/* GET URL on a connection of its own; the HTTP status, or 0 when it took longer than TIMEOUT_MS. */
+static long get_within(const char *url, long timeout_ms)
+{
+	CURL *c = curl_easy_init();
+	long status = 0;
+
+	assert_non_null(c);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
+	if (curl_easy_perform(c) == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(c);
+	return status;
+}
+
+static void *wait_request(void *url)
+{
+	return (void *)(intptr_t)get_within(url, WAIT_HANDLER_MAX_MS + 5000);
+}
+
+/* With one HTTP thread of each model: is GET /quick answered while GET /wait's handler waits? */
+static bool quick_while_waiting(bool thread_per_connection)
+{
+	struct api_config cfg;
+	struct api_server *srv = NULL;
+	char wait_url[API_TEST_URL_MAX], quick_url[API_TEST_URL_MAX];
+	pthread_t t;
+	void *waited = NULL;
+	long quick;
+
+	api_config_init(&cfg);
+	cfg.dsn = g_primary;
+	cfg.pool_size = 1;
+	cfg.threads = 1;
+	cfg.thread_per_connection = thread_per_connection;
+	cfg.routes = wait_routes;
+	cfg.n_routes = sizeof(wait_routes) / sizeof(wait_routes[0]);
+	assert_int_equal(api_server_start(&cfg, &srv).code, TC_OK);
+	snprintf(wait_url, sizeof(wait_url), "http://127.0.0.1:%u/wait", (unsigned)api_server_port(srv));
+	snprintf(quick_url, sizeof(quick_url), "http://127.0.0.1:%u/quick", (unsigned)api_server_port(srv));
+	atomic_store(&g_released, 0);
+	atomic_store(&g_waiting, 0);
+	assert_int_equal(pthread_create(&t, NULL, wait_request, wait_url), 0);
+	for (int i = 0; i < 5000 && !atomic_load(&g_waiting); i++)
+		usleep(1000);
+	assert_true(atomic_load(&g_waiting));
+	quick = get_within(quick_url, QUICK_TIMEOUT_MS);
+	atomic_store(&g_released, 1);
+	assert_int_equal(pthread_join(t, &waited), 0);
+	assert_int_equal((long)(intptr_t)waited, 200);
+	api_server_free(&srv);
+	return quick == 200;
+}
+
+static void test_thread_per_connection(void **state)
+{
+	(void)state;
+	assert_true(quick_while_waiting(true));
+	/* The control: one pool worker owns both connections, so /quick waits behind /wait. */
+	assert_false(quick_while_waiting(false));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_read_db_process),       cmocka_unit_test(test_read_db_in_process),
 		cmocka_unit_test(test_rate_limit_process),    cmocka_unit_test(test_rate_limit_bad_flags),
 		cmocka_unit_test(test_rate_limit_in_process),
+		cmocka_unit_test(test_thread_per_connection),
 	};
 	return cmocka_run_group_tests_name("api_ops", tests, group_setup, group_teardown);
 }
