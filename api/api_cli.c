@@ -49,6 +49,8 @@ struct serve_opts {
 	const char *tls_cert, *tls_key, *client_ca, *admin_client_ca;
 	const char *admin_sha256[API_TLS_ADMIN_FPS_MAX];
 	size_t n_admin_sha256;
+	const char *client_crl[API_TLS_CRL_FILES_MAX];
+	size_t n_client_crl;
 };
 
 static void serve_usage(FILE *f, const char *prog)
@@ -69,7 +71,11 @@ static void serve_usage(FILE *f, const char *prog)
 		"  --tls-cert PEM --tls-key PEM  serve HTTPS (TLS 1.2/1.3; P-256, P-384 or RSA key, unencrypted)\n"
 		"  --client-ca PEM             request client certificates from these CAs (verified with OpenSSL)\n"
 		"  --admin-cert-sha256 HEX     a verified client certificate with this SHA-256 (DER) is an admin\n"
-		"                              (repeatable); --admin-client-ca PEM: ... or one chaining to these\n\n"
+		"                              (repeatable); --admin-client-ca PEM: ... or one chaining to these\n"
+		"  --client-crl PEM            CRLs of the client CAs (repeatable; each signed by a --client-ca or\n"
+		"                              --admin-client-ca certificate): every certificate of a client chain\n"
+		"                              then needs a current CRL from its issuer; re-read when the file\n"
+		"                              changes (refresh it before its nextUpdate)\n\n"
 		"teecert-ca only (docs/ca-service.md):\n"
 		"  --ca-key FILE --passphrase-file F --ca-cert FILE [--ca-name NAME]   the issuing CA\n"
 		"  --collateral DIR (repeatable) --trust-anchor ROLE=FILE --policy FILE appraisal inputs\n"
@@ -238,6 +244,11 @@ static int parse_serve(const char *prog, int argc, char **argv, struct serve_opt
 				return usage_error(prog, "serve", "too many --admin-cert-sha256 options");
 			o->admin_sha256[o->n_admin_sha256++] = v;
 			known = true;
+		} else if (take_opt(argc, argv, &i, "--client-crl", &v, &missing)) {
+			if (o->n_client_crl == API_TLS_CRL_FILES_MAX)
+				return usage_error(prog, "serve", "too many --client-crl options");
+			o->client_crl[o->n_client_crl++] = v;
+			known = true;
 		}
 		for (size_t k = 0; !known && k < sizeof(strs) / sizeof(strs[0]); k++) {
 			if (take_opt(argc, argv, &i, strs[k].name, &v, &missing)) {
@@ -346,13 +357,20 @@ static int tls_setup(const char *prog, const struct serve_opts *o, struct api_tl
 				      .admin_client_ca_file = o->admin_client_ca,
 				      .n_admin_sha256 = o->n_admin_sha256 };
 
-	if (!o->tls_cert && !o->tls_key && !o->client_ca && !o->admin_client_ca && o->n_admin_sha256 == 0)
+	if (!o->tls_cert && !o->tls_key && !o->client_ca && !o->admin_client_ca && o->n_admin_sha256 == 0 &&
+	    o->n_client_crl == 0)
 		return API_CLI_EXIT_OK;
 	if (!o->tls_cert || !o->tls_key)
 		return usage_error(prog, "serve", "%s", "HTTPS needs both --tls-cert and --tls-key");
 	memcpy(to.admin_sha256, o->admin_sha256, sizeof(to.admin_sha256));
 	if (!tc_is_ok(api_tls_load(&to, tls)))
 		return usage_error(prog, "serve", "%s", tc_error_detail());
+	if (o->n_client_crl > 0 && !tc_is_ok(api_tls_crl_load(*tls, o->client_crl, o->n_client_crl))) {
+		int rc = usage_error(prog, "serve", "%s", tc_error_detail());
+
+		api_tls_free(tls);
+		return rc;
+	}
 	return API_CLI_EXIT_OK;
 }
 

@@ -107,21 +107,46 @@ TC_RESULT api_ratelimit_check(struct api_request *req);
 /* ---------------------------------------------------------------------- HTTPS and client identity */
 /* api_tls.c (the only GnuTLS user), api_tls_config.c (api_tls_load), api_tls_client.c (the identity). */
 struct x509_store_st;
+struct stack_st_X509_CRL;
+struct api_tls_crls; /* --client-crl: the files, the current CRL set, reloads (api_tls_config.c) */
 
 #define API_TLS_PEER_CHAIN_MAX 8
 #define API_TLS_FILE_MAX (256 * 1024)
 #define API_TLS_RECHECK_S 60 /* a connection's verified client certificate is verified again after this */
 #define API_TLS_WHY_MAX 160
+#define API_TLS_CRL_FILES_MAX 8 /* --client-crl options */
+#define API_TLS_CRL_FILE_MAX (4 * 1024 * 1024)
+#define API_TLS_CRLS_MAX 64  /* CRLs across all --client-crl files */
+#define API_TLS_CRL_POLL_S 1 /* the files' mtimes are looked at no more often than this */
 
 struct api_tls {
-	struct tc_buf cert_pem;             /* normalised PEM handed to MHD: certificate + chain */
-	struct tc_buf key_pem;              /* PKCS#8 PEM (zeroed on free) */
-	struct tc_buf client_ca_pem;        /* empty: no client certificates requested */
-	struct x509_store_st *client_ca;    /* NULL: none */
-	struct x509_store_st *admin_ca;     /* NULL: none (partial chains allowed: an intermediate may be named) */
+	struct tc_buf cert_pem;          /* normalised PEM handed to MHD: certificate + chain */
+	struct tc_buf key_pem;           /* PKCS#8 PEM (zeroed on free) */
+	struct tc_buf client_ca_pem;     /* empty: no client certificates requested */
+	struct x509_store_st *client_ca; /* NULL: none */
+	struct x509_store_st *admin_ca;  /* NULL: none (partial chains allowed: an intermediate may be named) */
 	uint8_t admin_fp[API_TLS_ADMIN_FPS_MAX][32];
 	size_t n_admin_fp;
+	struct api_tls_crls *crls; /* NULL: no --client-crl, revocation is not checked */
 };
+
+/*
+ * --client-crl FILE...: load the PEM CRLs into TLS (which has a client CA store). Each CRL must be signed by
+ * a certificate of --client-ca or --admin-client-ca (TC_ERR_INVALID_ARGUMENT otherwise); a CRL past its
+ * nextUpdate is loaded (with a warning) and then fails every verification that needs it.
+ */
+TC_RESULT api_tls_crl_load(struct api_tls *tls, const char *const *files, size_t n);
+/*
+ * The current CRLs into *OUT (a new stack holding references: sk_X509_CRL_pop_free(*OUT, X509_CRL_free))
+ * and their generation into *GEN (> 0; it changes with every reload). The files are looked at when NOW is
+ * API_TLS_CRL_POLL_S past the last look and re-read when their mtime, size or inode changed; a new file that
+ * does not load is logged (tc_log error) and the previous CRLs are kept. Thread-safe.
+ */
+TC_RESULT api_tls_crl_get(struct api_tls_crls *c, int64_t now, struct stack_st_X509_CRL **out, uint64_t *gen);
+/* The generation api_tls_crl_get would hand out at NOW (the same look at the files; may reload). */
+uint64_t api_tls_crl_generation(struct api_tls_crls *c, int64_t now);
+/* Free the CRL state (api_tls_free does it for TLS->crls); sets *C to NULL. */
+void api_tls_crl_free(struct api_tls_crls **c);
 
 /* The peer's certificates as DER, leaf first, borrowed from the connection's TLS session. */
 struct api_tls_peer {
@@ -141,11 +166,12 @@ enum api_client_cert {
 /* Who the client is, from its TLS client certificate. */
 struct api_client {
 	enum api_client_cert cert;
-	bool admin;                       /* VERIFIED and an admin (--admin-cert-sha256 / --admin-client-ca) */
-	uint8_t fp[32];                   /* SHA-256 of the leaf DER (unless NONE) */
+	bool admin;     /* VERIFIED and an admin (--admin-cert-sha256 / --admin-client-ca) */
+	uint8_t fp[32]; /* SHA-256 of the leaf DER (unless NONE) */
 	char fp_hex[65];
-	char why[API_TLS_WHY_MAX];        /* UNVERIFIED: OpenSSL's reason */
-	int64_t checked_at;               /* when it was verified (per-connection cache) */
+	char why[API_TLS_WHY_MAX]; /* UNVERIFIED: OpenSSL's reason */
+	int64_t checked_at;        /* when it was verified (per-connection cache) */
+	uint64_t crl_gen;          /* the --client-crl set it was checked against (0: none) */
 };
 
 /* Fill REQ->client from the connection's client certificate, verified with OpenSSL (cached per connection). */

@@ -9,7 +9,18 @@
  * Verification costs signature checks, and a keep-alive connection sends many requests with one
  * certificate: the result is kept per connection (MHD's socket context, allocated by api_tls_conn_notify)
  * under the leaf's fingerprint and redone after API_TLS_RECHECK_S, so an expiring certificate stops
- * working on a long-lived connection too.
+ * working on a long-lived connection too, and when the --client-crl set changed (its generation is part of
+ * the cached result), so a revocation reaches connections that are already open.
+ *
+ * Revocation (--client-crl, RFC 5280 §6.3): the chain against --client-ca is verified with
+ * X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL, so every certificate of the chain, not only the leaf,
+ * needs a current CRL from its issuer. CRL_CHECK_ALL because the chains have intermediates (the admins CA of
+ * docs/ca-service.md): revoking a compromised intermediate must cut off every certificate it issued, which
+ * leaf-only checking would ignore. A certificate whose issuer has no CRL loaded fails ("unable to get
+ * certificate CRL"), as does one whose CRL is past its nextUpdate ("CRL has expired"): failing closed is the
+ * point of configuring CRLs. The --admin-client-ca pass checks the leaf only (X509_V_FLAG_CRL_CHECK): that
+ * store may end the chain at an intermediate (partial chain) whose own issuer is not there to verify its CRL,
+ * and the intermediates were already checked by the --client-ca pass that has to succeed first.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,9 +34,12 @@
 
 #include "api_internal.h"
 
-/* Verify LEAF (+ UNTRUSTED intermediates) against STORE for a TLS client at NOW; reason into WHY. */
-static bool chain_verify(X509_STORE *store, X509 *leaf, STACK_OF(X509) *untrusted, int64_t now, char *why,
-			 size_t why_size)
+/*
+ * Verify LEAF (+ UNTRUSTED intermediates) against STORE for a TLS client at NOW; reason into WHY. With CRLS
+ * (borrowed), revocation is checked with CRL_FLAGS.
+ */
+static bool chain_verify(X509_STORE *store, X509 *leaf, STACK_OF(X509) *untrusted, STACK_OF(X509_CRL) *crls,
+			 unsigned long crl_flags, int64_t now, char *why, size_t why_size)
 {
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
 	bool ok = ctx && X509_STORE_CTX_init(ctx, store, leaf, untrusted) == 1 &&
@@ -33,6 +47,10 @@ static bool chain_verify(X509_STORE *store, X509 *leaf, STACK_OF(X509) *untruste
 
 	if (ok) {
 		X509_STORE_CTX_set_time(ctx, 0, (time_t)now);
+		if (crls) {
+			X509_STORE_CTX_set0_crls(ctx, crls);
+			X509_STORE_CTX_set_flags(ctx, crl_flags);
+		}
 		ok = X509_verify_cert(ctx) == 1;
 		if (!ok && why)
 			snprintf(why, why_size, "%s (depth %d)",
@@ -66,6 +84,7 @@ void api_tls_client_check(const struct api_tls *tls, const struct api_tls_peer *
 {
 	X509 *leaf = NULL;
 	STACK_OF(X509) *untrusted = NULL;
+	STACK_OF(X509_CRL) *crls = NULL;
 
 	memset(out, 0, sizeof(*out));
 	if (!tls || !tls->client_ca || !peer || peer->n == 0)
@@ -90,15 +109,21 @@ void api_tls_client_check(const struct api_tls *tls, const struct api_tls_peer *
 			goto out;
 		}
 	}
-	if (!chain_verify(tls->client_ca, leaf, untrusted, now, out->why, sizeof(out->why)))
+	if (tls->crls && !tc_is_ok(api_tls_crl_get(tls->crls, now, &crls, &out->crl_gen))) {
+		snprintf(out->why, sizeof(out->why), "the client CRLs are not available");
+		goto out;
+	}
+	if (!chain_verify(tls->client_ca, leaf, untrusted, crls, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL, now,
+			  out->why, sizeof(out->why)))
 		goto out;
 	out->cert = API_CLIENT_VERIFIED;
 	for (size_t i = 0; i < tls->n_admin_fp && !out->admin; i++)
 		out->admin = tc_ct_equal(out->fp, tls->admin_fp[i], sizeof(out->fp));
 	if (!out->admin && tls->admin_ca)
-		out->admin = chain_verify(tls->admin_ca, leaf, untrusted, now, NULL, 0);
+		out->admin = chain_verify(tls->admin_ca, leaf, untrusted, crls, X509_V_FLAG_CRL_CHECK, now, NULL, 0);
 out:
 	ERR_clear_error(); /* verification failures leave nothing for the next request */
+	sk_X509_CRL_pop_free(crls, X509_CRL_free);
 	sk_X509_pop_free(untrusted, X509_free);
 	X509_free(leaf);
 }
@@ -119,8 +144,10 @@ void api_client_identify(struct api_request *req)
 	info = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	cached = info ? info->socket_context : NULL;
 	SHA256(peer.der[0], peer.len[0], fp);
+	/* A cached result stands for the CRLs it was checked against: a reload makes it stale. */
 	if (cached && cached->cert != API_CLIENT_NONE && memcmp(cached->fp, fp, sizeof(fp)) == 0 &&
-	    now >= cached->checked_at && now - cached->checked_at < API_TLS_RECHECK_S) {
+	    now >= cached->checked_at && now - cached->checked_at < API_TLS_RECHECK_S &&
+	    cached->crl_gen == api_tls_crl_generation(tls->crls, now)) {
 		req->client = *cached;
 		return;
 	}

@@ -9,9 +9,20 @@
  * certificate_authorities of the CertificateRequest, RFC 8446 §4.2.4, so clients know which certificate to
  * send) and an OpenSSL X509_STORE, the only thing that ever decides whether a client certificate is trusted
  * (api_tls_client.c).
+ *
+ * --client-crl (repeatable, PEM): the CRLs of the client CAs. Each must be signed by a certificate of
+ * --client-ca or --admin-client-ca (RFC 5280 §6.3.3 (f): the CRL issuer's key verifies its signature), checked
+ * here so a wrong file stops the start. The CRLs are not put into the X509_STOREs (those stay immutable and
+ * shared by all threads): api_tls_crl_get hands each verification its own reference-counted copy of the
+ * current stack. The files are looked at no more than once per API_TLS_CRL_POLL_S and re-read when their
+ * mtime, size or inode changed; the new set replaces the old only when every file loads and every CRL
+ * verifies, and the generation number it gets invalidates the per-connection verification caches.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include <openssl/bio.h>
 #include <openssl/core_names.h>
@@ -20,6 +31,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 
 #include "api_internal.h"
 
@@ -280,12 +292,282 @@ out:
 	return r;
 }
 
+/* ------------------------------------------------------------------------------------ --client-crl */
+
+/* What a CRL file looked like (stat) when it was last read: a change of any field means "read it again". */
+struct crl_file_state {
+	bool missing;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+};
+
+struct api_tls_crls {
+	pthread_mutex_t lock; /* guards everything below but FILES, N and ISSUERS (fixed at load) */
+	char *files[API_TLS_CRL_FILES_MAX];
+	size_t n;
+	STACK_OF(X509) *issuers;  /* --client-ca + --admin-client-ca: who may sign a CRL */
+	STACK_OF(X509_CRL) *crls; /* the current set, never modified (replaced whole on reload) */
+	struct crl_file_state seen[API_TLS_CRL_FILES_MAX];
+	uint64_t gen;      /* 1 at load, +1 per successful reload */
+	int64_t polled_at; /* when the files were last looked at */
+};
+
+static void crl_file_stat(const char *path, struct crl_file_state *out)
+{
+	struct stat st;
+
+	memset(out, 0, sizeof(*out));
+	if (stat(path, &st) != 0) {
+		out->missing = true;
+		return;
+	}
+	out->dev = st.st_dev;
+	out->ino = st.st_ino;
+	out->size = st.st_size;
+	out->mtime = st.st_mtim;
+}
+
+static bool crl_file_same(const struct crl_file_state *a, const struct crl_file_state *b)
+{
+	return a->missing == b->missing && a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	       a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
+
+/* CRL (number IDX of PATH) is signed by one of ISSUERS that may sign CRLs (keyUsage cRLSign when present). */
+static TC_RESULT crl_issuer_check(STACK_OF(X509) *issuers, X509_CRL *crl, const char *path, int idx)
+{
+	char name[API_TLS_WHAT_MAX];
+
+	for (int i = 0; i < sk_X509_num(issuers); i++) {
+		X509 *x = sk_X509_value(issuers, i);
+		EVP_PKEY *key = X509_get0_pubkey(x);
+
+		if (X509_NAME_cmp(X509_get_subject_name(x), X509_CRL_get_issuer(crl)) != 0 || !key ||
+		    X509_CRL_verify(crl, key) != 1)
+			continue;
+		ERR_clear_error();
+		TC_ENSURE((X509_get_extension_flags(x) & EXFLAG_KUSAGE) == 0 || (X509_get_key_usage(x) & KU_CRL_SIGN),
+			  TC_ERR_INVALID_ARGUMENT,
+			  "--client-crl %.200s: CRL %d is signed by a CA without keyUsage cRLSign", path, idx + 1);
+		return tc_ok();
+	}
+	ERR_clear_error();
+	if (!X509_NAME_oneline(X509_CRL_get_issuer(crl), name, sizeof(name)))
+		snprintf(name, sizeof(name), "?");
+	return tc_fail(TC_ERR_INVALID_ARGUMENT,
+		       "--client-crl %.200s: CRL %d (issuer %.100s) is not signed by a certificate of --client-ca or "
+		       "--admin-client-ca",
+		       path, idx + 1, name);
+}
+
+/* Every X509 CRL block of PATH, each checked against ISSUERS, appended to OUT (at most API_TLS_CRLS_MAX). */
+static TC_RESULT crl_file_read(const char *path, STACK_OF(X509) *issuers, STACK_OF(X509_CRL) *out)
+{
+	struct tc_result r = tc_ok();
+	struct tc_buf file;
+	BIO *bio = NULL;
+	X509_CRL *crl = NULL;
+	char what[API_TLS_WHAT_MAX];
+	int n = 0;
+
+	tc_buf_init(&file, API_TLS_CRL_FILE_MAX);
+	TC_GUARD_GOTO(r, tc_file_read(path, API_TLS_CRL_FILE_MAX, &file), out);
+	bio = BIO_new_mem_buf(file.data, (int)file.len);
+	TC_ENSURE_GOTO(r, bio, out, TC_ERR_NO_MEMORY, "--client-crl");
+	while ((crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) != NULL) {
+		TC_ENSURE_GOTO(r, sk_X509_CRL_num(out) < API_TLS_CRLS_MAX, out, TC_ERR_INVALID_ARGUMENT,
+			       "--client-crl: more than %d CRLs", API_TLS_CRLS_MAX);
+		TC_GUARD_GOTO(r, crl_issuer_check(issuers, crl, path, n), out);
+		const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
+
+		if (next && X509_cmp_current_time(next) < 0)
+			tc_log(TC_LOG_WARN, "tls_client_crl_expired",
+			       "--client-crl %.200s: CRL %d is past its nextUpdate; client certificates it covers fail "
+			       "verification until the file is refreshed",
+			       path, n + 1);
+		TC_ENSURE_GOTO(r, sk_X509_CRL_push(out, crl) > 0, out, TC_ERR_NO_MEMORY, "--client-crl");
+		crl = NULL;
+		n++;
+	}
+	if (!pem_clean_end()) {
+		snprintf(what, sizeof(what), "--client-crl %.200s: a PEM block is not a CRL", path);
+		r = tc_fail_openssl(TC_ERR_INVALID_ARGUMENT, what);
+		goto out;
+	}
+	TC_ENSURE_GOTO(r, n > 0, out, TC_ERR_INVALID_ARGUMENT, "--client-crl %.200s: no PEM X509 CRL in the file",
+		       path);
+out:
+	ERR_clear_error();
+	X509_CRL_free(crl);
+	BIO_free(bio);
+	tc_buf_cleanup(&file);
+	return r;
+}
+
+/* All files of C into a new stack *OUT (the caller looked at them with stat before). */
+static TC_RESULT crl_files_read(const struct api_tls_crls *c, STACK_OF(X509_CRL) **out)
+{
+	struct tc_result r = tc_ok();
+	STACK_OF(X509_CRL) *crls = sk_X509_CRL_new_null();
+
+	TC_ENSURE(crls, TC_ERR_NO_MEMORY, "--client-crl");
+	for (size_t i = 0; i < c->n; i++)
+		TC_GUARD_GOTO(r, crl_file_read(c->files[i], c->issuers, crls), out);
+	*out = crls;
+	crls = NULL;
+out:
+	sk_X509_CRL_pop_free(crls, X509_CRL_free);
+	return r;
+}
+
+/* With C->lock held: look at the files when API_TLS_CRL_POLL_S has passed; reload them when one changed. */
+static void crl_poll_locked(struct api_tls_crls *c, int64_t now)
+{
+	struct crl_file_state st[API_TLS_CRL_FILES_MAX];
+	STACK_OF(X509_CRL) *fresh = NULL;
+	bool changed = false;
+
+	if (now >= c->polled_at && now - c->polled_at < API_TLS_CRL_POLL_S)
+		return;
+	c->polled_at = now;
+	for (size_t i = 0; i < c->n; i++) {
+		crl_file_stat(c->files[i], &st[i]);
+		changed = changed || !crl_file_same(&st[i], &c->seen[i]);
+	}
+	if (!changed)
+		return;
+	/* Remembered before reading: a bad file is reported once, and a write after the stat is seen next time. */
+	memcpy(c->seen, st, sizeof(st[0]) * c->n);
+	if (!tc_is_ok(crl_files_read(c, &fresh))) {
+		tc_log(TC_LOG_ERROR, "tls_client_crl_reload_failed", "%s; the previous CRLs stay in force",
+		       tc_error_detail());
+		return;
+	}
+	sk_X509_CRL_pop_free(c->crls, X509_CRL_free);
+	c->crls = fresh;
+	c->gen++;
+	tc_log(TC_LOG_INFO, "tls_client_crl_reloaded", "%d CRLs from %zu files (generation %llu)",
+	       sk_X509_CRL_num(fresh), c->n, (unsigned long long)c->gen);
+}
+
+TC_RESULT api_tls_crl_get(struct api_tls_crls *c, int64_t now, STACK_OF(X509_CRL) **out, uint64_t *gen)
+{
+	STACK_OF(X509_CRL) *copy = NULL;
+	uint64_t g;
+
+	TC_ENSURE(c, TC_ERR_INVALID_ARGUMENT, "no --client-crl");
+	pthread_mutex_lock(&c->lock);
+	crl_poll_locked(c, now);
+	copy = sk_X509_CRL_new_reserve(NULL, sk_X509_CRL_num(c->crls));
+	for (int i = 0; copy && i < sk_X509_CRL_num(c->crls); i++) {
+		X509_CRL *crl = sk_X509_CRL_value(c->crls, i);
+
+		X509_CRL_up_ref(crl);
+		sk_X509_CRL_push(copy, crl); /* cannot fail: reserved */
+	}
+	g = c->gen;
+	pthread_mutex_unlock(&c->lock);
+	TC_ENSURE(copy, TC_ERR_NO_MEMORY, "CRL stack");
+	*out = copy;
+	*gen = g;
+	return tc_ok();
+}
+
+uint64_t api_tls_crl_generation(struct api_tls_crls *c, int64_t now)
+{
+	uint64_t gen;
+
+	if (!c)
+		return 0;
+	pthread_mutex_lock(&c->lock);
+	crl_poll_locked(c, now);
+	gen = c->gen;
+	pthread_mutex_unlock(&c->lock);
+	return gen;
+}
+
+/* The certificates of STORE appended to OUT (references). */
+static TC_RESULT store_certs(X509_STORE *store, STACK_OF(X509) *out)
+{
+	STACK_OF(X509) *all;
+
+	if (!store)
+		return tc_ok();
+	all = X509_STORE_get1_all_certs(store);
+	TC_ENSURE(all, TC_ERR_NO_MEMORY, "--client-crl issuers");
+	while (sk_X509_num(all) > 0) {
+		X509 *x = sk_X509_shift(all);
+
+		if (sk_X509_push(out, x) <= 0) {
+			X509_free(x);
+			sk_X509_pop_free(all, X509_free);
+			return tc_fail(TC_ERR_NO_MEMORY, "--client-crl issuers");
+		}
+	}
+	sk_X509_free(all);
+	return tc_ok();
+}
+
+TC_RESULT api_tls_crl_load(struct api_tls *tls, const char *const *files, size_t n)
+{
+	struct tc_result r = tc_ok();
+	struct api_tls_crls *c = NULL;
+
+	TC_ENSURE(tls && tls->client_ca, TC_ERR_INVALID_ARGUMENT,
+		  "--client-crl needs --client-ca (the CAs whose client certificates are verified)");
+	TC_ENSURE(n > 0 && n <= API_TLS_CRL_FILES_MAX && files, TC_ERR_INVALID_ARGUMENT, "1 to %d --client-crl",
+		  API_TLS_CRL_FILES_MAX);
+	TC_ENSURE(!tls->crls, TC_ERR_INVALID_ARGUMENT, "--client-crl loaded twice");
+	c = calloc(1, sizeof(*c));
+	TC_ENSURE(c, TC_ERR_NO_MEMORY, "--client-crl");
+	if (pthread_mutex_init(&c->lock, NULL) != 0) {
+		free(c);
+		return tc_fail(TC_ERR_INTERNAL, "--client-crl: mutex");
+	}
+	c->issuers = sk_X509_new_null();
+	TC_ENSURE_GOTO(r, c->issuers, out, TC_ERR_NO_MEMORY, "--client-crl");
+	TC_GUARD_GOTO(r, store_certs(tls->client_ca, c->issuers), out);
+	TC_GUARD_GOTO(r, store_certs(tls->admin_ca, c->issuers), out);
+	for (size_t i = 0; i < n; i++) {
+		c->files[i] = strdup(files[i]);
+		TC_ENSURE_GOTO(r, c->files[i], out, TC_ERR_NO_MEMORY, "--client-crl");
+		c->n++;
+		crl_file_stat(files[i], &c->seen[i]);
+	}
+	TC_GUARD_GOTO(r, crl_files_read(c, &c->crls), out);
+	c->gen = 1;
+	c->polled_at = (int64_t)time(NULL);
+	tls->crls = c;
+	c = NULL;
+out:
+	api_tls_crl_free(&c);
+	return r;
+}
+
+void api_tls_crl_free(struct api_tls_crls **cp)
+{
+	struct api_tls_crls *c = cp ? *cp : NULL;
+
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n; i++)
+		free(c->files[i]);
+	sk_X509_pop_free(c->issuers, X509_free);
+	sk_X509_CRL_pop_free(c->crls, X509_CRL_free);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+	*cp = NULL;
+}
+
 void api_tls_free(struct api_tls **tp)
 {
 	struct api_tls *t = tp ? *tp : NULL;
 
 	if (!t)
 		return;
+	api_tls_crl_free(&t->crls);
 	tc_buf_cleanup(&t->cert_pem);
 	tc_buf_cleanup(&t->key_pem);
 	tc_buf_cleanup(&t->client_ca_pem);

@@ -8,6 +8,10 @@
 # the client) 200, bearer token 200, nothing 401, non-admin certificate 403, unverifiable certificates 401.
 # openssl s_client shows the client CA list; plain HTTP to the TLS port fails cleanly and the server keeps
 # serving. teecert-verifier serves HTTPS (RSA key) for a GET. Bad TLS flags are usage errors.
+# Revocation of client certificates (--client-crl): CRLs made with `openssl ca -revoke/-gencrl` for the client
+# CA and the admins CA; a second CA server with them refuses the revoked admin (401; its token still works),
+# takes a replaced CRL file within 2 s without a restart (also on a keep-alive connection verified before the
+# change), and keeps the previous CRLs when the new file is broken.
 # The teecert CLI over HTTPS with the private server CA: `request cvm --sim` with --cacert, $TEECERT_CACERT
 # and a client certificate (--cert/--key), refused without the CA; `certs get|list` and `admit peer` against
 # the verifier. GET /v1/ocsp/{request} with a base64 request holding '/' (RFC 6960 A.1), raw and %2F-encoded.
@@ -191,6 +195,63 @@ code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$p
 kill -0 "$ca_pid" 2>/dev/null || e2e_fail "the server died on plain HTTP"
 [ "$(tcurl -o /dev/null -w '%{http_code}' "$url/healthz")" = 200 ] || e2e_fail "HTTPS after plain HTTP"
 
+# ---------------------------------------------------------------- client certificate revocation (CRLs)
+e2e_stop "$ca_pid"
+crl_ca() { # NAME: an `openssl ca` database for the CA NAME (NAME.pem, NAME.key)
+  mkdir -p "crl-$1"; : > "crl-$1/index.txt"; echo 01 > "crl-$1/crlnumber"
+  printf '[ca]\ndefault_ca=c\n[c]\ndatabase=crl-%s/index.txt\ncrlnumber=crl-%s/crlnumber\ndefault_md=sha256\ndefault_crl_days=7\n' \
+    "$1" "$1" > "crl-$1/ca.cnf"
+}
+crl_revoke() { # CA CERT
+  openssl ca -config "crl-$1/ca.cnf" -keyfile "$1.key" -cert "$1.pem" -revoke "$2.pem" >/dev/null 2>&1 ||
+    e2e_fail "openssl ca -revoke $2"
+}
+crl_gen() { # CA FILE: the CA's CRL into FILE, replaced atomically (rename) as an operator's refresh would
+  openssl ca -config "crl-$1/ca.cnf" -keyfile "$1.key" -cert "$1.pem" -gencrl -out "$2.new" >/dev/null 2>&1 ||
+    e2e_fail "openssl ca -gencrl $1"
+  mv "$2.new" "$2"
+}
+crl_ca clientca; crl_ca admins; crl_ca foreignca
+crl_revoke clientca admin1                               # the admin by fingerprint is revoked
+crl_gen clientca clientca.crl
+crl_gen admins admins.crl                                # revokes nothing yet (admin2's issuer)
+crl_gen foreignca foreign.crl
+# shellcheck disable=SC2046
+e2e_serve crlserve "$ca" serve --listen 127.0.0.1:0 --db "$E2E_DSN" $(e2e_ca_serve_args) \
+  --policy <(echo '{"allow_simulated": true}') --admin-token-file token --public-url https://127.0.0.1:1 \
+  --tls-cert server-chain.pem --tls-key server.key --client-ca clientca.pem \
+  --admin-cert-sha256 "$admin1_fp" --admin-client-ca admins.pem --client-crl clientca.crl --client-crl admins.crl
+crl_pid=$E2E_LAST_PID
+url="$E2E_URL"; cport="${url##*:}"
+s5="$(issue)"; s6="$(issue)"; s7="$(issue)"
+want 401 unauthorized "$s5" --cert admin1.pem --key admin1.key
+jq -r .detail resp | grep -q "certificate revoked" || e2e_fail "revoked admin detail: $(cat resp)"
+[ "$(rv "$s5" --cert admin1.pem --key admin1.key -H "Authorization: Bearer $(cat token)")" = 200 ] ||
+  e2e_fail "revoked certificate + good token: $(cat resp)"
+want 403 forbidden "$s6" --cert ops.pem --key ops.key                     # not revoked: verified, no admin
+# One keep-alive connection as admin2: revoke s6 (200); admins.crl is replaced by one revoking admin2; 2 s later
+# the same connection is refused (401) for s7: the cached verification did not outlive the CRL change.
+body='{"reason": "keyCompromise"}'
+req() { printf 'POST /v1/certificates/%s/revoke HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: %d\r\n%s\r\n%s' \
+  "$1" "${#body}" "$2" "$body"; }
+{ req "$s6" ''; sleep 1; crl_revoke admins admin2; crl_gen admins admins.crl; sleep 2; req "$s7" $'Connection: close\r\n'; sleep 2; } |
+  timeout 20 openssl s_client -connect "127.0.0.1:$cport" -CAfile srvca.pem -cert admin2.pem -cert_chain admins.pem \
+    -key admin2.key -quiet >keepalive.out 2>keepalive.err || true
+[ "$(grep -ao 'HTTP/1\.1 [0-9][0-9][0-9]' keepalive.out | cut -d' ' -f2 | tr '\n' ' ')" = "200 401 " ] ||
+  e2e_fail "keep-alive across the CRL change: $(cat keepalive.out keepalive.err)"
+grep -q '"tls_client_crl_reloaded"' crlserve.err || e2e_fail "no CRL reload log"
+want 401 unauthorized "$s7" --cert admin2-chain.pem --key admin2.key          # and on a new connection
+jq -r .detail resp | grep -q "certificate revoked" || e2e_fail "revoked admin2 detail: $(cat resp)"
+want 401 unauthorized "$s7" --cert admin1.pem --key admin1.key
+# A broken replacement is logged and the previous CRLs stay: admin1 still revoked, ops still verified.
+printf -- '-----BEGIN X509 CRL-----\nnot a CRL\n-----END X509 CRL-----\n' > clientca.crl.new; mv clientca.crl.new clientca.crl
+sleep 1.2
+want 401 unauthorized "$s7" --cert admin1.pem --key admin1.key
+want 403 forbidden "$s7" --cert ops.pem --key ops.key
+grep '"tls_client_crl_reload_failed"' crlserve.err | grep -q "clientca.crl" || e2e_fail "no CRL reload failure log"
+[ "$(rv "$s7" -H "Authorization: Bearer $(cat token)")" = 200 ] || e2e_fail "token after the CRL change: $(cat resp)"
+e2e_stop "$crl_pid"
+
 # ------------------------------------------------------------------------------- verifier over HTTPS
 (umask 077 && ec_key verdict.key P-256)
 e2e_serve vserve "$verifier" serve --listen 127.0.0.1:0 --db "$E2E_DSN" --tls-cert vserver.pem --tls-key vserver.key \
@@ -232,4 +293,9 @@ bad "no PEM CERTIFICATE" --tls-cert server.key --tls-key server.key
 bad "need --client-ca" --tls-cert server.pem --tls-key server.key --admin-cert-sha256 "$admin1_fp"
 bad "not 32 bytes of hex" --tls-cert server.pem --tls-key server.key --client-ca clientca.pem --admin-cert-sha256 abc
 bad "HTTPS needs" --client-ca clientca.pem
-echo "e2e TLS: HTTPS issue, revoke by admin cert / admin CA / token, 9 refusals, CLI --cacert/--cert, OCSP GET with '/', s_client, plain HTTP, verifier, 8 bad flags: ok"
+crl_gen clientca clientca.crl
+bad "needs --client-ca" --tls-cert server.pem --tls-key server.key --client-crl clientca.crl
+bad "not signed by a certificate of --client-ca" --tls-cert server.pem --tls-key server.key --client-ca clientca.pem \
+  --client-crl clientca.crl --client-crl foreign.crl
+bad "no PEM X509 CRL" --tls-cert server.pem --tls-key server.key --client-ca clientca.pem --client-crl clientca.pem
+echo "e2e TLS: HTTPS issue, revoke by admin cert / admin CA / token, 9 refusals, CLI --cacert/--cert, OCSP GET with '/', s_client, plain HTTP, client CRLs (revoked 401, reload, keep-alive, bad file), verifier, 11 bad flags: ok"
