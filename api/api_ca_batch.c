@@ -32,12 +32,26 @@
 
 #include "api_internal.h"
 
-/* The whole batch: borrowed jobs and the CA. */
+/* The whole batch: borrowed jobs and the CA; UNLOCKED: the leader's "not past the log lock yet" (counted in
+ * ca->batches_unlocked until then). */
 struct batch {
 	struct api_ca *ca;
 	struct api_ca_job **jobs;
 	size_t n;
+	bool *unlocked;
 };
+
+/* The batch of B is past its pre-lock work (or gave up before it): another may start. */
+static void batch_past_prelock(const struct batch *b)
+{
+	pthread_mutex_lock(&b->ca->batch_lock);
+	if (*b->unlocked) {
+		*b->unlocked = false;
+		b->ca->batches_unlocked--;
+		pthread_cond_broadcast(&b->ca->batch_done);
+	}
+	pthread_mutex_unlock(&b->ca->batch_lock);
+}
 
 void api_ca_batch_init(struct api_ca *ca)
 {
@@ -48,6 +62,7 @@ void api_ca_batch_init(struct api_ca *ca)
 	ca->sign_n = ca->sign_next = ca->sign_done = 0;
 	ca->queue_head = ca->queue_tail = NULL;
 	ca->batch_leaders = 0;
+	ca->batches_unlocked = 0;
 	memset(ca->running, 0, sizeof(ca->running));
 	memset(ca->running_n, 0, sizeof(ca->running_n));
 	ca->idem_purged_at = 0;
@@ -343,6 +358,7 @@ static struct tc_result batch_txn(struct db_conn *conn, void *arg)
 		return tc_ok();
 	n_signed = 0;
 	TC_GUARD(db_log_lock(conn, &size));
+	batch_past_prelock(b);
 	for (size_t i = 0; i < b->n; i++) {
 		struct api_ca_job *job = b->jobs[i];
 
@@ -369,9 +385,9 @@ static struct tc_result batch_txn(struct db_conn *conn, void *arg)
 }
 
 /* Run JOBS as one transaction; if that fails as a whole, each alone. Sets every job's result. */
-static void batch_run(struct api_ca *ca, struct db_conn *conn, struct api_ca_job **jobs, size_t n)
+static void batch_run(struct api_ca *ca, struct db_conn *conn, struct api_ca_job **jobs, size_t n, bool *unlocked)
 {
-	struct batch b = { .ca = ca, .jobs = jobs, .n = n };
+	struct batch b = { .ca = ca, .jobs = jobs, .n = n, .unlocked = unlocked };
 	struct tc_result r = db_txn_run_read_committed(conn, batch_txn, &b);
 
 	if (tc_is_ok(r))
@@ -380,7 +396,7 @@ static void batch_run(struct api_ca *ca, struct db_conn *conn, struct api_ca_job
 		tc_log(TC_LOG_DEBUG, "issuance_batch_split", "batch of %zu failed (%s): one transaction per job", n,
 		       tc_error_detail());
 		for (size_t i = 0; i < n; i++)
-			batch_run(ca, conn, &jobs[i], 1);
+			batch_run(ca, conn, &jobs[i], 1, unlocked);
 		return;
 	}
 	job_reset(jobs[0]);
@@ -452,6 +468,27 @@ static size_t queue_take(struct api_ca *ca, struct api_ca_job **out)
 	return n;
 }
 
+/*
+ * May a batch start now (caller holds batch_lock)? Always when none runs. A second one overlaps the running
+ * one only at low load: when the running batch holds the log lock already (the new one then does its
+ * pre-lock work while the other signs and commits) and is a single job. Under load one batch at a time
+ * is faster: the next takes every job queued meanwhile, and bigger batches mean fewer statements and commits
+ * per certificate (docs/bench.md: one leader beat two from concurrency 4 up, two won at 2).
+ */
+static bool batch_may_start(const struct api_ca *ca)
+{
+	if (ca->queue_head == NULL || ca->batch_leaders >= API_CA_BATCH_LEADERS)
+		return false;
+	if (ca->batch_leaders == 0)
+		return true;
+	if (ca->batches_unlocked > 0)
+		return false;
+	for (size_t k = 0; k < API_CA_BATCH_LEADERS; k++)
+		if (ca->running[k] && ca->running_n[k] > 1)
+			return false;
+	return true;
+}
+
 /* A free slot of ca->running (one exists while batch_leaders < API_CA_BATCH_LEADERS). */
 static size_t running_slot(const struct api_ca *ca)
 {
@@ -482,7 +519,7 @@ TC_RESULT api_ca_issue(struct api_ca *ca, struct db_conn *conn, struct api_ca_jo
 			sign_one(ca);
 			continue;
 		}
-		if (ca->batch_leaders >= API_CA_BATCH_LEADERS || ca->queue_head == NULL) {
+		if (!batch_may_start(ca)) {
 			pthread_cond_wait(&ca->batch_done, &ca->batch_lock);
 			continue;
 		}
@@ -492,14 +529,19 @@ TC_RESULT api_ca_issue(struct api_ca *ca, struct db_conn *conn, struct api_ca_jo
 			pthread_cond_wait(&ca->batch_done, &ca->batch_lock);
 			continue;
 		}
+		bool unlocked = true;
+
 		ca->batch_leaders++;
+		ca->batches_unlocked++;
 		ca->running[slot] = batch;
 		ca->running_n[slot] = n;
 
 		pthread_mutex_unlock(&ca->batch_lock);
 		idem_purge(ca, conn);
-		batch_run(ca, conn, batch, n);
+		batch_run(ca, conn, batch, n, &unlocked);
 		pthread_mutex_lock(&ca->batch_lock);
+		if (unlocked) /* it ended before the log lock (every job failed its checks, or an error) */
+			ca->batches_unlocked--;
 		for (size_t i = 0; i < n; i++)
 			batch[i]->done = true;
 		ca->batch_leaders--;

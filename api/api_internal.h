@@ -398,7 +398,8 @@ void api_appraise_inputs_apply(const struct api_appraise_inputs *in, struct api_
 struct api_ca_job;
 
 /* Batches that may run at once: while one holds the log lock (signing, writing, committing), the next does
- * its checks and nonces and then waits for the lock, so the database round trips and the fsync overlap. */
+ * its checks and nonces and then waits for the lock, so the database round trips and the fsync overlap
+ * (only at low load: api_ca_batch.c batch_may_start). */
 #ifndef API_CA_BATCH_LEADERS
 #define API_CA_BATCH_LEADERS 2
 #endif
@@ -429,6 +430,7 @@ struct api_ca {
 	pthread_cond_t batch_done;
 	struct api_ca_job *queue_head, *queue_tail;
 	unsigned batch_leaders; /* batches running (at most API_CA_BATCH_LEADERS) */
+	unsigned batches_unlocked; /* of those, the ones that have not taken the log lock yet */
 	struct api_ca_job **running[API_CA_BATCH_LEADERS]; /* their jobs (NULL: free slot), for queue_take */
 	size_t running_n[API_CA_BATCH_LEADERS];
 	int64_t idem_purged_at; /* last purge of expired idempotency keys (Unix seconds) */
