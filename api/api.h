@@ -148,6 +148,7 @@ struct api_config {
  * SHA-256 (over the DER) is one of ADMIN_SHA256 or it also chains to ADMIN_CLIENT_CA_FILE.
  */
 #define API_TLS_ADMIN_FPS_MAX 16
+#define API_TLS_CRL_FILES_MAX 8 /* --client-crl options */
 struct api_tls_options {
 	const char *cert_file;            /* PEM: server certificate first, then its chain */
 	const char *key_file;             /* PEM: its unencrypted private key (P-256, P-384 or RSA >= 2048) */
@@ -155,6 +156,8 @@ struct api_tls_options {
 	const char *admin_client_ca_file; /* PEM: verified client certificates chaining to these are admins */
 	const char *admin_sha256[API_TLS_ADMIN_FPS_MAX]; /* hex SHA-256 of admin certificates (colons allowed) */
 	size_t n_admin_sha256;
+	const char *client_crl[API_TLS_CRL_FILES_MAX]; /* PEM CRLs of the client CAs (api_tls_config.c) */
+	size_t n_client_crl;
 };
 struct api_tls;
 /* Read and check the files (key matches certificate, key type); TC_ERR_INVALID_ARGUMENT on bad input. */

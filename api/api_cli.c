@@ -363,14 +363,10 @@ static int tls_setup(const char *prog, const struct serve_opts *o, struct api_tl
 	if (!o->tls_cert || !o->tls_key)
 		return usage_error(prog, "serve", "%s", "HTTPS needs both --tls-cert and --tls-key");
 	memcpy(to.admin_sha256, o->admin_sha256, sizeof(to.admin_sha256));
+	memcpy(to.client_crl, o->client_crl, sizeof(to.client_crl));
+	to.n_client_crl = o->n_client_crl;
 	if (!tc_is_ok(api_tls_load(&to, tls)))
 		return usage_error(prog, "serve", "%s", tc_error_detail());
-	if (o->n_client_crl > 0 && !tc_is_ok(api_tls_crl_load(*tls, o->client_crl, o->n_client_crl))) {
-		int rc = usage_error(prog, "serve", "%s", tc_error_detail());
-
-		api_tls_free(tls);
-		return rc;
-	}
 	return API_CLI_EXIT_OK;
 }
 

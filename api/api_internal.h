@@ -114,7 +114,6 @@ struct api_tls_crls; /* --client-crl: the files, the current CRL set, reloads (a
 #define API_TLS_FILE_MAX (256 * 1024)
 #define API_TLS_RECHECK_S 60 /* a connection's verified client certificate is verified again after this */
 #define API_TLS_WHY_MAX 160
-#define API_TLS_CRL_FILES_MAX 8 /* --client-crl options */
 #define API_TLS_CRL_FILE_MAX (4 * 1024 * 1024)
 #define API_TLS_CRLS_MAX 64  /* CRLs across all --client-crl files */
 #define API_TLS_CRL_POLL_S 1 /* the files' mtimes are looked at no more often than this */

@@ -281,6 +281,8 @@ TC_RESULT api_tls_load(const struct api_tls_options *o, struct api_tls **out)
 	for (size_t i = 0; i < o->n_admin_sha256; i++)
 		TC_GUARD_GOTO(r, fp_parse(o->admin_sha256[i], t->admin_fp[i]), out);
 	t->n_admin_fp = o->n_admin_sha256;
+	if (o->n_client_crl > 0)
+		TC_GUARD_GOTO(r, api_tls_crl_load(t, o->client_crl, o->n_client_crl), out);
 	*out = t;
 	t = NULL;
 out:
