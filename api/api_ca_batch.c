@@ -41,16 +41,17 @@ struct batch {
 	bool *unlocked;
 };
 
-/* The batch of B is past its pre-lock work (or gave up before it): another may start. */
-static void batch_past_prelock(const struct batch *b)
+/* A batch is past its pre-lock work (it holds the log lock, or it ended before): another may start. Once per
+ * batch (*UNLOCKED cleared); takes batch_lock. */
+static void batch_past_prelock(struct api_ca *ca, bool *unlocked)
 {
-	pthread_mutex_lock(&b->ca->batch_lock);
-	if (*b->unlocked) {
-		*b->unlocked = false;
-		b->ca->batches_unlocked--;
-		pthread_cond_broadcast(&b->ca->batch_done);
+	pthread_mutex_lock(&ca->batch_lock);
+	if (*unlocked) {
+		*unlocked = false;
+		ca->batches_unlocked--;
+		pthread_cond_broadcast(&ca->batch_done);
 	}
-	pthread_mutex_unlock(&b->ca->batch_lock);
+	pthread_mutex_unlock(&ca->batch_lock);
 }
 
 void api_ca_batch_init(struct api_ca *ca)
@@ -358,7 +359,7 @@ static struct tc_result batch_txn(struct db_conn *conn, void *arg)
 		return tc_ok();
 	n_signed = 0;
 	TC_GUARD(db_log_lock(conn, &size));
-	batch_past_prelock(b);
+	batch_past_prelock(b->ca, b->unlocked);
 	for (size_t i = 0; i < b->n; i++) {
 		struct api_ca_job *job = b->jobs[i];
 
@@ -539,9 +540,8 @@ TC_RESULT api_ca_issue(struct api_ca *ca, struct db_conn *conn, struct api_ca_jo
 		pthread_mutex_unlock(&ca->batch_lock);
 		idem_purge(ca, conn);
 		batch_run(ca, conn, batch, n, &unlocked);
+		batch_past_prelock(ca, &unlocked); /* if it ended before the log lock (every job failed a check) */
 		pthread_mutex_lock(&ca->batch_lock);
-		if (unlocked) /* it ended before the log lock (every job failed its checks, or an error) */
-			ca->batches_unlocked--;
 		for (size_t i = 0; i < n; i++)
 			batch[i]->done = true;
 		ca->batch_leaders--;

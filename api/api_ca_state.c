@@ -346,7 +346,7 @@ TC_RESULT api_ca_record_rows(struct db_conn *conn, const struct api_ca_record *r
 	if (rec->appraisal && rec->n_evidence == 1) { /* the common case (one TDX quote): one statement */
 		struct db_cert_appraisal_row a = appraisal_row(rec, p);
 
-		return db_cert_insert_appraised(conn, &c, &a);
+		return db_cert_insert_appraised_batch(conn, &c, &a, 1);
 	}
 	TC_GUARD(db_cert_insert(conn, &c));
 	if (rec->appraisal && rec->n_evidence > 0)
@@ -372,7 +372,7 @@ TC_RESULT api_ca_record_rows_batch(struct db_conn *conn, const struct api_ca_rec
 
 		while (i + m < n && m < DB_CERT_BATCH_MAX && rows_appraised(recs[i + m]))
 			m++;
-		if (m <= 1) { /* an uncommon job, or a run of one: the statement of the one-job path */
+		if (m <= 1) { /* an uncommon job, or a run of one: the one-job path */
 			r = api_ca_record_rows(conn, recs[i], preps[i], outs[i]);
 			i++;
 			continue;

@@ -459,7 +459,7 @@ struct db_cert {
 
 /* Insert a certificate row (C's log entry must exist in this transaction). */
 TC_RESULT db_cert_insert(struct db_conn *conn, const struct db_cert *c);
-/* The appraisal row of a certificate (db_cert_insert_appraised). */
+/* The appraisal row of a certificate (db_cert_insert_appraised_batch). */
 struct db_cert_appraisal_row {
 	const char *appraisal_json;
 	const uint8_t *policy_digest;   /* 32 bytes */
@@ -468,11 +468,9 @@ struct db_cert_appraisal_row {
 	const uint8_t *evidence;
 	size_t evidence_len;
 };
-/* db_cert_insert and db_cert_appraisal_insert of the same certificate in one statement. */
-TC_RESULT db_cert_insert_appraised(struct db_conn *conn, const struct db_cert *c,
-				   const struct db_cert_appraisal_row *a);
-/* db_cert_insert_appraised of CERTS[i] with ROWS[i] for i = 0 .. N - 1 (1..DB_CERT_BATCH_MAX), in that order, in
- * one statement (the group commit of issuances): the same rows and checks; any failure writes none of them. */
+/* db_cert_insert and db_cert_appraisal_insert of CERTS[i] with ROWS[i] for i = 0 .. N - 1 (1..DB_CERT_BATCH_MAX),
+ * in that order, in one statement (one issuance, or the group commit of issuances): the same rows and checks;
+ * any failure writes none of them. */
 #define DB_CERT_BATCH_MAX 64
 TC_RESULT db_cert_insert_appraised_batch(struct db_conn *conn, const struct db_cert *certs,
 					 const struct db_cert_appraisal_row *rows, size_t n);

@@ -1,7 +1,6 @@
 /*
  * db_cert_insert.c — record an issued certificate (migration 0005 `certificates`) in the transaction that
- * appended its log entry; the database checks the digest, the workload parent and serial uniqueness. Also the
- * binding of a row's parameters, which db_cert_insert_appraised.c shares.
+ * appended its log entry; the database checks the digest, the workload parent and serial uniqueness.
  */
 #include <stdio.h>
 #include <string.h>
@@ -17,7 +16,14 @@ static const struct db_stmt stmt = {
 	.nparams = 13,
 };
 
-void db_cert_params(const struct db_cert *c, struct db_cert_num *num, struct db_param params[DB_CERT_NPARAMS])
+/* Parameters $1..$13 of a `certificates` row, in the column order of the INSERT. NUM holds the text of C's
+ * numbers: PARAMS borrow it and C. */
+#define DB_CERT_NPARAMS 13
+struct db_cert_num {
+	char ca[24], not_before[24], not_after[24], log_seq[24];
+};
+
+static void db_cert_params(const struct db_cert *c, struct db_cert_num *num, struct db_param params[DB_CERT_NPARAMS])
 {
 	snprintf(num->ca, sizeof(num->ca), "%lld", (long long)c->ca);
 	snprintf(num->not_before, sizeof(num->not_before), "%lld", (long long)c->not_before);

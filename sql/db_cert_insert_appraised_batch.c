@@ -1,8 +1,8 @@
 /*
  * db_cert_insert_appraised_batch.c — the certificates and appraisals rows (migration 0005) of N issuances in one
- * statement: db_cert_insert_appraised for each, in order, with one round trip and one executor start instead of
- * N, while the group commit of issuances (api_ca_batch.c) holds the log lock. The rows, conversions and checks
- * are those of db_cert_insert_appraised (db_cert_insert.c's column list); certificates are inserted in input
+ * statement: db_cert_insert + db_cert_appraisal_insert for each, in order, with one round trip and one executor
+ * start instead of 2N, while the group commit of issuances (api_ca_batch.c) holds the log lock (N = 1: one
+ * issuance). The rows, conversions and checks are those of db_cert_insert.c's column list; certificates are inserted in
  * order (the BEFORE INSERT trigger of row i sees rows 0 .. i - 1), and the appraisals' foreign keys are checked
  * at the end of the statement, when every certificate row is there. Any failure fails the whole statement.
  *

@@ -91,14 +91,6 @@ TC_RESULT db_value_bool(const PGresult *res, int row, int col, bool *out);
  * db_log_lock.c). */
 TC_RESULT db_log_size_value(const PGresult *res, uint64_t *size);
 
-/* Parameters $1..$13 of a `certificates` row, in the column order of the INSERT of db_cert_insert.c (also
- * db_cert_insert_appraised.c). NUM holds the text of C's numbers: PARAMS borrow it and C. */
-#define DB_CERT_NPARAMS 13
-struct db_cert_num {
-	char ca[24], not_before[24], not_after[24], log_seq[24];
-};
-void db_cert_params(const struct db_cert *c, struct db_cert_num *num, struct db_param params[DB_CERT_NPARAMS]);
-
 /* One migration embedded at build time from sql/migrations/NNNN-name.sql (generated db_migrations.c). */
 struct db_migration {
 	int version;
