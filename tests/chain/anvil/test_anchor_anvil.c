@@ -54,6 +54,8 @@ struct world {
 	struct chain_key key;
 	struct db_anchor_config cfg;
 	struct anchor_options opt;
+	char log_path[NAME_PATH_MAX]; /* this process's own log lines while the world exists */
+	FILE *log;
 };
 
 static char tmp_root[256];
@@ -64,6 +66,82 @@ static size_t n_own;
 /* Worker processes still running: killed at exit when a test failed before waiting for them. */
 #define MAX_WORKERS 8
 static pid_t workers[MAX_WORKERS];
+
+/* The text of the file PATH (free() it). */
+static char *slurp(const char *path)
+{
+	struct tc_buf b;
+	tc_buf_init(&b, 16 * 1024 * 1024);
+	if (!tc_is_ok(tc_file_read(path, 16 * 1024 * 1024, &b)) || !tc_is_ok(tc_buf_append_u8(&b, 0))) {
+		tc_buf_cleanup(&b);
+		fail_msg("cannot read %s", path);
+	}
+	size_t len;
+	return (char *)tc_buf_steal(&b, &len);
+}
+
+/*
+ * Logs stay in files, so a passing run prints a few lines and a failing one ends with its failure (a long
+ * output is cut by CTest and by CI's view of it). A test that fails prints the last lines of the logs it
+ * registered with watch_log (the teardown below), then cmocka's failure line is the last thing.
+ */
+#define MAX_WATCHED 4
+#define TAIL_LINES 25
+static char watched[MAX_WATCHED][NAME_PATH_MAX + 16];
+static size_t n_watched;
+static bool test_passed;
+
+static void watch_log(const char *path)
+{
+	if (n_watched < MAX_WATCHED)
+		snprintf(watched[n_watched++], sizeof(watched[0]), "%s", path);
+}
+
+static void print_tail(const char *path, size_t lines)
+{
+	struct tc_buf b;
+	tc_buf_init(&b, 16 * 1024 * 1024);
+	if (!tc_is_ok(tc_file_read(path, 16 * 1024 * 1024, &b)) || !tc_is_ok(tc_buf_append_u8(&b, 0))) {
+		fprintf(stderr, "----- %s: cannot read (%s)\n", path, tc_error_detail());
+		tc_buf_cleanup(&b);
+		return;
+	}
+	const char *text = (const char *)b.data, *start = text + b.len - 1;
+	for (size_t n = 0; start > text; start--)
+		if (start[-1] == '\n' && start != text + b.len - 1 && ++n > lines)
+			break;
+	fprintf(stderr, "----- last %zu lines of %s\n%s----- end of %s\n", lines, path, start, path);
+	tc_buf_cleanup(&b);
+}
+
+static int test_setup(void **state)
+{
+	(void)state;
+	n_watched = 0;
+	test_passed = false;
+	return 0;
+}
+
+static int test_teardown(void **state)
+{
+	(void)state;
+	if (!test_passed)
+		for (size_t i = 0; i < n_watched; i++)
+			print_tail(watched[i], TAIL_LINES);
+	return 0;
+}
+
+/* The exit status ST of the worker whose log is LOG was 0 (else its log's end is printed first). */
+static void assert_worker_ok(int st, const char *log)
+{
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return;
+	if (log != NULL)
+		print_tail(log, TAIL_LINES);
+	if (WIFSIGNALED(st))
+		fail_msg("worker killed by signal %d", WTERMSIG(st));
+	fail_msg("worker exited with %d", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
 
 static void sh(const char *cmd, char *out, size_t size)
 {
@@ -166,6 +244,11 @@ static void add_checkpoint(struct world *w, uint64_t size)
 static void world_setup(struct world *w, const char *name, bool own)
 {
 	memset(w, 0, sizeof(*w));
+	snprintf(w->log_path, sizeof(w->log_path), "%s/%s.log", tmp_root, name);
+	w->log = fopen(w->log_path, "w");
+	assert_non_null(w->log);
+	tc_log_set_stream(w->log);
+	watch_log(w->log_path);
 	if (own) {
 		snprintf(w->dir, sizeof(w->dir), "%s/%s", tmp_root, name);
 		assert_int_equal(mkdir(w->dir, 0700), 0);
@@ -237,6 +320,8 @@ static void world_teardown(struct world *w)
 	chain_key_cleanup(&w->key);
 	if (w->dir[0] != '\0')
 		anvil_stop(w->dir);
+	tc_log_set_stream(NULL);
+	fclose(w->log);
 }
 
 static void pause_ms(unsigned ms)
@@ -339,6 +424,7 @@ static void test_anchor_series_and_gas(void **state)
 	assert_int_equal(sql_int(&w, "SELECT string_agg(nonce::text, ',' ORDER BY nonce) = '1,2,3' FROM anchor_txs"),
 			 1);
 	world_teardown(&w);
+	test_passed = true;
 }
 
 static void test_fee_bump(void **state)
@@ -374,6 +460,7 @@ static void test_fee_bump(void **state)
 	assert_int_equal(e.n, 1);
 	assert_event(&e, 0, 7, 0);
 	world_teardown(&w);
+	test_passed = true;
 }
 
 static void test_reorg(void **state)
@@ -408,6 +495,7 @@ static void test_reorg(void **state)
 	assert_int_equal(e.n, 1);
 	assert_event(&e, 0, 5, 0);
 	world_teardown(&w);
+	test_passed = true;
 }
 
 /*
@@ -474,21 +562,6 @@ static void kill_workers(void)
 	}
 }
 
-/* Copy a worker's log to our stderr (so that the ctest log shows it) and return it (free() it). */
-static char *slurp(const char *path, bool echo)
-{
-	struct tc_buf b;
-	tc_buf_init(&b, 16 * 1024 * 1024);
-	if (!tc_is_ok(tc_file_read(path, 16 * 1024 * 1024, &b)) || !tc_is_ok(tc_buf_append_u8(&b, 0))) {
-		tc_buf_cleanup(&b);
-		fail_msg("cannot read %s", path);
-	}
-	if (echo)
-		fprintf(stderr, "----- %s\n%s----- end of %s\n", path, (const char *)b.data, path);
-	size_t len;
-	return (char *)tc_buf_steal(&b, &len);
-}
-
 static size_t count_substr(const char *hay, const char *needle)
 {
 	size_t n = 0;
@@ -499,7 +572,7 @@ static size_t count_substr(const char *hay, const char *needle)
 
 static size_t count_in_file(const char *path, const char *needle)
 {
-	char *text = slurp(path, false);
+	char *text = slurp(path);
 	size_t n = count_substr(text, needle);
 	free(text);
 	return n;
@@ -510,11 +583,14 @@ static void test_kill_after_broadcast(void **state)
 	(void)state;
 	struct world w;
 	world_setup(&w, "anchor_kill", true);
+	char log[NAME_PATH_MAX + 16];
+	snprintf(log, sizeof(log), "%s/worker.log", w.dir);
+	watch_log(log);
 	rpc_void(&w, "evm_setAutomine", json_pack("[b]", 0));
 	add_checkpoint(&w, 3);
 	static const char *const flags[] = { "--confirmations",  "1", "--finalized-stale-s", "0",
 					     "--log-level=info", NULL };
-	pid_t pid = spawn_worker(&w, NULL, flags);
+	pid_t pid = spawn_worker(&w, log, flags);
 	int i;
 	for (i = 0; i < 200; i++) {
 		if (sql_int(&w, "SELECT count(*) FROM anchor_txs WHERE state = 'broadcast'") == 1)
@@ -530,9 +606,9 @@ static void test_kill_after_broadcast(void **state)
 	rpc_void(&w, "evm_setAutomine", json_pack("[b]", 1));
 	rpc_void(&w, "evm_mine", NULL);
 	static const char *const again[] = { "--confirmations", "1", "--finalized-stale-s", "0", "--until-idle", NULL };
-	pid = spawn_worker(&w, NULL, again);
+	pid = spawn_worker(&w, log, again);
 	st = wait_worker(pid, 30000);
-	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_worker_ok(st, log);
 	/* No duplicate, no gap: one row per checkpoint, nonces 1 and 2, node nonce 3. */
 	assert_int_equal(sql_int(&w, "SELECT count(*) FROM anchor_txs"), 2);
 	assert_int_equal(sql_int(&w, "SELECT count(*) FROM anchor_txs WHERE state = 'confirmed'"), 2);
@@ -546,6 +622,7 @@ static void test_kill_after_broadcast(void **state)
 	assert_event(&e, 0, 3, 0);
 	assert_event(&e, 1, 9, 3);
 	world_teardown(&w);
+	test_passed = true;
 }
 
 /* The port of an http://127.0.0.1:PORT URL. */
@@ -568,6 +645,7 @@ static void test_node_restart(void **state)
 	char log[NAME_PATH_MAX + 16], state_file[NAME_PATH_MAX + 16];
 	snprintf(log, sizeof(log), "%s/worker.log", w.dir);
 	snprintf(state_file, sizeof(state_file), "%s/state.json", w.dir);
+	watch_log(log);
 	rpc_void(&w, "evm_setAutomine", json_pack("[b]", 0));
 	add_checkpoint(&w, 4);
 	static const char *const flags[] = { "--confirmations", "1", "--finalized-stale-s", "0", "--until-idle", NULL };
@@ -620,8 +698,8 @@ static void test_node_restart(void **state)
 	assert_int_equal(kill(pid, SIGCONT), 0);
 
 	int st = wait_worker(pid, 60000);
-	char *text = slurp(log, true);
-	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_worker_ok(st, log);
+	char *text = slurp(log);
 	/* The stored raw transaction was sent again (same hash), then the second checkpoint followed it. */
 	assert_true(count_substr(text, "\"event\":\"anchor_rebroadcast\"") >= 1);
 	assert_non_null(strstr(text, hex));
@@ -642,6 +720,7 @@ static void test_node_restart(void **state)
 	assert_event(&e, 0, 4, 0);
 	assert_event(&e, 1, 8, 4);
 	world_teardown(&w);
+	test_passed = true;
 }
 
 /* Run the binary with ARGS (a shell-quoted tail) and capture its stdout. */
@@ -659,11 +738,6 @@ static void test_finalized_and_stale_alert(void **state)
 	world_setup(&w, "anchor_finalized", true);
 	w.opt.use_finalized = true;
 	w.opt.finalized_stale_s = 0; /* set once the genesis block is surely old enough */
-	char logpath[NAME_PATH_MAX + 16];
-	snprintf(logpath, sizeof(logpath), "%s/inproc.log", w.dir);
-	FILE *logf = fopen(logpath, "w");
-	assert_non_null(logf);
-	tc_log_set_stream(logf);
 	struct anchor_worker aw;
 	tc_assert_ok(anchor_worker_init(&aw, w.rpc, w.db, &w.key, &w.opt));
 	/*
@@ -710,9 +784,7 @@ static void test_finalized_and_stale_alert(void **state)
 	assert_true(aw.metrics.finalized_block >= block);
 	assert_false(aw.metrics.finalized_stale);
 	assert_int_equal(aw.metrics.finalized_stale_alerts, 2);
-	tc_log_set_stream(NULL);
-	fclose(logf);
-	char *text = slurp(logpath, true);
+	char *text = slurp(w.log_path);
 	assert_int_equal(
 		count_substr(text, "\"level\":\"error\",\"event\":\"anchor_finalized_stale\",\"msg\":\"ALERT: "), 2);
 	assert_int_equal(count_substr(text, "\"event\":\"anchor_finalized_recovered\""), 1);
@@ -725,16 +797,18 @@ static void test_finalized_and_stale_alert(void **state)
 	char log[NAME_PATH_MAX + 16], prom[NAME_PATH_MAX + 16];
 	snprintf(log, sizeof(log), "%s/worker.log", w.dir);
 	snprintf(prom, sizeof(prom), "%s/anchor.prom", w.dir);
+	watch_log(log);
 	const char *const flags[] = {
 		"--finalized", "--finalized-stale-s", "1", "--once", "--metrics-file", prom, NULL
 	};
 	int st = wait_worker(spawn_worker(&w, log, flags), 30000);
-	text = slurp(log, true);
-	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_worker_ok(st, log);
+	text = slurp(log);
 	assert_int_equal(
 		count_substr(text, "\"level\":\"error\",\"event\":\"anchor_finalized_stale\",\"msg\":\"ALERT: "), 1);
 	free(text);
-	text = slurp(prom, true);
+	watch_log(prom);
+	text = slurp(prom);
 	assert_non_null(strstr(text, "\nteecert_anchor_finalized_stale_total 1\n"));
 	assert_non_null(strstr(text, "\nteecert_anchor_finalized_stale 1\n"));
 	assert_non_null(strstr(text, "\nteecert_anchor_txs{state=\"confirmed\"} 1\n"));
@@ -772,6 +846,7 @@ static void test_finalized_and_stale_alert(void **state)
 	assert_non_null(strstr(out, "teecert_anchor_confirmed_tree_size 6\n"));
 	assert_null(strstr(out, "_total")); /* the worker's counters live in the worker */
 	world_teardown(&w);
+	test_passed = true;
 }
 
 int main(void)
@@ -787,12 +862,12 @@ int main(void)
 	if (mkdtemp(tmp_root) == NULL)
 		return 1;
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_anchor_series_and_gas),
-		cmocka_unit_test(test_fee_bump),
-		cmocka_unit_test(test_reorg),
-		cmocka_unit_test(test_kill_after_broadcast),
-		cmocka_unit_test(test_node_restart),
-		cmocka_unit_test(test_finalized_and_stale_alert),
+		cmocka_unit_test_setup_teardown(test_anchor_series_and_gas, test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(test_fee_bump, test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(test_reorg, test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(test_kill_after_broadcast, test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(test_node_restart, test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(test_finalized_and_stale_alert, test_setup, test_teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	kill_workers();
