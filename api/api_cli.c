@@ -18,6 +18,7 @@
 #define API_CLI_DEFAULT_LISTEN "127.0.0.1:8080"
 #define API_CLI_MAX_POOL 1024
 #define API_CLI_MAX_THREADS 1024
+#define API_CLI_DEFAULT_THREADS 0 /* a thread per connection: api_server.c "Threading model" */
 #define API_CLI_MAX_CONNECTIONS 65536
 #define API_CLI_MAX_LIFETIME_S 86400
 
@@ -63,8 +64,9 @@ static void serve_usage(FILE *f, const char *prog)
 		"                              IPv6 as [ADDR]:PORT). Prints 'listening on http[s]://HOST:PORT'.\n"
 		"  --db DSN                    PostgreSQL conninfo or URI (default: $TEECERT_DB_DSN)\n"
 		"  --pool N                    database connections (default %d)\n"
-		"  --threads N                 HTTP worker threads of the verifier (default %d; the CA serves each\n"
-		"                              connection on a thread of its own)\n"
+		"  --threads N                 verifier: serve from a pool of N epoll worker threads instead of a\n"
+		"                              thread per connection (default %d: a thread per connection; the CA\n"
+		"                              always serves each connection on a thread of its own)\n"
 		"  --max-connections N         concurrent HTTP connections (default %d)\n"
 		"  --challenge-lifetime S      lifetime of challenge nonces in seconds (default %d)\n"
 		"  --log-level L               minimum log level (default info)\n"
@@ -99,7 +101,7 @@ static void serve_usage(FILE *f, const char *prog)
 		"  --admission-cache-ms MS     reuse a chain's database facts (revocation, appraisal, anchor) this\n"
 		"                              long (default 0: read on every admission; revocations then show\n"
 		"                              within MS)\n",
-		prog, API_CLI_DEFAULT_LISTEN, API_DEFAULT_POOL_SIZE, API_DEFAULT_THREADS, API_DEFAULT_MAX_CONNECTIONS,
+		prog, API_CLI_DEFAULT_LISTEN, API_DEFAULT_POOL_SIZE, API_CLI_DEFAULT_THREADS, API_DEFAULT_MAX_CONNECTIONS,
 		API_DEFAULT_CHALLENGE_LIFETIME_S);
 	api_coll_cli_usage(f);
 }
@@ -172,7 +174,7 @@ static int parse_serve(const char *prog, int argc, char **argv, struct serve_opt
 		size_t offset;
 	} nums[] = {
 		{ "--pool", 1, API_CLI_MAX_POOL, offsetof(struct serve_opts, pool) },
-		{ "--threads", 1, API_CLI_MAX_THREADS, offsetof(struct serve_opts, threads) },
+		{ "--threads", 0, API_CLI_MAX_THREADS, offsetof(struct serve_opts, threads) },
 		{ "--max-connections", 1, API_CLI_MAX_CONNECTIONS, offsetof(struct serve_opts, max_connections) },
 		{ "--challenge-lifetime", 1, API_CLI_MAX_LIFETIME_S,
 		  offsetof(struct serve_opts, challenge_lifetime_s) },
@@ -375,7 +377,7 @@ int api_cli_serve(const char *prog, const char *service, int argc, char **argv)
 	struct serve_opts o = { .listen = API_CLI_DEFAULT_LISTEN,
 				.dsn = getenv("TEECERT_DB_DSN"),
 				.pool = API_DEFAULT_POOL_SIZE,
-				.threads = API_DEFAULT_THREADS,
+				.threads = API_CLI_DEFAULT_THREADS,
 				.max_connections = API_DEFAULT_MAX_CONNECTIONS,
 				.challenge_lifetime_s = API_DEFAULT_CHALLENGE_LIFETIME_S,
 				.checkpoint_every_n = API_CHECKPOINT_EVERY_N_DEFAULT,
@@ -493,7 +495,13 @@ int api_cli_serve(const char *prog, const char *service, int argc, char **argv)
 	cfg.dsn = o.dsn;
 	cfg.pool_size = o.pool;
 	cfg.threads = o.threads;
-	cfg.thread_per_connection = ca != NULL; /* issuances wait for their batch: api_server.c "Threading model" */
+	/* api_server.c "Threading model": issuances wait for their batch, and a vendor fetch waits for the vendor. */
+	cfg.thread_per_connection = ca != NULL || o.threads == 0;
+	if (!cfg.thread_per_connection && !o.coll.offline)
+		tc_log(TC_LOG_WARN, "server_pool_online",
+		       "--threads %u without --collateral-offline: a request whose collateral is fetched from a vendor "
+		       "stalls the other connections of its worker thread",
+		       o.threads);
 	cfg.max_connections = o.max_connections;
 	cfg.challenge_lifetime_s = (int)o.challenge_lifetime_s;
 	cfg.handle_signals = true;

@@ -3,17 +3,17 @@
  * error shape, the access log and metrics of every request, and the graceful shutdown.
  *
  * Threading model, two of them (api_config.thread_per_connection):
- *   - the verifier: MHD's internal thread pool (MHD_USE_INTERNAL_POLLING_THREAD + MHD_OPTION_THREAD_POOL_SIZE)
- *     with epoll. Its traffic is many short keep-alive requests (admission checks before every peering and
- *     workload start) from many nodes: an idle keep-alive connection costs one epoll registration instead of
- *     a thread and its stack, and the thread count stays fixed under load. The price is that a handler
- *     blocking on PostgreSQL blocks the other connections of its worker (a worker owns the connections it
- *     accepted); the queries are short, and the defaults size the worker pool like the database pool.
- *   - the CA: a thread per connection (MHD_USE_THREAD_PER_CONNECTION, poll), at most --max-connections.
- *     An issuance waits for its batch's commit (api_ca_batch.c, tens of milliseconds under load), and on a
- *     pool worker that wait stalled every other connection the worker happened to accept: with 16 clients on
- *     16 workers the accepts fall unevenly, and half the machine sat idle (docs/bench.md).
- * Handlers that would block for long (vendor collateral over HTTPS) must not run on these threads.
+ *   - a thread per connection (MHD_USE_THREAD_PER_CONNECTION, poll), at most --max-connections: the CA
+ *     always, the verifier by default. A handler that waits only holds up its own connection: an issuance
+ *     waiting for its batch's commit (api_ca_batch.c, tens of milliseconds under load), a verification
+ *     whose collateral is fetched from the vendor (api_collateral_resolve.c, seconds when the vendor is
+ *     slow), a database round trip.
+ *   - a pool of --threads N workers (MHD_OPTION_THREAD_POOL_SIZE, epoll), the verifier's opt-in: an idle
+ *     keep-alive connection costs an epoll registration instead of a thread, and the thread count stays
+ *     fixed. But a worker owns the connections it accepted, so a handler that waits stalls all of them, and
+ *     the accepts fall unevenly: half the machine sat idle in the CA's issuance benchmark, and the
+ *     verifier's admission rate swung 2x between runs at 4 and 16 clients (docs/bench.md "Threading").
+ *     Use it only with --collateral-offline, where no handler waits for a vendor.
  *
  * Request life cycle (MHD 0.9.75): the URI log callback creates the request context and counts the
  * request as in flight; the access handler routes it on its first call (headers complete) and may reply at
@@ -502,8 +502,8 @@ TC_RESULT api_server_start(const struct api_config *cfg, struct api_server **out
 	pthread_condattr_t cattr;
 
 	TC_ENSURE(cfg && cfg->service && cfg->listen_host, TC_ERR_INVALID_ARGUMENT, "server config incomplete");
-	TC_ENSURE(cfg->threads >= 1 && cfg->pool_size >= 1 && cfg->max_connections >= 1, TC_ERR_INVALID_ARGUMENT,
-		  "threads, pool size and max connections must be at least 1");
+	TC_ENSURE((cfg->thread_per_connection || cfg->threads >= 1) && cfg->pool_size >= 1 && cfg->max_connections >= 1,
+		  TC_ERR_INVALID_ARGUMENT, "threads (of a worker pool), pool size and max connections must be at least 1");
 	TC_ENSURE(cfg->challenge_lifetime_s > 0, TC_ERR_INVALID_ARGUMENT, "challenge lifetime must be positive");
 	s = calloc(1, sizeof(*s));
 	TC_ENSURE(s, TC_ERR_NO_MEMORY, "server");

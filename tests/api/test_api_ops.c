@@ -5,10 +5,14 @@
  *   - --rate-limit/--rate-burst: a burst past the limit is answered 429 with Retry-After and the error shape,
  *     /healthz and /metrics are exempt, and after Retry-After seconds requests pass again;
  *   - /metrics labels requests by route template and status;
- *   - threading (api_server.c "Threading model"): with a thread per connection (the CA), a handler that
- *     waits does not hold up another connection; on a one-worker pool it does (the control).
+ *   - threading (api_server.c "Threading model"): with a thread per connection, a handler that waits does
+ *     not hold up another connection; on a one-worker pool it does (the control). The real verifier by
+ *     default: an appraisal waiting for a vendor that does not answer (a local socket that accepts and holds
+ *     the connection) leaves /healthz on another connection answered; with --threads 1 it does not.
  * Both against the real teecert-verifier process (the serve flags) and an in-process server.
  */
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -25,6 +30,7 @@
 
 #include "api.h"
 #include "api_test_util.h"
+#include "tc.h"
 
 static char g_primary[API_TEST_DSN_MAX], g_replica[API_TEST_DSN_MAX];
 
@@ -337,13 +343,170 @@ static void test_thread_per_connection(void **state)
 	assert_false(quick_while_waiting(false));
 }
 
+/*
+ * A vendor that does not answer until released: its thread accepts, counts and holds every connection;
+ * once released it answers each held and each new one 404 (nothing there, no retry) until stopped.
+ */
+struct vendor {
+	int fd;
+	unsigned port;
+	atomic_int accepted, released, stopped;
+	pthread_t thread;
+};
+
+static void vendor_404(int c)
+{
+	static const char reply[] = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+	if (write(c, reply, sizeof(reply) - 1) < 0)
+		(void)0; /* the client may have given up already */
+	close(c);
+}
+
+static void *vendor_run(void *arg)
+{
+	struct vendor *v = arg;
+	int held[64];
+	int n = 0;
+
+	while (!atomic_load(&v->stopped)) {
+		if (atomic_load(&v->released))
+			for (; n > 0; n--)
+				vendor_404(held[n - 1]);
+		struct pollfd p = { .fd = v->fd, .events = POLLIN };
+		if (poll(&p, 1, 20) <= 0)
+			continue;
+		int c = accept(v->fd, NULL, NULL);
+		if (c < 0)
+			continue;
+		atomic_fetch_add(&v->accepted, 1);
+		if (n < 64 && !atomic_load(&v->released))
+			held[n++] = c;
+		else
+			vendor_404(c);
+	}
+	for (; n > 0; n--)
+		close(held[n - 1]);
+	close(v->fd);
+	return NULL;
+}
+
+static void vendor_start(struct vendor *v)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+
+	memset(v, 0, sizeof(*v));
+	v->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(v->fd >= 0);
+	assert_int_equal(bind(v->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(v->fd, 16), 0);
+	assert_int_equal(getsockname(v->fd, (struct sockaddr *)&a, &len), 0);
+	v->port = ntohs(a.sin_port);
+	assert_int_equal(pthread_create(&v->thread, NULL, vendor_run, v), 0);
+}
+
+static void vendor_stop(struct vendor *v)
+{
+	atomic_store(&v->stopped, 1);
+	assert_int_equal(pthread_join(v->thread, NULL), 0);
+}
+
+struct appraise_call {
+	char url[API_TEST_URL_MAX];
+	const char *body;
+	long status;
+};
+
+static void *appraise_request(void *arg)
+{
+	struct appraise_call *a = arg;
+	const char *const headers[] = { "Content-Type: application/json", NULL };
+	struct api_test_reply r;
+
+	api_test_http("POST", a->url, headers, a->body, strlen(a->body), &r);
+	a->status = r.status;
+	api_test_reply_free(&r);
+	return NULL;
+}
+
+/*
+ * The real verifier with EXTRA flags and every vendor URL on a silent vendor: while POST
+ * /v1/evidence/appraise of a real TDX quote (nothing in the store: its collateral is fetched) waits for the
+ * vendor, is GET /healthz on another connection answered? The appraisal is answered once the vendor goes.
+ */
+static bool healthz_while_vendor_waits(const char *body, const char *const *extra)
+{
+	struct vendor v;
+	char url[64];
+	const char *args[24];
+	size_t n = 0;
+	struct api_test_server s;
+	struct appraise_call call = { .body = body };
+	pthread_t t;
+	char healthz[API_TEST_URL_MAX];
+
+	vendor_start(&v);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/vendor", v.port);
+	const char *const vendor_flags[] = { "--intel-sgx-base", "--intel-tdx-base", "--intel-root-crl",
+					     "--amd-kds",        "--nvidia-rim",     "--nvidia-ocsp" };
+	for (size_t i = 0; i < sizeof(vendor_flags) / sizeof(vendor_flags[0]); i++) {
+		args[n++] = vendor_flags[i];
+		args[n++] = url;
+	}
+	for (; extra != NULL && *extra != NULL; extra++)
+		args[n++] = *extra;
+	args[n] = NULL;
+	api_test_server_start(g_primary, args, &s);
+	snprintf(call.url, sizeof(call.url), "%s/v1/evidence/appraise", s.url);
+	snprintf(healthz, sizeof(healthz), "%s/healthz", s.url);
+	assert_int_equal(pthread_create(&t, NULL, appraise_request, &call), 0);
+	for (int i = 0; i < 10000 && atomic_load(&v.accepted) == 0; i++)
+		usleep(1000);
+	assert_true(atomic_load(&v.accepted) > 0); /* the appraisal is waiting for the vendor */
+	long quick = get_within(healthz, QUICK_TIMEOUT_MS);
+	atomic_store(&v.released, 1);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	/* Answered (collateral missing: the appraisal's verdict or error), not dropped. */
+	if (call.status < 200 || call.status >= 500)
+		fail_msg("appraisal once the vendor answered: HTTP %ld", call.status);
+	assert_int_equal(api_test_server_stop(&s, SIGTERM, 30), 0);
+	vendor_stop(&v);
+	return quick == 200;
+}
+
+static void test_vendor_wait_process(void **state)
+{
+	(void)state;
+	const char *shared = getenv("TEECERT_SHARED");
+	char path[1024];
+	struct tc_buf quote, b64;
+
+	assert_non_null(shared);
+	snprintf(path, sizeof(path), "%s/evidence/tdx/gotdx_v4_spr_e4_quote.dat", shared);
+	tc_buf_init(&quote, 64 * 1024);
+	tc_buf_init(&b64, 128 * 1024);
+	assert_int_equal(tc_file_read(path, 64 * 1024, &quote).code, TC_OK);
+	assert_int_equal(tc_base64_encode(quote.data, quote.len, &b64).code, TC_OK);
+	json_t *body = json_pack("{s:{s:s, s:s%}}", "evidence", "tee", "tdx", "quote", (const char *)b64.data, b64.len);
+	char *text = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	tc_buf_cleanup(&quote);
+	tc_buf_cleanup(&b64);
+	assert_non_null(text);
+
+	assert_true(healthz_while_vendor_waits(text, NULL)); /* the default: a thread per connection */
+	const char *const pool[] = { "--threads", "1", NULL };
+	assert_false(healthz_while_vendor_waits(text, pool)); /* the control: one pool worker */
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_read_db_process),       cmocka_unit_test(test_read_db_in_process),
 		cmocka_unit_test(test_rate_limit_process),    cmocka_unit_test(test_rate_limit_bad_flags),
-		cmocka_unit_test(test_rate_limit_in_process),
-		cmocka_unit_test(test_thread_per_connection),
+		cmocka_unit_test(test_rate_limit_in_process), cmocka_unit_test(test_thread_per_connection),
+		cmocka_unit_test(test_vendor_wait_process),
 	};
 	return cmocka_run_group_tests_name("api_ops", tests, group_setup, group_teardown);
 }

@@ -12,7 +12,8 @@
 # Usage: bench_admission.sh TEECERT TEECERT_CA TEECERT_VERIFIER [--smoke]
 # Environment: TEECERT_BUILD_DIR (its testpg/dsn names the PostgreSQL cluster, deploy/pg.sh), or
 #   BENCH_DSN; BENCH_SECONDS per level (default 5); BENCH_LEVELS (default "1 2 4 8 16 32 64");
-#   BENCH_THREADS / BENCH_POOL verifier HTTP threads / DB connections (default 2 x nproc, and the same);
+#   BENCH_THREADS the verifier's --threads (default 0: a thread per connection; N: a pool of N workers);
+#   BENCH_POOL its DB connections (default 2 x nproc);
 #   BENCH_ADMISSION_CACHE_MS the verifier's --admission-cache-ms (default 0: the database on every request);
 #   BENCH_WRK_THREADS wrk threads (default 1: the load generator shares the cores with the server);
 #   BENCH_PERF=FILE records the verifier with perf record -g during the full run; BENCH_HOLD=FILE copies
@@ -25,7 +26,7 @@ teecert="$(readlink -f "$1")"; ca="$(readlink -f "$2")"; tverifier="$(readlink -
 smoke=0; [ "${4:-}" = --smoke ] && smoke=1
 lua="$(dirname "$(readlink -f "$0")")/bench_admission.lua"
 cores="$(nproc)"
-threads="${BENCH_THREADS:-$((2 * cores))}"; pool="${BENCH_POOL:-$threads}"
+threads="${BENCH_THREADS:-0}"; pool="${BENCH_POOL:-$((2 * cores))}"
 cache_ms="${BENCH_ADMISSION_CACHE_MS:-0}"
 seconds="${BENCH_SECONDS:-5}"; levels="${BENCH_LEVELS:-1 2 4 8 16 32 64}"; wrk_threads="${BENCH_WRK_THREADS:-1}"
 [ -z "${BENCH_DSN:-}" ] || E2E_BASE_DSN="$BENCH_DSN"
