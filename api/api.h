@@ -309,6 +309,10 @@ struct api_collateral_config {
 	unsigned backoff_base_ms; /* first retry delay before jitter (default 1000), doubled per retry */
 	unsigned backoff_max_ms;  /* cap of one retry delay (default 60000) */
 	unsigned max_wait_ms;     /* total rate-limit/backoff waiting one fetch may do (default 300000) */
+	/* After a fetch gave up without any HTTP answer (refused, unresolvable, timed out), further fetches from
+	 * that host (scheme://host:port) fail at once for host_down_ms (default 30000; 0: never); an answer of
+	 * any status ends it earlier. One unreachable vendor then costs one fetch's retries, not every item's. */
+	unsigned host_down_ms;
 	int64_t refresh_lead_s;   /* refresh expiring items this long before nextUpdate (default 2 days) */
 	unsigned refresh_interval_s; /* background refresher period (default 300) */
 	unsigned db_acquire_ms;
@@ -381,6 +385,7 @@ struct api_collateral_stats {
 	uint64_t stale_served;     /* served while refreshes fail (before nextUpdate) */
 	uint64_t expired_refused;  /* refused: past nextUpdate and the refresh failed */
 	uint64_t single_flight_waits, retries, rate_limit_waits, rollbacks_refused;
+	uint64_t host_down_skips; /* fetches not tried: their host did not answer within host_down_ms */
 };
 void api_collateral_stats(struct api_collateral *c, struct api_collateral_stats *out);
 /* Seconds of the service clock (for callers that share it). */

@@ -74,6 +74,7 @@ void api_collateral_config_init(struct api_collateral_config *cfg)
 	cfg->backoff_base_ms = 1000;
 	cfg->backoff_max_ms = 60000;
 	cfg->max_wait_ms = 300000;
+	cfg->host_down_ms = 30000;
 	cfg->refresh_lead_s = 2 * 86400;
 	cfg->refresh_interval_s = 300;
 	cfg->db_acquire_ms = API_DEFAULT_DB_ACQUIRE_MS;
@@ -165,6 +166,7 @@ void api_collateral_stats(struct api_collateral *c, struct api_collateral_stats 
 	out->upstream_requests = api_coll_http_requests(&c->http);
 	out->retries = api_coll_http_retries(&c->http);
 	out->rate_limit_waits = api_coll_http_rate_waits(&c->http);
+	out->host_down_skips = api_coll_http_down_skips(&c->http);
 	pthread_mutex_unlock(&c->lock);
 }
 

@@ -8,6 +8,7 @@
 #include "api_collateral_http.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -88,6 +89,7 @@ void api_coll_http_sleep_ms(struct api_coll_http *h, int64_t ms)
 API_COLL_COUNTER(h, requests)
 API_COLL_COUNTER(h, retries)
 API_COLL_COUNTER(h, rate_waits)
+API_COLL_COUNTER(h, down_skips)
 
 /* ----------------------------------------------------------------------------------- token buckets */
 
@@ -257,12 +259,85 @@ static int64_t api_coll_backoff_ms(const struct api_collateral_config *cfg, unsi
 	return (int64_t)(d * (0.5 + (double)rnd / 4294967296.0));
 }
 
-TC_RESULT api_coll_http_fetch(struct api_coll_http *h, enum api_coll_host host, const char *url,
-			      const char *chain_header, const struct tc_buf *post_body,
-			      struct api_coll_http_result *out)
+/* ---------------------------------------------------------------------------------------- down hosts */
+
+/* The scheme://host:port part of URL (whatever precedes the path, query or fragment). */
+static void api_coll_authority(const char *url, char *out, size_t size)
 {
-	TC_ENSURE(h != NULL && url != NULL && out != NULL && (unsigned)host < API_COLL_HOST_COUNT,
-		  TC_ERR_INVALID_ARGUMENT, "api_coll_http_fetch: missing argument");
+	const char *p = strstr(url, "://");
+	p = p != NULL ? p + 3 : url;
+	snprintf(out, size, "%.*s", (int)(p - url + (ptrdiff_t)strcspn(p, "/?#")), url);
+}
+
+/* The slot of AUTHORITY, or NULL (caller holds the lock). */
+static struct api_coll_down *api_coll_down_find(struct api_coll_http *h, const char *authority)
+{
+	for (size_t i = 0; i < API_COLL_DOWN_HOSTS; i++)
+		if (h->down[i].until_ms != 0 && strcmp(h->down[i].authority, authority) == 0)
+			return &h->down[i];
+	return NULL;
+}
+
+/* Fails at once while URL's host is down. */
+static TC_RESULT api_coll_host_check(struct api_coll_http *h, const char *url)
+{
+	char authority[sizeof(h->down[0].authority)];
+	api_coll_authority(url, authority, sizeof(authority));
+	pthread_mutex_lock(&h->lock);
+	int64_t now = api_coll_http_clock_ms(h);
+	const struct api_coll_down *d = api_coll_down_find(h, authority);
+	if (d == NULL || now >= d->until_ms) {
+		pthread_mutex_unlock(&h->lock);
+		return tc_ok();
+	}
+	h->down_skips++;
+	struct tc_result r = tc_fail(TC_ERR_IO, "%s: not tried: %s did not answer (%s); next try in %lld ms", url,
+				     authority, d->reason, (long long)(d->until_ms - now));
+	pthread_mutex_unlock(&h->lock);
+	return r;
+}
+
+/*
+ * After a fetch from URL: R failed without any HTTP answer (STATUS 0) → the host is down for host_down_ms;
+ * any answer → it is up again.
+ */
+static void api_coll_host_note(struct api_coll_http *h, const char *url, struct tc_result r, long status)
+{
+	char authority[sizeof(h->down[0].authority)];
+	api_coll_authority(url, authority, sizeof(authority));
+	bool down = !tc_is_ok(r) && r.code == TC_ERR_IO && status == 0 && h->cfg->host_down_ms > 0;
+	pthread_mutex_lock(&h->lock);
+	struct api_coll_down *d = api_coll_down_find(h, authority);
+	if (!down) {
+		if (d != NULL)
+			d->until_ms = 0;
+		pthread_mutex_unlock(&h->lock);
+		return;
+	}
+	int64_t now = api_coll_http_clock_ms(h);
+	for (size_t i = 0; d == NULL && i < API_COLL_DOWN_HOSTS; i++)
+		if (h->down[i].until_ms <= now)
+			d = &h->down[i];
+	if (d == NULL) { /* all taken: the one that ends first */
+		d = &h->down[0];
+		for (size_t i = 1; i < API_COLL_DOWN_HOSTS; i++)
+			if (h->down[i].until_ms < d->until_ms)
+				d = &h->down[i];
+	}
+	snprintf(d->authority, sizeof(d->authority), "%s", authority);
+	snprintf(d->reason, sizeof(d->reason), "%s", tc_error_detail());
+	d->until_ms = now + h->cfg->host_down_ms;
+	pthread_mutex_unlock(&h->lock);
+	tc_log(TC_LOG_WARN, "collateral_host_down", "%s did not answer: its fetches fail at once for %u ms (%s)",
+	       authority, h->cfg->host_down_ms, tc_error_detail());
+}
+
+/* ------------------------------------------------------------------------------------------- fetch */
+
+static TC_RESULT api_coll_http_try(struct api_coll_http *h, enum api_coll_host host, const char *url,
+				   const char *chain_header, const struct tc_buf *post_body,
+				   struct api_coll_http_result *out)
+{
 	int64_t budget = h->cfg->max_wait_ms;
 	struct api_coll_attempt a = { .out = out, .chain_header = chain_header };
 	struct tc_result r = tc_fail(TC_ERR_IO, "%s: no attempt made", url);
@@ -313,5 +388,17 @@ TC_RESULT api_coll_http_fetch(struct api_coll_http *h, enum api_coll_host host, 
 		       tc_error_detail(), (long long)delay);
 		api_coll_http_sleep_ms(h, delay);
 	}
+	return r;
+}
+
+TC_RESULT api_coll_http_fetch(struct api_coll_http *h, enum api_coll_host host, const char *url,
+			      const char *chain_header, const struct tc_buf *post_body,
+			      struct api_coll_http_result *out)
+{
+	TC_ENSURE(h != NULL && url != NULL && out != NULL && (unsigned)host < API_COLL_HOST_COUNT,
+		  TC_ERR_INVALID_ARGUMENT, "api_coll_http_fetch: missing argument");
+	TC_GUARD(api_coll_host_check(h, url));
+	struct tc_result r = api_coll_http_try(h, host, url, chain_header, post_body, out);
+	api_coll_host_note(h, url, r, out->status);
 	return r;
 }

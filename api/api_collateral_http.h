@@ -18,11 +18,20 @@ struct api_coll_bucket {
 	int64_t blocked_until_ms; /* Retry-After of the host */
 };
 
+/* A host (scheme://host:port of a URL) that did not answer: fetches from it fail at once until UNTIL_MS. */
+#define API_COLL_DOWN_HOSTS 8
+struct api_coll_down {
+	char authority[128];
+	int64_t until_ms;
+	char reason[192];
+};
+
 struct api_coll_http {
 	const struct api_collateral_config *cfg; /* borrowed from the service */
 	pthread_mutex_t lock;
 	struct api_coll_bucket bucket[API_COLL_HOST_COUNT];
-	uint64_t requests, retries, rate_waits;
+	struct api_coll_down down[API_COLL_DOWN_HOSTS];
+	uint64_t requests, retries, rate_waits, down_skips;
 };
 
 struct api_coll_http_result {
@@ -45,7 +54,8 @@ void api_coll_http_sleep_ms(struct api_coll_http *h, int64_t ms);
  * GET URL (POST of POST_BODY as application/ocsp-request when non-NULL) from HOST's bucket, retrying
  * network errors, 408, 429 and 5xx with backoff (Retry-After honoured) up to max_attempts. CHAIN_HEADER:
  * the response header holding the issuer chain (NULL: none). Failures: TC_ERR_NOT_FOUND (404),
- * TC_ERR_RATE_LIMITED (429 to the end or the wait budget spent), TC_ERR_IO (anything else).
+ * TC_ERR_RATE_LIMITED (429 to the end or the wait budget spent), TC_ERR_IO (anything else; at once, with
+ * "not tried" in the detail, while URL's host is down: cfg->host_down_ms).
  */
 TC_RESULT api_coll_http_fetch(struct api_coll_http *h, enum api_coll_host host, const char *url,
 			      const char *chain_header, const struct tc_buf *post_body,
@@ -54,6 +64,7 @@ TC_RESULT api_coll_http_fetch(struct api_coll_http *h, enum api_coll_host host, 
 uint64_t api_coll_http_requests(struct api_coll_http *h);
 uint64_t api_coll_http_retries(struct api_coll_http *h);
 uint64_t api_coll_http_rate_waits(struct api_coll_http *h);
+uint64_t api_coll_http_down_skips(struct api_coll_http *h);
 
 /* api_collateral.c: a pooled connection of the service for the other api_collateral*.c files. */
 TC_RESULT api_collateral_db_conn(struct api_collateral *c, struct db_conn **out);

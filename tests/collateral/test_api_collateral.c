@@ -4,7 +4,8 @@
  * backoff and rate-limit waits advance it instead of sleeping.
  * Covers: cold fetch, single flight under 50 concurrent requests, refresh before expiry, stale-if-error until
  * nextUpdate and refusal after it, tampered/truncated bodies never cached, 404/429 Retry-After/500/timeouts,
- * the AMD rate limit, VCEK via the cached ASK/ARK chain, NVIDIA RIM, import/export round trip.
+ * a host that does not answer (its fetches fail at once for host_down_ms), the AMD rate limit, VCEK via the
+ * cached ASK/ARK chain, NVIDIA RIM, import/export round trip.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <cmocka.h>
 #include <pthread.h>
@@ -63,14 +68,15 @@ static void sql(const char *q)
 	coll_test_sql(dsn, q);
 }
 
-static struct api_collateral *service(unsigned attempts)
+/* The service on the local server, but Intel's TDX items from TDX_BASE when non-NULL. */
+static struct api_collateral *service_at(unsigned attempts, const char *tdx_base)
 {
 	static char sgx[256], tdx[256], root[256]; /* the config borrows its strings */
 	struct api_collateral_config cfg;
 	api_collateral_config_init(&cfg);
 	coll_test_env_config(&cfg, dsn, srv, &now_ms);
 	snprintf(sgx, sizeof(sgx), "%s/sgx/certification/v4", coll_srv_base(srv));
-	snprintf(tdx, sizeof(tdx), "%s/tdx/certification/v4", coll_srv_base(srv));
+	snprintf(tdx, sizeof(tdx), "%s/tdx/certification/v4", tdx_base != NULL ? tdx_base : coll_srv_base(srv));
 	snprintf(root, sizeof(root), "%s%s", coll_srv_base(srv), ROOT_PATH);
 	cfg.intel_sgx_base = sgx;
 	cfg.intel_tdx_base = tdx;
@@ -82,6 +88,11 @@ static struct api_collateral *service(unsigned attempts)
 	struct api_collateral *c = NULL;
 	tc_assert_ok(api_collateral_new(&cfg, &c));
 	return c;
+}
+
+static struct api_collateral *service(unsigned attempts)
+{
+	return service_at(attempts, NULL);
 }
 
 static int setup(void **state)
@@ -335,6 +346,51 @@ static void test_http_errors(void **state)
 	api_collateral_free(&c);
 }
 
+/*
+ * A host that does not answer (a bound port that does not listen: connections refused): the first fetch
+ * retries and gives up; fetches from that host then fail at once ("not tried", no waiting) for host_down_ms,
+ * while another host is still asked; after host_down_ms the host is tried again.
+ */
+static void test_host_down(void **state)
+{
+	(void)state;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	char dead[64];
+	snprintf(dead, sizeof(dead), "http://127.0.0.1:%u", (unsigned)ntohs(a.sin_port));
+	struct api_collateral *c = service_at(3, dead);
+	struct db_collateral_item it;
+	struct api_collateral_stats st;
+	db_collateral_item_init(&it);
+
+	assert_code(api_collateral_get(c, VF_COLL_TCB_INFO, "50806f000000", &it), TC_ERR_IO);
+	assert_null(strstr(tc_error_detail(), "not tried"));
+	int64_t waited = atomic_load(&slept_ms);
+	assert_true(waited > 0); /* two backoffs */
+	assert_code(api_collateral_get(c, VF_COLL_QE_IDENTITY, "td_qe", &it), TC_ERR_IO);
+	if (strstr(tc_error_detail(), "not tried") == NULL || strstr(tc_error_detail(), dead) == NULL)
+		fail_msg("expected a fetch not tried, got: %s", tc_error_detail());
+	assert_int_equal(atomic_load(&slept_ms), waited);
+	api_collateral_stats(c, &st);
+	assert_int_equal(st.host_down_skips, 1);
+	/* Another host (the PCK CRL's base) is still asked. */
+	tc_assert_ok(api_collateral_get(c, VF_COLL_PCK_CRL, "platform", &it));
+	/* host_down_ms (30 s by default) later: tried again. */
+	atomic_fetch_add(&now_ms, 31000);
+	assert_code(api_collateral_get(c, VF_COLL_QE_IDENTITY, "td_qe", &it), TC_ERR_IO);
+	assert_null(strstr(tc_error_detail(), "not tried"));
+	assert_true(atomic_load(&slept_ms) > waited);
+	api_collateral_stats(c, &st);
+	assert_int_equal(st.host_down_skips, 1);
+	db_collateral_item_cleanup(&it);
+	api_collateral_free(&c);
+	close(fd);
+}
+
 static void test_amd_rate_limit_and_vcek(void **state)
 {
 	(void)state;
@@ -490,6 +546,7 @@ int main(void)
 		cmocka_unit_test_setup(test_stale_if_error, per_test),
 		cmocka_unit_test_setup(test_bad_bodies_never_cached, per_test),
 		cmocka_unit_test_setup(test_http_errors, per_test),
+		cmocka_unit_test_setup(test_host_down, per_test),
 		cmocka_unit_test_setup(test_amd_rate_limit_and_vcek, per_test),
 		cmocka_unit_test_setup(test_nvidia_rim, per_test),
 		cmocka_unit_test_setup(test_import_export_roundtrip, per_test),
