@@ -370,7 +370,7 @@ TC_RESULT ca_crl_build(const struct ca_issuer *issuer, const struct ca_revoked *
 
 #define CA_OCSP_REQUEST_MAX (16 * 1024)
 #define CA_OCSP_MAX_SINGLE 16
-#define CA_OCSP_NONCE_MAX 64
+#define CA_OCSP_NONCE_MAX 128 /* octets of a request's nonce (RFC 9654 §2.1; RFC 8954 had 32) */
 
 enum ca_ocsp_cert_status { CA_OCSP_GOOD, CA_OCSP_REVOKED, CA_OCSP_UNKNOWN };
 

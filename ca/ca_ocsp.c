@@ -22,7 +22,7 @@
 #define OCSP_INTERNAL_ERROR 2
 #define OCSP_TRY_LATER 3
 #define OCSP_UNAUTHORIZED 6
-#define CA_OCSP_NONCE_EXT_MAX (CA_OCSP_NONCE_MAX + 4)
+#define CA_OCSP_NONCE_EXT_MAX (CA_OCSP_NONCE_MAX + 3) /* its OCTET STRING: tag, 0x81 LL, the octets */
 
 /* OCSPResponse without responseBytes. */
 static TC_RESULT status_only(int status, struct tc_buf *out, struct ca_ocsp_result *res)

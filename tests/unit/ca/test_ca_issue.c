@@ -612,6 +612,32 @@ static void test_ocsp(void **state)
 		tc_buf_reset(&resp);
 		assert_true(tc_is_ok(ca_ocsp_respond(&rs, NULL, 0, CA_TEST_NOW, &resp, &res)));
 		assert_int_equal(ocsp_status_of(&resp), 1);
+		/* Two nonce extensions (RFC 5280 §4.2: an extension appears once), or a nonce over 128 octets
+		 * (RFC 9654 §2.1): malformedRequest, never a response that echoes one of them; 128 octets are
+		 * echoed. */
+		for (int bad = 0; bad < 3; bad++) {
+			OCSP_REQUEST *two = OCSP_REQUEST_new();
+			unsigned char *der = NULL;
+			int dlen;
+
+			assert_non_null(OCSP_request_add0_id(two, OCSP_cert_to_id(EVP_sha1(), cvm, sub)));
+			assert_int_equal(OCSP_request_add1_nonce(two, NULL, bad == 0 ? 16 : bad == 1 ? 129 : 128), 1);
+			if (bad == 0) { /* OCSP_request_add1_nonce replaces: append a copy of the extension */
+				X509_EXTENSION *dup = X509_EXTENSION_dup(OCSP_REQUEST_get_ext(two, 0));
+				assert_int_equal(OCSP_REQUEST_add_ext(two, dup, -1), 1);
+				assert_int_equal(OCSP_REQUEST_get_ext_count(two), 2);
+				X509_EXTENSION_free(dup);
+			}
+			dlen = i2d_OCSP_REQUEST(two, &der);
+			assert_true(dlen > 0);
+			tc_buf_reset(&resp);
+			assert_true(tc_is_ok(ca_ocsp_respond(&rs, der, (size_t)dlen, CA_TEST_NOW, &resp, &res)));
+			if (ocsp_status_of(&resp) != (bad == 2 ? 0 : 1))
+				fail_msg("nonce case %d: OCSP status %d", bad, ocsp_status_of(&resp));
+			assert_int_equal(res.nonce_echoed, bad == 2);
+			OPENSSL_free(der);
+			OCSP_REQUEST_free(two);
+		}
 		req = ocsp_request(sub, root, true);
 		tc_buf_reset(&resp);
 		assert_true(tc_is_ok(ca_ocsp_respond(&rs, req.data, req.len, CA_TEST_NOW, &resp, &res)));
