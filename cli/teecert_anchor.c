@@ -1,7 +1,7 @@
 /*
  * teecert-anchor — anchors signed checkpoints of the transparency log on opBNB (DESIGN.md "Transparency
  * log and anchoring", docs/anchor.md). It holds only the chain key. Thin: flags here, the state machine in
- * anchor_worker.c, the deployment in anchor_deploy.c.
+ * api_anchor_worker.c, the deployment in api_anchor_deploy.c.
  *
  *   teecert-anchor deploy --rpc URL --key FILE --db DSN [--chain-id N | --network NAME] [--artifact PATH]
  *   teecert-anchor run    --rpc URL[,URL2...] --key FILE --db DSN [--confirmations N | --finalized]
@@ -18,7 +18,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "anchor.h"
+#include "api.h"
 #include "cli.h"
 
 #define PROG "teecert-anchor"
@@ -40,7 +40,7 @@ static void on_signal(int sig)
 struct flags {
 	char rpc[URL_LIST_MAX];
 	const char *key_file, *dsn, *artifact, *metrics_file;
-	struct anchor_options opt;
+	struct api_anchor_options opt;
 	unsigned poll_ms, timeout_ms, deploy_wait_ms;
 	bool once, until_idle, metrics;
 };
@@ -129,8 +129,8 @@ static void usage(FILE *f, const char *cmd)
 		"  --metrics               status: Prometheus text instead of JSON\n"
 		"  --timeout-ms N          per-request RPC timeout (default 10000)\n"
 		"  --log-level LEVEL       debug, info, warn, error\n",
-		cmd, ANCHOR_DEFAULT_CONFIRMATIONS, DEFAULT_POLL_MS, ANCHOR_DEFAULT_STUCK_MS,
-		ANCHOR_DEFAULT_MAX_FEE_GWEI, ANCHOR_DEFAULT_FINALIZED_STALE_S);
+		cmd, API_ANCHOR_DEFAULT_CONFIRMATIONS, DEFAULT_POLL_MS, API_ANCHOR_DEFAULT_STUCK_MS,
+		API_ANCHOR_DEFAULT_MAX_FEE_GWEI, API_ANCHOR_DEFAULT_FINALIZED_STALE_S);
 }
 
 /* The numeric flags: accepted range (parse_u64) and the tail of the "bad --NAME" message. */
@@ -163,7 +163,7 @@ static const struct num_flag *num_flag_of(int opt)
 static int parse_flags(int argc, char **argv, struct flags *f, bool need_db)
 {
 	memset(f, 0, sizeof(*f));
-	anchor_options_defaults(&f->opt);
+	api_anchor_options_defaults(&f->opt);
 	f->poll_ms = DEFAULT_POLL_MS;
 	f->deploy_wait_ms = DEFAULT_DEPLOY_WAIT_MS;
 	bool confirmations_set = false;
@@ -194,9 +194,9 @@ static int parse_flags(int argc, char **argv, struct flags *f, bool need_db)
 			break;
 		case OPT_NETWORK:
 			if (strcmp(optarg, "opbnb") == 0)
-				f->opt.chain_id = ANCHOR_CHAIN_OPBNB_MAINNET;
+				f->opt.chain_id = API_ANCHOR_CHAIN_OPBNB_MAINNET;
 			else if (strcmp(optarg, "opbnb-testnet") == 0)
-				f->opt.chain_id = ANCHOR_CHAIN_OPBNB_TESTNET;
+				f->opt.chain_id = API_ANCHOR_CHAIN_OPBNB_TESTNET;
 			else
 				return cli_usage_error(PROG, "unknown --network '%s' (opbnb, opbnb-testnet)", optarg);
 			break;
@@ -307,7 +307,7 @@ static TC_RESULT load_bytecode(const char *artifact, struct tc_buf *out)
 	json_t *doc = NULL;
 	struct tc_buf file;
 	tc_buf_init(&file, ARTIFACT_MAX);
-	const char *hex = anchor_contract_bytecode_hex;
+	const char *hex = api_anchor_contract_bytecode_hex;
 	if (artifact != NULL) {
 		TC_GUARD_GOTO(r, tc_file_read(artifact, ARTIFACT_MAX, &file), out);
 		TC_GUARD_GOTO(r, tc_json_parse((const char *)file.data, file.len, ARTIFACT_MAX, &doc), out);
@@ -345,7 +345,7 @@ static int cmd_deploy(int argc, char **argv)
 		rc = fail("database", r);
 		goto out;
 	}
-	r = anchor_deploy(rpc, db, &key, f.opt.chain_id, code.data, code.len, &f.opt, f.deploy_wait_ms, &cfg);
+	r = api_anchor_deploy(rpc, db, &key, f.opt.chain_id, code.data, code.len, &f.opt, f.deploy_wait_ms, &cfg);
 	if (!tc_is_ok(r)) {
 		rc = fail("deploy", r);
 		goto out;
@@ -379,13 +379,13 @@ static bool transient(struct tc_result r)
 }
 
 /* The worker's counters and the database's view, as a Prometheus text file (node_exporter textfile style). */
-static void write_metrics(const char *path, struct anchor_worker *w, struct db_conn *db)
+static void write_metrics(const char *path, struct api_anchor_worker *w, struct db_conn *db)
 {
 	struct db_anchor_tip tip;
 	bool have_tip = db != NULL && tc_is_ok(db_anchor_tip(db, w->opt.chain_id, &tip));
 	struct tc_buf b;
 	tc_buf_init(&b, METRICS_MAX);
-	struct tc_result r = anchor_metrics_format(&w->metrics, have_tip ? &tip : NULL, tc_time_now(), &b);
+	struct tc_result r = api_anchor_metrics_format(&w->metrics, have_tip ? &tip : NULL, tc_time_now(), &b);
 	if (tc_is_ok(r))
 		r = tc_file_write(path, b.data, b.len, 0644);
 	if (!tc_is_ok(r))
@@ -408,7 +408,7 @@ static int cmd_run(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 
 	struct db_conn *db = NULL;
-	struct anchor_worker w;
+	struct api_anchor_worker w;
 	struct tc_result r;
 	rc = CLI_EXIT_INTERNAL;
 	/* Start-up waits for an unreachable node or database instead of giving up (systemd restarts us anyway). */
@@ -417,7 +417,7 @@ static int cmd_run(int argc, char **argv)
 		if (tc_is_ok(r))
 			r = db_schema_check(db);
 		if (tc_is_ok(r))
-			r = anchor_worker_init(&w, rpc, db, &key, &f.opt);
+			r = api_anchor_worker_init(&w, rpc, db, &key, &f.opt);
 		if (tc_is_ok(r))
 			break;
 		if (!transient(r) || f.once || stop_requested) {
@@ -433,7 +433,7 @@ static int cmd_run(int argc, char **argv)
 	       f.opt.use_finalized ? "finalized" : "depth");
 	while (!stop_requested) {
 		bool busy = true;
-		r = anchor_tick(&w, &busy);
+		r = api_anchor_tick(&w, &busy);
 		if (!tc_is_ok(r)) {
 			w.metrics.tick_errors++;
 			tc_log(transient(r) ? TC_LOG_WARN : TC_LOG_ERROR, "anchor_tick_failed", "%s: %s (errors=%llu)",
@@ -449,7 +449,7 @@ static int cmd_run(int argc, char **argv)
 			break;
 		pause_ms(f.poll_ms);
 	}
-	const struct anchor_metrics *m = &w.metrics;
+	const struct api_anchor_metrics *m = &w.metrics;
 	tc_log(TC_LOG_INFO, "anchor_stop",
 	       "planned=%llu broadcasts=%llu rebroadcasts=%llu fee_bumps=%llu mined=%llu confirmed=%llu reorgs=%llu "
 	       "dropped=%llu reverted=%llu finalized_stale_alerts=%llu fee_cap_alerts=%llu tick_errors=%llu",
@@ -512,7 +512,7 @@ static int cmd_status(int argc, char **argv)
 	if (f.metrics) {
 		struct tc_buf b;
 		tc_buf_init(&b, METRICS_MAX);
-		r = anchor_metrics_format(NULL, &tip, tc_time_now(), &b);
+		r = api_anchor_metrics_format(NULL, &tip, tc_time_now(), &b);
 		if (tc_is_ok(r) && fwrite(b.data, 1, b.len, stdout) != b.len)
 			r = tc_fail(TC_ERR_IO, "writing to stdout failed");
 		tc_buf_cleanup(&b);

@@ -35,7 +35,7 @@
 #include <cmocka.h>
 #include <fcntl.h>
 
-#include "anchor.h"
+#include "api.h"
 #include "db_internal.h"
 #include "tc_testsupport.h"
 
@@ -53,7 +53,7 @@ struct world {
 	struct db_conn *db;
 	struct chain_key key;
 	struct db_anchor_config cfg;
-	struct anchor_options opt;
+	struct api_anchor_options opt;
 	char log_path[NAME_PATH_MAX]; /* this process's own log lines while the world exists */
 	FILE *log;
 };
@@ -292,22 +292,24 @@ static void world_setup(struct world *w, const char *name, bool own)
 	else /* checkpoints of sizes this test picks, without building a log of 100000 entries */
 		sql(w, "ALTER TABLE log_checkpoints DISABLE TRIGGER log_checkpoints_check");
 
-	anchor_options_defaults(&w->opt);
+	api_anchor_options_defaults(&w->opt);
 	w->opt.chain_id = 204;
 	w->opt.confirmations = 1;
 	w->opt.finalized_stale_s = 0;
-	tc_assert_ok(anchor_deploy(w->rpc, w->db, &w->key, 204, NULL, 0, &w->opt, 30000, &w->cfg).code ==
+	tc_assert_ok(api_anchor_deploy(w->rpc, w->db, &w->key, 204, NULL, 0, &w->opt, 30000, &w->cfg).code ==
 				     TC_ERR_INVALID_ARGUMENT ?
 			     tc_ok() :
 			     tc_fail(TC_ERR_INTERNAL, "deploy without bytecode must be refused"));
 	struct tc_buf code;
 	tc_buf_init(&code, 64 * 1024);
-	tc_assert_ok(tc_hex_decode(anchor_contract_bytecode_hex + 2, strlen(anchor_contract_bytecode_hex) - 2, &code));
-	tc_assert_ok(anchor_deploy(w->rpc, w->db, &w->key, 204, code.data, code.len, &w->opt, 30000, &w->cfg));
+	tc_assert_ok(tc_hex_decode(api_anchor_contract_bytecode_hex + 2, strlen(api_anchor_contract_bytecode_hex) - 2,
+				   &code));
+	tc_assert_ok(api_anchor_deploy(w->rpc, w->db, &w->key, 204, code.data, code.len, &w->opt, 30000, &w->cfg));
 	/* A second deployment into the same database is refused. */
 	struct db_anchor_config again;
-	assert_int_equal(anchor_deploy(w->rpc, w->db, &w->key, 204, code.data, code.len, &w->opt, 30000, &again).code,
-			 TC_ERR_DB_CONFLICT);
+	assert_int_equal(
+		api_anchor_deploy(w->rpc, w->db, &w->key, 204, code.data, code.len, &w->opt, 30000, &again).code,
+		TC_ERR_DB_CONFLICT);
 	tc_buf_cleanup(&code);
 }
 
@@ -331,11 +333,11 @@ static void pause_ms(unsigned ms)
 }
 
 /* Tick until the highest confirmed tree size is SIZE (at most MAX ticks). */
-static void tick_until_confirmed(struct anchor_worker *aw, uint64_t size, int max)
+static void tick_until_confirmed(struct api_anchor_worker *aw, uint64_t size, int max)
 {
 	for (int i = 0; i < max; i++) {
 		bool busy;
-		tc_assert_ok(anchor_tick(aw, &busy));
+		tc_assert_ok(api_anchor_tick(aw, &busy));
 		struct db_anchor_tip tip;
 		tc_assert_ok(db_anchor_tip(aw->db, 204, &tip));
 		if (tip.confirmed_tree_size == size)
@@ -391,11 +393,11 @@ static void test_anchor_series_and_gas(void **state)
 	(void)state;
 	struct world w;
 	world_setup(&w, "anchor_series", false);
-	struct anchor_worker aw;
-	tc_assert_ok(anchor_worker_init(&aw, w.rpc, w.db, &w.key, &w.opt));
+	struct api_anchor_worker aw;
+	tc_assert_ok(api_anchor_worker_init(&aw, w.rpc, w.db, &w.key, &w.opt));
 	/* Nothing to do yet. */
 	bool busy = true;
-	tc_assert_ok(anchor_tick(&aw, &busy));
+	tc_assert_ok(api_anchor_tick(&aw, &busy));
 	assert_false(busy);
 	add_checkpoint(&w, 1);
 	add_checkpoint(&w, 1000);
@@ -433,14 +435,14 @@ static void test_fee_bump(void **state)
 	struct world w;
 	world_setup(&w, "anchor_bump", true);
 	w.opt.stuck_ms = 0;
-	struct anchor_worker aw;
-	tc_assert_ok(anchor_worker_init(&aw, w.rpc, w.db, &w.key, &w.opt));
+	struct api_anchor_worker aw;
+	tc_assert_ok(api_anchor_worker_init(&aw, w.rpc, w.db, &w.key, &w.opt));
 	rpc_void(&w, "evm_setAutomine", json_pack("[b]", 0));
 	add_checkpoint(&w, 7);
 	bool busy;
-	tc_assert_ok(anchor_tick(&aw, &busy)); /* plan, sign, store, broadcast */
+	tc_assert_ok(api_anchor_tick(&aw, &busy)); /* plan, sign, store, broadcast */
 	assert_int_equal(sql_int(&w, "SELECT count(*) FROM anchor_txs WHERE state = 'broadcast'"), 1);
-	tc_assert_ok(anchor_tick(&aw, &busy)); /* still unmined after stuck_ms = 0: bump */
+	tc_assert_ok(api_anchor_tick(&aw, &busy)); /* still unmined after stuck_ms = 0: bump */
 	assert_int_equal(aw.metrics.fee_bumps, 1);
 	assert_int_equal(sql_int(&w, "SELECT count(*) FROM anchor_txs WHERE state = 'replaced'"), 1);
 	/* Both fees up by at least 10%, same nonce, same checkpoint. */
@@ -469,13 +471,13 @@ static void test_reorg(void **state)
 	struct world w;
 	world_setup(&w, "anchor_reorg", true);
 	w.opt.confirmations = 3;
-	struct anchor_worker aw;
-	tc_assert_ok(anchor_worker_init(&aw, w.rpc, w.db, &w.key, &w.opt));
+	struct api_anchor_worker aw;
+	tc_assert_ok(api_anchor_worker_init(&aw, w.rpc, w.db, &w.key, &w.opt));
 	json_t *snap = rpc_call(&w, "evm_snapshot", NULL);
 	add_checkpoint(&w, 5);
 	bool busy;
-	tc_assert_ok(anchor_tick(&aw, &busy)); /* broadcast; automine mines it */
-	tc_assert_ok(anchor_tick(&aw, &busy)); /* receipt → mined */
+	tc_assert_ok(api_anchor_tick(&aw, &busy)); /* broadcast; automine mines it */
+	tc_assert_ok(api_anchor_tick(&aw, &busy)); /* receipt → mined */
 	assert_int_equal(sql_int(&w, "SELECT count(*) FROM anchor_txs WHERE state = 'mined'"), 1);
 	int64_t first_block = sql_int(&w, "SELECT block_number FROM anchor_txs WHERE state = 'mined'");
 	/* Rewind the chain to before the anchor, then build a different history. */
@@ -484,7 +486,7 @@ static void test_reorg(void **state)
 	json_decref(ok);
 	json_decref(snap);
 	rpc_void(&w, "anvil_mine", json_pack("[s]", "0x2"));
-	tc_assert_ok(anchor_tick(&aw, &busy)); /* receipt gone → back to broadcast and re-sent */
+	tc_assert_ok(api_anchor_tick(&aw, &busy)); /* receipt gone → back to broadcast and re-sent */
 	assert_int_equal(aw.metrics.reorgs, 1);
 	assert_true(aw.metrics.rebroadcasts >= 1);
 	rpc_void(&w, "anvil_mine", json_pack("[s]", "0x3"));
@@ -738,20 +740,20 @@ static void test_finalized_and_stale_alert(void **state)
 	world_setup(&w, "anchor_finalized", true);
 	w.opt.use_finalized = true;
 	w.opt.finalized_stale_s = 0; /* set once the genesis block is surely old enough */
-	struct anchor_worker aw;
-	tc_assert_ok(anchor_worker_init(&aw, w.rpc, w.db, &w.key, &w.opt));
+	struct api_anchor_worker aw;
+	tc_assert_ok(api_anchor_worker_init(&aw, w.rpc, w.db, &w.key, &w.opt));
 	/*
 	 * anvil's `finalized` block is latest - 64 (two epochs of 32 slots) and block 0 before that: here the
 	 * finalized head stays at genesis while latest moves, like an L2 that stopped settling on L1.
 	 */
 	add_checkpoint(&w, 6);
 	bool busy;
-	tc_assert_ok(anchor_tick(&aw, &busy)); /* plan, sign, broadcast; automine mines it */
-	tc_assert_ok(anchor_tick(&aw, &busy)); /* receipt → mined */
+	tc_assert_ok(api_anchor_tick(&aw, &busy)); /* plan, sign, broadcast; automine mines it */
+	tc_assert_ok(api_anchor_tick(&aw, &busy)); /* receipt → mined */
 	assert_int_equal(sql_int(&w, "SELECT count(*) FROM anchor_txs WHERE state = 'mined'"), 1);
 	uint64_t block = (uint64_t)sql_int(&w, "SELECT block_number FROM anchor_txs WHERE state = 'mined'");
 	rpc_void(&w, "anvil_mine", json_pack("[s]", "0xa"));
-	tc_assert_ok(anchor_tick(&aw, &busy));
+	tc_assert_ok(api_anchor_tick(&aw, &busy));
 	/* 11 blocks deep, but not finalized: still mined. */
 	assert_true(busy);
 	assert_int_equal(sql_int(&w, "SELECT count(*) FROM anchor_txs WHERE state = 'mined'"), 1);
@@ -764,20 +766,20 @@ static void test_finalized_and_stale_alert(void **state)
 	/* Genesis was stamped when anvil started: 2 s later it is older than finalized_stale_s = 1. */
 	pause_ms(2100);
 	aw.opt.finalized_stale_s = 1;
-	tc_assert_ok(anchor_tick(&aw, &busy));
+	tc_assert_ok(api_anchor_tick(&aw, &busy));
 	assert_int_equal(aw.metrics.finalized_stale_alerts, 1);
 	assert_true(aw.metrics.finalized_stale);
 	assert_true(aw.metrics.finalized_age_s > 1);
-	tc_assert_ok(anchor_tick(&aw, &busy)); /* still stale: not alerted again within the period */
+	tc_assert_ok(api_anchor_tick(&aw, &busy)); /* still stale: not alerted again within the period */
 	assert_int_equal(aw.metrics.finalized_stale_alerts, 1);
 	pause_ms(1100);
-	tc_assert_ok(anchor_tick(&aw, &busy)); /* one period later: reminded */
+	tc_assert_ok(api_anchor_tick(&aw, &busy)); /* one period later: reminded */
 	assert_int_equal(aw.metrics.finalized_stale_alerts, 2);
 	assert_int_equal(sql_int(&w, "SELECT count(*) FROM anchor_txs WHERE state = 'mined'"), 1);
 
 	/* 96 more blocks: finalized = latest - 64 passes the anchor's block and is fresh. */
 	rpc_void(&w, "anvil_mine", json_pack("[s]", "0x60"));
-	tc_assert_ok(anchor_tick(&aw, &busy));
+	tc_assert_ok(api_anchor_tick(&aw, &busy));
 	assert_false(busy);
 	assert_int_equal(sql_int(&w, "SELECT count(*) FROM anchor_txs WHERE state = 'confirmed'"), 1);
 	assert_int_equal(aw.metrics.confirmed, 1);

@@ -1,5 +1,5 @@
 /*
- * anchor_worker.c — the anchoring state machine of teecert-anchor (docs/anchor.md "State machine").
+ * api_anchor_worker.c — the anchoring state machine of teecert-anchor (docs/anchor.md "State machine").
  *
  *   planned → signed → broadcast → mined → confirmed        (replaced, dropped, reverted: not live)
  *
@@ -15,20 +15,20 @@
  * longer the canonical block at its height, was dropped by a reorg: it goes back to broadcast and the
  * stored raw transaction is sent again.
  */
-#include "anchor.h"
+#include "api.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-void anchor_options_defaults(struct anchor_options *opt)
+void api_anchor_options_defaults(struct api_anchor_options *opt)
 {
 	memset(opt, 0, sizeof(*opt));
-	opt->chain_id = ANCHOR_CHAIN_OPBNB_MAINNET;
-	opt->confirmations = ANCHOR_DEFAULT_CONFIRMATIONS;
-	opt->stuck_ms = ANCHOR_DEFAULT_STUCK_MS;
-	opt->finalized_stale_s = ANCHOR_DEFAULT_FINALIZED_STALE_S;
-	chain_u256_from_u64(&opt->max_fee_cap, (uint64_t)ANCHOR_DEFAULT_MAX_FEE_GWEI * 1000000000u);
+	opt->chain_id = API_ANCHOR_CHAIN_OPBNB_MAINNET;
+	opt->confirmations = API_ANCHOR_DEFAULT_CONFIRMATIONS;
+	opt->stuck_ms = API_ANCHOR_DEFAULT_STUCK_MS;
+	opt->finalized_stale_s = API_ANCHOR_DEFAULT_FINALIZED_STALE_S;
+	chain_u256_from_u64(&opt->max_fee_cap, (uint64_t)API_ANCHOR_DEFAULT_MAX_FEE_GWEI * 1000000000u);
 	chain_u256_from_u64(&opt->min_priority_fee, 1);
 }
 
@@ -39,11 +39,11 @@ static TC_RESULT u256_dec(const char *s, struct chain_u256 *out)
 	return chain_u256_from_dec(s, strlen(s), out);
 }
 
-/* a + a / ANCHOR_BUMP_DIVISOR + 1 */
+/* a + a / API_ANCHOR_BUMP_DIVISOR + 1 */
 static TC_RESULT bump(const struct chain_u256 *a, struct chain_u256 *out)
 {
 	struct chain_u256 part, one, sum;
-	TC_GUARD(chain_u256_div_u64(a, ANCHOR_BUMP_DIVISOR, &part, NULL));
+	TC_GUARD(chain_u256_div_u64(a, API_ANCHOR_BUMP_DIVISOR, &part, NULL));
 	chain_u256_from_u64(&one, 1);
 	TC_GUARD(chain_u256_add(a, &part, &sum));
 	return chain_u256_add(&sum, &one, out);
@@ -71,7 +71,7 @@ static void set_error(struct db_anchor_tx *t, const char *what, const char *deta
 }
 
 /* Build and sign T's transaction from its stored fields; writes raw_tx, tx_hash. */
-static TC_RESULT sign_row(struct anchor_worker *w, struct db_anchor_tx *t)
+static TC_RESULT sign_row(struct api_anchor_worker *w, struct db_anchor_tx *t)
 {
 	struct tc_result r = tc_ok();
 	struct tc_buf data, raw;
@@ -117,7 +117,7 @@ static enum send_outcome classify_send_error(const char *msg)
 }
 
 /* Send T's raw transaction. Transport failures are returned (the tick stops); node answers are classified. */
-static TC_RESULT send_row(struct anchor_worker *w, const struct db_anchor_tx *t, enum send_outcome *out)
+static TC_RESULT send_row(struct api_anchor_worker *w, const struct db_anchor_tx *t, enum send_outcome *out)
 {
 	struct tc_result r = chain_rpc_send_raw(w->rpc, t->raw_tx, t->raw_len, NULL);
 	if (tc_is_ok(r)) {
@@ -134,7 +134,7 @@ static TC_RESULT send_row(struct anchor_worker *w, const struct db_anchor_tx *t,
 }
 
 /* Send T (state signed or broadcast) and record the attempt; T->state becomes broadcast. */
-static TC_RESULT broadcast_row(struct anchor_worker *w, struct db_anchor_tx *t)
+static TC_RESULT broadcast_row(struct api_anchor_worker *w, struct db_anchor_tx *t)
 {
 	enum db_anchor_state before = t->state;
 	enum send_outcome so;
@@ -193,7 +193,7 @@ struct heads {
 	struct chain_block finalized;
 };
 
-static TC_RESULT head_latest(struct anchor_worker *w, struct heads *h, uint64_t *out)
+static TC_RESULT head_latest(struct api_anchor_worker *w, struct heads *h, uint64_t *out)
 {
 	if (!h->have_latest) {
 		TC_GUARD(chain_rpc_block_number(w->rpc, &h->latest));
@@ -210,14 +210,14 @@ static TC_RESULT head_latest(struct anchor_worker *w, struct heads *h, uint64_t 
  * when the head becomes stale and then every finalized_stale_s while it stays stale (not every pass), and
  * counted in finalized_stale_alerts; metrics.finalized_stale holds the current state.
  */
-static TC_RESULT head_finalized(struct anchor_worker *w, struct heads *h)
+static TC_RESULT head_finalized(struct api_anchor_worker *w, struct heads *h)
 {
 	if (h->have_finalized)
 		return tc_ok();
 	struct chain_block_ref ref = { .tag = CHAIN_BLOCK_FINALIZED };
 	TC_GUARD(chain_rpc_block(w->rpc, ref, &h->finalized, &h->finalized_found));
 	h->have_finalized = true;
-	struct anchor_metrics *m = &w->metrics;
+	struct api_anchor_metrics *m = &w->metrics;
 	m->have_finalized = h->finalized_found;
 	if (!h->finalized_found)
 		return tc_ok();
@@ -252,7 +252,7 @@ static TC_RESULT head_finalized(struct anchor_worker *w, struct heads *h)
  * the pass. In depth mode it is only a health check: a node that answers `finalized` with an error (no
  * such tag before the merge / on some L2 nodes) must not stop anchoring, so that is logged once.
  */
-static TC_RESULT check_finalized(struct anchor_worker *w, struct heads *h)
+static TC_RESULT check_finalized(struct api_anchor_worker *w, struct heads *h)
 {
 	if (!w->opt.use_finalized && w->opt.finalized_stale_s == 0)
 		return tc_ok();
@@ -279,7 +279,7 @@ static void receipt_to_row(const struct chain_receipt *rc, struct db_anchor_tx *
 	t->state = rc->status ? DB_ANCHOR_MINED : DB_ANCHOR_REVERTED;
 }
 
-static void log_mined(struct anchor_worker *w, const struct db_anchor_tx *t)
+static void log_mined(struct api_anchor_worker *w, const struct db_anchor_tx *t)
 {
 	char hash[2 * CHAIN_HASH_LEN + 1];
 	hex_short(t->tx_hash, CHAIN_HASH_LEN, hash, sizeof(hash));
@@ -326,13 +326,13 @@ static struct tc_result bump_txn(struct db_conn *conn, void *arg)
 	return db_anchor_tx_insert(conn, a->repl, &a->repl->id);
 }
 
-static TC_RESULT fee_bump(struct anchor_worker *w, struct db_anchor_tx *t)
+static TC_RESULT fee_bump(struct api_anchor_worker *w, struct db_anchor_tx *t)
 {
 	struct chain_u256 old_prio, old_max, prio, max, two_base;
 	TC_GUARD(u256_dec(t->max_priority_fee, &old_prio));
 	TC_GUARD(u256_dec(t->max_fee, &old_max));
 	struct chain_fee_suggestion s;
-	TC_GUARD(chain_rpc_fee_suggestion(w->rpc, ANCHOR_FEE_HISTORY_BLOCKS, ANCHOR_FEE_PERCENTILE, &s));
+	TC_GUARD(chain_rpc_fee_suggestion(w->rpc, API_ANCHOR_FEE_HISTORY_BLOCKS, API_ANCHOR_FEE_PERCENTILE, &s));
 	TC_GUARD(bump(&old_prio, &prio));
 	if (chain_u256_cmp(&s.priority_fee, &prio) > 0)
 		prio = s.priority_fee;
@@ -385,7 +385,8 @@ static TC_RESULT fee_bump(struct anchor_worker *w, struct db_anchor_tx *t)
 }
 
 /* A broadcast row: mined (by itself or a replaced sibling), lost by the node, or stuck. */
-static TC_RESULT poll_broadcast(struct anchor_worker *w, struct db_anchor_tx *t, struct db_anchor_tx *open, size_t n)
+static TC_RESULT poll_broadcast(struct api_anchor_worker *w, struct db_anchor_tx *t, struct db_anchor_tx *open,
+				size_t n)
 {
 	struct chain_receipt rc;
 	bool found;
@@ -423,7 +424,7 @@ static TC_RESULT poll_broadcast(struct anchor_worker *w, struct db_anchor_tx *t,
 }
 
 /* A mined row: still canonical? deep enough? */
-static TC_RESULT poll_mined(struct anchor_worker *w, struct db_anchor_tx *t, struct heads *h)
+static TC_RESULT poll_mined(struct api_anchor_worker *w, struct db_anchor_tx *t, struct heads *h)
 {
 	struct chain_receipt rc;
 	bool found;
@@ -482,7 +483,7 @@ static TC_RESULT poll_mined(struct anchor_worker *w, struct db_anchor_tx *t, str
 
 /* ------------------------------------------------------------------------------------------ planning */
 
-static TC_RESULT plan_next(struct anchor_worker *w, bool *planned)
+static TC_RESULT plan_next(struct api_anchor_worker *w, bool *planned)
 {
 	*planned = false;
 	struct db_anchor_tip tip;
@@ -517,7 +518,7 @@ static TC_RESULT plan_next(struct anchor_worker *w, bool *planned)
 
 	/* Fees: EIP-1559 maxFee = 2 * next base fee + tip, both under the cap. */
 	struct chain_fee_suggestion s;
-	TC_GUARD(chain_rpc_fee_suggestion(w->rpc, ANCHOR_FEE_HISTORY_BLOCKS, ANCHOR_FEE_PERCENTILE, &s));
+	TC_GUARD(chain_rpc_fee_suggestion(w->rpc, API_ANCHOR_FEE_HISTORY_BLOCKS, API_ANCHOR_FEE_PERCENTILE, &s));
 	struct chain_u256 prio = s.priority_fee, max, two_base;
 	if (chain_u256_cmp(&prio, &w->opt.min_priority_fee) < 0)
 		prio = w->opt.min_priority_fee;
@@ -551,7 +552,7 @@ static TC_RESULT plan_next(struct anchor_worker *w, bool *planned)
 		r = chain_rpc_estimate_gas(w->rpc, w->key->address, w->cfg.contract, data.data, data.len, &est);
 	tc_buf_cleanup(&data);
 	TC_GUARD(r);
-	t.gas_limit = est * ANCHOR_GAS_MARGIN_NUM / ANCHOR_GAS_MARGIN_DEN;
+	t.gas_limit = est * API_ANCHOR_GAS_MARGIN_NUM / API_ANCHOR_GAS_MARGIN_DEN;
 
 	TC_GUARD(db_anchor_tx_insert(w->db, &t, &t.id));
 	w->metrics.planned++;
@@ -582,8 +583,8 @@ static TC_RESULT metric_i64(struct tc_buf *out, const char *name, const char *ty
 	return tc_buf_appendf(out, "%s %" PRId64 "\n", name, v);
 }
 
-TC_RESULT anchor_metrics_format(const struct anchor_metrics *m, const struct db_anchor_tip *tip, int64_t now_s,
-				struct tc_buf *out)
+TC_RESULT api_anchor_metrics_format(const struct api_anchor_metrics *m, const struct db_anchor_tip *tip, int64_t now_s,
+				    struct tc_buf *out)
 {
 	TC_ENSURE(out != NULL, TC_ERR_INVALID_ARGUMENT, "anchor_metrics_format: missing argument");
 	if (tip != NULL) {
@@ -647,8 +648,8 @@ TC_RESULT anchor_metrics_format(const struct anchor_metrics *m, const struct db_
 
 /* --------------------------------------------------------------------------------------------- tick */
 
-TC_RESULT anchor_worker_init(struct anchor_worker *w, struct chain_rpc *rpc, struct db_conn *db,
-			     const struct chain_key *key, const struct anchor_options *opt)
+TC_RESULT api_anchor_worker_init(struct api_anchor_worker *w, struct chain_rpc *rpc, struct db_conn *db,
+				 const struct chain_key *key, const struct api_anchor_options *opt)
 {
 	memset(w, 0, sizeof(*w));
 	w->rpc = rpc;
@@ -673,7 +674,7 @@ TC_RESULT anchor_worker_init(struct anchor_worker *w, struct chain_rpc *rpc, str
 	return tc_ok();
 }
 
-TC_RESULT anchor_tick(struct anchor_worker *w, bool *busy)
+TC_RESULT api_anchor_tick(struct api_anchor_worker *w, bool *busy)
 {
 	static struct db_anchor_tx open[DB_ANCHOR_OPEN_MAX];
 	size_t n;

@@ -1,10 +1,10 @@
 /*
- * anchor_deploy.c — deploy TeecertAnchor (chain/contracts/TeecertAnchor.sol) from the chain key and record
+ * api_anchor_deploy.c — deploy TeecertAnchor (chain/contracts/TeecertAnchor.sol) from the chain key and record
  * its address in anchor_config. The deployer becomes the contract's immutable owner, the only account
  * whose anchor() calls succeed. A deployment interrupted before its receipt is simply run again (the lost
  * contract costs gas but holds nothing); anchor_config is only written once the receipt is in.
  */
-#include "anchor.h"
+#include "api.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -18,9 +18,9 @@ static void pause_ms(unsigned ms)
 	nanosleep(&ts, NULL);
 }
 
-TC_RESULT anchor_deploy(struct chain_rpc *rpc, struct db_conn *db, const struct chain_key *key, uint64_t chain_id,
-			const uint8_t *bytecode, size_t len, const struct anchor_options *opt, unsigned wait_ms,
-			struct db_anchor_config *out)
+TC_RESULT api_anchor_deploy(struct chain_rpc *rpc, struct db_conn *db, const struct chain_key *key, uint64_t chain_id,
+			    const uint8_t *bytecode, size_t len, const struct api_anchor_options *opt, unsigned wait_ms,
+			    struct db_anchor_config *out)
 {
 	TC_ENSURE(rpc != NULL && db != NULL && key != NULL && bytecode != NULL && len > 0 && opt != NULL && out != NULL,
 		  TC_ERR_INVALID_ARGUMENT, "anchor_deploy: missing argument");
@@ -42,7 +42,7 @@ TC_RESULT anchor_deploy(struct chain_rpc *rpc, struct db_conn *db, const struct 
 	tx.chain_id = chain_id;
 	TC_GUARD(chain_rpc_nonce(rpc, key->address, true, &tx.nonce));
 	struct chain_fee_suggestion s;
-	TC_GUARD(chain_rpc_fee_suggestion(rpc, ANCHOR_FEE_HISTORY_BLOCKS, ANCHOR_FEE_PERCENTILE, &s));
+	TC_GUARD(chain_rpc_fee_suggestion(rpc, API_ANCHOR_FEE_HISTORY_BLOCKS, API_ANCHOR_FEE_PERCENTILE, &s));
 	tx.max_priority_fee_per_gas = s.priority_fee;
 	if (chain_u256_cmp(&tx.max_priority_fee_per_gas, &opt->min_priority_fee) < 0)
 		tx.max_priority_fee_per_gas = opt->min_priority_fee;
@@ -55,7 +55,7 @@ TC_RESULT anchor_deploy(struct chain_rpc *rpc, struct db_conn *db, const struct 
 		tx.max_priority_fee_per_gas = tx.max_fee_per_gas;
 	uint64_t est;
 	TC_GUARD(chain_rpc_estimate_gas(rpc, key->address, NULL, bytecode, len, &est));
-	tx.gas_limit = est * ANCHOR_GAS_MARGIN_NUM / ANCHOR_GAS_MARGIN_DEN;
+	tx.gas_limit = est * API_ANCHOR_GAS_MARGIN_NUM / API_ANCHOR_GAS_MARGIN_DEN;
 	tx.has_to = false;
 	tx.data = bytecode;
 	tx.data_len = len;
