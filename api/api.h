@@ -152,7 +152,8 @@ struct api_config {
 #define API_TLS_CRL_FILES_MAX 8 /* --client-crl options */
 struct api_tls_options {
 	const char *cert_file;            /* PEM: server certificate first, then its chain */
-	const char *key_file;             /* PEM: its unencrypted private key (P-256, P-384 or RSA >= 2048) */
+	const char *key_file;             /* PEM: its private key (P-256, P-384 or RSA >= 2048) */
+	const char *key_passphrase_file;  /* the passphrase of an encrypted key_file (first line); NULL: none */
 	const char *client_ca_file;       /* PEM bundle; NULL: no client certificates requested */
 	const char *admin_client_ca_file; /* PEM: verified client certificates chaining to these are admins */
 	const char *admin_sha256[API_TLS_ADMIN_FPS_MAX]; /* hex SHA-256 of admin certificates (colons allowed) */

@@ -47,7 +47,7 @@ struct serve_opts {
 	const char *read_db, *rate_limit;
 	unsigned rate_burst, admission_cache_ms;
 	/* HTTPS and admin client certificates (both services; docs/ca-service.md "Admin authentication") */
-	const char *tls_cert, *tls_key, *client_ca, *admin_client_ca;
+	const char *tls_cert, *tls_key, *tls_key_passphrase_file, *client_ca, *admin_client_ca;
 	const char *admin_sha256[API_TLS_ADMIN_FPS_MAX];
 	size_t n_admin_sha256;
 	const char *client_crl[API_TLS_CRL_FILES_MAX];
@@ -70,7 +70,8 @@ static void serve_usage(FILE *f, const char *prog)
 		"  --max-connections N         concurrent HTTP connections (default %d)\n"
 		"  --challenge-lifetime S      lifetime of challenge nonces in seconds (default %d)\n"
 		"  --log-level L               minimum log level (default info)\n"
-		"  --tls-cert PEM --tls-key PEM  serve HTTPS (TLS 1.2/1.3; P-256, P-384 or RSA key, unencrypted)\n"
+		"  --tls-cert PEM --tls-key PEM  serve HTTPS (TLS 1.2/1.3; P-256, P-384 or RSA key)\n"
+		"  --tls-key-passphrase-file F the passphrase of an encrypted --tls-key (the file's first line)\n"
 		"  --client-ca PEM             request client certificates from these CAs (verified with OpenSSL)\n"
 		"  --admin-cert-sha256 HEX     a verified client certificate with this SHA-256 (DER) is an admin\n"
 		"                              (repeatable); --admin-client-ca PEM: ... or one chaining to these\n"
@@ -101,8 +102,8 @@ static void serve_usage(FILE *f, const char *prog)
 		"  --admission-cache-ms MS     reuse a chain's database facts (revocation, appraisal, anchor) this\n"
 		"                              long (default 0: read on every admission; revocations then show\n"
 		"                              within MS)\n",
-		prog, API_CLI_DEFAULT_LISTEN, API_DEFAULT_POOL_SIZE, API_CLI_DEFAULT_THREADS, API_DEFAULT_MAX_CONNECTIONS,
-		API_DEFAULT_CHALLENGE_LIFETIME_S);
+		prog, API_CLI_DEFAULT_LISTEN, API_DEFAULT_POOL_SIZE, API_CLI_DEFAULT_THREADS,
+		API_DEFAULT_MAX_CONNECTIONS, API_DEFAULT_CHALLENGE_LIFETIME_S);
 	api_coll_cli_usage(f);
 }
 
@@ -202,6 +203,7 @@ static int parse_serve(const char *prog, int argc, char **argv, struct serve_opt
 		{ "--rate-limit", offsetof(struct serve_opts, rate_limit) },
 		{ "--tls-cert", offsetof(struct serve_opts, tls_cert) },
 		{ "--tls-key", offsetof(struct serve_opts, tls_key) },
+		{ "--tls-key-passphrase-file", offsetof(struct serve_opts, tls_key_passphrase_file) },
 		{ "--client-ca", offsetof(struct serve_opts, client_ca) },
 		{ "--admin-client-ca", offsetof(struct serve_opts, admin_client_ca) },
 	};
@@ -355,12 +357,13 @@ static int tls_setup(const char *prog, const struct serve_opts *o, struct api_tl
 {
 	struct api_tls_options to = { .cert_file = o->tls_cert,
 				      .key_file = o->tls_key,
+				      .key_passphrase_file = o->tls_key_passphrase_file,
 				      .client_ca_file = o->client_ca,
 				      .admin_client_ca_file = o->admin_client_ca,
 				      .n_admin_sha256 = o->n_admin_sha256 };
 
-	if (!o->tls_cert && !o->tls_key && !o->client_ca && !o->admin_client_ca && o->n_admin_sha256 == 0 &&
-	    o->n_client_crl == 0)
+	if (!o->tls_cert && !o->tls_key && !o->tls_key_passphrase_file && !o->client_ca && !o->admin_client_ca &&
+	    o->n_admin_sha256 == 0 && o->n_client_crl == 0)
 		return API_CLI_EXIT_OK;
 	if (!o->tls_cert || !o->tls_key)
 		return usage_error(prog, "serve", "%s", "HTTPS needs both --tls-cert and --tls-key");

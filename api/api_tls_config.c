@@ -40,6 +40,7 @@
 #define API_TLS_KEY_PEM_MAX (64 * 1024)
 #define API_TLS_GROUP_MAX 32
 #define API_TLS_WHAT_MAX 300
+#define API_TLS_PASSPHRASE_MAX 1024 /* bytes of --tls-key-passphrase-file read */
 
 /* PEM_read_bio_* ends a file with PEM_R_NO_START_LINE; any other queued error is a broken block. */
 static bool pem_clean_end(void)
@@ -112,13 +113,30 @@ out:
 }
 
 /* A password callback that refuses: encrypted keys are reported instead of prompting on the terminal. */
-static int no_passphrase(char *buf, int size, int rwflag, void *u)
+/* PEM password callback: the passphrase in U (a struct tc_buf; none: refuse, so nothing prompts). */
+static int key_passphrase(char *buf, int size, int rwflag, void *u)
 {
-	(void)buf;
-	(void)size;
+	const struct tc_buf *pass = u;
 	(void)rwflag;
-	(void)u;
-	return -1;
+	if (pass->len == 0 || pass->len > (size_t)size)
+		return -1;
+	memcpy(buf, pass->data, pass->len);
+	return (int)pass->len;
+}
+
+/* The first line of PATH (the passphrase of an encrypted --tls-key) into OUT; NULL PATH: none. */
+static TC_RESULT read_passphrase(const char *path, struct tc_buf *out)
+{
+	if (path == NULL)
+		return tc_ok();
+	TC_GUARD(tc_file_read(path, API_TLS_PASSPHRASE_MAX, out));
+	size_t n = 0;
+	while (n < out->len && out->data[n] != '\n' && out->data[n] != '\r')
+		n++;
+	tc_secure_zero(out->data + n, out->len - n);
+	out->len = n;
+	TC_ENSURE(n > 0, TC_ERR_KEY_PASSPHRASE, "--tls-key-passphrase-file %.200s: empty passphrase", path);
+	return tc_ok();
 }
 
 /* P-256, P-384 or RSA of at least 2048 bits (the TLS server key types of docs/cli.md). */
@@ -142,24 +160,42 @@ static TC_RESULT key_type_check(EVP_PKEY *key, const char *path)
 	return tc_ok();
 }
 
-/* Read the private key of PATH, check it against LEAF and append it as PKCS#8 PEM to OUT. */
-static TC_RESULT read_key(const char *path, X509 *leaf, struct tc_buf *out)
+/*
+ * Read the private key of PATH (decrypted with the passphrase of PASS_PATH when it is encrypted), check it
+ * against LEAF and append it as unencrypted PKCS#8 PEM to OUT (what libmicrohttpd hands to GnuTLS; it lives
+ * in memory only, zeroed by api_tls_free).
+ */
+static TC_RESULT read_key(const char *path, const char *pass_path, X509 *leaf, struct tc_buf *out)
 {
 	struct tc_result r = tc_ok();
-	struct tc_buf file;
+	struct tc_buf file, pass;
 	BIO *in = NULL, *mem = NULL;
 	EVP_PKEY *key = NULL;
 	char what[API_TLS_WHAT_MAX];
 	char *p = NULL;
 
 	tc_buf_init(&file, API_TLS_FILE_MAX);
+	tc_buf_init(&pass, API_TLS_PASSPHRASE_MAX);
+	TC_GUARD_GOTO(r, read_passphrase(pass_path, &pass), out);
 	TC_GUARD_GOTO(r, tc_file_read(path, API_TLS_FILE_MAX, &file), out);
 	in = BIO_new_mem_buf(file.data, (int)file.len);
 	TC_ENSURE_GOTO(r, in, out, TC_ERR_NO_MEMORY, "--tls-key");
-	key = PEM_read_bio_PrivateKey(in, NULL, no_passphrase, NULL);
+	key = PEM_read_bio_PrivateKey(in, NULL, key_passphrase, &pass);
 	if (!key) {
-		snprintf(what, sizeof(what), "--tls-key %.200s: not an unencrypted PEM private key", path);
-		r = tc_fail_openssl(TC_ERR_INVALID_ARGUMENT, what);
+		bool encrypted = memmem(file.data, file.len, "ENCRYPTED", 9) != NULL;
+		if (encrypted && pass.len == 0)
+			snprintf(what, sizeof(what),
+				 "--tls-key %.200s is encrypted: give its passphrase with "
+				 "--tls-key-passphrase-file",
+				 path);
+		else if (encrypted)
+			snprintf(what, sizeof(what),
+				 "--tls-key %.200s: the passphrase of --tls-key-passphrase-file "
+				 "does not decrypt it",
+				 path);
+		else
+			snprintf(what, sizeof(what), "--tls-key %.200s: not a PEM private key", path);
+		r = tc_fail_openssl(encrypted && pass.len > 0 ? TC_ERR_KEY_PASSPHRASE : TC_ERR_INVALID_ARGUMENT, what);
 		goto out;
 	}
 	TC_GUARD_GOTO(r, key_type_check(key, path), out);
@@ -182,6 +218,7 @@ out:
 	BIO_free(mem);
 	BIO_free(in);
 	tc_buf_cleanup(&file); /* zeroes the key file's bytes */
+	tc_buf_cleanup(&pass);
 	return r;
 }
 
@@ -267,7 +304,7 @@ TC_RESULT api_tls_load(const struct api_tls_options *o, struct api_tls **out)
 
 	TC_ENSURE_GOTO(r, X509_cmp_current_time(X509_get0_notAfter(leaf)) > 0, out, TC_ERR_INVALID_ARGUMENT,
 		       "--tls-cert %.200s: the certificate has expired", o->cert_file);
-	TC_GUARD_GOTO(r, read_key(o->key_file, leaf, &t->key_pem), out);
+	TC_GUARD_GOTO(r, read_key(o->key_file, o->key_passphrase_file, leaf, &t->key_pem), out);
 	TC_GUARD_GOTO(r, certs_pem(chain, &t->cert_pem), out);
 	if (o->client_ca_file) {
 		TC_GUARD_GOTO(r, read_certs(o->client_ca_file, "--client-ca", &cas), out);

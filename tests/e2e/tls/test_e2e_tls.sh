@@ -287,7 +287,10 @@ openssl req -x509 -new -key p521.key -subj /CN=x -days 2 -out p521.pem 2>/dev/nu
 openssl pkey -in server.key -aes256 -passout pass:secret -out enc.key
 bad "both --tls-cert and --tls-key" --tls-cert server.pem
 bad "does not belong" --tls-cert server.pem --tls-key admin1.key
-bad "not an unencrypted PEM private key" --tls-cert server.pem --tls-key enc.key
+bad "is encrypted: give its passphrase" --tls-cert server.pem --tls-key enc.key
+(umask 077 && echo wrong > wrongpass.txt && echo secret > pass.txt)
+bad "does not decrypt it" --tls-cert server.pem --tls-key enc.key --tls-key-passphrase-file wrongpass.txt
+bad "empty passphrase" --tls-cert server.pem --tls-key enc.key --tls-key-passphrase-file /dev/null
 bad "not P-256 or P-384" --tls-cert p521.pem --tls-key p521.key
 bad "no PEM CERTIFICATE" --tls-cert server.key --tls-key server.key
 bad "need --client-ca" --tls-cert server.pem --tls-key server.key --admin-cert-sha256 "$admin1_fp"
@@ -298,4 +301,10 @@ bad "needs --client-ca" --tls-cert server.pem --tls-key server.key --client-crl 
 bad "not signed by a certificate of --client-ca" --tls-cert server.pem --tls-key server.key --client-ca clientca.pem \
   --client-crl clientca.crl --client-crl foreign.crl
 bad "no PEM X509 CRL" --tls-cert server.pem --tls-key server.key --client-ca clientca.pem --client-crl clientca.pem
-echo "e2e TLS: HTTPS issue, revoke by admin cert / admin CA / token, 9 refusals, CLI --cacert/--cert, OCSP GET with '/', s_client, plain HTTP, client CRLs (revoked 401, reload, keep-alive, bad file), verifier, 11 bad flags: ok"
+
+# An encrypted key (the same key as server.key) with its passphrase file: served, and the handshake works.
+e2e_serve encserve "$verifier" serve --listen 127.0.0.1:0 --db "$E2E_DSN" --tls-cert server-chain.pem \
+  --tls-key enc.key --tls-key-passphrase-file pass.txt
+[ "$(tcurl -o /dev/null -w '%{http_code}' "$E2E_URL/healthz")" = 200 ] || e2e_fail "HTTPS with an encrypted key"
+e2e_stop "$E2E_LAST_PID"
+echo "e2e TLS: HTTPS issue, revoke by admin cert / admin CA / token, 9 refusals, CLI --cacert/--cert, OCSP GET with '/', s_client, plain HTTP, client CRLs (revoked 401, reload, keep-alive, bad file), verifier, 13 bad flags, encrypted key: ok"
