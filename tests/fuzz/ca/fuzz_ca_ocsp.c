@@ -97,7 +97,8 @@ static OCSP_REQUEST *build(const uint8_t *d, size_t n, bool *nonce_ok)
 		BIGNUM *bn = BN_bin2bn(s, (int)slen, NULL);
 		BN_to_ASN1_INTEGER(bn, serial);
 		BN_free(bn);
-		OCSP_CERTID *id = OCSP_cert_id_new(md, X509_get_subject_name(g_ca), X509_get0_pubkey_bitstr(g_ca), serial);
+		OCSP_CERTID *id =
+			OCSP_cert_id_new(md, X509_get_subject_name(g_ca), X509_get0_pubkey_bitstr(g_ca), serial);
 		ASN1_INTEGER_free(serial);
 		if (id == NULL || OCSP_request_add0_id(req, id) == NULL)
 			abort();
