@@ -113,6 +113,18 @@ static TC_RESULT single_response(const struct ca_ocsp_responder *rs, X509 *ca, s
 	cid_len = i2d_OCSP_CERTID(cid, &cid_der);
 	if (cid_len <= 0)
 		return tc_fail_openssl(TC_ERR_CRYPTO, "re-encoding a CertID");
+	/* The CertID is echoed as OpenSSL re-encodes it, and that is not always DER a client can read: hash
+	 * parameters of tag 0 ("00 00") decode, but their re-encoding does not (found by fuzz_ca_ocsp). */
+	const unsigned char *back = cid_der;
+	OCSP_CERTID *again = d2i_OCSP_CERTID(NULL, &back, cid_len);
+	bool readable = again != NULL && back == cid_der + cid_len;
+	OCSP_CERTID_free(again);
+	if (!readable) {
+		tc_openssl_clear();
+		OPENSSL_free(cid_der);
+		*fail_status = OCSP_MALFORMED;
+		return tc_ok();
+	}
 	ca_der_begin(w, CA_DER_SEQUENCE);
 	ca_der_raw(w, cid_der, (size_t)cid_len);
 	OPENSSL_free(cid_der);
