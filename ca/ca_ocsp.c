@@ -22,7 +22,6 @@
 #define OCSP_INTERNAL_ERROR 2
 #define OCSP_TRY_LATER 3
 #define OCSP_UNAUTHORIZED 6
-#define CA_OCSP_NONCE_EXT_MAX (CA_OCSP_NONCE_MAX + 3) /* its OCTET STRING: tag, 0x81 LL, the octets */
 
 /* OCSPResponse without responseBytes. */
 static TC_RESULT status_only(int status, struct tc_buf *out, struct ca_ocsp_result *res)
@@ -70,6 +69,23 @@ static const struct ca_hashes *ca_hashes_get(const struct ca_hashes *cache, size
 		if (cache[i].nid == nid)
 			return &cache[i];
 	return NULL;
+}
+
+/*
+ * The request nonce's extnValue EXT is the DER of Nonce ::= OCTET STRING (SIZE(1..128)) (RFC 9654 §2.1): one
+ * OCTET STRING, nothing after it, 1 to CA_OCSP_NONCE_MAX octets. It is echoed byte for byte when valid.
+ */
+static bool nonce_valid(const ASN1_OCTET_STRING *ext)
+{
+	const unsigned char *p = ASN1_STRING_get0_data(ext);
+	long len = ASN1_STRING_length(ext);
+	ASN1_OCTET_STRING *inner = d2i_ASN1_OCTET_STRING(NULL, &p, len);
+	bool ok = inner != NULL && p == ASN1_STRING_get0_data(ext) + len && ASN1_STRING_length(inner) >= 1 &&
+		  ASN1_STRING_length(inner) <= CA_OCSP_NONCE_MAX;
+	ASN1_OCTET_STRING_free(inner);
+	if (!ok)
+		tc_openssl_clear();
+	return ok;
 }
 
 /* One SingleResponse for CID (§4.2.1). *OURS is set when the CertID names this CA. */
@@ -215,8 +231,7 @@ TC_RESULT ca_ocsp_respond(const struct ca_ocsp_responder *rs, const uint8_t *req
 	idx = OCSP_REQUEST_get_ext_by_NID(req, NID_id_pkix_OCSP_Nonce, -1);
 	if (idx >= 0) {
 		nonce = X509_EXTENSION_get_data(OCSP_REQUEST_get_ext(req, idx));
-		if (nonce == NULL || ASN1_STRING_length(nonce) < 1 || ASN1_STRING_length(nonce) > CA_OCSP_NONCE_EXT_MAX ||
-		    OCSP_REQUEST_get_ext_by_NID(req, NID_id_pkix_OCSP_Nonce, idx) >= 0) {
+		if (nonce == NULL || !nonce_valid(nonce) || OCSP_REQUEST_get_ext_by_NID(req, NID_id_pkix_OCSP_Nonce, idx) >= 0) {
 			r = status_only(OCSP_MALFORMED, out, res);
 			goto out;
 		}

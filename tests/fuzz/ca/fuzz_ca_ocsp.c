@@ -3,12 +3,13 @@
  * (POST /v1/ocsp, GET /v1/ocsp/{base64}). The first byte picks the mode:
  *   0: the rest is the request DER as received;
  *   1: the rest describes a well-formed request for this responder's CA, built with OpenSSL: how many
- *      CertIDs (1..4) and their hash (SHA-1 / SHA-256), the serials, a nonce of any length, a second nonce;
+ *      CertIDs (1..4) and their hash (SHA-1 / SHA-256), the serials, a nonce of any length (or an
+ *      extension value given as raw bytes), a second nonce;
  *   2: as 1, then the last bytes flip bytes of the DER (position, xor).
  * Invariants checked (abort otherwise): the reply always parses as an OCSPResponse; a successful one has a
- * BasicOCSPResponse signed with the responder's key; a well-formed request (mode 1) with a nonce of 1..128
- * octets and one nonce extension is answered successfully with that nonce echoed, unless the lookup fails
- * (tryLater).
+ * BasicOCSPResponse signed with the responder's key; a well-formed request (mode 1) without a nonce, or
+ * with one nonce extension holding an OCTET STRING of 1..128 octets, is answered successfully (the nonce
+ * echoed) unless the lookup fails (tryLater); with any other nonce it is malformedRequest.
  * The CA is made once per process: a P-256 file signer without a file and a self-signed certificate of its
  * key. Seeds: corpus_ocsp.
  */
@@ -80,12 +81,25 @@ static void setup(void)
 	tc_buf_cleanup(&spki);
 }
 
-/* A request for our CA from D (mode 1's description); *NONCE_OK: it carries exactly one nonce of 1..128. */
-static OCSP_REQUEST *build(const uint8_t *d, size_t n, bool *nonce_ok)
+/* What a mode 1 request must get. */
+enum expect { EXPECT_ANY, EXPECT_ANSWER, EXPECT_MALFORMED };
+
+/* Is the extension value V (LEN bytes) the DER of one OCTET STRING of 1..128 octets? (the test's oracle) */
+static bool nonce_ok(const uint8_t *v, size_t len)
+{
+	const unsigned char *p = v;
+	ASN1_OCTET_STRING *o = d2i_ASN1_OCTET_STRING(NULL, &p, (long)len);
+	bool ok = o != NULL && p == v + len && ASN1_STRING_length(o) >= 1 && ASN1_STRING_length(o) <= 128;
+	ASN1_OCTET_STRING_free(o);
+	return ok;
+}
+
+/* A request for our CA from D (mode 1's description) and what it must get. */
+static OCSP_REQUEST *build(const uint8_t *d, size_t n, enum expect *expect)
 {
 	OCSP_REQUEST *req = OCSP_REQUEST_new();
 	size_t ids = n > 0 ? 1 + d[0] % 4 : 1, at = 1;
-	*nonce_ok = false;
+	*expect = EXPECT_ANSWER;
 	for (size_t i = 0; i < ids; i++) {
 		size_t slen = at < n ? 1 + d[at] % 20 : 1;
 		const EVP_MD *md = at < n && (d[at] & 0x80) ? EVP_sha256() : EVP_sha1();
@@ -103,7 +117,22 @@ static OCSP_REQUEST *build(const uint8_t *d, size_t n, bool *nonce_ok)
 		if (id == NULL || OCSP_request_add0_id(req, id) == NULL)
 			abort();
 	}
-	if (at < n && d[at] != 0) {
+	if (at < n && d[at] == 0xfe) { /* the extension's value given raw: 0..15 bytes */
+		size_t vlen = at + 1 < n ? d[at + 1] % 16 : 0;
+		uint8_t v[16] = { 0 };
+		at += 2;
+		for (size_t k = 0; k < vlen && at < n; k++)
+			v[k] = d[at++];
+		ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
+		X509_EXTENSION *e = NULL;
+		if (os == NULL || ASN1_OCTET_STRING_set(os, v, (int)vlen) != 1 ||
+		    (e = X509_EXTENSION_create_by_NID(NULL, NID_id_pkix_OCSP_Nonce, 0, os)) == NULL ||
+		    OCSP_REQUEST_add_ext(req, e, -1) != 1)
+			abort();
+		X509_EXTENSION_free(e);
+		ASN1_OCTET_STRING_free(os);
+		*expect = nonce_ok(v, vlen) ? EXPECT_ANSWER : EXPECT_MALFORMED;
+	} else if (at < n && d[at] != 0) {
 		size_t nlen = d[at] == 0xff ? 129 : d[at];
 		uint8_t nonce[256] = { 0 };
 		at++;
@@ -111,20 +140,20 @@ static OCSP_REQUEST *build(const uint8_t *d, size_t n, bool *nonce_ok)
 			nonce[k] = d[at++];
 		if (OCSP_request_add1_nonce(req, nonce, (int)nlen) != 1)
 			abort();
-		*nonce_ok = nlen <= CA_OCSP_NONCE_MAX;
-		if (at < n && (d[at] & 1)) { /* a second nonce extension */
-			X509_EXTENSION *dup = X509_EXTENSION_dup(OCSP_REQUEST_get_ext(req, 0));
-			if (dup == NULL || OCSP_REQUEST_add_ext(req, dup, -1) != 1)
-				abort();
-			X509_EXTENSION_free(dup);
-			*nonce_ok = false;
-		}
+		*expect = nlen <= CA_OCSP_NONCE_MAX ? EXPECT_ANSWER : EXPECT_MALFORMED;
+	}
+	if (OCSP_REQUEST_get_ext_count(req) > 0 && at < n && (d[at] & 1)) { /* a second nonce extension */
+		X509_EXTENSION *dup = X509_EXTENSION_dup(OCSP_REQUEST_get_ext(req, 0));
+		if (dup == NULL || OCSP_REQUEST_add_ext(req, dup, -1) != 1)
+			abort();
+		X509_EXTENSION_free(dup);
+		*expect = EXPECT_MALFORMED;
 	}
 	return req;
 }
 
-/* Any reply parses; a successful one is signed with the signer's key; CHECK_NONCE: echoed. */
-static void check_reply(const struct tc_buf *resp, OCSP_REQUEST *req, bool expect_ok)
+/* Any reply parses; a successful one is signed with the signer's key; then what EXPECT says. */
+static void check_reply(const struct tc_buf *resp, OCSP_REQUEST *req, enum expect expect)
 {
 	const unsigned char *p = resp->data;
 	OCSP_RESPONSE *r = d2i_OCSP_RESPONSE(NULL, &p, (long)resp->len);
@@ -139,11 +168,14 @@ static void check_reply(const struct tc_buf *resp, OCSP_REQUEST *req, bool expec
 		/* The signature under the CA's key (the CA certificate itself is not a trusted root here). */
 		if (OCSP_basic_verify(bs, certs, NULL, OCSP_TRUSTOTHER | OCSP_NOVERIFY | OCSP_NOCHECKS) != 1)
 			abort();
-		if (expect_ok && OCSP_check_nonce(req, bs) != 1)
+		/* A nonce sent is echoed (1), none sent is none echoed (2); a refused one never gets here. */
+		int nonce = OCSP_check_nonce(req, bs);
+		if (expect == EXPECT_MALFORMED || (expect == EXPECT_ANSWER && nonce != 1 && nonce != 2))
 			abort();
 		sk_X509_free(certs);
 		OCSP_BASICRESP_free(bs);
-	} else if (expect_ok && status != OCSP_RESPONSE_STATUS_TRYLATER) {
+	} else if ((expect == EXPECT_ANSWER && status != OCSP_RESPONSE_STATUS_TRYLATER) ||
+		   (expect == EXPECT_MALFORMED && status != OCSP_RESPONSE_STATUS_MALFORMEDREQUEST)) {
 		abort();
 	}
 	OCSP_RESPONSE_free(r);
@@ -158,7 +190,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned char *der = NULL;
 	const uint8_t *in;
 	size_t len;
-	bool nonce_ok = false;
+	enum expect expect = EXPECT_ANY;
 
 	if (size < 1)
 		return 0;
@@ -168,7 +200,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		in = data + 1;
 		len = size - 1;
 	} else {
-		req = build(data + 1, size - 1, &nonce_ok);
+		req = build(data + 1, size - 1, &expect);
 		int n = i2d_OCSP_REQUEST(req, &der);
 		if (n <= 0)
 			abort();
@@ -186,7 +218,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rs.lookup = lookup;
 	tc_buf_init(&out, 1024 * 1024);
 	if (tc_is_ok(ca_ocsp_respond(&rs, in, len, 1750000000, &out, &res)))
-		check_reply(&out, req, mode == 1 && nonce_ok);
+		check_reply(&out, req, mode == 1 ? expect : EXPECT_ANY);
 	tc_buf_cleanup(&out);
 	OPENSSL_free(der);
 	OCSP_REQUEST_free(req);

@@ -612,16 +612,32 @@ static void test_ocsp(void **state)
 		tc_buf_reset(&resp);
 		assert_true(tc_is_ok(ca_ocsp_respond(&rs, NULL, 0, CA_TEST_NOW, &resp, &res)));
 		assert_int_equal(ocsp_status_of(&resp), 1);
-		/* Two nonce extensions (RFC 5280 §4.2: an extension appears once), or a nonce over 128 octets
-		 * (RFC 9654 §2.1): malformedRequest, never a response that echoes one of them; 128 octets are
-		 * echoed. */
-		for (int bad = 0; bad < 3; bad++) {
+		/* Two nonce extensions (RFC 5280 §4.2: an extension appears once), a nonce over 128 octets, an
+		 * empty one, one not wrapped in an OCTET STRING, one that is not an OCTET STRING (RFC 9654 §2.1:
+		 * Nonce ::= OCTET STRING (SIZE(1..128))): malformedRequest, never a response that echoes them; 128
+		 * octets are echoed. */
+		static const uint8_t empty[] = { 0x04, 0x00 }, not_octets[] = { 0x30, 0x01, 0x00 };
+		uint8_t raw[131];
+		memset(raw, 0x41, sizeof(raw));
+		for (int bad = 0; bad < 6; bad++) {
 			OCSP_REQUEST *two = OCSP_REQUEST_new();
 			unsigned char *der = NULL;
 			int dlen;
 
 			assert_non_null(OCSP_request_add0_id(two, OCSP_cert_to_id(EVP_sha1(), cvm, sub)));
-			assert_int_equal(OCSP_request_add1_nonce(two, NULL, bad == 0 ? 16 : bad == 1 ? 129 : 128), 1);
+			if (bad < 3) {
+				assert_int_equal(OCSP_request_add1_nonce(two, NULL, bad == 0 ? 16 : bad == 1 ? 129 : 128), 1);
+			} else { /* the extension's value as given, not wrapped by OpenSSL */
+				ASN1_OCTET_STRING *v = ASN1_OCTET_STRING_new();
+				const uint8_t *b = bad == 3 ? empty : bad == 4 ? raw : not_octets;
+				size_t blen = bad == 3 ? sizeof(empty) : bad == 4 ? sizeof(raw) : sizeof(not_octets);
+				assert_int_equal(ASN1_OCTET_STRING_set(v, b, (int)blen), 1);
+				X509_EXTENSION *e = X509_EXTENSION_create_by_NID(NULL, NID_id_pkix_OCSP_Nonce, 0, v);
+				assert_non_null(e);
+				assert_int_equal(OCSP_REQUEST_add_ext(two, e, -1), 1);
+				X509_EXTENSION_free(e);
+				ASN1_OCTET_STRING_free(v);
+			}
 			if (bad == 0) { /* OCSP_request_add1_nonce replaces: append a copy of the extension */
 				X509_EXTENSION *dup = X509_EXTENSION_dup(OCSP_REQUEST_get_ext(two, 0));
 				assert_int_equal(OCSP_REQUEST_add_ext(two, dup, -1), 1);
