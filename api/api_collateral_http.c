@@ -234,6 +234,8 @@ static TC_RESULT api_coll_attempt(struct api_coll_http *h, const char *url, cons
 	long status = 0;
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
 	a->out->status = *cc == CURLE_OK ? status : 0;
+	if (status > 0)
+		a->out->answered = true; /* a status line came, even if the body then failed */
 	struct tc_result r = tc_ok();
 	if (*cc != CURLE_OK)
 		r = tc_fail(a->too_large ? TC_ERR_TOO_LARGE : TC_ERR_IO, "%s: %s", url,
@@ -298,14 +300,17 @@ static TC_RESULT api_coll_host_check(struct api_coll_http *h, const char *url)
 }
 
 /*
- * After a fetch from URL: R failed without any HTTP answer (STATUS 0) → the host is down for host_down_ms;
- * any answer → it is up again.
+ * After a fetch from URL: R failed with no HTTP answer to any attempt (!ANSWERED) → the host is down for
+ * host_down_ms; an answer → it is up again; anything else (a wait budget spent before any attempt) says
+ * nothing about the host.
  */
-static void api_coll_host_note(struct api_coll_http *h, const char *url, struct tc_result r, long status)
+static void api_coll_host_note(struct api_coll_http *h, const char *url, struct tc_result r, bool answered)
 {
 	char authority[sizeof(h->down[0].authority)];
 	api_coll_authority(url, authority, sizeof(authority));
-	bool down = !tc_is_ok(r) && r.code == TC_ERR_IO && status == 0 && h->cfg->host_down_ms > 0;
+	bool down = !tc_is_ok(r) && r.code == TC_ERR_IO && !answered && h->cfg->host_down_ms > 0;
+	if (!down && !answered)
+		return;
 	pthread_mutex_lock(&h->lock);
 	struct api_coll_down *d = api_coll_down_find(h, authority);
 	if (!down) {
@@ -399,6 +404,6 @@ TC_RESULT api_coll_http_fetch(struct api_coll_http *h, enum api_coll_host host, 
 		  TC_ERR_INVALID_ARGUMENT, "api_coll_http_fetch: missing argument");
 	TC_GUARD(api_coll_host_check(h, url));
 	struct tc_result r = api_coll_http_try(h, host, url, chain_header, post_body, out);
-	api_coll_host_note(h, url, r, out->status);
+	api_coll_host_note(h, url, r, out->answered);
 	return r;
 }

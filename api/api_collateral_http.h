@@ -36,6 +36,7 @@ struct api_coll_http {
 
 struct api_coll_http_result {
 	long status;        /* last HTTP status (0: no response) */
+	bool answered;      /* some attempt got a status line (the host is up, whatever came after) */
 	unsigned attempts;
 	struct tc_buf body;
 	struct tc_buf chain; /* URL-decoded issuer-chain header, when asked for */
