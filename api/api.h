@@ -115,7 +115,10 @@ struct api_config {
 	struct db_pool *pool;    /* borrowed when non-NULL */
 	unsigned pool_size;
 	unsigned threads;           /* MHD worker threads (internal thread pool); unused with THREAD_PER_CONNECTION */
-	bool thread_per_connection; /* a thread per connection instead of the pool (the CA: api_server.c says why) */
+	/* A thread per connection instead of the pool: what both services' `serve` use (the verifier unless
+	 * --threads N; api_server.c "Threading model" says why). api_config_init leaves it false (a pool of
+	 * `threads`) for in-process users such as tests. */
+	bool thread_per_connection;
 	unsigned max_connections;
 	const struct api_route *routes; /* NULL: api_routes_for_service(service) */
 	size_t n_routes;

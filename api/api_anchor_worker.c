@@ -19,6 +19,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void api_anchor_options_defaults(struct api_anchor_options *opt)
@@ -674,9 +675,9 @@ TC_RESULT api_anchor_worker_init(struct api_anchor_worker *w, struct chain_rpc *
 	return tc_ok();
 }
 
-TC_RESULT api_anchor_tick(struct api_anchor_worker *w, bool *busy)
+/* api_anchor_tick with OPEN, room for DB_ANCHOR_OPEN_MAX rows (about 80 KB: on the heap, one per pass). */
+static TC_RESULT anchor_tick_rows(struct api_anchor_worker *w, struct db_anchor_tx *open, bool *busy)
 {
-	static struct db_anchor_tx open[DB_ANCHOR_OPEN_MAX];
 	size_t n;
 	w->metrics.ticks++;
 	TC_GUARD(db_anchor_tx_open(w->db, w->opt.chain_id, open, DB_ANCHOR_OPEN_MAX, &n));
@@ -730,4 +731,13 @@ TC_RESULT api_anchor_tick(struct api_anchor_worker *w, bool *busy)
 	if (busy != NULL)
 		*busy = in_flight || waiting;
 	return tc_ok();
+}
+
+TC_RESULT api_anchor_tick(struct api_anchor_worker *w, bool *busy)
+{
+	struct db_anchor_tx *open = calloc(DB_ANCHOR_OPEN_MAX, sizeof(*open));
+	TC_ENSURE(open != NULL, TC_ERR_NO_MEMORY, "anchor pass: out of memory");
+	struct tc_result r = anchor_tick_rows(w, open, busy);
+	free(open);
+	return r;
 }

@@ -108,7 +108,7 @@ static void print_tail(const char *path, size_t lines)
 	}
 	const char *text = (const char *)b.data, *start = text + b.len - 1;
 	for (size_t n = 0; start > text; start--)
-		if (start[-1] == '\n' && start != text + b.len - 1 && ++n > lines)
+		if (start[-1] == '\n' && start != text + b.len - 1 && ++n >= lines)
 			break;
 	fprintf(stderr, "----- last %zu lines of %s\n%s----- end of %s\n", lines, path, start, path);
 	tc_buf_cleanup(&b);
@@ -122,22 +122,28 @@ static int test_setup(void **state)
 	return 0;
 }
 
+/* The world's log stream while one exists (a failed test skips world_teardown: closed here then). */
+static FILE *g_world_log;
+
 static int test_teardown(void **state)
 {
 	(void)state;
 	if (!test_passed)
 		for (size_t i = 0; i < n_watched; i++)
 			print_tail(watched[i], TAIL_LINES);
+	if (g_world_log != NULL) {
+		tc_log_set_stream(NULL);
+		fclose(g_world_log);
+		g_world_log = NULL;
+	}
 	return 0;
 }
 
-/* The exit status ST of the worker whose log is LOG was 0 (else its log's end is printed first). */
-static void assert_worker_ok(int st, const char *log)
+/* The exit status ST of a worker was 0 (its log, watched, is printed by the teardown otherwise). */
+static void assert_worker_ok(int st)
 {
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		return;
-	if (log != NULL)
-		print_tail(log, TAIL_LINES);
 	if (WIFSIGNALED(st))
 		fail_msg("worker killed by signal %d", WTERMSIG(st));
 	fail_msg("worker exited with %d", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
@@ -248,6 +254,7 @@ static void world_setup(struct world *w, const char *name, bool own)
 	w->log = fopen(w->log_path, "w");
 	assert_non_null(w->log);
 	tc_log_set_stream(w->log);
+	g_world_log = w->log;
 	watch_log(w->log_path);
 	if (own) {
 		snprintf(w->dir, sizeof(w->dir), "%s/%s", tmp_root, name);
@@ -324,6 +331,7 @@ static void world_teardown(struct world *w)
 		anvil_stop(w->dir);
 	tc_log_set_stream(NULL);
 	fclose(w->log);
+	g_world_log = NULL;
 }
 
 static void pause_ms(unsigned ms)
@@ -610,7 +618,7 @@ static void test_kill_after_broadcast(void **state)
 	static const char *const again[] = { "--confirmations", "1", "--finalized-stale-s", "0", "--until-idle", NULL };
 	pid = spawn_worker(&w, log, again);
 	st = wait_worker(pid, 30000);
-	assert_worker_ok(st, log);
+	assert_worker_ok(st);
 	/* No duplicate, no gap: one row per checkpoint, nonces 1 and 2, node nonce 3. */
 	assert_int_equal(sql_int(&w, "SELECT count(*) FROM anchor_txs"), 2);
 	assert_int_equal(sql_int(&w, "SELECT count(*) FROM anchor_txs WHERE state = 'confirmed'"), 2);
@@ -700,7 +708,7 @@ static void test_node_restart(void **state)
 	assert_int_equal(kill(pid, SIGCONT), 0);
 
 	int st = wait_worker(pid, 60000);
-	assert_worker_ok(st, log);
+	assert_worker_ok(st);
 	char *text = slurp(log);
 	/* The stored raw transaction was sent again (same hash), then the second checkpoint followed it. */
 	assert_true(count_substr(text, "\"event\":\"anchor_rebroadcast\"") >= 1);
@@ -804,7 +812,7 @@ static void test_finalized_and_stale_alert(void **state)
 		"--finalized", "--finalized-stale-s", "1", "--once", "--metrics-file", prom, NULL
 	};
 	int st = wait_worker(spawn_worker(&w, log, flags), 30000);
-	assert_worker_ok(st, log);
+	assert_worker_ok(st);
 	text = slurp(log);
 	assert_int_equal(
 		count_substr(text, "\"level\":\"error\",\"event\":\"anchor_finalized_stale\",\"msg\":\"ALERT: "), 1);
