@@ -263,12 +263,28 @@ static int64_t api_coll_backoff_ms(const struct api_collateral_config *cfg, unsi
 
 /* ---------------------------------------------------------------------------------------- down hosts */
 
-/* The scheme://host:port part of URL (whatever precedes the path, query or fragment). */
+/*
+ * The scheme://host:port part of URL (whatever precedes the path, query or fragment), lower-cased and with
+ * the scheme's default port written out, so "HTTPS://Host" and "https://host:443" are one host.
+ */
 static void api_coll_authority(const char *url, char *out, size_t size)
 {
 	const char *p = strstr(url, "://");
 	p = p != NULL ? p + 3 : url;
-	snprintf(out, size, "%.*s", (int)(p - url + (ptrdiff_t)strcspn(p, "/?#")), url);
+	size_t n = (size_t)(p - url) + strcspn(p, "/?#");
+	snprintf(out, size, "%.*s", (int)n, url);
+	for (char *c = out; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	const char *host = strstr(out, "://");
+	host = host != NULL ? host + 3 : out;
+	const char *colon = strrchr(host, ':'), *bracket = strrchr(host, ']');
+	if (colon != NULL && (bracket == NULL || colon > bracket))
+		return; /* a port is there */
+	size_t len = strlen(out);
+	if (strncmp(out, "https://", 8) == 0)
+		snprintf(out + len, size - len, ":443");
+	else if (strncmp(out, "http://", 7) == 0)
+		snprintf(out + len, size - len, ":80");
 }
 
 /* The slot of AUTHORITY, or NULL (caller holds the lock). */
