@@ -112,8 +112,7 @@ out:
 	return r;
 }
 
-/* A password callback that refuses: encrypted keys are reported instead of prompting on the terminal. */
-/* PEM password callback: the passphrase in U (a struct tc_buf; none: refuse, so nothing prompts). */
+/* PEM password callback: the passphrase in U (a struct tc_buf; none: refuse, so nothing prompts on a tty). */
 static int key_passphrase(char *buf, int size, int rwflag, void *u)
 {
 	const struct tc_buf *pass = u;
