@@ -122,8 +122,11 @@ static TC_RESULT vf_rim_cert(xmlNodePtr node, X509 **out)
 	TC_GUARD_GOTO(r, tc_base64_decode((const char *)b64.data, b64.len, &der), fail);
 	p = der.data;
 	*out = d2i_X509(NULL, &p, (long)der.len);
-	TC_ENSURE_GOTO(r, *out != NULL && p == der.data + der.len, fail, TC_ERR_RIM_CHAIN_INVALID,
-		       "RIM X509Certificate is not one DER certificate");
+	if (*out != NULL && p != der.data + der.len) { /* a certificate with bytes after it: not ours to keep */
+		X509_free(*out);
+		*out = NULL;
+	}
+	TC_ENSURE_GOTO(r, *out != NULL, fail, TC_ERR_RIM_CHAIN_INVALID, "RIM X509Certificate is not one DER certificate");
 	goto out;
 fail:
 	if (r.code != TC_ERR_RIM_CHAIN_INVALID)
