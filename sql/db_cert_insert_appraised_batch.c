@@ -16,7 +16,6 @@
 #include "db_internal.h"
 
 #define CERT_BATCH_BYTES_MAX ((size_t)INT_MAX) /* a libpq parameter length is an int */
-#define CERT_BATCH_NUM_TEXT 24                 /* a decimal bigint and a comma */
 
 /*
  * Bytes: $1 serials, $2 DERs, $3 SPKI hashes (32 each), $4 workload info hashes (32 each, zeros where $20 is
@@ -70,53 +69,12 @@ static void cols_all(struct cert_cols *c, struct tc_buf *all[CERT_COLS_N])
 	memcpy(all, a, sizeof(a));
 }
 
-/* Append one element separator to the array literal B ('{' first, ',' between; closed by array_close). */
-static TC_RESULT array_sep(struct tc_buf *b)
-{
-	return tc_buf_append_u8(b, b->len == 0 ? '{' : ',');
-}
-
-static TC_RESULT array_num(struct tc_buf *b, long long v)
-{
-	TC_GUARD(array_sep(b));
-	return tc_buf_appendf(b, "%lld", v);
-}
-
-/* A quoted element (any text survives: quotes and backslashes are escaped), or NULL for a NULL S. */
-static TC_RESULT array_text(struct tc_buf *b, const char *s)
-{
-	TC_GUARD(array_sep(b));
-	if (!s)
-		return tc_buf_append_str(b, "NULL");
-	TC_GUARD(tc_buf_append_u8(b, '"'));
-	for (const char *run = s;; s++) {
-		if (*s != '"' && *s != '\\' && *s != '\0')
-			continue;
-		TC_GUARD(tc_buf_append(b, run, (size_t)(s - run)));
-		if (*s == '\0')
-			break;
-		TC_GUARD(tc_buf_append_u8(b, '\\'));
-		TC_GUARD(tc_buf_append_u8(b, (uint8_t)*s));
-		run = s + 1;
-	}
-	return tc_buf_append_u8(b, '"');
-}
-
-static TC_RESULT array_close(struct tc_buf *b)
-{
-	if (b->len == 0)
-		TC_GUARD(tc_buf_append_u8(b, '{'));
-	TC_GUARD(tc_buf_append_u8(b, '}'));
-	return tc_buf_append_u8(b, 0);
-}
-
-/* Offset and length of DATA appended to BYTES, into the arrays OFF and LEN. */
 static TC_RESULT bytes_add(struct tc_buf *bytes, struct tc_buf *off, struct tc_buf *len, const void *data, size_t n)
 {
 	TC_ENSURE(bytes->len + n < CERT_BATCH_BYTES_MAX, TC_ERR_TOO_LARGE, "certificate batch over %zu bytes",
 		  CERT_BATCH_BYTES_MAX);
-	TC_GUARD(array_num(off, (long long)bytes->len));
-	TC_GUARD(array_num(len, (long long)n));
+	TC_GUARD(db_array_num(off, (long long)bytes->len));
+	TC_GUARD(db_array_num(len, (long long)n));
 	return tc_buf_append(bytes, data, n);
 }
 
@@ -128,29 +86,29 @@ static TC_RESULT cols_add(struct cert_cols *k, const struct db_cert *c, const st
 			  a->evidence_type && a->evidence && a->policy_digest && a->evidence_digest,
 		  TC_ERR_INVALID_ARGUMENT, "db_cert_insert_appraised_batch: missing argument");
 	TC_GUARD(bytes_add(&k->serials, &k->soff, &k->slen, c->serial, c->serial_len));
-	TC_GUARD(array_num(&k->ca, (long long)c->ca));
-	TC_GUARD(array_text(&k->kind, c->kind));
-	TC_GUARD(array_text(&k->subject, c->subject));
-	TC_GUARD(array_text(&k->sans, c->sans_json ? c->sans_json : "[]"));
-	TC_GUARD(array_num(&k->nb, (long long)c->not_before));
-	TC_GUARD(array_num(&k->na, (long long)c->not_after));
+	TC_GUARD(db_array_num(&k->ca, (long long)c->ca));
+	TC_GUARD(db_array_text(&k->kind, c->kind));
+	TC_GUARD(db_array_text(&k->subject, c->subject));
+	TC_GUARD(db_array_text(&k->sans, c->sans_json ? c->sans_json : "[]"));
+	TC_GUARD(db_array_num(&k->nb, (long long)c->not_before));
+	TC_GUARD(db_array_num(&k->na, (long long)c->not_after));
 	TC_GUARD(bytes_add(&k->ders, &k->doff, &k->dlen, c->der, c->der_len));
 	TC_GUARD(tc_buf_append(&k->spkis, c->spki_sha256, 32));
-	TC_GUARD(array_text(&k->hwid, c->hardware_id));
+	TC_GUARD(db_array_text(&k->hwid, c->hardware_id));
 	TC_GUARD(tc_buf_append(&k->whs, c->has_workload_info_hash ? c->workload_info_hash : zero, 32));
-	TC_GUARD(array_text(&k->has_wh, c->has_workload_info_hash ? "t" : "f"));
+	TC_GUARD(db_array_text(&k->has_wh, c->has_workload_info_hash ? "t" : "f"));
 	if (c->parent_cvm_serial) {
 		TC_GUARD(bytes_add(&k->parents, &k->poff, &k->plen, c->parent_cvm_serial, c->parent_cvm_serial_len));
 	} else {
-		TC_GUARD(array_num(&k->poff, 0));
-		TC_GUARD(array_num(&k->plen, -1));
+		TC_GUARD(db_array_num(&k->poff, 0));
+		TC_GUARD(db_array_num(&k->plen, -1));
 	}
 	TC_ENSURE(c->log_seq <= (uint64_t)LLONG_MAX, TC_ERR_INVALID_ARGUMENT, "log seq out of range");
-	TC_GUARD(array_num(&k->seq, (long long)c->log_seq));
-	TC_GUARD(array_text(&k->appraisal, a->appraisal_json));
+	TC_GUARD(db_array_num(&k->seq, (long long)c->log_seq));
+	TC_GUARD(db_array_text(&k->appraisal, a->appraisal_json));
 	TC_GUARD(tc_buf_append(&k->pols, a->policy_digest, 32));
 	TC_GUARD(tc_buf_append(&k->evds, a->evidence_digest, 32));
-	TC_GUARD(array_text(&k->etype, a->evidence_type));
+	TC_GUARD(db_array_text(&k->etype, a->evidence_type));
 	return bytes_add(&k->evs, &k->eoff, &k->elen, a->evidence, a->evidence_len);
 }
 
@@ -166,7 +124,7 @@ static TC_RESULT cols_exec(struct db_conn *conn, struct cert_cols *k, size_t n)
 		if (i < 8) { /* the concatenated bytes ($1..$8); an empty one (no parents) is still a value */
 			params[i] = DB_PARAM_BYTES(all[i]->len ? all[i]->data : (const uint8_t *)"", all[i]->len);
 		} else {
-			TC_GUARD(array_close(all[i]));
+			TC_GUARD(db_array_close(all[i]));
 			params[i] = DB_PARAM_TEXT((const char *)all[i]->data);
 		}
 	}

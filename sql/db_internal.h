@@ -77,6 +77,15 @@ TC_RESULT db_exec_prepared(struct db_conn *conn, const struct db_stmt *stmt, con
 TC_RESULT db_exec(struct db_conn *conn, const char *sql);
 
 /*
+ * PostgreSQL array literals for unnest() parameters (db_array.c), built in an empty buffer B: append a
+ * number, or a quoted text element (quotes and backslashes escaped; NULL S is NULL); db_array_close ends it
+ * ("{}" when empty) and NUL-terminates it for DB_PARAM_TEXT.
+ */
+TC_RESULT db_array_num(struct tc_buf *b, long long v);
+TC_RESULT db_array_text(struct tc_buf *b, const char *s);
+TC_RESULT db_array_close(struct tc_buf *b);
+
+/*
  * Turn a failed RES on CONN into a result: records the SQLSTATE in conn->last_sqlstate and maps it:
  * connection loss (class 08, 57P01-57P03, or a bad connection) -> TC_ERR_DB_UNAVAILABLE; 23505, 40001,
  * 40P01 -> TC_ERR_DB_CONFLICT; anything else -> TC_ERR_DB_QUERY. WHAT names the statement in the detail.

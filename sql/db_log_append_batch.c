@@ -137,61 +137,25 @@ static void cols_cleanup(struct entry_cols *c)
 		tc_buf_cleanup(all[i]);
 }
 
-/* Append one element to the array literal B ('{' first, ',' between; closed by array_close). */
-static TC_RESULT array_sep(struct tc_buf *b)
-{
-	return tc_buf_append_u8(b, b->len == 0 ? '{' : ',');
-}
-
-static TC_RESULT array_num(struct tc_buf *b, long long v)
-{
-	char num[LOG_BATCH_NUM_TEXT];
-	int len = snprintf(num, sizeof(num), "%lld", v);
-
-	TC_GUARD(array_sep(b));
-	return tc_buf_append(b, num, (size_t)len);
-}
-
-/* A quoted array element: any text (commas, quotes, backslashes of an RFC 4514 issuer) survives. */
-static TC_RESULT array_text_elem(struct tc_buf *b, const char *s)
-{
-	TC_GUARD(array_sep(b));
-	TC_GUARD(tc_buf_append_u8(b, '"'));
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			TC_GUARD(tc_buf_append_u8(b, '\\'));
-		TC_GUARD(tc_buf_append_u8(b, (uint8_t)*s));
-	}
-	return tc_buf_append_u8(b, '"');
-}
-
-static TC_RESULT array_close(struct tc_buf *b)
-{
-	if (b->len == 0)
-		TC_GUARD(tc_buf_append_u8(b, '{'));
-	TC_GUARD(tc_buf_append_u8(b, '}'));
-	return tc_buf_append_u8(b, 0);
-}
-
 static TC_RESULT cols_add(struct entry_cols *c, const struct db_log_entry *e, const struct tc_buf *bytes,
 			  const uint8_t leaf[DB_LOG_HASH_LEN])
 {
 	static const uint8_t zero[DB_LOG_HASH_LEN] = { 0 };
 
-	TC_GUARD(array_num(&c->offs, (long long)c->bytes.len));
-	TC_GUARD(array_num(&c->lens, (long long)bytes->len));
+	TC_GUARD(db_array_num(&c->offs, (long long)c->bytes.len));
+	TC_GUARD(db_array_num(&c->lens, (long long)bytes->len));
 	TC_GUARD(tc_buf_append(&c->bytes, bytes->data, bytes->len));
 	TC_GUARD(tc_buf_append(&c->leaves, leaf, DB_LOG_HASH_LEN));
-	TC_GUARD(array_text_elem(&c->types, db_log_type_name(e->type)));
-	TC_GUARD(array_text_elem(&c->serials, e->serial));
+	TC_GUARD(db_array_text(&c->types, db_log_type_name(e->type)));
+	TC_GUARD(db_array_text(&c->serials, e->serial));
 	TC_GUARD(tc_buf_append(&c->certs, e->cert_sha256, DB_LOG_HASH_LEN));
-	TC_GUARD(array_text_elem(&c->issuers, e->issuer));
-	TC_GUARD(array_text_elem(&c->kinds, e->kind));
+	TC_GUARD(db_array_text(&c->issuers, e->issuer));
+	TC_GUARD(db_array_text(&c->kinds, e->kind));
 	TC_GUARD(tc_buf_append(&c->ads, e->has_appraisal_digest ? e->appraisal_digest : zero, DB_LOG_HASH_LEN));
-	TC_GUARD(array_text_elem(&c->has_ad, e->has_appraisal_digest ? "t" : "f"));
+	TC_GUARD(db_array_text(&c->has_ad, e->has_appraisal_digest ? "t" : "f"));
 	TC_GUARD(tc_buf_append(&c->whs, e->has_workload_info_hash ? e->workload_info_hash : zero, DB_LOG_HASH_LEN));
-	TC_GUARD(array_text_elem(&c->has_wh, e->has_workload_info_hash ? "t" : "f"));
-	return array_num(&c->times, (long long)e->time);
+	TC_GUARD(db_array_text(&c->has_wh, e->has_workload_info_hash ? "t" : "f"));
+	return db_array_num(&c->times, (long long)e->time);
 }
 
 static TC_RESULT entries_insert(struct db_conn *conn, uint64_t first, struct entry_cols *c, size_t n)
@@ -203,7 +167,7 @@ static TC_RESULT entries_insert(struct db_conn *conn, uint64_t first, struct ent
 	bool all;
 
 	for (size_t i = 0; i < sizeof(arrays) / sizeof(arrays[0]); i++)
-		TC_GUARD(array_close(arrays[i]));
+		TC_GUARD(db_array_close(arrays[i]));
 	snprintf(first_s, sizeof(first_s), "%llu", (unsigned long long)first);
 	struct db_param params[] = {
 		DB_PARAM_TEXT(first_s),
@@ -230,18 +194,11 @@ static TC_RESULT entries_insert(struct db_conn *conn, uint64_t first, struct ent
 }
 
 /* "{a,b,...}" of the levels or indexes of NODES into OUT (NUL-terminated). */
-static TC_RESULT array_text(const struct log_nodes *nodes, bool levels, struct tc_buf *out)
+static TC_RESULT array_of_nodes(const struct log_nodes *nodes, bool levels, struct tc_buf *out)
 {
-	TC_GUARD(tc_buf_append_u8(out, '{'));
-	for (size_t i = 0; i < nodes->n; i++) {
-		char num[LOG_BATCH_NUM_TEXT];
-		int len = snprintf(num, sizeof(num), "%s%llu", i ? "," : "",
-				   levels ? (unsigned long long)nodes->level[i] : (unsigned long long)nodes->idx[i]);
-
-		TC_GUARD(tc_buf_append(out, num, (size_t)len));
-	}
-	TC_GUARD(tc_buf_append_u8(out, '}'));
-	return tc_buf_append_u8(out, 0);
+	for (size_t i = 0; i < nodes->n; i++)
+		TC_GUARD(db_array_num(out, levels ? (long long)nodes->level[i] : (long long)nodes->idx[i]));
+	return db_array_close(out);
 }
 
 static TC_RESULT nodes_insert(struct db_conn *conn, const struct log_nodes *nodes)
@@ -252,8 +209,8 @@ static TC_RESULT nodes_insert(struct db_conn *conn, const struct log_nodes *node
 
 	tc_buf_init(&lv, LOG_BATCH_NODES_MAX * LOG_BATCH_NUM_TEXT + 3);
 	tc_buf_init(&ix, LOG_BATCH_NODES_MAX * LOG_BATCH_NUM_TEXT + 3);
-	TC_GUARD_GOTO(r, array_text(nodes, true, &lv), out);
-	TC_GUARD_GOTO(r, array_text(nodes, false, &ix), out);
+	TC_GUARD_GOTO(r, array_of_nodes(nodes, true, &lv), out);
+	TC_GUARD_GOTO(r, array_of_nodes(nodes, false, &ix), out);
 	struct db_param params[] = { DB_PARAM_TEXT((const char *)lv.data), DB_PARAM_TEXT((const char *)ix.data),
 				     DB_PARAM_BYTES(nodes->hash, nodes->n * DB_LOG_HASH_LEN) };
 

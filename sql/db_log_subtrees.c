@@ -19,21 +19,19 @@ static const struct db_stmt stmt = {
 	.result_format = 1, /* hashes as raw bytes */
 };
 
-/* "{a,b,c}" array literals of the levels and the indices. */
+/* "{a,b,c}" array literals of the levels and the indices (NUL-terminated). */
 static TC_RESULT arrays_build(size_t n, const uint64_t *starts, const unsigned *levels, struct tc_buf *lv,
 			      struct tc_buf *ix)
 {
-	TC_GUARD(tc_buf_append_u8(lv, '{'));
-	TC_GUARD(tc_buf_append_u8(ix, '{'));
 	for (size_t i = 0; i < n; i++) {
 		TC_ENSURE(levels[i] <= CHAIN_MERKLE_MAX_LEVEL && (starts[i] & ((UINT64_C(1) << levels[i]) - 1)) == 0,
 			  TC_ERR_INVALID_ARGUMENT, "db_log_subtrees: start %llu is not a multiple of 2^%u",
 			  (unsigned long long)starts[i], levels[i]);
-		TC_GUARD(tc_buf_appendf(lv, "%s%u", i ? "," : "", levels[i]));
-		TC_GUARD(tc_buf_appendf(ix, "%s%llu", i ? "," : "", (unsigned long long)(starts[i] >> levels[i])));
+		TC_GUARD(db_array_num(lv, levels[i]));
+		TC_GUARD(db_array_num(ix, (long long)(starts[i] >> levels[i])));
 	}
-	TC_GUARD(tc_buf_append_u8(lv, '}'));
-	return tc_buf_append_u8(ix, '}');
+	TC_GUARD(db_array_close(lv));
+	return db_array_close(ix);
 }
 
 static TC_RESULT rows_copy(const PGresult *res, size_t n, const uint64_t *starts, const unsigned *levels,
