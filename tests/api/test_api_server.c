@@ -460,12 +460,26 @@ static double metric(const char *text, const char *prefix)
 	return -1;
 }
 
+/*
+ * GET /metrics once every earlier request has completed. A request is counted when it completes, which can be
+ * just after its client got the response (with a thread per connection, always on another thread than the
+ * next request's), so the scrape is repeated until it saw no request in flight but itself: every counter
+ * then includes all earlier requests. Bounded: fails after 5 s.
+ */
 static void fetch_metrics(struct api_test_reply *r)
 {
-	get("/metrics", NULL, r);
-	assert_int_equal(r->status, 200);
-	assert_non_null(strstr(r->content_type, "text/plain"));
-	assert_non_null(strstr(r->content_type, "version=0.0.4"));
+	for (int i = 0;; i++) {
+		get("/metrics", NULL, r);
+		assert_int_equal(r->status, 200);
+		assert_non_null(strstr(r->content_type, "text/plain"));
+		assert_non_null(strstr(r->content_type, "version=0.0.4"));
+		if (metric(r->body, "teecert_http_requests_in_flight") == 1)
+			return;
+		api_test_reply_free(r);
+		if (i == 500)
+			fail_msg("/metrics never saw the earlier requests completed");
+		usleep(10 * 1000);
+	}
 }
 
 /* Every line is a comment or `name{labels} value`. */
